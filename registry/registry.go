@@ -1,0 +1,166 @@
+// Package registry defines the one interface every backend implements, the
+// image reference grammar, progress events, and the transfer engine that
+// moves an image between any source and any sink (a backend or the local
+// store), verifying everything on the way.
+package registry
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"pf-registry/model"
+	"pf-registry/signing"
+	"pf-registry/store"
+)
+
+// Registry is what the command line and the UI talk to. Build one from a
+// Backend with New; backends only write the Backend half.
+type Registry interface {
+	Backend
+	// Inspect fetches manifest and signature only (no blob download).
+	Inspect(ctx context.Context, ref Ref) (*Inspection, error)
+	// Verify checks the signature, the manifest and that every reachable
+	// blob is present; with Deep every blob is downloaded and re-hashed.
+	Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error)
+	// Pull copies the image into the local store, verified.
+	Pull(ctx context.Context, ref Ref, st *store.Store, opt TransferOptions) (*Report, error)
+	// Push uploads a local image, signing it with the backend's key.
+	Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error)
+}
+
+// Backend is the part a storage backend implements.
+type Backend interface {
+	// Scheme is the reference scheme served ("file", "oci", ...).
+	Scheme() string
+	// List lists repositories under a root (spec §10). A root that is
+	// itself an image yields Listing.Image.
+	List(ctx context.Context, root Ref, opt ListOptions) (*Listing, error)
+	// Tags lists the images of one repository.
+	Tags(ctx context.Context, repo Ref, opt ListOptions) (*TagList, error)
+	// Exists reports whether an image (its manifest) exists at ref.
+	Exists(ctx context.Context, ref Ref) (bool, error)
+	// Source opens ref for reading.
+	Source(ctx context.Context, ref Ref) (Source, error)
+	// Sink opens ref for writing an image.
+	Sink(ctx context.Context, ref Ref) (Sink, error)
+	// SignKey is the key that signs and verifies images of this backend
+	// (PF_<BACKEND>_REG_SIGN_KEY or the default key).
+	SignKey() signing.Key
+}
+
+// Source is a place an image is read from.
+type Source interface {
+	// Describe names the location for messages (never with secrets).
+	Describe() string
+	// FetchManifest returns the raw manifest and raw signature bytes. A
+	// missing signature is sig == nil with a nil error; a missing manifest is
+	// an error wrapping model.ErrNotFound.
+	FetchManifest(ctx context.Context) (manifest, sig []byte, err error)
+	// OpenBlob opens the stored (zstd) bytes of a logical blob. size is the
+	// stored size or -1. A missing blob wraps model.ErrNotFound.
+	OpenBlob(ctx context.Context, d model.Digest) (rc io.ReadCloser, size int64, err error)
+}
+
+// BlobStater is an optional Source capability: a cheap presence and size
+// check (used by non-deep verify and for size columns).
+type BlobStater interface {
+	StatBlob(ctx context.Context, d model.Digest) (size int64, err error)
+}
+
+// Sink is a place an image is written to. The engine calls HasBlob and
+// PutBlob for every blob (concurrently, up to TransferOptions.Concurrency),
+// then Commit once all blobs are in place.
+type Sink interface {
+	Describe() string
+	// HasBlob reports whether the destination already holds d, so that it is
+	// skipped without being read or compressed.
+	HasBlob(ctx context.Context, d model.Digest) (bool, error)
+	// PutBlob stores one blob. b.Open yields the stored (zstd) bytes; the
+	// stream fails with an error wrapping model.ErrIntegrity instead of
+	// io.EOF when the bytes do not decode to b.Digest, and the sink must then
+	// not keep them.
+	PutBlob(ctx context.Context, b *Blob) error
+	// Commit writes manifest and signature after all blobs, so a reader
+	// never sees a manifest whose blobs are missing. sig is nil for sinks
+	// that keep no signature (the local store).
+	Commit(ctx context.Context, manifest, sig []byte) error
+}
+
+// Blob is one blob handed to a Sink.
+type Blob struct {
+	Digest     model.Digest // logical digest
+	Role       string       // walk role, e.g. "world.fs", "fs:src/main.py", "page:0.k"
+	StoredSize int64        // stored (compressed) size, -1 when unknown
+	// StoredDigest is the sha256 of the stored bytes when the source knows
+	// it without reading (OCI layers); empty otherwise.
+	StoredDigest model.Digest
+	open         func() (io.ReadCloser, error)
+}
+
+// Open returns a fresh verifying stream of the stored bytes. It may be
+// called more than once (a sink that must hash before uploading).
+func (b *Blob) Open() (io.ReadCloser, error) { return b.open() }
+
+// NewBlob builds a Blob around an opener; backends use it in tests and when
+// they adapt one sink to another.
+func NewBlob(d model.Digest, role string, storedSize int64, open func() (io.ReadCloser, error)) *Blob {
+	return &Blob{Digest: d, Role: role, StoredSize: storedSize, open: open}
+}
+
+// ListOptions page a listing. Limit 0 means the backend's default page.
+type ListOptions struct {
+	Limit int
+	After string // continue after this name (or backend token)
+}
+
+// Listing is one page of repositories under a root.
+type Listing struct {
+	Root  string      `json:"root"`
+	Image bool        `json:"image"` // the root itself is an image
+	Repos []RepoEntry `json:"repos"`
+	Next  string      `json:"next,omitempty"` // pass as ListOptions.After for the next page
+	// Note explains a partial answer, e.g. a registry that refuses _catalog.
+	Note string `json:"note,omitempty"`
+}
+
+// RepoEntry is one repository.
+type RepoEntry struct {
+	Name string   `json:"name"`
+	Ref  string   `json:"ref"`            // reference to pass to Tags
+	Tags []string `json:"tags,omitempty"` // filled when the backend learns them cheaply
+}
+
+// TagList is one page of images in a repository.
+type TagList struct {
+	Repo string     `json:"repo"`
+	Tags []TagEntry `json:"tags"`
+	Next string     `json:"next,omitempty"`
+}
+
+// TagEntry is one image of a repository.
+type TagEntry struct {
+	Name    string    `json:"name"`
+	Ref     string    `json:"ref"` // full image reference
+	Updated time.Time `json:"updated,omitzero"`
+	// Foreign marks an entry that exists but is not a ProcessFork image
+	// (e.g. a container image in the same OCI repository).
+	Foreign bool `json:"foreign,omitempty"`
+}
+
+// VerifyOptions tune Verify.
+type VerifyOptions struct {
+	Deep        bool
+	Concurrency int
+	Progress    func(Event)
+}
+
+// TransferOptions tune Pull, Push and Copy.
+type TransferOptions struct {
+	// Concurrency bounds parallel blob transfers (default 4).
+	Concurrency int
+	// Progress receives events; calls are serialised by the engine.
+	Progress func(Event)
+	// Strict also rejects images signed with the public default key.
+	Strict bool
+}
