@@ -20,7 +20,7 @@ import (
 const Algorithm = "hmac-sha256"
 
 // DefaultKey is public: a default-key signature detects accidents, not forgery.
-const DefaultKey = "processfork-default-self-sign-key.v1"
+const DefaultKeyUTF8 = "processfork-default-self-sign-key.v1"
 
 // Key is a signing key and where it came from. The bytes never leave this
 // package in any rendering (String and JSON show the source only).
@@ -38,7 +38,7 @@ func NewKey(b []byte, source string) Key {
 
 // Default returns the public default key.
 func Default() Key {
-	return Key{bytes: []byte(DefaultKey), Default: true, Source: "default key"}
+	return Key{bytes: []byte(DefaultKeyUTF8), Default: true, Source: "default key"}
 }
 
 // EnvVar is the variable that overrides the key for a backend scheme.

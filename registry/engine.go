@@ -1,0 +1,536 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"pf-registry/blob"
+	"pf-registry/model"
+	"pf-registry/signing"
+	"pf-registry/store"
+)
+
+// DefaultConcurrency bounds parallel blob transfers.
+const DefaultConcurrency = 4
+
+// client adds the engine operations to a Backend.
+type client struct {
+	Backend
+	cfg Config
+}
+
+// New wraps a backend into a full Registry.
+func New(b Backend, cfg Config) Registry {
+	if r, ok := b.(Registry); ok {
+		return r
+	}
+	return &client{Backend: b, cfg: cfg}
+}
+
+// ResultReffer is an optional Sink capability: a sink whose final address is
+// only known after Commit (IPFS: the directory CID) reports it here.
+type ResultReffer interface {
+	ResultRef() string
+}
+
+func (c *client) Inspect(ctx context.Context, ref Ref) (*Inspection, error) {
+	src, err := c.Source(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return InspectSource(ctx, src, c.SignKey())
+}
+
+func (c *client) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error) {
+	src, err := c.Source(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return VerifySource(ctx, src, c.SignKey(), opt)
+}
+
+func (c *client) Pull(ctx context.Context, ref Ref, st *store.Store, opt TransferOptions) (*Report, error) {
+	src, err := c.Source(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	key := c.SignKey()
+	return Transfer(ctx, "pull", src, &key, StoreSink(st), nil, opt)
+}
+
+func (c *client) Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error) {
+	if c.cfg.ReadOnly {
+		return nil, readOnlyErr()
+	}
+	src, err := StoreSource(st, id)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := c.Sink(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	key := c.SignKey()
+	return Transfer(ctx, "push", src, nil, dst, &key, opt)
+}
+
+func readOnlyErr() error {
+	return model.WithHint(model.Classed(model.ErrReadOnly, errors.New("refusing to write in read-only mode")),
+		"run without --readonly to push or copy")
+}
+
+// Copy moves an image between two registries without going through the
+// local store: the source signature is verified with the source's key and
+// the destination gets a fresh signature under its own key.
+func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dstRef Ref, opt TransferOptions) (*Report, error) {
+	src, err := srcReg.Source(ctx, srcRef)
+	if err != nil {
+		return nil, err
+	}
+	dst, err := dstReg.Sink(ctx, dstRef)
+	if err != nil {
+		return nil, err
+	}
+	sk, dk := srcReg.SignKey(), dstReg.SignKey()
+	return Transfer(ctx, "copy", src, &sk, dst, &dk, opt)
+}
+
+// InspectSource reads manifest and signature and judges them.
+func InspectSource(ctx context.Context, src Source, key signing.Key) (*Inspection, error) {
+	raw, sig, err := src.FetchManifest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := inspectBytes(src.Describe(), raw)
+	in.Signature = signing.Verify(raw, sig, key)
+	return in, nil
+}
+
+func inspectBytes(where string, raw []byte) *Inspection {
+	in := &Inspection{Ref: where, ImageID: model.FromBytes(raw), Raw: raw}
+	m, err := model.ParseManifest(raw)
+	if err != nil {
+		in.ManifestError = err.Error()
+		return in
+	}
+	in.Manifest = m
+	in.Canonical = model.IsCanonical(raw)
+	in.Warnings = m.Warnings()
+	if !in.Canonical {
+		in.Warnings = append(in.Warnings, "manifest bytes are not canonical: the Rust CLI will record a different image ID after pulling")
+	}
+	if err := m.Validate(); err != nil {
+		in.ManifestError = err.Error()
+	}
+	for _, r := range m.TopLevel() {
+		in.Blobs = append(in.Blobs, BlobStatus{Digest: r.Digest, Role: r.Role, Status: "unchecked"})
+	}
+	return in
+}
+
+// Problem returns the integrity error an inspection implies (bad or missing
+// signature, malformed manifest), or nil. strict also rejects default-key
+// signatures.
+func (in *Inspection) Problem(strict bool) error {
+	v := in.Signature
+	switch {
+	case v.Status == signing.Missing:
+		return model.WithHint(model.Integrityf("%s has no signature (manifest.json.sig)", in.Ref),
+			"ask the publisher to push it again; unsigned images are never pulled")
+	case v.Status == signing.Invalid:
+		return model.WithHint(model.Integrityf("signature of %s does not verify: %s", in.Ref, v.Reason),
+			"check the signing key (PF_<BACKEND>_REG_SIGN_KEY) or re-push the image")
+	case strict && v.Status == signing.DefaultKey:
+		return model.WithHint(model.Integrityf("%s is signed with the public default key (rejected by --strict)", in.Ref),
+			"sign it with a private key: set PF_<BACKEND>_REG_SIGN_KEY when pushing")
+	case in.ManifestError != "":
+		return model.WithHint(model.Integrityf("%s: %s", in.Ref, in.ManifestError),
+			"the image is malformed; it cannot be pulled or pushed")
+	}
+	return nil
+}
+
+// metaBlob is a small blob (fs tree, page manifest) held for the walk.
+type metaBlob struct {
+	stored  []byte
+	logical []byte
+}
+
+// loadMetadata fetches and verifies the fs tree and the page manifest, the
+// only blobs the walk reads.
+func loadMetadata(ctx context.Context, src Source, m *model.Manifest) (map[model.Digest]metaBlob, error) {
+	out := map[model.Digest]metaBlob{}
+	for _, d := range m.MetadataBlobs() {
+		if _, ok := out[d]; ok {
+			continue
+		}
+		rc, _, err := src.OpenBlob(ctx, d)
+		if err != nil {
+			if errors.Is(err, model.ErrNotFound) {
+				continue // reported as missing by the completeness check
+			}
+			return nil, err
+		}
+		stored, err := io.ReadAll(io.LimitReader(rc, model.MaxMetadataSize+1))
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		logical, err := blob.DecodeVerified(stored, d, model.MaxMetadataSize)
+		if err != nil {
+			return nil, err
+		}
+		out[d] = metaBlob{stored: stored, logical: logical}
+	}
+	return out, nil
+}
+
+func walk(m *model.Manifest, meta map[model.Digest]metaBlob) []model.BlobRef {
+	return model.Walk(m, func(d model.Digest) ([]byte, error) {
+		if b, ok := meta[d]; ok {
+			return b.logical, nil
+		}
+		return nil, model.ErrNotFound
+	})
+}
+
+// VerifySource checks signature and manifest, then the presence (or, with
+// Deep, the content) of every reachable blob.
+func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOptions) (*Report, error) {
+	if opt.Deep {
+		return Transfer(ctx, "verify", src, &key, discardSink{}, nil,
+			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress})
+	}
+	start := time.Now()
+	in, err := InspectSource(ctx, src, key)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Op: "verify", Source: src.Describe(), Inspection: in}
+	if err := in.Problem(false); err != nil {
+		return rep, err
+	}
+	meta, err := loadMetadata(ctx, src, in.Manifest)
+	if err != nil {
+		return rep, err
+	}
+	var missing []string
+	for _, r := range walk(in.Manifest, meta) {
+		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: "present"}
+		size, err := statBlob(ctx, src, r.Digest)
+		switch {
+		case errors.Is(err, model.ErrNotFound):
+			bs.Status = "missing"
+			missing = append(missing, r.Role)
+		case err != nil:
+			return rep, err
+		default:
+			bs.StoredSize = size
+		}
+		rep.Blobs = append(rep.Blobs, bs)
+	}
+	rep.Elapsed = time.Since(start)
+	if len(missing) > 0 {
+		return rep, incompleteErr(src.Describe(), missing)
+	}
+	rep.Complete = true
+	return rep, nil
+}
+
+func statBlob(ctx context.Context, src Source, d model.Digest) (int64, error) {
+	if s, ok := src.(BlobStater); ok {
+		return s.StatBlob(ctx, d)
+	}
+	rc, size, err := src.OpenBlob(ctx, d)
+	if err != nil {
+		return 0, err
+	}
+	rc.Close()
+	return size, nil
+}
+
+func incompleteErr(where string, roles []string) error {
+	list := roles
+	if len(list) > 3 {
+		list = append(append([]string{}, list[:3]...), fmt.Sprintf("and %d more", len(roles)-3))
+	}
+	return model.WithHint(model.Integrityf("image at %s is incomplete: %d blob(s) missing (%v)", where, len(roles), list),
+		"push the image again from a complete copy")
+}
+
+// Transfer moves one image from src to dst. srcKey nil skips signature
+// verification (the source is the local store, which keeps none); signKey
+// nil writes no signature (the sink is the local store).
+func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, dst Sink, signKey *signing.Key, opt TransferOptions) (rep *Report, err error) {
+	start := time.Now()
+	em := newEmitter(op, opt.Progress)
+	rep = &Report{Op: op, Source: src.Describe(), Destination: dst.Describe()}
+	em.image(PhaseQueued, Event{Message: "fetching manifest"})
+	defer func() {
+		rep.Elapsed = time.Since(start)
+		if err != nil {
+			em.image(PhaseFailed, Event{Error: err.Error()})
+		} else {
+			em.image(PhaseDone, Event{Done: rep.Bytes, Message: fmt.Sprintf("%d transferred, %d skipped", rep.Transferred, rep.Skipped)})
+		}
+	}()
+
+	raw, sig, err := src.FetchManifest(ctx)
+	if err != nil {
+		return rep, err
+	}
+	in := inspectBytes(src.Describe(), raw)
+	rep.Inspection = in
+	if srcKey != nil {
+		in.Signature = signing.Verify(raw, sig, *srcKey)
+		em.image(PhaseVerifying, Event{Signature: string(in.Signature.Status), Message: "signature " + string(in.Signature.Status)})
+		if err := in.Problem(opt.Strict); err != nil {
+			return rep, err
+		}
+	} else if in.ManifestError != "" {
+		return rep, in.Problem(false)
+	}
+	var sigOut []byte
+	if signKey != nil {
+		sigOut = signing.SignBytes(raw, *signKey)
+		if srcKey == nil {
+			in.Signature = signing.Verify(raw, sigOut, *signKey)
+		}
+	}
+
+	meta, err := loadMetadata(ctx, src, in.Manifest)
+	if err != nil {
+		return rep, err
+	}
+	refs := walk(in.Manifest, meta)
+	rep.Blobs = make([]BlobStatus, len(refs))
+	for i, r := range refs {
+		rep.Blobs[i] = BlobStatus{Digest: r.Digest, Role: r.Role, Status: "queued"}
+		em.blob(r, PhaseQueued, 0, -1, nil)
+	}
+	em.image(PhaseTransferring, Event{Blobs: len(refs)})
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n := opt.Concurrency
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		missing  []string
+		wg       sync.WaitGroup
+		next     = make(chan int)
+	)
+	fail := func(i int, e error) {
+		mu.Lock()
+		defer mu.Unlock()
+		rep.Blobs[i].Error = e.Error()
+		if errors.Is(e, model.ErrNotFound) {
+			rep.Blobs[i].Status = "missing"
+			missing = append(missing, refs[i].Role)
+			return // keep going: report every missing blob at once
+		}
+		rep.Blobs[i].Status = "failed"
+		if errors.Is(e, model.ErrIntegrity) {
+			rep.Blobs[i].Status = "corrupt"
+		}
+		if firstErr == nil {
+			firstErr = e
+			cancel()
+		}
+	}
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r := refs[i]
+				skipped, moved, size, err := moveBlob(ctx, src, dst, r, meta, em)
+				if err != nil {
+					em.blob(r, PhaseFailed, moved, size, err)
+					fail(i, err)
+					continue
+				}
+				mu.Lock()
+				rep.Blobs[i].StoredSize = size
+				if skipped {
+					rep.Blobs[i].Status = "skipped"
+					rep.Skipped++
+				} else {
+					rep.Blobs[i].Status = "ok"
+					rep.Transferred++
+					rep.Bytes += moved
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range refs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return rep, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	if len(missing) > 0 {
+		return rep, incompleteErr(src.Describe(), missing)
+	}
+	if err := dst.Commit(ctx, raw, sigOut); err != nil {
+		return rep, err
+	}
+	if rr, ok := dst.(ResultReffer); ok {
+		rep.Destination = rr.ResultRef()
+	}
+	rep.Complete = true
+	return rep, nil
+}
+
+// moveBlob transfers one blob unless the sink has it.
+func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, meta map[model.Digest]metaBlob, em *emitter) (skipped bool, moved, size int64, err error) {
+	has, err := dst.HasBlob(ctx, r.Digest)
+	if err != nil {
+		return false, 0, -1, err
+	}
+	if has {
+		em.blob(r, PhaseSkipped, 0, -1, nil)
+		return true, 0, -1, nil
+	}
+	size = -1
+	var counted *countingReader
+	open := func() (io.ReadCloser, error) {
+		var rc io.ReadCloser
+		if mb, ok := meta[r.Digest]; ok {
+			rc, size = io.NopCloser(bytes.NewReader(mb.stored)), int64(len(mb.stored))
+		} else {
+			var err error
+			rc, size, err = src.OpenBlob(ctx, r.Digest)
+			if err != nil {
+				return nil, err
+			}
+		}
+		counted = &countingReader{rc: rc, report: func(n int64, eof bool) {
+			ph := PhaseTransferring
+			if eof {
+				ph = PhaseVerifying
+			}
+			em.blobThrottled(r, ph, n, size, eof)
+		}}
+		return verifyingCloser{blob.NewVerifier(counted, r.Digest, 0)}, nil
+	}
+	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: -1, open: open}
+	if st, ok := src.(BlobStater); ok {
+		if s, err := st.StatBlob(ctx, r.Digest); err == nil {
+			b.StoredSize = s
+		}
+	}
+	if sd, ok := src.(storedDigester); ok {
+		b.StoredDigest = sd.StoredDigest(r.Digest)
+	}
+	em.blob(r, PhaseTransferring, 0, b.StoredSize, nil)
+	if err := dst.PutBlob(ctx, b); err != nil {
+		if counted != nil {
+			moved = counted.n
+		}
+		return false, moved, size, err
+	}
+	if counted != nil {
+		moved = counted.n
+	}
+	em.blob(r, PhaseDone, moved, size, nil)
+	return false, moved, size, nil
+}
+
+// storedDigester is an optional Source capability: the digest of a blob's
+// stored bytes when known without reading them (OCI layer digests).
+type storedDigester interface {
+	StoredDigest(d model.Digest) model.Digest
+}
+
+type verifyingCloser struct{ *blob.Verifier }
+
+type countingReader struct {
+	rc     io.ReadCloser
+	n      int64
+	report func(n int64, eof bool)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.rc.Read(p)
+	c.n += int64(n)
+	c.report(c.n, err == io.EOF)
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.rc.Close() }
+
+// emitter serialises progress callbacks and throttles byte updates.
+type emitter struct {
+	op   string
+	fn   func(Event)
+	mu   sync.Mutex
+	last map[model.Digest]time.Time
+}
+
+func newEmitter(op string, fn func(Event)) *emitter {
+	return &emitter{op: op, fn: fn, last: map[model.Digest]time.Time{}}
+}
+
+const progressInterval = 100 * time.Millisecond
+
+func (e *emitter) send(ev Event) {
+	if e.fn == nil {
+		return
+	}
+	ev.Op, ev.Time = e.op, time.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.fn(ev)
+}
+
+func (e *emitter) image(ph Phase, ev Event) {
+	ev.Kind, ev.Phase = KindImage, ph
+	if ev.Total == 0 {
+		ev.Total = -1
+	}
+	e.send(ev)
+}
+
+func (e *emitter) blob(r model.BlobRef, ph Phase, done, total int64, err error) {
+	ev := Event{Kind: KindBlob, Digest: r.Digest, Role: r.Role, Phase: ph, Done: done, Total: total}
+	if err != nil {
+		ev.Error = err.Error()
+	}
+	e.send(ev)
+}
+
+func (e *emitter) blobThrottled(r model.BlobRef, ph Phase, done, total int64, force bool) {
+	if e.fn == nil {
+		return
+	}
+	now := time.Now()
+	e.mu.Lock()
+	last := e.last[r.Digest]
+	if !force && now.Sub(last) < progressInterval {
+		e.mu.Unlock()
+		return
+	}
+	e.last[r.Digest] = now
+	e.mu.Unlock()
+	e.blob(r, ph, done, total, nil)
+}

@@ -1,0 +1,357 @@
+// Package file is the file:// backend (spec §9.1): one image per directory,
+//
+//	<root>/manifest.json
+//	<root>/manifest.json.sig
+//	<root>/blobs/sha256/<aa>/<hex>.zst
+//
+// A directory without manifest.json is a catalog root (spec §10): its
+// subdirectories holding images are tags, grouped by their parent directory
+// into repositories.
+//
+// Unlike the Rust tool every write goes through a staging file renamed into
+// place, and a blob already at the destination is re-verified before it is
+// trusted (Rust's non-atomic writes can leave partial files behind).
+package file
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"pf-registry/blob"
+	"pf-registry/model"
+	"pf-registry/registry"
+	"pf-registry/signing"
+)
+
+func init() {
+	registry.Register("file", func(cfg registry.Config) (registry.Backend, error) {
+		return New(cfg), nil
+	})
+}
+
+// Backend serves file:// references.
+type Backend struct {
+	cfg registry.Config
+	key signing.Key
+}
+
+// New builds the backend; the signing key comes from PF_FILE_REG_SIGN_KEY.
+func New(cfg registry.Config) *Backend {
+	return &Backend{cfg: cfg, key: signing.ForBackend("file")}
+}
+
+// Scheme implements registry.Backend.
+func (b *Backend) Scheme() string { return "file" }
+
+// SignKey implements registry.Backend.
+func (b *Backend) SignKey() signing.Key { return b.key }
+
+// maxListDepth bounds the catalog walk (spec §10 suggests 4).
+const maxListDepth = 4
+
+// maxManifestSize bounds manifest and signature reads.
+const maxManifestSize = 16 << 20
+
+// stagingDir holds temp files inside a registry directory; hidden, and
+// outside blobs/sha256 so that no reader scans it.
+const stagingDir = ".pf-staging"
+
+func dirOf(r registry.Ref) string {
+	if r.Path == "" {
+		return "."
+	}
+	return r.Path
+}
+
+func refFor(dir string) string { return "file://" + filepath.ToSlash(dir) }
+
+func isImage(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, "manifest.json"))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// List implements registry.Backend.
+func (b *Backend) List(_ context.Context, root registry.Ref, opt registry.ListOptions) (*registry.Listing, error) {
+	dir := dirOf(root)
+	out := &registry.Listing{Root: root.Raw}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, notFoundDir(dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, model.WithHint(fmt.Errorf("%s is not a directory", dir), "give a registry directory")
+	}
+	if isImage(dir) {
+		out.Image = true
+		return out, nil
+	}
+	repos := map[string][]string{}
+	var visit func(rel string, depth int) error
+	visit = func(rel string, depth int) error {
+		ents, err := os.ReadDir(filepath.Join(dir, rel))
+		if err != nil {
+			return nil // unreadable subdirectories are not images
+		}
+		for _, e := range ents {
+			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			sub := filepath.Join(rel, e.Name())
+			if isImage(filepath.Join(dir, sub)) {
+				parent := filepath.Dir(sub)
+				repos[parent] = append(repos[parent], e.Name())
+				continue // an image's own blobs/ is not a catalog
+			}
+			if depth < maxListDepth {
+				if err := visit(sub, depth+1); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := visit("", 1); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(repos))
+	for n := range repos {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	names, out.Next = page(names, opt)
+	for _, n := range names {
+		tags := repos[n]
+		sort.Strings(tags)
+		out.Repos = append(out.Repos, registry.RepoEntry{
+			Name: filepath.ToSlash(n),
+			Ref:  refFor(filepath.Join(dir, n)),
+			Tags: tags,
+		})
+	}
+	return out, nil
+}
+
+func page(names []string, opt registry.ListOptions) ([]string, string) {
+	if opt.After != "" {
+		i := sort.SearchStrings(names, opt.After)
+		if i < len(names) && names[i] == opt.After {
+			i++
+		}
+		names = names[i:]
+	}
+	if opt.Limit > 0 && len(names) > opt.Limit {
+		return names[:opt.Limit], names[opt.Limit-1]
+	}
+	return names, ""
+}
+
+func notFoundDir(dir string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return model.WithHint(model.NotFoundf("directory %s does not exist", dir),
+			"check the path, or create a demo registry with `pf-registry demo`")
+	}
+	return err
+}
+
+// Tags implements registry.Backend.
+func (b *Backend) Tags(_ context.Context, repo registry.Ref, opt registry.ListOptions) (*registry.TagList, error) {
+	dir := dirOf(repo)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, notFoundDir(dir, err)
+	}
+	var names []string
+	mod := map[string]time.Time{}
+	for _, e := range ents {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(dir, e.Name(), "manifest.json")); err == nil && fi.Mode().IsRegular() {
+			names = append(names, e.Name())
+			mod[e.Name()] = fi.ModTime()
+		}
+	}
+	sort.Strings(names)
+	names, next := page(names, opt)
+	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: []registry.TagEntry{}}
+	for _, n := range names {
+		out.Tags = append(out.Tags, registry.TagEntry{Name: n, Ref: refFor(filepath.Join(dir, n)), Updated: mod[n]})
+	}
+	return out, nil
+}
+
+// Exists implements registry.Backend.
+func (b *Backend) Exists(_ context.Context, ref registry.Ref) (bool, error) {
+	_, err := os.Stat(filepath.Join(dirOf(ref), "manifest.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Source implements registry.Backend.
+func (b *Backend) Source(_ context.Context, ref registry.Ref) (registry.Source, error) {
+	return &dirImage{dir: dirOf(ref), ref: ref.Raw}, nil
+}
+
+// Sink implements registry.Backend.
+func (b *Backend) Sink(_ context.Context, ref registry.Ref) (registry.Sink, error) {
+	if b.cfg.ReadOnly {
+		return nil, model.WithHint(model.Classed(model.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", ref.Raw)),
+			"run without --readonly")
+	}
+	return &dirImage{dir: dirOf(ref), ref: ref.Raw}, nil
+}
+
+// dirImage is one image directory, as source and as sink.
+type dirImage struct {
+	dir string
+	ref string
+}
+
+func (d *dirImage) Describe() string { return d.ref }
+
+func (d *dirImage) FetchManifest(context.Context) ([]byte, []byte, error) {
+	raw, err := readSmall(filepath.Join(d.dir, "manifest.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, derr := os.Stat(d.dir); derr != nil {
+			return nil, nil, notFoundDir(d.dir, derr)
+		}
+		return nil, nil, model.WithHint(model.NotFoundf("no image at %s: manifest.json is missing", d.ref),
+			"list the images under it with `pf-registry ls "+d.ref+"`")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	sig, err := readSmall(filepath.Join(d.dir, "manifest.json.sig"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return raw, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return raw, sig, nil
+}
+
+func readSmall(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxManifestSize+1))
+	if err == nil && len(b) > maxManifestSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", p, maxManifestSize)
+	}
+	return b, err
+}
+
+func (d *dirImage) blobPath(dg model.Digest) string {
+	return filepath.Join(d.dir, filepath.FromSlash(dg.ShardPath()))
+}
+
+func (d *dirImage) OpenBlob(_ context.Context, dg model.Digest) (io.ReadCloser, int64, error) {
+	f, err := os.Open(d.blobPath(dg))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, model.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
+}
+
+func (d *dirImage) StatBlob(_ context.Context, dg model.Digest) (int64, error) {
+	fi, err := os.Stat(d.blobPath(dg))
+	if err != nil {
+		return 0, model.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
+	}
+	return fi.Size(), nil
+}
+
+// HasBlob re-verifies a blob that is already there: files written by other
+// tools may be partial.
+func (d *dirImage) HasBlob(_ context.Context, dg model.Digest) (bool, error) {
+	f, err := os.Open(d.blobPath(dg))
+	if err != nil {
+		return false, nil
+	}
+	v := blob.NewVerifier(f, dg, 0)
+	defer v.Close()
+	_, err = io.Copy(io.Discard, v)
+	return err == nil, nil
+}
+
+var tmpCounter atomic.Int64
+
+func (d *dirImage) temp() (*os.File, error) {
+	sdir := filepath.Join(d.dir, stagingDir)
+	if err := os.MkdirAll(sdir, 0o755); err != nil {
+		return nil, model.WithHint(fmt.Errorf("cannot write to %s: %w", d.dir, err), "check the directory's permissions")
+	}
+	return os.CreateTemp(sdir, fmt.Sprintf("tmp.%d.%d.*", os.Getpid(), tmpCounter.Add(1)))
+}
+
+// writeAtomic copies r into a staging file and renames it to dst, unless r
+// fails (e.g. a verification error), in which case nothing is kept.
+func (d *dirImage) writeAtomic(dst string, r io.Reader) error {
+	f, err := d.temp()
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(dst), 0o755)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), dst)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+func (d *dirImage) PutBlob(_ context.Context, b *registry.Blob) error {
+	rc, err := b.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return d.writeAtomic(d.blobPath(b.Digest), rc)
+}
+
+// Commit writes the signature, then the manifest: the manifest's presence
+// is what makes the directory an image.
+func (d *dirImage) Commit(_ context.Context, manifest, sig []byte) error {
+	if sig != nil {
+		if err := d.writeAtomic(filepath.Join(d.dir, "manifest.json.sig"), strings.NewReader(string(sig))); err != nil {
+			return err
+		}
+	}
+	if err := d.writeAtomic(filepath.Join(d.dir, "manifest.json"), strings.NewReader(string(manifest))); err != nil {
+		return err
+	}
+	os.Remove(filepath.Join(d.dir, stagingDir)) // only succeeds when empty
+	return nil
+}
