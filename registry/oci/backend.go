@@ -1,0 +1,296 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/regclient/regclient/scheme"
+	"github.com/regclient/regclient/types/errs"
+	"github.com/regclient/regclient/types/ref"
+
+	"pf-registry/model"
+	"pf-registry/registry"
+	"pf-registry/signing"
+)
+
+func init() {
+	registry.Register("oci", func(cfg registry.Config) (registry.Backend, error) {
+		return New(cfg), nil
+	})
+	registry.Register(registry.LayoutScheme, func(cfg registry.Config) (registry.Backend, error) {
+		return NewLayout(cfg), nil
+	})
+}
+
+// defaultPage is the catalog / tag page size when the caller sets none.
+const defaultPage = 100
+
+// Backend serves oci:// (registries) or oci-layout: (directories). Both
+// write the same artefacts and sign with PF_OCI_REG_SIGN_KEY, so a layout
+// can be copied to a registry unchanged.
+type Backend struct {
+	scheme  string
+	cfg     registry.Config
+	key     signing.Key
+	clients *clients
+}
+
+// New serves oci:// references.
+func New(cfg registry.Config) *Backend {
+	return &Backend{scheme: "oci", cfg: cfg, key: signing.ForBackend("oci"), clients: newClients(cfg)}
+}
+
+// NewLayout serves oci-layout:<path>[#<tag>] references.
+func NewLayout(cfg registry.Config) *Backend {
+	b := New(cfg)
+	b.scheme = registry.LayoutScheme
+	return b
+}
+
+// Scheme implements registry.Backend.
+func (b *Backend) Scheme() string { return b.scheme }
+
+// SignKey implements registry.Backend.
+func (b *Backend) SignKey() signing.Key { return b.key }
+
+func (b *Backend) isLayout() bool { return b.scheme == registry.LayoutScheme }
+
+// locate turns a reference into a regclient client and reference.
+func (b *Backend) locate(r registry.Ref) (location, error) {
+	if b.isLayout() {
+		if r.Path == "" {
+			return location{}, model.WithHint(model.Classed(model.ErrBadRef,
+				fmt.Errorf("malformed oci-layout reference %q (empty path)", r.Raw)), "write oci-layout:<dir>[#<tag>]")
+		}
+		tag := r.Tag
+		if !r.HasTag || tag == "" {
+			tag = "latest"
+		}
+		return location{rc: b.clients.forLayout(), name: r.Raw,
+			ref: ref.Ref{Scheme: "ocidir", Reference: "ocidir://" + r.Path, Path: r.Path, Tag: tag}}, nil
+	}
+	if r.Repo == "" {
+		return location{}, model.WithHint(model.Classed(model.ErrBadRef,
+			fmt.Errorf("%s names no repository", r.Raw)), "write oci://<host>[:<port>]/<repo>[:<tag>]")
+	}
+	rc, err := b.clients.forHost(r)
+	if err != nil {
+		return location{}, err
+	}
+	rr := ref.Ref{Scheme: "reg", Registry: r.OCIHostPort(), Repository: r.Repo}
+	rr.Reference = rr.Registry + "/" + rr.Repository
+	if r.Digest != "" {
+		rr.Digest = string(r.Digest)
+	} else {
+		rr.Tag = r.OCIReference()
+	}
+	return location{rc: rc, ref: rr, name: r.Raw}, nil
+}
+
+// Exists implements registry.Backend: a manifest at the reference.
+func (b *Backend) Exists(ctx context.Context, r registry.Ref) (bool, error) {
+	l, err := b.locate(r)
+	if err != nil {
+		return false, err
+	}
+	if _, err := l.rc.ManifestHead(ctx, l.ref); err != nil {
+		err = classify(err, l.name, "image manifest")
+		if errors.Is(err, model.ErrNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// Source implements registry.Backend.
+func (b *Backend) Source(_ context.Context, r registry.Ref) (registry.Source, error) {
+	l, err := b.locate(r)
+	if err != nil {
+		return nil, err
+	}
+	return &source{location: l}, nil
+}
+
+// Sink implements registry.Backend.
+func (b *Backend) Sink(ctx context.Context, r registry.Ref) (registry.Sink, error) {
+	if b.cfg.ReadOnly {
+		return nil, model.WithHint(model.Classed(model.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", r.Raw)),
+			"run without --readonly")
+	}
+	if r.Digest != "" {
+		return nil, model.WithHint(model.Classed(model.ErrBadRef,
+			fmt.Errorf("cannot push to a digest reference %s", r.Raw)), "push to a tag: oci://<host>/<repo>:<tag>")
+	}
+	l, err := b.locate(r)
+	if err != nil {
+		return nil, err
+	}
+	return newSink(ctx, l)
+}
+
+// List implements registry.Backend. For a registry root it pages through
+// _catalog; a registry that refuses the catalog gets a note instead of an
+// error so the user can type a repository. A layout is one repository.
+func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.ListOptions) (*registry.Listing, error) {
+	out := &registry.Listing{Root: root.Raw, Repos: []registry.RepoEntry{}}
+	if b.isLayout() {
+		if _, err := os.Stat(root.Path); err != nil {
+			return nil, model.WithHint(model.NotFoundf("OCI layout %s does not exist", root.Path),
+				"check the path; push creates it")
+		}
+		if root.HasTag {
+			out.Image, _ = b.Exists(ctx, root)
+		}
+		out.Repos = append(out.Repos, registry.RepoEntry{Name: root.Path, Ref: registry.LayoutScheme + ":" + root.Path})
+		return out, nil
+	}
+	rc, err := b.clients.forHost(root)
+	if err != nil {
+		return nil, err
+	}
+	if root.Repo != "" && (root.HasTag || root.Digest != "") {
+		out.Image, _ = b.Exists(ctx, root)
+	}
+	limit := opt.Limit
+	if limit <= 0 {
+		limit = defaultPage
+	}
+	host := root.OCIHostPort()
+	rl, err := rc.RepoList(ctx, host, scheme.WithRepoLimit(limit), scheme.WithRepoLast(opt.After))
+	if err != nil {
+		cerr := classify(err, "oci://"+host, "repository catalog")
+		if refusedCatalog(err, cerr) {
+			out.Note = fmt.Sprintf("oci://%s does not list its repositories (_catalog refused); type a repository, e.g. oci://%s/<repo>", host, host)
+			if root.Repo != "" {
+				out.Repos = append(out.Repos, registry.RepoEntry{Name: root.Repo, Ref: "oci://" + host + "/" + root.Repo})
+			}
+			return out, nil
+		}
+		return nil, cerr
+	}
+	repos, err := rl.GetRepos()
+	if err != nil {
+		return nil, classify(err, "oci://"+host, "repository catalog")
+	}
+	for _, name := range repos {
+		if root.Repo != "" && name != root.Repo && !strings.HasPrefix(name, root.Repo+"/") {
+			continue
+		}
+		out.Repos = append(out.Repos, registry.RepoEntry{Name: name, Ref: "oci://" + host + "/" + name})
+	}
+	if len(repos) >= limit {
+		out.Next = repos[len(repos)-1]
+	}
+	return out, nil
+}
+
+// refusedCatalog tells a registry that answers but will not list (auth,
+// 404/405 on _catalog) from one that cannot be reached.
+func refusedCatalog(raw, classified error) bool {
+	if errors.Is(classified, model.ErrAuth) || errors.Is(classified, model.ErrNotFound) ||
+		errors.Is(raw, errs.ErrNotImplemented) || errors.Is(raw, errs.ErrUnsupportedAPI) {
+		return true
+	}
+	m := httpStatusRE.FindStringSubmatch(raw.Error())
+	return m != nil && (m[1] == "405" || m[1] == "400")
+}
+
+// Tags implements registry.Backend. Each tag's manifest is fetched (not its
+// blobs) to tell ProcessFork images from foreign artefacts.
+func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.ListOptions) (*registry.TagList, error) {
+	l, err := b.locate(repo)
+	if err != nil {
+		return nil, err
+	}
+	limit := opt.Limit
+	if limit <= 0 {
+		limit = defaultPage
+	}
+	var tagOpts []scheme.TagOpts
+	if !b.isLayout() { // a layout's index is read whole and paged here
+		tagOpts = append(tagOpts, scheme.WithTagLimit(limit), scheme.WithTagLast(opt.After))
+	}
+	tl, err := l.rc.TagList(ctx, l.ref, tagOpts...)
+	if err != nil {
+		return nil, classify(err, l.name, "tag list")
+	}
+	names, err := tl.GetTags()
+	if err != nil {
+		return nil, classify(err, l.name, "tag list")
+	}
+	if b.isLayout() {
+		sort.Strings(names)
+		if opt.After != "" {
+			i := sort.SearchStrings(names, opt.After)
+			if i < len(names) && names[i] == opt.After {
+				i++
+			}
+			names = names[i:]
+		}
+	}
+	next := ""
+	if len(names) > limit {
+		names = names[:limit]
+	}
+	if len(names) == limit {
+		next = names[len(names)-1]
+	}
+	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: make([]registry.TagEntry, len(names))}
+	keep := make([]bool, len(names))
+	errsOut := make([]error, len(names))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			tl := l
+			tl.ref = l.ref.SetTag(name)
+			tl.name = b.tagRef(repo, name)
+			out.Tags[i] = registry.TagEntry{Name: name, Ref: tl.name}
+			raw, err := getManifest(ctx, tl)
+			if err != nil {
+				if errors.Is(err, model.ErrNotFound) {
+					return // deleted meanwhile
+				}
+				errsOut[i] = err
+				return
+			}
+			keep[i] = true
+			var foreign *errNotProcessFork
+			if _, perr := ParseImage(raw); errors.As(perr, &foreign) {
+				out.Tags[i].Foreign = true
+			}
+		}()
+	}
+	wg.Wait()
+	for _, e := range errsOut {
+		if e != nil {
+			return nil, e
+		}
+	}
+	kept := out.Tags[:0]
+	for i, t := range out.Tags {
+		if keep[i] {
+			kept = append(kept, t)
+		}
+	}
+	out.Tags = kept
+	return out, nil
+}
+
+// tagRef is the image reference of one tag of a repository.
+func (b *Backend) tagRef(repo registry.Ref, tag string) string {
+	if b.isLayout() {
+		return registry.LayoutScheme + ":" + repo.Path + "#" + tag
+	}
+	return "oci://" + repo.OCIHostPort() + "/" + repo.Repo + ":" + tag
+}

@@ -1,0 +1,218 @@
+package oci
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/regclient/regclient"
+	"github.com/regclient/regclient/config"
+	"github.com/regclient/regclient/scheme/ocidir"
+	"github.com/regclient/regclient/scheme/reg"
+	"github.com/regclient/regclient/types/errs"
+
+	"pf-registry/model"
+	"pf-registry/registry"
+)
+
+// Environment variables with registry credentials (spec §9.5). Docker's
+// config.json and credential helpers are read as well.
+const (
+	EnvUser   = "OCI_USERNAME"
+	EnvPass   = "OCI_PASSWORD"
+	EnvBearer = "OCI_BEARER"
+)
+
+// authHint is the "what to do" of authentication failures.
+const authHint = "log in with docker/regctl/skopeo, or set " + EnvUser + "/" + EnvPass + " or " + EnvBearer
+
+// transport says how one registry host is reached.
+type transport struct {
+	plainHTTP   bool // http:// instead of https://
+	skipVerify  bool // https without certificate checks (--insecure)
+	credentials bool // send credentials at all
+}
+
+// transportFor applies the TLS rule: TLS by default; plain HTTP only for
+// loopback hosts, or with Insecure for an explicit port other than 443 (the
+// Rust rule, opt-in here). Credentials never travel over plain HTTP to a
+// host that is not loopback.
+func transportFor(r registry.Ref, insecure bool) transport {
+	switch {
+	case r.IsLoopbackHost():
+		return transport{plainHTTP: true, credentials: true}
+	case insecure && r.HasPort && r.Port != 443:
+		return transport{plainHTTP: true}
+	case insecure:
+		return transport{skipVerify: true, credentials: true}
+	}
+	return transport{credentials: true}
+}
+
+// clients keeps one regclient per registry host, built on first use.
+type clients struct {
+	cfg    registry.Config
+	mu     sync.Mutex
+	byHost map[string]*regclient.RegClient
+	layout *regclient.RegClient
+}
+
+func newClients(cfg registry.Config) *clients {
+	return &clients{cfg: cfg, byHost: map[string]*regclient.RegClient{}}
+}
+
+// forHost returns the client for an oci:// reference's host.
+func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
+	if r.Host == "" {
+		return nil, model.WithHint(model.Classed(model.ErrBadRef,
+			fmt.Errorf("%s: empty registry host", r.Raw)), "write oci://<host>[:<port>]/<repo>[:<tag>]")
+	}
+	host := r.OCIHostPort()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rc, ok := c.byHost[host]; ok {
+		return rc, nil
+	}
+	tr := transportFor(r, c.cfg.Insecure)
+	h := config.Host{Name: host, TLS: config.TLSEnabled}
+	switch {
+	case tr.plainHTTP:
+		h.TLS = config.TLSDisabled
+	case tr.skipVerify:
+		h.TLS = config.TLSInsecure
+	}
+	bearer := ""
+	var opts []regclient.Opt
+	if tr.credentials {
+		opts = append(opts, regclient.WithDockerCreds())
+		if u, p := os.Getenv(EnvUser), os.Getenv(EnvPass); u != "" || p != "" {
+			h.User, h.Pass = u, p
+		}
+		bearer = os.Getenv(EnvBearer)
+	}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	if tr.skipVerify {
+		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //#nosec G402 -- only with --insecure
+	}
+	timeout := c.cfg.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	// A header timeout, not a whole-request one: big layers take long.
+	base.ResponseHeaderTimeout = timeout
+	var rt http.RoundTripper = base
+	if bearer != "" {
+		rt = &bearerTransport{base: base, host: host, token: bearer}
+	}
+	ua := c.cfg.UserAgent
+	if ua == "" {
+		ua = "pf-registry"
+	}
+	opts = append(opts,
+		regclient.WithConfigHost(h),
+		regclient.WithUserAgent(ua),
+		regclient.WithRegOpts(
+			reg.WithRetryLimit(3),
+			reg.WithDelay(100*time.Millisecond, 2*time.Second),
+			reg.WithHTTPClient(&http.Client{Transport: rt})),
+	)
+	rc := regclient.New(opts...)
+	c.byHost[host] = rc
+	return rc, nil
+}
+
+// forLayout returns the client for on-disk layouts. Garbage collection is
+// off: it would delete blobs uploaded before their manifest.
+func (c *clients) forLayout() *regclient.RegClient {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.layout == nil {
+		c.layout = regclient.New(regclient.WithOCIDirOpts(ocidir.WithGC(false)))
+	}
+	return c.layout
+}
+
+// bearerTransport sends OCI_BEARER to the registry host only (not to the
+// storage a blob GET redirects to), unless regclient already chose a header.
+type bearerTransport struct {
+	base  http.RoundTripper
+	host  string
+	token string
+}
+
+func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host == t.host && req.Header.Get("Authorization") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+t.token)
+	}
+	return t.base.RoundTrip(req)
+}
+
+var httpStatusRE = regexp.MustCompile(`\[http (\d{3})\]`)
+
+// classify turns a regclient error into a one-line error of the right class.
+// regclient messages carry response bodies and URLs; only the status code
+// and the kind of failure are kept.
+func classify(err error, where, what string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, model.ErrIntegrity) || errors.Is(err, model.ErrBadRef) || isModelErr(err) {
+		return err
+	}
+	code := 0
+	if m := httpStatusRE.FindStringSubmatch(err.Error()); m != nil {
+		code, _ = strconv.Atoi(m[1])
+	}
+	status := ""
+	if code != 0 {
+		status = fmt.Sprintf(" (HTTP %d %s)", code, http.StatusText(code))
+	}
+	switch {
+	case errors.Is(err, errs.ErrDigestMismatch), errors.Is(err, errs.ErrShortRead), errors.Is(err, errs.ErrMismatch):
+		return model.Integrityf("%s: %s does not match its digest", where, what)
+	case errors.Is(err, errs.ErrHTTPUnauthorized) || code == 401 || code == 403:
+		return model.WithHint(model.Classed(model.ErrAuth,
+			fmt.Errorf("%s: access to %s refused%s", where, what, status)), authHint)
+	case errors.Is(err, errs.ErrNotFound) || errors.Is(err, os.ErrNotExist) || code == 404:
+		return model.WithHint(model.Classed(model.ErrNotFound,
+			fmt.Errorf("%s: %s not found", where, what)), "check the repository and tag (pf-registry tags <repo>)")
+	case errors.Is(err, errs.ErrHTTPRateLimit):
+		return model.WithHint(fmt.Errorf("%s: rate limited while reading %s%s", where, what, status), "wait and retry")
+	case code != 0:
+		return model.WithHint(fmt.Errorf("%s: registry failed on %s%s", where, what, status), "retry later or check the registry's health")
+	case errors.Is(err, errs.ErrHTTPRedirectRefused):
+		return model.WithHint(fmt.Errorf("%s: registry redirected %s to a plain-HTTP or local address", where, what), "use a registry that redirects to https")
+	}
+	return model.WithHint(fmt.Errorf("%s: %s: %s", where, what, firstLine(err.Error())),
+		"check that the registry is reachable (plain HTTP needs a loopback host or --insecure)")
+}
+
+// isModelErr reports whether err already carries one of this project's
+// classes (then it is passed through unchanged).
+func isModelErr(err error) bool {
+	for _, c := range []error{model.ErrNotFound, model.ErrAuth, model.ErrUsage, model.ErrReadOnly, model.ErrUnsupportedScheme} {
+		if errors.Is(err, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstLine keeps error text to one short line.
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}

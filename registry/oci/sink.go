@@ -1,0 +1,321 @@
+package oci
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/regclient/regclient/types/errs"
+	"github.com/regclient/regclient/types/manifest"
+
+	"pf-registry/blob"
+	"pf-registry/model"
+	"pf-registry/registry"
+)
+
+// spoolInMemory is the largest stored blob kept in memory while its layer
+// digest is computed; bigger ones go through a temporary file, so memory
+// stays bounded whatever the image size.
+const spoolInMemory = 4 << 20
+
+// sink writes one image. Blobs become layers; Commit writes config,
+// signature layer and finally the OCI manifest, so a failed push never
+// leaves a tag pointing at missing blobs.
+type sink struct {
+	location
+	mu sync.Mutex
+	// candidates maps logical digests to layers named by the manifest that
+	// was at the tag before the push: checked with HEAD before skipping.
+	candidates map[model.Digest]Descriptor
+	// placed maps logical digests to layers known to be at the destination.
+	placed map[model.Digest]Descriptor
+	// meta keeps the stored bytes of the fs tree and page manifest, which
+	// Commit reads to order the layers (walk order, spec §5).
+	meta map[model.Digest][]byte
+}
+
+func newSink(ctx context.Context, l location) (*sink, error) {
+	s := &sink{location: l, candidates: map[model.Digest]Descriptor{},
+		placed: map[model.Digest]Descriptor{}, meta: map[model.Digest][]byte{}}
+	raw, err := getManifest(ctx, l)
+	switch {
+	case err == nil:
+		if img, perr := ParseImage(raw); perr == nil {
+			for _, ly := range img.Layers {
+				s.candidates[ly.Logical] = ly.Stored
+			}
+		}
+	case errors.Is(err, model.ErrNotFound):
+		// A new tag: nothing to learn.
+	default:
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *sink) Describe() string { return s.name }
+
+// HasBlob is true when the manifest previously at the tag names a layer for
+// d and that layer is still in the repository.
+func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
+	s.mu.Lock()
+	if _, ok := s.placed[d]; ok {
+		s.mu.Unlock()
+		return true, nil
+	}
+	cand, ok := s.candidates[d]
+	s.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	present, err := s.hasLayer(ctx, cand)
+	if err != nil || !present {
+		return false, err
+	}
+	s.record(d, cand)
+	return true, nil
+}
+
+func (s *sink) hasLayer(ctx context.Context, d Descriptor) (bool, error) {
+	br, err := s.rc.BlobHead(ctx, s.ref, toRC(d))
+	if err != nil {
+		if errors.Is(err, errs.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return false, nil
+		}
+		return false, classify(err, s.name, "layer "+model.Digest(d.Digest).Short())
+	}
+	_ = br.Close()
+	return true, nil
+}
+
+func (s *sink) record(d model.Digest, desc Descriptor) {
+	s.mu.Lock()
+	s.placed[d] = desc
+	s.mu.Unlock()
+}
+
+// isMetaRole names the blobs Commit must read to compute the walk.
+func isMetaRole(role string) bool { return role == "world.fs" || role == "cache.manifest" }
+
+// PutBlob uploads the stored bytes of b as a layer. The layer digest is
+// needed before a monolithic upload, so the verified stream is spooled
+// once (memory or temp file) while hashing; when the source already knows
+// the layer digest the stream goes straight to the registry.
+func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
+	if b.StoredDigest != "" && b.StoredSize > 0 && !isMetaRole(b.Role) {
+		return s.putKnown(ctx, b)
+	}
+	sp, err := spool(b)
+	if err != nil {
+		return err
+	}
+	defer sp.close()
+	desc := Descriptor{MediaType: MediaTypeLayer, Size: sp.size, Digest: string(sp.digest)}
+	if isMetaRole(b.Role) && sp.mem != nil {
+		s.mu.Lock()
+		s.meta[b.Digest] = sp.mem
+		s.mu.Unlock()
+	}
+	present, err := s.hasLayer(ctx, desc)
+	if err != nil {
+		return err
+	}
+	if !present {
+		r, err := sp.reader()
+		if err != nil {
+			return err
+		}
+		if _, err := s.rc.BlobPut(ctx, s.ref, toRC(desc), r); err != nil {
+			return classify(err, s.name, "upload of blob "+b.Digest.Short())
+		}
+	}
+	s.record(b.Digest, desc)
+	return nil
+}
+
+// putKnown streams a blob whose layer digest the source told us. The
+// registry checks the stored digest, the engine's stream the logical one;
+// a mismatch aborts the upload before it completes.
+func (s *sink) putKnown(ctx context.Context, b *registry.Blob) error {
+	desc := Descriptor{MediaType: MediaTypeLayer, Size: b.StoredSize, Digest: string(b.StoredDigest)}
+	rc, err := b.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	present, err := s.hasLayer(ctx, desc)
+	if err != nil {
+		return err
+	}
+	if present {
+		// Still read the stream: the engine verifies the logical digest
+		// only as the bytes pass, and nothing unverified may be named.
+		if _, err := io.Copy(io.Discard, rc); err != nil {
+			return err
+		}
+	} else if _, err := s.rc.BlobPut(ctx, s.ref, toRC(desc), rc); err != nil {
+		return classify(err, s.name, "upload of blob "+b.Digest.Short())
+	}
+	s.record(b.Digest, desc)
+	return nil
+}
+
+// spooled is one blob's stored bytes, hashed, in memory or in a temp file.
+type spooled struct {
+	digest model.Digest
+	size   int64
+	mem    []byte
+	file   *os.File
+}
+
+func spool(b *registry.Blob) (*spooled, error) {
+	rc, err := b.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	sp := &spooled{}
+	if b.StoredSize >= 0 && b.StoredSize <= spoolInMemory {
+		var buf bytes.Buffer
+		buf.Grow(int(b.StoredSize))
+		if _, err := io.Copy(io.MultiWriter(&buf, h), rc); err != nil {
+			return nil, err
+		}
+		sp.mem = buf.Bytes()
+		sp.size = int64(buf.Len())
+	} else {
+		f, err := os.CreateTemp("", "pf-oci-layer-*")
+		if err != nil {
+			return nil, fmt.Errorf("spooling blob %s: %w", b.Digest.Short(), err)
+		}
+		sp.file = f
+		n, err := io.Copy(io.MultiWriter(f, h), rc)
+		if err != nil {
+			sp.close()
+			return nil, err
+		}
+		sp.size = n
+	}
+	sp.digest = model.FromHash(h)
+	return sp, nil
+}
+
+// reader returns the spooled bytes from the start; it is an io.Seeker for
+// regclient's chunked fallback.
+func (sp *spooled) reader() (io.ReadSeeker, error) {
+	if sp.file == nil {
+		return bytes.NewReader(sp.mem), nil
+	}
+	if _, err := sp.file.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return sp.file, nil
+}
+
+func (sp *spooled) close() {
+	if sp.file != nil {
+		name := sp.file.Name()
+		_ = sp.file.Close()
+		_ = os.Remove(name)
+	}
+}
+
+// Commit writes config (the manifest bytes), the signature layer and then
+// the OCI manifest with the layers in walk order.
+func (s *sink) Commit(ctx context.Context, manifestBytes, sig []byte) error {
+	if sig == nil {
+		return model.Integrityf("%s: an OCI image needs a signature layer, none was given", s.name)
+	}
+	m, err := model.ParseManifest(manifestBytes)
+	if err != nil {
+		return err
+	}
+	var loadErr error
+	refs := model.Walk(m, func(d model.Digest) ([]byte, error) {
+		b, err := s.loadMeta(ctx, d)
+		if err != nil && !errors.Is(err, model.ErrNotFound) && loadErr == nil {
+			loadErr = err
+		}
+		return b, err
+	})
+	if loadErr != nil {
+		return loadErr
+	}
+	layers := make([]Layer, 0, len(refs))
+	s.mu.Lock()
+	for _, r := range refs {
+		desc, ok := s.placed[r.Digest]
+		if !ok {
+			s.mu.Unlock()
+			return model.Integrityf("%s: blob %s (%s) was not uploaded; the image is incomplete", s.name, r.Digest.Short(), r.Role)
+		}
+		layers = append(layers, Layer{Logical: r.Digest, Stored: desc})
+	}
+	s.mu.Unlock()
+
+	config, err := s.putBytes(ctx, MediaTypeConfig, manifestBytes, "config blob")
+	if err != nil {
+		return err
+	}
+	sigDesc, err := s.putBytes(ctx, MediaTypeSignature, sig, "signature layer")
+	if err != nil {
+		return err
+	}
+	raw := BuildManifest(config, sigDesc, layers)
+	om, err := manifest.New(manifest.WithRaw(raw))
+	if err != nil {
+		return fmt.Errorf("%s: building the OCI manifest: %w", s.name, err)
+	}
+	if err := s.rc.ManifestPut(ctx, s.ref, om); err != nil {
+		return classify(err, s.name, "manifest upload")
+	}
+	return nil
+}
+
+// loadMeta returns the logical bytes of an fs tree or page manifest blob:
+// from the copy PutBlob kept, else from the layer at the destination.
+func (s *sink) loadMeta(ctx context.Context, d model.Digest) ([]byte, error) {
+	s.mu.Lock()
+	stored, ok := s.meta[d]
+	desc, placed := s.placed[d]
+	s.mu.Unlock()
+	if !ok {
+		if !placed {
+			return nil, model.NotFoundf("blob %s not in this image", d.Short())
+		}
+		if desc.Size > model.MaxMetadataSize {
+			return nil, model.Integrityf("%s: blob %s is too large for an fs tree or page manifest", s.name, d.Short())
+		}
+		br, err := s.rc.BlobGet(ctx, s.ref, toRC(desc))
+		if err != nil {
+			return nil, classify(err, s.name, "layer of blob "+d.Short())
+		}
+		defer br.Close()
+		stored, err = io.ReadAll(io.LimitReader(br, model.MaxMetadataSize+1))
+		if err != nil {
+			return nil, classify(err, s.name, "layer of blob "+d.Short())
+		}
+	}
+	return blob.DecodeVerified(stored, d, model.MaxMetadataSize)
+}
+
+// putBytes uploads a small blob unless the repository has it.
+func (s *sink) putBytes(ctx context.Context, mediaType string, b []byte, what string) (Descriptor, error) {
+	desc := Descriptor{MediaType: mediaType, Size: int64(len(b)), Digest: string(model.FromBytes(b))}
+	present, err := s.hasLayer(ctx, desc)
+	if err != nil {
+		return desc, err
+	}
+	if !present {
+		if _, err := s.rc.BlobPut(ctx, s.ref, toRC(desc), bytes.NewReader(b)); err != nil {
+			return desc, classify(err, s.name, what)
+		}
+	}
+	return desc, nil
+}
