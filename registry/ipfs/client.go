@@ -1,0 +1,467 @@
+package ipfs
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"pf-registry/model"
+)
+
+// DefaultAPI is the Kubo RPC endpoint used when nothing else is configured.
+const DefaultAPI = "http://127.0.0.1:5001"
+
+// DefaultTimeout bounds one RPC call when the configuration sets none. For
+// streamed bodies (cat, add) it is an idle limit: the call fails when no
+// byte moves for this long, so a large blob is never cut off while it flows.
+const DefaultTimeout = 30 * time.Second
+
+// client talks to the Kubo RPC API (/api/v0). Every call is a POST.
+type client struct {
+	base      string // e.g. http://127.0.0.1:5001, no trailing slash
+	source    string // where base came from, for messages
+	http      *http.Client
+	timeout   time.Duration
+	userAgent string
+}
+
+// apiEndpoint finds the RPC endpoint: IPFS_API, else the api file the daemon
+// writes into its repo ($IPFS_PATH, default ~/.ipfs), else DefaultAPI.
+func apiEndpoint() (base, source string, err error) {
+	if v := strings.TrimSpace(os.Getenv("IPFS_API")); v != "" {
+		b, err := endpointURL(v)
+		if err != nil {
+			return "", "", model.WithHint(fmt.Errorf("IPFS_API=%q: %v", v, err),
+				"set IPFS_API to http://host:port or /ip4/<addr>/tcp/<port>")
+		}
+		return b, "IPFS_API", nil
+	}
+	repo := os.Getenv("IPFS_PATH")
+	if repo == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			repo = filepath.Join(home, ".ipfs")
+		}
+	}
+	if repo != "" {
+		if raw, err := os.ReadFile(filepath.Join(repo, "api")); err == nil {
+			if b, err := endpointURL(strings.TrimSpace(string(raw))); err == nil {
+				return b, "the api file of " + repo, nil
+			}
+		}
+	}
+	return DefaultAPI, "the default endpoint", nil
+}
+
+// endpointURL accepts http(s)://host:port[/] or a multiaddr
+// /ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>[/http|/https].
+func endpointURL(s string) (string, error) {
+	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
+		s = strings.TrimRight(s, "/")
+		s = strings.TrimSuffix(s, "/api/v0")
+		if strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://") == "" {
+			return "", errors.New("no host")
+		}
+		return s, nil
+	}
+	parts := strings.Split(strings.Trim(s, "/"), "/")
+	if !strings.HasPrefix(s, "/") || len(parts) < 4 || parts[2] != "tcp" {
+		return "", errors.New("not an http(s) URL or /ip4/<addr>/tcp/<port> multiaddr")
+	}
+	host, port := parts[1], parts[3]
+	scheme := "http"
+	if len(parts) > 4 && parts[4] == "https" {
+		scheme = "https"
+	}
+	switch parts[0] {
+	case "ip4", "dns", "dns4", "dns6":
+	case "ip6":
+		host = "[" + host + "]"
+	default:
+		return "", fmt.Errorf("unsupported multiaddr protocol %q", parts[0])
+	}
+	return scheme + "://" + host + ":" + port, nil
+}
+
+func newClient(base, source string, timeout time.Duration, userAgent string) *client {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if userAgent == "" {
+		userAgent = "pf-registry"
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // the RPC API is local by nature; never route it through a proxy
+	tr.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.MaxIdleConnsPerHost = 16
+	return &client{base: base, source: source, http: &http.Client{Transport: tr}, timeout: timeout, userAgent: userAgent}
+}
+
+// arg is one query parameter; order matters to Kubo (arg=src&arg=dst).
+type arg struct{ k, v string }
+
+func args(kv ...string) []arg {
+	out := make([]arg, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, arg{kv[i], kv[i+1]})
+	}
+	return out
+}
+
+// encodeQuery percent-encodes like the Rust tool (spec §9.4): A-Z a-z 0-9
+// - _ . ~ / stay, everything else becomes %XX with uppercase hex.
+func encodeQuery(q []arg) string {
+	var b strings.Builder
+	for i, a := range q {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(escape(a.k))
+		b.WriteByte('=')
+		b.WriteString(escape(a.v))
+	}
+	return b.String()
+}
+
+func escape(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~' || c == '/' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+// upload is a file part of a multipart request body.
+type upload struct {
+	name string // file name of the part
+	r    io.Reader
+}
+
+// call performs one RPC and returns the open response body. The body is
+// guarded by an idle watchdog: the call is cancelled when neither the request
+// body nor the response body moves for c.timeout. The caller must close it.
+func (c *client) call(ctx context.Context, cmd string, q []arg, up *upload) (io.ReadCloser, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	wd := newWatchdog(c.timeout, cancel)
+	u := c.base + "/api/v0/" + cmd
+	if len(q) > 0 {
+		u += "?" + encodeQuery(q)
+	}
+	var body io.Reader
+	contentType := ""
+	// finish ends the upload goroutine (if any) and waits for it, so the
+	// caller may close the upload's reader safely afterwards.
+	finish := func() {}
+	if up != nil {
+		pr, pw := io.Pipe()
+		mw := multipart.NewWriter(pw)
+		contentType = mw.FormDataContentType()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h := make(textproto.MIMEHeader)
+			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, up.name))
+			h.Set("Content-Type", "application/octet-stream")
+			part, err := mw.CreatePart(h)
+			if err == nil {
+				_, err = io.Copy(part, &kickReader{r: up.r, wd: wd})
+			}
+			if err == nil {
+				err = mw.Close()
+			}
+			pw.CloseWithError(err)
+		}()
+		body = pr
+		finish = func() { pr.Close(); <-done }
+	}
+	release := func() { finish(); wd.stop(); cancel() }
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, body)
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("ipfs %s: %v", cmd, err)
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		err = c.transportError(cmd, ctx, wd, err)
+		release()
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		err := c.statusError(cmd, q, resp)
+		resp.Body.Close()
+		release()
+		return nil, err
+	}
+	wd.kick()
+	return &watchedBody{rc: resp.Body, resp: resp, wd: wd, release: release, cmd: cmd, c: c, ctx: ctx}, nil
+}
+
+// callJSON performs an RPC and decodes one JSON value from its answer.
+func (c *client) callJSON(ctx context.Context, cmd string, q []arg, up *upload, out any) error {
+	rc, err := c.call(ctx, cmd, q, up)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if out == nil {
+		_, err = io.Copy(io.Discard, io.LimitReader(rc, 1<<20))
+		return err
+	}
+	if err := json.NewDecoder(rc).Decode(out); err != nil {
+		if werr := streamErr(err); werr != nil {
+			return werr
+		}
+		return fmt.Errorf("ipfs %s: bad answer from the daemon: %v", cmd, err)
+	}
+	return nil
+}
+
+// callLines decodes a stream of JSON values (add, pin/ls?stream) one by one.
+func (c *client) callLines(ctx context.Context, cmd string, q []arg, up *upload, each func(dec *json.Decoder) error) error {
+	rc, err := c.call(ctx, cmd, q, up)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(bufio.NewReader(rc))
+	for dec.More() {
+		if err := each(dec); err != nil {
+			if werr := streamErr(err); werr != nil {
+				return werr
+			}
+			return fmt.Errorf("ipfs %s: bad answer from the daemon: %v", cmd, err)
+		}
+	}
+	// Drain so a trailing stream error (X-Stream-Error) is seen.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return err
+	}
+	return nil
+}
+
+// streamErr returns err when it is one of ours (transport, stream error)
+// rather than a JSON syntax problem.
+func streamErr(err error) error {
+	var se *rpcError
+	if errors.As(err, &se) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// rpcError is an error the daemon reported or a transport failure.
+type rpcError struct {
+	msg   string
+	class error // model.ErrNotFound or nil
+	hint  string
+}
+
+func (e *rpcError) Error() string { return e.msg }
+func (e *rpcError) Unwrap() error { return e.class }
+
+// wrap turns an rpcError into a classed, hinted model error.
+func wrap(e *rpcError) error {
+	var err error = e
+	if e.hint != "" {
+		err = model.WithHint(err, e.hint)
+	}
+	return err
+}
+
+func (c *client) statusError(cmd string, q []arg, resp *http.Response) error {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var m struct{ Message string }
+	msg := strings.TrimSpace(string(raw))
+	if json.Unmarshal(raw, &m) == nil && m.Message != "" {
+		msg = m.Message
+	}
+	msg = oneLine(msg)
+	subject := ""
+	for _, a := range q {
+		if a.k == "arg" {
+			subject = " " + a.v
+			break
+		}
+	}
+	e := &rpcError{msg: fmt.Sprintf("ipfs %s%s: %s (HTTP %d)", cmd, subject, msg, resp.StatusCode)}
+	switch {
+	case resp.StatusCode == http.StatusNotFound && msg == "404 page not found":
+		e.msg = fmt.Sprintf("ipfs %s: the endpoint %s does not serve the Kubo RPC API (HTTP 404)", cmd, c.display())
+		e.hint = "point IPFS_API at the daemon's API address (Addresses.API), not its gateway"
+	case resp.StatusCode == http.StatusMethodNotAllowed:
+		e.hint = "the endpoint is not a Kubo RPC API; check IPFS_API"
+	case resp.StatusCode == http.StatusForbidden:
+		e.hint = "the daemon refuses this client; check API.HTTPHeaders / API.Authorizations in its config"
+	case isNotFound(msg):
+		e.class = model.ErrNotFound
+		e.hint = "check the CID; an offline daemon only serves content it holds locally"
+	case strings.Contains(msg, "invalid path") || strings.Contains(msg, "invalid cid") || strings.Contains(msg, "selected encoding not supported"):
+		e.class = model.ErrBadRef
+		e.hint = "use ipfs://<CID> with a valid CID, or ipfs://<name> for a name in the MFS index /processfork"
+	}
+	return wrap(e)
+}
+
+func isNotFound(msg string) bool {
+	for _, s := range []string{"not found", "does not exist", "no link named", "no such file"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *client) transportError(cmd string, ctx context.Context, wd *watchdog, err error) error {
+	if wd.fired() {
+		return wrap(&rpcError{
+			msg:  fmt.Sprintf("ipfs %s: no answer from the daemon at %s within %s", cmd, c.display(), c.timeout),
+			hint: "the content may not be available (an online daemon keeps searching the network); check the CID or raise the timeout",
+		})
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("ipfs %s: %w", cmd, ctxErr)
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return wrap(&rpcError{
+			msg:  fmt.Sprintf("cannot reach the IPFS daemon at %s (from %s): %v", c.display(), c.source, op.Err),
+			hint: "start it with `ipfs daemon`, or set IPFS_API to its RPC address",
+		})
+	}
+	return wrap(&rpcError{
+		msg:  fmt.Sprintf("ipfs %s: talking to %s: %s", cmd, c.display(), oneLine(err.Error())),
+		hint: "check that the daemon is running and IPFS_API points at its RPC address",
+	})
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// watchedBody is a response body that feeds the watchdog, reports Kubo's
+// X-Stream-Error trailer (an error after a 200 header) and releases the call.
+type watchedBody struct {
+	rc      io.ReadCloser
+	resp    *http.Response
+	wd      *watchdog
+	release func()
+	cmd     string
+	c       *client
+	ctx     context.Context
+	once    sync.Once
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.wd.kick()
+	}
+	if err == io.EOF {
+		if msg := b.resp.Trailer.Get("X-Stream-Error"); msg != "" {
+			e := &rpcError{msg: fmt.Sprintf("ipfs %s: %s", b.cmd, oneLine(msg))}
+			if isNotFound(msg) {
+				e.class = model.ErrNotFound
+			}
+			return n, wrap(e)
+		}
+		return n, io.EOF
+	}
+	if err != nil {
+		return n, b.c.transportError(b.cmd, b.ctx, b.wd, err)
+	}
+	return n, nil
+}
+
+func (b *watchedBody) Close() error {
+	err := b.rc.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// watchdog cancels a call when it sees no progress for d.
+type watchdog struct {
+	d     time.Duration
+	t     *time.Timer
+	mu    sync.Mutex
+	fire  bool
+	close bool
+}
+
+func newWatchdog(d time.Duration, cancel context.CancelFunc) *watchdog {
+	w := &watchdog{d: d}
+	w.t = time.AfterFunc(d, func() {
+		w.mu.Lock()
+		if !w.close {
+			w.fire = true
+		}
+		w.mu.Unlock()
+		cancel()
+	})
+	return w
+}
+
+func (w *watchdog) kick() {
+	w.mu.Lock()
+	if !w.close && !w.fire {
+		w.t.Reset(w.d)
+	}
+	w.mu.Unlock()
+}
+
+func (w *watchdog) stop() {
+	w.mu.Lock()
+	w.close = true
+	w.t.Stop()
+	w.mu.Unlock()
+}
+
+func (w *watchdog) fired() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.fire
+}
+
+// kickReader feeds the watchdog while a request body is uploaded.
+type kickReader struct {
+	r  io.Reader
+	wd *watchdog
+}
+
+func (k *kickReader) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	if n > 0 {
+		k.wd.kick()
+	}
+	return n, err
+}

@@ -1,0 +1,594 @@
+// Package ipfs is the ipfs:// backend: images are flat UnixFS directories
+// served by a Kubo daemon through its RPC API (spec §9.4), holding exactly
+// the entries the Rust tool reads: manifest.json, manifest.json.sig and one
+// blob_<hex>.zst per blob of the walk.
+//
+// References:
+//
+//	ipfs://<CID>[/<path>]  an image directory by content address (read).
+//	ipfs://<repo>[:<tag>]  an image by name in the MFS index (read and push).
+//	                       repo and tag are 1–40 characters of A-Z a-z 0-9
+//	                       . _ - not starting with '.'; the tag defaults to
+//	                       "latest". Anything longer than 40 characters
+//	                       without ':' is taken as a CID, so the two never
+//	                       collide.
+//	ipfs://new             the Rust push placeholder: push without a name.
+//
+// Names live in the daemon's MFS under /processfork/<repo>/<tag>, each an
+// image directory, so `ipfs files ls /processfork` browses them. A push to a
+// CID is treated like ipfs://new, as the Rust tool does (the CID is only a
+// placeholder).
+//
+// Push stages the directory in MFS (/processfork/.staging/<random>): every
+// blob is added unpinned and copied in, blobs an earlier image of the same
+// repository already holds are copied from it without being read, then the
+// signature and the manifest are written last. The directory CID is pinned
+// once (recursively), the staging directory is moved to its name (or
+// dropped for unnamed pushes) and the sink reports ipfs://<CID> through
+// ResultRef. Replacing a name leaves the previous image pinned; it stays
+// listed by its CID until `ipfs pin rm` removes it.
+//
+// Listing (spec §10): the repositories of the MFS index, then recursive pins
+// whose directory holds a manifest.json, named by their CID.
+package ipfs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+
+	"pf-registry/model"
+	"pf-registry/registry"
+	"pf-registry/signing"
+)
+
+// Scheme is the reference scheme this backend serves.
+const Scheme = "ipfs"
+
+// Entry names of an image directory (spec §9.4).
+const (
+	ManifestEntry  = "manifest.json"
+	SignatureEntry = "manifest.json.sig"
+	blobPrefix     = "blob_"
+	blobSuffix     = ".zst"
+)
+
+// IndexRoot is the MFS directory holding named images.
+const IndexRoot = "/processfork"
+
+const (
+	stagingRoot  = IndexRoot + "/.staging"
+	placeholder  = "new"
+	defaultTag   = "latest"
+	maxNameLen   = 40
+	maxManifest  = 16 << 20
+	maxSignature = 1 << 20
+	maxPinProbes = 256
+)
+
+// ResultReporter is implemented by sinks that learn the reference of what
+// they wrote only at commit (the IPFS directory CID); the command line
+// prints it.
+type ResultReporter interface {
+	ResultRef() string
+}
+
+func init() {
+	registry.Register(Scheme, func(cfg registry.Config) (registry.Backend, error) {
+		return New(cfg)
+	})
+}
+
+// Backend serves ipfs:// references through one Kubo daemon.
+type Backend struct {
+	c        *client
+	readOnly bool
+	key      signing.Key
+}
+
+// New finds the daemon's RPC endpoint (IPFS_API, $IPFS_PATH/api, default)
+// and returns the backend. No request is made until first use.
+func New(cfg registry.Config) (*Backend, error) {
+	base, source, err := apiEndpoint()
+	if err != nil {
+		return nil, err
+	}
+	return &Backend{
+		c:        newClient(base, source, cfg.Timeout, cfg.UserAgent),
+		readOnly: cfg.ReadOnly,
+		key:      signing.ForBackend(Scheme),
+	}, nil
+}
+
+// Scheme implements registry.Backend.
+func (b *Backend) Scheme() string { return Scheme }
+
+// SignKey implements registry.Backend.
+func (b *Backend) SignKey() signing.Key { return b.key }
+
+// Endpoint is the RPC base URL in use, without credentials.
+func (b *Backend) Endpoint() string { return b.c.display() }
+
+// target is what an ipfs:// reference designates.
+type target struct {
+	raw       string // the reference text after ipfs://
+	path      string // CID or /ipfs/ path to hand to ls/cat; empty for names
+	repo, tag string // set for names
+}
+
+func (t target) named() bool { return t.repo != "" }
+
+func (t target) indexPath() string { return IndexRoot + "/" + t.repo + "/" + t.tag }
+
+func (t target) String() string {
+	if t.named() {
+		return "ipfs://" + t.repo + ":" + t.tag
+	}
+	return "ipfs://" + t.raw
+}
+
+// parseTarget splits a reference into a name or a content path.
+func parseTarget(ref registry.Ref) (target, error) {
+	raw := ref.CID
+	t := target{raw: raw}
+	if raw == "" {
+		return t, model.WithHint(model.Classed(model.ErrBadRef, fmt.Errorf("empty ipfs reference %q", ref.Raw)),
+			"use ipfs://<CID> or ipfs://<repo>[:<tag>]")
+	}
+	if repo, tag, ok := strings.Cut(raw, ":"); ok {
+		if !validName(repo) || !validName(tag) {
+			return t, model.WithHint(model.Classed(model.ErrBadRef,
+				fmt.Errorf("malformed ipfs name %q: repo and tag must be 1-%d characters of A-Z a-z 0-9 . _ - not starting with '.'", ref.Raw, maxNameLen)),
+				"use ipfs://<repo>[:<tag>], e.g. ipfs://agent:v1")
+		}
+		t.repo, t.tag = repo, tag
+		return t, nil
+	}
+	if validName(raw) {
+		t.repo, t.tag = raw, defaultTag
+		return t, nil
+	}
+	t.path = raw
+	return t, nil
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > maxNameLen || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// resolve turns a target into a content path (CID) that ls and cat accept.
+func (b *Backend) resolve(ctx context.Context, t target) (string, error) {
+	if !t.named() {
+		return t.path, nil
+	}
+	if t.repo == placeholder && t.tag == defaultTag && !strings.Contains(t.raw, ":") {
+		return "", model.WithHint(model.Classed(model.ErrBadRef,
+			errors.New("ipfs://new is the push placeholder, not an image")),
+			"read an image by its CID (printed by push) or by name, ipfs://<repo>[:<tag>]")
+	}
+	var st struct{ Hash, Type string }
+	err := b.c.callJSON(ctx, "files/stat", args("arg", t.indexPath()), nil, &st)
+	if errors.Is(err, model.ErrNotFound) {
+		return "", model.WithHint(model.NotFoundf("no image named %s in the MFS index %s of the IPFS daemon at %s", t, IndexRoot, b.c.display()),
+			"list the names with `pf ls ipfs://`, or use the image's CID")
+	}
+	if err != nil {
+		return "", err
+	}
+	if st.Type != "directory" {
+		return "", model.WithHint(model.Integrityf("%s in the MFS index is a %s, not an image directory", t.indexPath(), st.Type),
+			"remove it with `ipfs files rm "+t.indexPath()+"` and push again")
+	}
+	return st.Hash, nil
+}
+
+// lsLink is one directory entry as /api/v0/ls reports it.
+type lsLink struct {
+	Name, Hash string
+	Size       uint64
+	Type       int
+}
+
+// ls lists the entries of a directory (all objects of the answer, which
+// covers HAMT-sharded directories). sizes asks Kubo to resolve file sizes.
+func (b *Backend) ls(ctx context.Context, path string, sizes bool) ([]lsLink, error) {
+	q := args("arg", path)
+	if !sizes {
+		q = append(q, arg{"resolve-type", "false"}, arg{"size", "false"})
+	}
+	var out struct {
+		Objects []struct{ Links []lsLink }
+	}
+	if err := b.c.callJSON(ctx, "ls", q, nil, &out); err != nil {
+		return nil, err
+	}
+	var links []lsLink
+	for _, o := range out.Objects {
+		links = append(links, o.Links...)
+	}
+	return links, nil
+}
+
+// Exists implements registry.Backend: true iff the directory holds a
+// manifest.json; an unknown CID or name is false.
+func (b *Backend) Exists(ctx context.Context, ref registry.Ref) (bool, error) {
+	t, err := parseTarget(ref)
+	if err != nil {
+		return false, err
+	}
+	path, err := b.resolve(ctx, t)
+	if errors.Is(err, model.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	links, err := b.ls(ctx, path, false)
+	if errors.Is(err, model.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, l := range links {
+		if l.Name == ManifestEntry {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Source implements registry.Backend. It lists the directory once; blobs
+// are then streamed with cat.
+func (b *Backend) Source(ctx context.Context, ref registry.Ref) (registry.Source, error) {
+	t, err := parseTarget(ref)
+	if err != nil {
+		return nil, err
+	}
+	path, err := b.resolve(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	links, err := b.ls(ctx, path, true)
+	if err != nil {
+		return nil, err
+	}
+	s := &source{b: b, t: t, path: path, blobs: map[string]lsLink{}}
+	for _, l := range links {
+		switch {
+		case l.Name == ManifestEntry:
+			l := l
+			s.manifest = &l
+		case l.Name == SignatureEntry:
+			l := l
+			s.sig = &l
+		case strings.HasPrefix(l.Name, blobPrefix) && strings.HasSuffix(l.Name, blobSuffix):
+			h := l.Name[len(blobPrefix) : len(l.Name)-len(blobSuffix)]
+			if _, err := model.FromHex(h); err != nil {
+				return nil, model.WithHint(model.Integrityf("%s holds entry %q whose name is not blob_<64 hex>.zst", s.Describe(), l.Name),
+					"the directory is not a valid image; rebuild it or push the image again")
+			}
+			s.blobs[h] = l
+		}
+	}
+	return s, nil
+}
+
+type source struct {
+	b        *Backend
+	t        target
+	path     string
+	manifest *lsLink
+	sig      *lsLink
+	blobs    map[string]lsLink // by hex as written in the entry name
+}
+
+func (s *source) Describe() string {
+	if s.t.named() {
+		return fmt.Sprintf("%s (%s)", s.t, s.path)
+	}
+	return s.t.String()
+}
+
+func (s *source) FetchManifest(ctx context.Context) (manifest, sig []byte, err error) {
+	if s.manifest == nil {
+		return nil, nil, model.WithHint(model.NotFoundf("%s holds no %s", s.Describe(), ManifestEntry),
+			"check that the CID is a ProcessFork image directory (`ipfs ls "+s.path+"`)")
+	}
+	if manifest, err = s.b.catAll(ctx, s.manifest.Hash, maxManifest, ManifestEntry); err != nil {
+		return nil, nil, err
+	}
+	if s.sig == nil {
+		return manifest, nil, nil
+	}
+	if sig, err = s.b.catAll(ctx, s.sig.Hash, maxSignature, SignatureEntry); err != nil {
+		return nil, nil, err
+	}
+	return manifest, sig, nil
+}
+
+func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, int64, error) {
+	l, ok := s.blobs[d.Hex()]
+	if !ok {
+		return nil, -1, model.NotFoundf("%s holds no %s%s%s", s.Describe(), blobPrefix, d.Hex(), blobSuffix)
+	}
+	rc, err := s.b.c.call(ctx, "cat", args("arg", l.Hash), nil)
+	if err != nil {
+		return nil, -1, err
+	}
+	return rc, int64(l.Size), nil
+}
+
+// StatBlob implements registry.BlobStater from the directory listing.
+func (s *source) StatBlob(_ context.Context, d model.Digest) (int64, error) {
+	l, ok := s.blobs[d.Hex()]
+	if !ok {
+		return -1, model.NotFoundf("%s holds no %s%s%s", s.Describe(), blobPrefix, d.Hex(), blobSuffix)
+	}
+	return int64(l.Size), nil
+}
+
+// catAll reads a small file whole, refusing more than limit bytes.
+func (b *Backend) catAll(ctx context.Context, cid string, limit int64, what string) ([]byte, error) {
+	rc, err := b.c.call(ctx, "cat", args("arg", cid), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, model.Integrityf("%s (%s) is larger than %d bytes", what, cid, limit)
+	}
+	return data, nil
+}
+
+// Sink implements registry.Backend.
+func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, error) {
+	if b.readOnly {
+		return nil, model.WithHint(model.Classed(model.ErrReadOnly, fmt.Errorf("refusing to push to %s in read-only mode", ref.Raw)),
+			"run without read-only mode to push")
+	}
+	t, err := parseTarget(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !t.named() || t.repo == placeholder && !strings.Contains(t.raw, ":") {
+		t = target{raw: t.raw} // placeholder or CID: an unnamed push
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	s := &sink{b: b, t: t, staging: stagingRoot + "/" + hex.EncodeToString(rnd[:]), have: map[string]string{}}
+	if err := b.c.callJSON(ctx, "files/mkdir", args("arg", s.staging, "parents", "true"), nil, nil); err != nil {
+		return nil, err
+	}
+	if t.named() {
+		if err := s.loadExisting(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+type sink struct {
+	b       *Backend
+	t       target
+	staging string
+
+	mu     sync.Mutex
+	have   map[string]string // blob hex → CID, from earlier images of the repo
+	result string
+}
+
+func (s *sink) Describe() string {
+	if s.t.named() {
+		return s.t.String()
+	}
+	return "ipfs://new"
+}
+
+// ResultRef is ipfs://<directory CID> once Commit succeeded.
+func (s *sink) ResultRef() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.result
+}
+
+// mfsEntry is one entry of files/ls?long=true.
+type mfsEntry struct {
+	Name string
+	Type int // 0 file, 1 directory
+	Size uint64
+	Hash string
+}
+
+func (b *Backend) filesLs(ctx context.Context, dir string) ([]mfsEntry, error) {
+	var out struct{ Entries []mfsEntry }
+	if err := b.c.callJSON(ctx, "files/ls", args("arg", dir, "long", "true"), nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Entries, nil
+}
+
+// loadExisting remembers the blobs of every image already indexed under the
+// repository, so that a re-push copies them instead of uploading them.
+func (s *sink) loadExisting(ctx context.Context) error {
+	tags, err := s.b.filesLs(ctx, IndexRoot+"/"+s.t.repo)
+	if errors.Is(err, model.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The tag being replaced first, then the others.
+	sort.SliceStable(tags, func(i, j int) bool { return tags[i].Name == s.t.tag && tags[j].Name != s.t.tag })
+	for i, tag := range tags {
+		if i >= 20 || tag.Type != 1 {
+			continue
+		}
+		entries, err := s.b.filesLs(ctx, IndexRoot+"/"+s.t.repo+"/"+tag.Name)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if h, ok := blobHex(e.Name); ok {
+				if _, dup := s.have[h]; !dup {
+					s.have[h] = e.Hash
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func blobHex(name string) (string, bool) {
+	if !strings.HasPrefix(name, blobPrefix) || !strings.HasSuffix(name, blobSuffix) {
+		return "", false
+	}
+	h := name[len(blobPrefix) : len(name)-len(blobSuffix)]
+	if _, err := model.FromHex(h); err != nil {
+		return "", false
+	}
+	return h, true
+}
+
+func blobEntry(d model.Digest) string { return blobPrefix + d.Hex() + blobSuffix }
+
+// HasBlob reports a blob an earlier image of the same repository holds and
+// links it into the new directory right away (no bytes move).
+func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
+	s.mu.Lock()
+	cid, ok := s.have[d.Hex()]
+	s.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	err := s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+blobEntry(d)), nil, nil)
+	if errors.Is(err, model.ErrNotFound) {
+		return false, nil // the old entry's blocks are gone: upload it again
+	}
+	return err == nil, err
+}
+
+// PutBlob adds the stored bytes unpinned (the directory pin covers them)
+// and links them into the staging directory.
+func (s *sink) PutBlob(ctx context.Context, blob *registry.Blob) error {
+	rc, err := blob.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	rec := &errRecorder{r: rc}
+	cid, err := s.b.add(ctx, blobEntry(blob.Digest), rec)
+	if rec.err != nil {
+		return rec.err // the source stream failed (e.g. integrity): keep nothing
+	}
+	if err != nil {
+		return err
+	}
+	return s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+blobEntry(blob.Digest)), nil, nil)
+}
+
+// add uploads one file unpinned and returns its CID.
+func (b *Backend) add(ctx context.Context, name string, r io.Reader) (string, error) {
+	var last struct{ Name, Hash string }
+	err := b.c.callLines(ctx, "add", args("pin", "false", "progress", "false"), &upload{name: name, r: r},
+		func(dec *json.Decoder) error { return dec.Decode(&last) })
+	if err != nil {
+		return "", err
+	}
+	if last.Hash == "" {
+		return "", fmt.Errorf("ipfs add %s: the daemon returned no CID", name)
+	}
+	return last.Hash, nil
+}
+
+// Commit writes the signature and the manifest last, pins the directory
+// once and gives it its name.
+func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
+	put := func(name string, data []byte) error {
+		cid, err := s.b.add(ctx, name, strings.NewReader(string(data)))
+		if err != nil {
+			return err
+		}
+		return s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+name, "force", "true"), nil, nil)
+	}
+	if sig != nil {
+		if err := put(SignatureEntry, sig); err != nil {
+			return err
+		}
+	}
+	if err := put(ManifestEntry, manifest); err != nil {
+		return err
+	}
+	var st struct{ Hash string }
+	if err := s.b.c.callJSON(ctx, "files/stat", args("arg", s.staging), nil, &st); err != nil {
+		return err
+	}
+	if err := s.b.c.callJSON(ctx, "pin/add", args("arg", st.Hash), nil, nil); err != nil {
+		return err
+	}
+	if s.t.named() {
+		dest := s.t.indexPath()
+		if err := s.b.c.callJSON(ctx, "files/mkdir", args("arg", IndexRoot+"/"+s.t.repo, "parents", "true"), nil, nil); err != nil {
+			return err
+		}
+		err := s.b.c.callJSON(ctx, "files/rm", args("arg", dest, "recursive", "true"), nil, nil)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+		if err := s.b.c.callJSON(ctx, "files/mv", args("arg", s.staging, "arg", dest), nil, nil); err != nil {
+			return err
+		}
+	} else if err := s.b.c.callJSON(ctx, "files/rm", args("arg", s.staging, "recursive", "true"), nil, nil); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.result = "ipfs://" + st.Hash
+	s.mu.Unlock()
+	return nil
+}
+
+// errRecorder remembers the first non-EOF error of the source stream, so an
+// integrity failure is reported as such rather than as a failed upload.
+type errRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errRecorder) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// display is the endpoint without credentials, for messages.
+func (c *client) display() string {
+	u, err := url.Parse(c.base)
+	if err != nil || u.User == nil {
+		return c.base
+	}
+	u.User = nil
+	return u.String()
+}
