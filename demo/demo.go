@@ -287,7 +287,7 @@ func Layout() []Repo {
 		{Name: "alice/refactor-agent", Tags: []Tag{
 			{Name: "v1", Spec: ImageSpec{Seed: 11, Files: 12, Pages: 4, Messages: 24, Created: day(20, 9)}},
 			{Name: "v2", ParentTags: []string{"alice/refactor-agent/v1"}, Spec: ImageSpec{Seed: 12, Files: 14, Pages: 6, Messages: 40, SharePagesFrom: 11, SharedPages: 4, Created: day(21, 14)}},
-			{Name: "v3", ParentTags: []string{"alice/refactor-agent/v2"}, Spec: ImageSpec{Seed: 13, Files: 15, Pages: 8, Messages: 61, SharePagesFrom: 12, SharedPages: 6, Created: day(23, 10)}},
+			{Name: "v3", ParentTags: []string{"alice/refactor-agent/v2"}, Spec: ImageSpec{Seed: 13, Files: 15, Pages: 8, Messages: 61, SharePagesFrom: 11, SharedPages: 4, Created: day(23, 10)}},
 		}},
 		{Name: "bob/research-agent", Tags: []Tag{
 			{Name: "main", Spec: ImageSpec{Agent: "research-bot", Fingerprint: "bob-lab", Seed: 21, Files: 8, Pages: 5, Messages: 30, Created: day(22, 16)}},
@@ -300,7 +300,7 @@ func Layout() []Repo {
 			{Name: "2026-11-27", Spec: ImageSpec{Agent: "ci-runner", Fingerprint: "nightly", Seed: 33, Files: 11, Pages: 3, Messages: 15, Created: day(27, 2)}},
 		}},
 		{Name: "team/merge-bot", Tags: []Tag{
-			{Name: "merged", ParentTags: []string{"alice/refactor-agent/v3", "bob/research-agent/experiment"}, Spec: ImageSpec{Agent: "merge-bot", Fingerprint: "team", Seed: 41, Files: 16, Pages: 6, Messages: 20, SharePagesFrom: 13, SharedPages: 4, Created: day(26, 20)}},
+			{Name: "merged", ParentTags: []string{"alice/refactor-agent/v3", "bob/research-agent/experiment"}, Spec: ImageSpec{Agent: "merge-bot", Fingerprint: "team", Seed: 41, Files: 16, Pages: 6, Messages: 20, SharePagesFrom: 11, SharedPages: 4, Created: day(26, 20)}},
 		}},
 	}
 }

@@ -29,6 +29,8 @@ type Key struct {
 	Default bool
 	// Source names where the key came from, e.g. "PF_FILE_REG_SIGN_KEY".
 	Source string
+	// Env is the variable that would override the key for its backend.
+	Env string
 }
 
 // NewKey wraps raw key bytes.
@@ -52,9 +54,13 @@ func ForBackend(scheme string) Key {
 	name := EnvVar(scheme)
 	v, ok := os.LookupEnv(name)
 	if !ok || !utf8.ValidString(v) {
-		return Default()
+		k := Default()
+		k.Env = name
+		return k
 	}
-	return NewKey([]byte(v), name)
+	k := NewKey([]byte(v), name)
+	k.Env = name
+	return k
 }
 
 // String never shows the key bytes.
@@ -181,7 +187,11 @@ func Verify(manifest, sig []byte, k Key) Verdict {
 	v.Status = Valid
 	if k.Default {
 		v.Status = DefaultKey
-		v.Reason = "signed with the public default key: anyone can forge it; set " + "PF_<BACKEND>_REG_SIGN_KEY to sign with your own"
+		env := k.Env
+		if env == "" {
+			env = "PF_<BACKEND>_REG_SIGN_KEY"
+		}
+		v.Reason = "signed with the public default key: anyone can forge it; set " + env + " to sign and verify with your own"
 	}
 	return v
 }

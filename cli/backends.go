@@ -1,0 +1,6 @@
+package cli
+
+// Backends linked into the binary; each registers its scheme in init.
+import (
+	_ "pf-registry/registry/file"
+)

@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"pf-registry/model"
+	"pf-registry/registry"
+)
+
+// progress renders the engine's event stream on stderr: NDJSON (json),
+// one line per finished blob (plain, for logs and CI), or a live view of
+// the moving blobs redrawn in place (auto on a terminal). Never on stdout.
+type progress struct {
+	mode string // json, plain, live, none
+	op   string
+	w    io.Writer
+	enc  *json.Encoder
+
+	mu       sync.Mutex
+	start    time.Time
+	total    int
+	finished int
+	bytes    int64
+	active   map[model.Digest]*blobLine
+	lines    int // lines drawn by the last live frame
+	lastDraw time.Time
+	width    int
+}
+
+type blobLine struct {
+	role        string
+	done, total int64
+	phase       registry.Phase
+	since       time.Time
+}
+
+func (e *env) newProgress(op string) *progress {
+	mode := e.g.progress
+	if mode == "auto" {
+		mode = "plain"
+		if e.stderrTTY {
+			mode = "live"
+		}
+	}
+	p := &progress{mode: mode, op: op, w: e.stderr, start: time.Now(), active: map[model.Digest]*blobLine{}, width: 80}
+	if f, ok := e.stderr.(*os.File); ok && mode == "live" {
+		p.width = terminalWidth(f)
+	}
+	if mode == "json" {
+		p.enc = json.NewEncoder(e.stderr)
+		p.enc.SetEscapeHTML(false)
+	}
+	return p
+}
+
+// quietProgress prints only in json mode (non-deep verify moves nothing).
+func (e *env) quietProgress() *progress {
+	p := e.newProgress("verify")
+	if p.mode != "json" {
+		p.mode = "none"
+	}
+	return p
+}
+
+func (p *progress) event(ev registry.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch p.mode {
+	case "json":
+		_ = p.enc.Encode(ev)
+		return
+	case "none":
+		return
+	}
+	if ev.Kind == registry.KindImage {
+		p.imageEvent(ev)
+		return
+	}
+	switch ev.Phase {
+	case registry.PhaseQueued:
+		return
+	case registry.PhaseTransferring, registry.PhaseVerifying:
+		l := p.active[ev.Digest]
+		if l == nil {
+			l = &blobLine{role: ev.Role, since: time.Now()}
+			p.active[ev.Digest] = l
+		}
+		l.done, l.total, l.phase = ev.Done, ev.Total, ev.Phase
+	case registry.PhaseSkipped, registry.PhaseDone, registry.PhaseFailed:
+		delete(p.active, ev.Digest)
+		p.finished++
+		if ev.Phase == registry.PhaseDone {
+			p.bytes += ev.Done
+		}
+		if p.mode == "plain" || ev.Phase == registry.PhaseFailed {
+			p.clearLive()
+			line := fmt.Sprintf("%s: [%*d/%d] %-8s %-26s %s", p.op, width(p.total), p.finished, p.total, ev.Phase, ev.Role, ev.Digest.Short())
+			if ev.Phase == registry.PhaseDone {
+				line += "  " + humanBytes(ev.Done)
+			}
+			if ev.Error != "" {
+				line += "  " + oneLine(ev.Error)
+			}
+			fmt.Fprintln(p.w, line)
+		}
+	}
+	p.drawLive(false)
+}
+
+func width(n int) int { return len(fmt.Sprint(n)) }
+
+func (p *progress) imageEvent(ev registry.Event) {
+	switch ev.Phase {
+	case registry.PhaseVerifying:
+		if p.mode == "plain" {
+			fmt.Fprintf(p.w, "%s: %s\n", p.op, ev.Message)
+		}
+	case registry.PhaseTransferring:
+		p.total = ev.Blobs
+		if p.mode == "plain" {
+			fmt.Fprintf(p.w, "%s: %d blobs\n", p.op, ev.Blobs)
+		}
+	case registry.PhaseDone:
+		p.clearLive()
+		el := time.Since(p.start)
+		fmt.Fprintf(p.w, "%s: done: %s, %s in %.1fs (%s/s)\n", p.op, ev.Message, humanBytes(p.bytes), el.Seconds(), humanBytes(int64(float64(p.bytes)/max(el.Seconds(), 0.001))))
+	case registry.PhaseFailed:
+		p.clearLive()
+	}
+}
+
+// clearLive erases the last live frame.
+func (p *progress) clearLive() {
+	if p.mode != "live" || p.lines == 0 {
+		return
+	}
+	fmt.Fprintf(p.w, "\x1b[%dA\x1b[J", p.lines)
+	p.lines = 0
+}
+
+func (p *progress) drawLive(force bool) {
+	if p.mode != "live" {
+		return
+	}
+	if !force && time.Since(p.lastDraw) < 100*time.Millisecond {
+		return
+	}
+	p.lastDraw = time.Now()
+	p.clearLive()
+	var moving int64
+	keys := make([]model.Digest, 0, len(p.active))
+	for d, l := range p.active {
+		keys = append(keys, d)
+		moving += l.done
+	}
+	sort.Slice(keys, func(i, j int) bool { return p.active[keys[i]].since.Before(p.active[keys[j]].since) })
+	el := time.Since(p.start).Seconds()
+	rate := float64(p.bytes+moving) / max(el, 0.001)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %d/%d blobs  %s  %s/s\n", p.op, p.finished, p.total, humanBytes(p.bytes+moving), humanBytes(int64(rate)))
+	lines := 1
+	for i, d := range keys {
+		if i == 6 {
+			fmt.Fprintf(&b, "  … %d more\n", len(keys)-6)
+			lines++
+			break
+		}
+		l := p.active[d]
+		fmt.Fprintln(&b, barLine(l, p.width))
+		lines++
+	}
+	fmt.Fprint(p.w, b.String())
+	p.lines = lines
+}
+
+func barLine(l *blobLine, termWidth int) string {
+	label := fmt.Sprintf("  %-22.22s ", l.role)
+	right := " " + humanBytes(l.done)
+	if l.total > 0 {
+		right += "/" + humanBytes(l.total)
+	}
+	if l.phase == registry.PhaseVerifying {
+		right += " verifying"
+	}
+	w := termWidth - len(label) - len(right) - 3
+	if w < 10 {
+		w = 10
+	}
+	fill := 0
+	if l.total > 0 {
+		fill = int(float64(w) * float64(l.done) / float64(l.total))
+		fill = min(fill, w)
+	}
+	return label + "[" + strings.Repeat("=", fill) + strings.Repeat(" ", w-fill) + "]" + right
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearLive()
+}
