@@ -163,6 +163,11 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 	}
 	host := root.OCIHostPort()
 	rl, err := rc.RepoList(ctx, host, scheme.WithRepoLimit(limit), scheme.WithRepoLast(opt.After))
+	if err != nil && httpStatus(err) == 400 {
+		// Registries reject an n above their own maximum: take their page.
+		limit = 0
+		rl, err = rc.RepoList(ctx, host, scheme.WithRepoLast(opt.After))
+	}
 	if err != nil {
 		cerr := classify(err, "oci://"+host, "repository catalog")
 		if refusedCatalog(err, cerr) {
@@ -184,7 +189,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 		}
 		out.Repos = append(out.Repos, registry.RepoEntry{Name: name, Ref: "oci://" + host + "/" + name})
 	}
-	if len(repos) >= limit {
+	if limit > 0 && len(repos) >= limit {
 		out.Next = repos[len(repos)-1]
 	}
 	return out, nil
@@ -197,8 +202,8 @@ func refusedCatalog(raw, classified error) bool {
 		errors.Is(raw, errs.ErrNotImplemented) || errors.Is(raw, errs.ErrUnsupportedAPI) {
 		return true
 	}
-	m := httpStatusRE.FindStringSubmatch(raw.Error())
-	return m != nil && (m[1] == "405" || m[1] == "400")
+	code := httpStatus(raw)
+	return code == 405 || code == 400
 }
 
 // Tags implements registry.Backend. Each tag's manifest is fetched (not its

@@ -167,10 +167,7 @@ func classify(err error, where, what string) error {
 	if errors.Is(err, model.ErrIntegrity) || errors.Is(err, model.ErrBadRef) || isModelErr(err) {
 		return err
 	}
-	code := 0
-	if m := httpStatusRE.FindStringSubmatch(err.Error()); m != nil {
-		code, _ = strconv.Atoi(m[1])
-	}
+	code := httpStatus(err)
 	status := ""
 	if code != 0 {
 		status = fmt.Sprintf(" (HTTP %d %s)", code, http.StatusText(code))
@@ -193,6 +190,15 @@ func classify(err error, where, what string) error {
 	}
 	return model.WithHint(fmt.Errorf("%s: %s: %s", where, what, firstLine(err.Error())),
 		"check that the registry is reachable (plain HTTP needs a loopback host or --insecure)")
+}
+
+// httpStatus digs the status code out of a regclient error (0 if none).
+func httpStatus(err error) int {
+	if m := httpStatusRE.FindStringSubmatch(err.Error()); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		return code
+	}
+	return 0
 }
 
 // isModelErr reports whether err already carries one of this project's
