@@ -3,4 +3,5 @@ package cli
 // Backends linked into the binary; each registers its scheme in init.
 import (
 	_ "pf-registry/registry/file"
+	_ "pf-registry/registry/oci"
 )
