@@ -303,6 +303,10 @@ func (c *client) statusError(cmd string, q []arg, resp *http.Response) error {
 		msg = m.Message
 	}
 	msg = oneLine(msg)
+	// Kubo repeats the CID after the reason; once is enough.
+	if i := strings.Index(msg, ": ipld: could not find "); i > 0 {
+		msg = msg[:i]
+	}
 	subject := ""
 	for _, a := range q {
 		if a.k == "arg" {
@@ -310,7 +314,10 @@ func (c *client) statusError(cmd string, q []arg, resp *http.Response) error {
 			break
 		}
 	}
-	e := &rpcError{msg: fmt.Sprintf("ipfs %s%s: %s (HTTP %d)", cmd, subject, msg, resp.StatusCode)}
+	e := &rpcError{msg: fmt.Sprintf("ipfs %s%s: %s", cmd, subject, msg)}
+	if resp.StatusCode != http.StatusInternalServerError { // Kubo's usual error status says nothing
+		e.msg += fmt.Sprintf(" (HTTP %d)", resp.StatusCode)
+	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound && msg == "404 page not found":
 		e.msg = fmt.Sprintf("ipfs %s: the endpoint %s does not serve the Kubo RPC API (HTTP 404)", cmd, c.display())
@@ -324,7 +331,7 @@ func (c *client) statusError(cmd string, q []arg, resp *http.Response) error {
 		e.hint = "check the CID; an offline daemon only serves content it holds locally"
 	case strings.Contains(msg, "invalid path") || strings.Contains(msg, "invalid cid") || strings.Contains(msg, "selected encoding not supported"):
 		e.class = model.ErrBadRef
-		e.hint = "use ipfs://<CID> with a valid CID, or ipfs://<name> for a name in the MFS index /processfork"
+		e.hint = "use ipfs://<CID> with a valid CID, or ipfs://<repo>[:<tag>] for a name in the MFS index /processfork"
 	}
 	return wrap(e)
 }

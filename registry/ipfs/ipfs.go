@@ -25,8 +25,9 @@
 // signature and the manifest are written last. The directory CID is pinned
 // once (recursively), the staging directory is moved to its name (or
 // dropped for unnamed pushes) and the sink reports ipfs://<CID> through
-// ResultRef. Replacing a name leaves the previous image pinned; it stays
-// listed by its CID until `ipfs pin rm` removes it.
+// ResultRef (registry.ResultReffer), which push prints. Replacing a name
+// leaves the previous image pinned; it stays listed by its CID until
+// `ipfs pin rm` removes it.
 //
 // Listing (spec §10): the repositories of the MFS index, then recursive pins
 // whose directory holds a manifest.json, named by their CID.
@@ -74,12 +75,8 @@ const (
 	maxPinProbes = 256
 )
 
-// ResultReporter is implemented by sinks that learn the reference of what
-// they wrote only at commit (the IPFS directory CID); the command line
-// prints it.
-type ResultReporter interface {
-	ResultRef() string
-}
+// The sink reports the directory CID, known only after Commit.
+var _ registry.ResultReffer = (*sink)(nil)
 
 func init() {
 	registry.Register(Scheme, func(cfg registry.Config) (registry.Backend, error) {
@@ -552,8 +549,8 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 		if err := s.b.c.callJSON(ctx, "files/mkdir", args("arg", IndexRoot+"/"+s.t.repo, "parents", "true"), nil, nil); err != nil {
 			return err
 		}
-		err := s.b.c.callJSON(ctx, "files/rm", args("arg", dest, "recursive", "true"), nil, nil)
-		if err != nil && !errors.Is(err, model.ErrNotFound) {
+		// force: also succeeds when the name is new.
+		if err := s.b.c.callJSON(ctx, "files/rm", args("arg", dest, "force", "true"), nil, nil); err != nil {
 			return err
 		}
 		if err := s.b.c.callJSON(ctx, "files/mv", args("arg", s.staging, "arg", dest), nil, nil); err != nil {
