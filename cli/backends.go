@@ -5,4 +5,5 @@ import (
 	_ "pf-registry/registry/file"
 	_ "pf-registry/registry/ipfs"
 	_ "pf-registry/registry/oci"
+	_ "pf-registry/registry/s3"
 )

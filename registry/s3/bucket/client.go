@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -27,6 +28,8 @@ type Client struct {
 	mc     *minio.Client
 	bucket string
 	cfg    Config
+	// bucketOK is set once the bucket is known to exist and answer.
+	bucketOK atomic.Bool
 }
 
 // Options tune New.
@@ -83,6 +86,7 @@ func (c *Client) Endpoint() string { return c.cfg.Endpoint.String() }
 func (c *Client) Check(ctx context.Context) error {
 	ok, err := c.mc.BucketExists(ctx, c.bucket)
 	if err == nil && ok {
+		c.bucketOK.Store(true)
 		return nil
 	}
 	if err != nil {
@@ -136,19 +140,29 @@ func (c *Client) GetBytes(ctx context.Context, key string, max int64) ([]byte, e
 // Head returns the size of an object; found is false for a missing object
 // (a missing bucket is an error).
 func (c *Client) Head(ctx context.Context, key string) (size int64, found bool, err error) {
+	e, found, err := c.Stat(ctx, key)
+	return e.Size, found, err
+}
+
+// Stat is Head with the modification time.
+func (c *Client) Stat(ctx context.Context, key string) (Entry, bool, error) {
 	info, err := c.mc.StatObject(ctx, c.bucket, key, minio.StatObjectOptions{})
 	if err == nil {
-		return info.Size, true, nil
+		return Entry{Key: key, Size: info.Size, LastModified: info.LastModified}, true, nil
 	}
 	if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
 		// HEAD has no error body: a missing bucket also reads as a
-		// missing key. Tell them apart so a typo is not "not found".
-		if cerr := c.Check(ctx); cerr != nil {
-			return 0, false, cerr
+		// missing key. Tell them apart (once) so a typo is not "not
+		// found".
+		if c.bucketOK.Load() {
+			return Entry{}, false, nil
 		}
-		return 0, false, nil
+		if cerr := c.Check(ctx); cerr != nil {
+			return Entry{}, false, cerr
+		}
+		return Entry{}, false, nil
 	}
-	return 0, false, c.classify(key, err)
+	return Entry{}, false, c.classify(key, err)
 }
 
 // Put uploads r as key. size is the exact length or -1. Objects larger
