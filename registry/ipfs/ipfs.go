@@ -479,7 +479,7 @@ func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	err := s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+blobEntry(d)), nil, nil)
+	err := s.link(ctx, cid, blobEntry(d))
 	if errors.Is(err, model.ErrNotFound) {
 		return false, nil // the old entry's blocks are gone: upload it again
 	}
@@ -502,7 +502,13 @@ func (s *sink) PutBlob(ctx context.Context, blob *registry.Blob) error {
 	if err != nil {
 		return err
 	}
-	return s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+blobEntry(blob.Digest)), nil, nil)
+	return s.link(ctx, cid, blobEntry(blob.Digest))
+}
+
+// link copies a CID into the staging directory. It skips MFS's flush of
+// every parent up to the root on each entry; Commit flushes once.
+func (s *sink) link(ctx context.Context, cid, name string) error {
+	return s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+name, "force", "true", "flush", "false"), nil, nil)
 }
 
 // add uploads one file unpinned and returns its CID.
@@ -527,7 +533,7 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 		if err != nil {
 			return err
 		}
-		return s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+name, "force", "true"), nil, nil)
+		return s.link(ctx, cid, name)
 	}
 	if sig != nil {
 		if err := put(SignatureEntry, sig); err != nil {
@@ -535,6 +541,9 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 		}
 	}
 	if err := put(ManifestEntry, manifest); err != nil {
+		return err
+	}
+	if err := s.b.c.callJSON(ctx, "files/flush", args("arg", s.staging), nil, nil); err != nil {
 		return err
 	}
 	var st struct{ Hash string }
