@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"pf-registry/model"
+	"pf-registry/registry"
+	"pf-registry/store"
+	"pf-registry/themes"
+)
+
+// imageAction handles the keys that act on one image (tags list and
+// detail): verify, pull, copy, and the clipboard. handled is false when the
+// key is not one of them.
+func imageAction(sh *shared, msg tea.KeyPressMsg, ref, status string, id model.Digest) (tea.Cmd, bool) {
+	k := sh.keys
+	switch {
+	case key.Matches(msg, k.Verify):
+		return emit(startJobMsg{verifySpec(sh, ref)}), true
+	case key.Matches(msg, k.Pull):
+		return pullFlow(sh, ref, status), true
+	case key.Matches(msg, k.Copy):
+		return copyFlow(sh, ref), true
+	case key.Matches(msg, k.YankRef):
+		return tea.Batch(tea.SetClipboard(ref), statusf("copied reference %s", ref)), true
+	case key.Matches(msg, k.YankDigest):
+		if id == "" {
+			return statusf("image ID not known yet (still inspecting)"), true
+		}
+		return tea.Batch(tea.SetClipboard(string(id)), statusf("copied image ID %s", id.Short())), true
+	case key.Matches(msg, k.YankCmd):
+		c := "pf-registry pull " + shellQuote(ref)
+		return tea.Batch(tea.SetClipboard(c), statusf("copied: %s", c)), true
+	}
+	return nil, false
+}
+
+func shellQuote(s string) string {
+	if strings.ContainsAny(s, " '\"$`\\!*?&;|<>(){}[]#~") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}
+
+func readOnlyCmd(what string) tea.Cmd {
+	return emit(statusMsg{text: "read-only mode: " + what + " is disabled (started with --readonly)", err: true})
+}
+
+func verifySpec(sh *shared, ref string) jobSpec {
+	return jobSpec{op: "verify", src: ref, run: func(ctx context.Context, p func(registry.Event)) (*registry.Report, error) {
+		reg, r, err := sh.openRef(ref)
+		if err != nil {
+			return nil, err
+		}
+		return reg.Verify(ctx, r, registry.VerifyOptions{Deep: true, Progress: p})
+	}}
+}
+
+func pullSpec(sh *shared, ref string) jobSpec {
+	return jobSpec{op: "pull", src: ref, dst: "local store", write: true,
+		run: func(ctx context.Context, p func(registry.Event)) (*registry.Report, error) {
+			reg, r, err := sh.openRef(ref)
+			if err != nil {
+				return nil, err
+			}
+			st, err := sh.openStore()
+			if err != nil {
+				return nil, err
+			}
+			return reg.Pull(ctx, r, st, registry.TransferOptions{Progress: p})
+		}}
+}
+
+// pullFlow asks first unless the signature is valid under a configured key.
+func pullFlow(sh *shared, ref, status string) tea.Cmd {
+	if sh.readOnly {
+		return readOnlyCmd("pull")
+	}
+	start := emit(startJobMsg{pullSpec(sh, ref)})
+	if status == themes.VerdictValid {
+		return start
+	}
+	why := map[string]string{
+		themes.VerdictDefaultKey: "it is signed with the public default key, so anyone could have made it.",
+		themes.VerdictInvalid:    "its signature does NOT verify; the pull will be refused unless the image is re-signed.",
+		themes.VerdictMissing:    "it has no signature at all.",
+		themes.VerdictPending:    "its signature has not been checked yet.",
+		themes.VerdictError:      "it could not be inspected.",
+	}[status]
+	if why == "" {
+		why = "its signature is " + status + "."
+	}
+	return emit(dialogMsg{&confirmDialog{
+		title: "Pull an image that is not validly signed?",
+		body:  fmt.Sprintf("%s\n\nSignature: %s %s — %s", ref, themes.VerdictSymbol(status), status, why),
+		yes:   start,
+	}})
+}
+
+// allRoots lists command-line and configured roots.
+func (sh *shared) allRoots() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range append(append([]string{}, sh.cliRoots...), sh.cfg.Roots...) {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// copyFlow: choose a root, confirm the destination reference, start.
+func copyFlow(sh *shared, ref string) tea.Cmd {
+	if sh.readOnly {
+		return readOnlyCmd("copy")
+	}
+	roots := sh.allRoots()
+	if len(roots) == 0 {
+		return statusf("no other root configured: add one on the registries screen (a)")
+	}
+	return emit(dialogMsg{&pickDialog{title: "Copy " + ref + " to which root?", items: roots,
+		pick: func(i int) tea.Cmd {
+			return emit(dialogMsg{newInputDialog(sh, "Destination reference", "the image is written here",
+				suggestRef(roots[i], ref), func(dst string) tea.Cmd {
+					return emit(startJobMsg{copySpec(sh, ref, dst)})
+				})})
+		}}})
+}
+
+func copySpec(sh *shared, src, dst string) jobSpec {
+	return jobSpec{op: "copy", src: src, dst: dst, write: true,
+		run: func(ctx context.Context, p func(registry.Event)) (*registry.Report, error) {
+			sreg, sref, err := sh.openRef(src)
+			if err != nil {
+				return nil, err
+			}
+			dreg, dref, err := sh.openRef(dst)
+			if err != nil {
+				return nil, err
+			}
+			return registry.Copy(ctx, sreg, sref, dreg, dref, registry.TransferOptions{Progress: p})
+		}}
+}
+
+// localImagesMsg carries the local store's images to a picker.
+type localImagesMsg struct {
+	dest   string
+	images []store.Image
+	err    error
+}
+
+// pushFlow: choose a local image, confirm the destination, start.
+func pushFlow(sh *shared, root string) tea.Cmd {
+	if sh.readOnly {
+		return readOnlyCmd("push")
+	}
+	return func() tea.Msg {
+		st, err := sh.openStore()
+		if err != nil {
+			return localImagesMsg{dest: root, err: err}
+		}
+		imgs, err := st.Images()
+		return localImagesMsg{dest: root, images: imgs, err: err}
+	}
+}
+
+// pushPicker turns the loaded local images into the picker dialog.
+func pushPicker(sh *shared, m localImagesMsg) tea.Cmd {
+	if m.err != nil {
+		return statusErr(m.err)
+	}
+	if len(m.images) == 0 {
+		return statusf("the local store %s has no images to push", sh.storePath)
+	}
+	items := make([]string, len(m.images))
+	for i, im := range m.images {
+		items[i] = localImageLabel(im)
+	}
+	return emit(dialogMsg{&pickDialog{title: "Push which local image to " + m.dest + "?", items: items,
+		pick: func(i int) tea.Cmd {
+			im := m.images[i]
+			return pushDestDialog(sh, m.dest, im)
+		}}})
+}
+
+func pushDestDialog(sh *shared, root string, im store.Image) tea.Cmd {
+	name := "image"
+	if im.Manifest != nil && im.Manifest.Agent.Kind != "" {
+		name = im.Manifest.Agent.Kind
+	}
+	sugg := suggestRef(root, "file://x/"+name+"/"+im.ID.Short())
+	return emit(dialogMsg{newInputDialog(sh, "Push "+im.ID.Short()+" to", "signed with the destination's key",
+		sugg, func(dst string) tea.Cmd {
+			return emit(startJobMsg{pushSpec(sh, im.ID, dst)})
+		})})
+}
+
+func localImageLabel(im store.Image) string {
+	s := im.ID.Short()
+	if im.Manifest != nil {
+		s += "  " + im.Manifest.Agent.Kind + "  " + shortTime(im.Manifest.CreatedAt)
+	}
+	return s
+}
+
+func pushSpec(sh *shared, id model.Digest, dst string) jobSpec {
+	return jobSpec{op: "push", src: "local " + id.Short(), dst: dst, write: true,
+		run: func(ctx context.Context, p func(registry.Event)) (*registry.Report, error) {
+			reg, r, err := sh.openRef(dst)
+			if err != nil {
+				return nil, err
+			}
+			st, err := sh.openStore()
+			if err != nil {
+				return nil, err
+			}
+			return reg.Push(ctx, st, id, r, registry.TransferOptions{Progress: p})
+		}}
+}
+
+// suggestRef proposes a destination under root for an image known as src:
+// the same repository and tag names, in the root's own syntax.
+func suggestRef(root, src string) string {
+	repo, tag := "image", "latest"
+	if r, err := registry.ParseRef(src); err == nil {
+		switch r.Scheme {
+		case "file", "oci-layout":
+			p := strings.TrimRight(r.Path, "/")
+			tag = path.Base(p)
+			if d := path.Base(path.Dir(p)); d != "." && d != "/" {
+				repo = d
+			}
+			if r.HasTag {
+				tag = r.Tag
+			}
+		case "oci", "hf":
+			repo = path.Base(r.Repo)
+			if r.HasTag {
+				tag = r.Tag
+			}
+		case "s3":
+			p := strings.TrimRight(r.Prefix, "/")
+			tag = path.Base(p)
+			if d := path.Base(path.Dir(p)); d != "." {
+				repo = d
+			}
+		}
+	}
+	root = strings.TrimRight(root, "/")
+	switch {
+	case strings.HasPrefix(root, "oci://"), strings.HasPrefix(root, "hf://"):
+		return root + "/" + repo + ":" + tag
+	case strings.HasPrefix(root, "ipfs:"):
+		return "ipfs://"
+	case strings.HasPrefix(root, "oci-layout:"):
+		return root + "#" + tag
+	}
+	return root + "/" + repo + "/" + tag
+}

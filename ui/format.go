@@ -1,0 +1,117 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"pf-registry/model"
+	"pf-registry/signing"
+)
+
+// errLine renders an error as one line with its hint.
+func errLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := strings.ReplaceAll(err.Error(), "\n", " ")
+	if h := model.Hint(err); h != "" {
+		s += " — " + h
+	}
+	return s
+}
+
+// humanBytes renders a byte count with binary units.
+func humanBytes(n int64) string {
+	if n < 0 {
+		return "?"
+	}
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// humanDuration renders short durations for ETA and elapsed time.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "–"
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// shortTime renders a timestamp for list columns (UTC, deterministic).
+func shortTime(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+// authState names how a backend authenticates, from the environment, never
+// showing a secret: only whether it is set.
+func authState(scheme string) string {
+	has := func(names ...string) bool {
+		for _, n := range names {
+			if os.Getenv(n) != "" {
+				return true
+			}
+		}
+		return false
+	}
+	switch scheme {
+	case "file", "oci-layout", "store":
+		return "local"
+	case "hf":
+		if has("HF_TOKEN") {
+			return "token set"
+		}
+		return "anonymous"
+	case "s3":
+		if has("AWS_ACCESS_KEY_ID") && has("AWS_SECRET_ACCESS_KEY") {
+			return "keys set"
+		}
+		return "no keys"
+	case "oci":
+		if has("OCI_BEARER") {
+			return "token set"
+		}
+		if has("OCI_USERNAME") {
+			return "user set"
+		}
+		return "anonymous"
+	case "ipfs":
+		if has("IPFS_API") {
+			return "IPFS_API set"
+		}
+		return "local node"
+	}
+	return "–"
+}
+
+// signKeyState tells whether the backend signs with a configured key or
+// the public default one.
+func signKeyState(scheme string) string {
+	if scheme == "store" {
+		return "–"
+	}
+	k := signing.ForBackend(scheme)
+	if k.Default {
+		return "default key"
+	}
+	return k.Source
+}

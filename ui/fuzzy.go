@@ -1,0 +1,56 @@
+package ui
+
+import "unicode"
+
+// fuzzyScore matches pattern as a case-insensitive subsequence of s and
+// scores it: consecutive runs and matches at word starts score higher, so
+// "av1" ranks "alpha/v1" above "a-very-long-v1". ok is false when pattern
+// is not a subsequence.
+func fuzzyScore(pattern, s string) (score int, ok bool) {
+	if pattern == "" {
+		return 0, true
+	}
+	pr := []rune(pattern)
+	pi := 0
+	prevMatch := -2
+	prev := rune(0)
+	i := 0
+	for _, r := range s {
+		if pi < len(pr) && fold(r) == fold(pr[pi]) {
+			score++
+			if prevMatch == i-1 {
+				score += 4
+			}
+			if i == 0 || isSep(prev) {
+				score += 3
+			}
+			prevMatch = i
+			pi++
+		}
+		prev = r
+		i++
+	}
+	if pi < len(pr) {
+		return 0, false
+	}
+	// Shorter candidates rank higher among equal matches.
+	return score*64 - min(i, 63), true
+}
+
+func fold(r rune) rune {
+	if r < 128 {
+		if r >= 'A' && r <= 'Z' {
+			return r + 32
+		}
+		return r
+	}
+	return unicode.ToLower(r)
+}
+
+func isSep(r rune) bool {
+	switch r {
+	case '/', '-', '_', '.', ':', ' ', '@':
+		return true
+	}
+	return false
+}

@@ -1,0 +1,245 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"pf-registry/demo"
+	_ "pf-registry/registry/file"
+)
+
+// The tests run in a temporary working directory holding one demo registry
+// (generated once, deterministic), so that roots are the short relative
+// reference "file://demo" and rendered frames do not depend on the
+// machine's temp path.
+const demoRoot = "file://demo"
+
+// fixedNow is the clock of every test model.
+var fixedNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// demoKey signs the demo images, so verdicts show valid / invalid /
+// missing rather than default-key.
+const demoKey = "ui-test-signing-key"
+
+var demoResult *demo.Result
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "pf-ui-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chdir(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	os.Setenv("PF_FILE_REG_SIGN_KEY", demoKey)
+	os.Unsetenv("NO_COLOR")
+	demoResult, err = demo.Generate("demo")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo registry:", err)
+		return 1
+	}
+	// Fixed modification times: the file backend reports them as the
+	// tags' update time.
+	for _, repo := range demo.Layout() {
+		for i, tag := range repo.Tags {
+			p := filepath.Join("demo", filepath.FromSlash(repo.Name), tag.Name, "manifest.json")
+			tm := tag.Spec.Created.Add(time.Duration(i) * time.Minute)
+			if err := os.Chtimes(p, tm, tm); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+		}
+	}
+	return m.Run()
+}
+
+// harness drives a Model like the Bubble Tea runtime does: it runs the
+// returned commands in goroutines and feeds their messages back, without a
+// terminal. Spinner and job ticks are dropped so that a test ends.
+type harness struct {
+	t    testing.TB
+	m    *Model
+	msgs chan tea.Msg
+	w, h int
+}
+
+type harnessOpt func(*Options)
+
+func newHarness(t testing.TB, w, h int, opts ...harnessOpt) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	// Relative paths: frames show them, so they must not depend on the
+	// machine's temp directory.
+	dir := filepath.Join("t", strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{
+		Roots:      []string{demoRoot},
+		StorePath:  filepath.Join(dir, "store"),
+		ConfigPath: filepath.Join(dir, "config.yaml"),
+		Theme:      "dark",
+		Now:        func() time.Time { return fixedNow },
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	m, err := New(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &harness{t: t, m: m, msgs: make(chan tea.Msg, 1024), w: w, h: h}
+	hs.exec(m.Init())
+	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
+	return hs
+}
+
+func withTheme(name string) harnessOpt { return func(o *Options) { o.Theme = name } }
+func withReadOnly() harnessOpt         { return func(o *Options) { o.ReadOnly = true } }
+func withRoots(r ...string) harnessOpt { return func(o *Options) { o.Roots = r } }
+
+// exec runs a command (and batches) in the background.
+func (h *harness) exec(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		if msg == nil {
+			return
+		}
+		h.msgs <- msg
+	}()
+}
+
+// send delivers a message synchronously and schedules its commands.
+func (h *harness) send(msg tea.Msg) {
+	h.t.Helper()
+	if b, ok := msg.(tea.BatchMsg); ok {
+		for _, c := range b {
+			h.exec(c)
+		}
+		return
+	}
+	switch msg.(type) {
+	case spinner.TickMsg, jobTickMsg:
+		return
+	}
+	_, cmd := h.m.Update(msg)
+	h.exec(cmd)
+}
+
+// key sends key presses, given as Bubble Tea key strings.
+func (h *harness) key(keys ...string) {
+	h.t.Helper()
+	for _, k := range keys {
+		h.send(keyMsg(k))
+	}
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "ctrl+y":
+		return tea.KeyPressMsg{Code: 'y', Mod: tea.ModCtrl}
+	case "ctrl+r":
+		return tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)
+	if len(r) != 1 {
+		panic("keyMsg: unknown key " + k)
+	}
+	return tea.KeyPressMsg{Code: r[0], Text: k}
+}
+
+// settle feeds background results until cond holds (or fails the test).
+func (h *harness) settle(what string, cond func(m *Model) bool) {
+	h.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for !cond(h.m) {
+		select {
+		case msg := <-h.msgs:
+			h.send(msg)
+		case <-deadline:
+			h.t.Fatalf("timed out waiting for %s; screen:\n%s", what, h.plain())
+		}
+	}
+}
+
+// drain feeds results until nothing arrives for a short while.
+func (h *harness) drain() {
+	h.t.Helper()
+	for {
+		select {
+		case msg := <-h.msgs:
+			h.send(msg)
+		case <-time.After(150 * time.Millisecond):
+			return
+		}
+	}
+}
+
+func (h *harness) view() string  { return h.m.View().Content }
+func (h *harness) plain() string { return ansi.Strip(h.view()) }
+
+func (h *harness) contains(s string) bool { return strings.Contains(h.plain(), s) }
+
+func (h *harness) requireContains(parts ...string) {
+	h.t.Helper()
+	p := h.plain()
+	for _, s := range parts {
+		if !strings.Contains(p, s) {
+			h.t.Fatalf("screen lacks %q:\n%s", s, p)
+		}
+	}
+}
+
+func (h *harness) top() screen { return h.m.top() }
+
+func topIs[T screen](m *Model) bool {
+	_, ok := m.top().(T)
+	return ok
+}
+
+func typeName(v any) string { return reflect.TypeOf(v).String() }
+
+// idle reports that nothing loads in the background.
+func idle(m *Model) bool { return !m.busy() }
