@@ -308,19 +308,31 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 		return rep, err
 	}
 	refs := walk(in.Manifest, meta)
-	rep.Blobs = make([]BlobStatus, len(refs))
-	for i, r := range refs {
-		rep.Blobs[i] = BlobStatus{Digest: r.Digest, Role: r.Role, Status: "queued"}
-		em.blob(r, PhaseQueued, 0, -1, nil)
-	}
-	em.image(PhaseTransferring, Event{Blobs: len(refs)})
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	n := opt.Concurrency
 	if n <= 0 {
 		n = DefaultConcurrency
 	}
+	// Completeness first, when the source can tell cheaply: an incomplete
+	// image then writes nothing at all, and the totals are known up front.
+	sizes, err := statAll(ctx, src, refs, meta, n)
+	if err != nil {
+		return rep, err
+	}
+	rep.Blobs = make([]BlobStatus, len(refs))
+	var total int64
+	for i, r := range refs {
+		rep.Blobs[i] = BlobStatus{Digest: r.Digest, Role: r.Role, Status: "queued", StoredSize: sizes[i]}
+		em.blob(r, PhaseQueued, 0, sizes[i], nil)
+		if sizes[i] > 0 && total >= 0 {
+			total += sizes[i]
+		} else {
+			total = -1
+		}
+	}
+	em.image(PhaseTransferring, Event{Blobs: len(refs), Total: total})
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -352,7 +364,7 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 			defer wg.Done()
 			for i := range next {
 				r := refs[i]
-				skipped, moved, size, err := moveBlob(ctx, src, dst, r, meta, em)
+				skipped, moved, size, err := moveBlob(ctx, src, dst, r, sizes[i], meta, em)
 				if err != nil {
 					em.blob(r, PhaseFailed, moved, size, err)
 					fail(i, err)
@@ -401,17 +413,61 @@ feed:
 	return rep, nil
 }
 
+// statAll returns the stored size of every blob (-1 when the source cannot
+// tell cheaply) and fails with an incomplete-image error listing every
+// missing blob.
+func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[model.Digest]metaBlob, n int) ([]int64, error) {
+	sizes := make([]int64, len(refs))
+	st, ok := src.(BlobStater)
+	if !ok {
+		for i := range sizes {
+			sizes[i] = -1
+		}
+		return sizes, nil
+	}
+	errs := make([]error, len(refs))
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for i, r := range refs {
+		if mb, ok := meta[r.Digest]; ok {
+			sizes[i] = int64(len(mb.stored))
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			sizes[i], errs[i] = st.StatBlob(ctx, r.Digest)
+		}()
+	}
+	wg.Wait()
+	var missing []string
+	for i, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, model.ErrNotFound):
+			missing = append(missing, refs[i].Role)
+		default:
+			return nil, err
+		}
+	}
+	if len(missing) > 0 {
+		return nil, incompleteErr(src.Describe(), missing)
+	}
+	return sizes, nil
+}
+
 // moveBlob transfers one blob unless the sink has it.
-func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, meta map[model.Digest]metaBlob, em *emitter) (skipped bool, moved, size int64, err error) {
+func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownSize int64, meta map[model.Digest]metaBlob, em *emitter) (skipped bool, moved, size int64, err error) {
 	has, err := dst.HasBlob(ctx, r.Digest)
 	if err != nil {
 		return false, 0, -1, err
 	}
 	if has {
-		em.blob(r, PhaseSkipped, 0, -1, nil)
-		return true, 0, -1, nil
+		em.blob(r, PhaseSkipped, 0, knownSize, nil)
+		return true, 0, knownSize, nil
 	}
-	size = -1
+	size = knownSize
 	var counted *countingReader
 	open := func() (io.ReadCloser, error) {
 		var rc io.ReadCloser
@@ -424,7 +480,7 @@ func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, meta m
 				return nil, err
 			}
 		}
-		counted = &countingReader{rc: rc, report: func(n int64, eof bool) {
+		counted = &countingReader{ctx: ctx, rc: rc, report: func(n int64, eof bool) {
 			ph := PhaseTransferring
 			if eof {
 				ph = PhaseVerifying
@@ -433,12 +489,7 @@ func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, meta m
 		}}
 		return verifyingCloser{blob.NewVerifier(counted, r.Digest, 0)}, nil
 	}
-	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: -1, open: open}
-	if st, ok := src.(BlobStater); ok {
-		if s, err := st.StatBlob(ctx, r.Digest); err == nil {
-			b.StoredSize = s
-		}
-	}
+	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: knownSize, open: open}
 	if sd, ok := src.(storedDigester); ok {
 		b.StoredDigest = sd.StoredDigest(r.Digest)
 	}
@@ -464,13 +515,19 @@ type storedDigester interface {
 
 type verifyingCloser struct{ *blob.Verifier }
 
+// countingReader reports stored bytes as they are read and stops a
+// transfer promptly when its context is cancelled.
 type countingReader struct {
+	ctx    context.Context
 	rc     io.ReadCloser
 	n      int64
 	report func(n int64, eof bool)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := c.rc.Read(p)
 	c.n += int64(n)
 	c.report(c.n, err == io.EOF)

@@ -66,6 +66,9 @@ func ForBackend(scheme string) Key {
 // String never shows the key bytes.
 func (k Key) String() string { return k.Source }
 
+// GoString never shows the key bytes.
+func (k Key) GoString() string { return "signing.Key(" + k.Source + ")" }
+
 // MarshalJSON never shows the key bytes.
 func (k Key) MarshalJSON() ([]byte, error) { return json.Marshal(k.Source) }
 
