@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -46,7 +47,7 @@ type transport struct {
 // host that is not loopback.
 func transportFor(r registry.Ref, insecure bool) transport {
 	switch {
-	case r.IsLoopbackHost():
+	case r.IsLoopbackHost() && isLoopbackName(r.Host):
 		return transport{plainHTTP: true, credentials: true}
 	case insecure && r.HasPort && r.Port != 443:
 		return transport{plainHTTP: true}
@@ -54,6 +55,18 @@ func transportFor(r registry.Ref, insecure bool) transport {
 		return transport{skipVerify: true, credentials: true}
 	}
 	return transport{credentials: true}
+}
+
+// isLoopbackName is the strict form of the loopback test: "localhost" or
+// an IP literal on the loopback net, so that a name like 127.example.com
+// never gets plain HTTP with credentials.
+func isLoopbackName(host string) bool {
+	host = strings.Trim(host, "[]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // clients keeps one regclient per registry host, built on first use.
@@ -175,7 +188,9 @@ func classify(err error, where, what string) error {
 	switch {
 	case errors.Is(err, errs.ErrDigestMismatch), errors.Is(err, errs.ErrShortRead), errors.Is(err, errs.ErrMismatch):
 		return model.Integrityf("%s: %s does not match its digest", where, what)
-	case errors.Is(err, errs.ErrHTTPUnauthorized) || code == 401 || code == 403:
+	case errors.Is(err, errs.ErrHTTPUnauthorized) || code == 401 || code == 403 ||
+		errors.Is(err, errs.ErrEmptyChallenge) || errors.Is(err, errs.ErrNoNewChallenge) ||
+		errors.Is(err, errs.ErrInvalidChallenge) || errors.Is(err, errs.ErrNoLogin):
 		return model.WithHint(model.Classed(model.ErrAuth,
 			fmt.Errorf("%s: access to %s refused%s", where, what, status)), authHint)
 	case errors.Is(err, errs.ErrNotFound) || errors.Is(err, os.ErrNotExist) || code == 404:
@@ -187,6 +202,11 @@ func classify(err error, where, what string) error {
 		return model.WithHint(fmt.Errorf("%s: registry failed on %s%s", where, what, status), "retry later or check the registry's health")
 	case errors.Is(err, errs.ErrHTTPRedirectRefused):
 		return model.WithHint(fmt.Errorf("%s: registry redirected %s to a plain-HTTP or local address", where, what), "use a registry that redirects to https")
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return model.WithHint(fmt.Errorf("%s: cannot reach the registry for the %s: %v", where, what, opErr.Err),
+			"check the host and port, and that the registry is running")
 	}
 	return model.WithHint(fmt.Errorf("%s: %s: %s", where, what, firstLine(err.Error())),
 		"check that the registry is reachable (plain HTTP needs a loopback host or --insecure)")

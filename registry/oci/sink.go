@@ -87,7 +87,7 @@ func (s *sink) hasLayer(ctx context.Context, d Descriptor) (bool, error) {
 		if errors.Is(err, errs.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
 			return false, nil
 		}
-		return false, classify(err, s.name, "layer "+model.Digest(d.Digest).Short())
+		return false, writeErr(err, s.name, "layer "+model.Digest(d.Digest).Short())
 	}
 	_ = br.Close()
 	return true, nil
@@ -97,6 +97,18 @@ func (s *sink) record(d model.Digest, desc Descriptor) {
 	s.mu.Lock()
 	s.placed[d] = desc
 	s.mu.Unlock()
+}
+
+// writeErr classifies a failed write. A 404 on an upload means the
+// repository refuses it, not that a blob is missing (the engine reads
+// ErrNotFound from a sink as a blob missing at the source).
+func writeErr(err error, where, what string) error {
+	cerr := classify(err, where, what)
+	if errors.Is(cerr, model.ErrNotFound) && !errors.Is(err, model.ErrNotFound) {
+		return model.WithHint(fmt.Errorf("%s: the registry refused the %s (HTTP 404)", where, what),
+			"check the repository name and that you may push to it")
+	}
+	return cerr
 }
 
 // isMetaRole names the blobs Commit must read to compute the walk.
@@ -131,7 +143,7 @@ func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
 			return err
 		}
 		if _, err := s.rc.BlobPut(ctx, s.ref, toRC(desc), r); err != nil {
-			return classify(err, s.name, "upload of blob "+b.Digest.Short())
+			return writeErr(err, s.name, "upload of blob "+b.Digest.Short())
 		}
 	}
 	s.record(b.Digest, desc)
@@ -159,7 +171,7 @@ func (s *sink) putKnown(ctx context.Context, b *registry.Blob) error {
 			return err
 		}
 	} else if _, err := s.rc.BlobPut(ctx, s.ref, toRC(desc), rc); err != nil {
-		return classify(err, s.name, "upload of blob "+b.Digest.Short())
+		return writeErr(err, s.name, "upload of blob "+b.Digest.Short())
 	}
 	s.record(b.Digest, desc)
 	return nil
@@ -273,7 +285,7 @@ func (s *sink) Commit(ctx context.Context, manifestBytes, sig []byte) error {
 		return fmt.Errorf("%s: building the OCI manifest: %w", s.name, err)
 	}
 	if err := s.rc.ManifestPut(ctx, s.ref, om); err != nil {
-		return classify(err, s.name, "manifest upload")
+		return writeErr(err, s.name, "manifest upload")
 	}
 	return nil
 }
@@ -294,12 +306,12 @@ func (s *sink) loadMeta(ctx context.Context, d model.Digest) ([]byte, error) {
 		}
 		br, err := s.rc.BlobGet(ctx, s.ref, toRC(desc))
 		if err != nil {
-			return nil, classify(err, s.name, "layer of blob "+d.Short())
+			return nil, writeErr(err, s.name, "layer of blob "+d.Short())
 		}
 		defer br.Close()
 		stored, err = io.ReadAll(io.LimitReader(br, model.MaxMetadataSize+1))
 		if err != nil {
-			return nil, classify(err, s.name, "layer of blob "+d.Short())
+			return nil, writeErr(err, s.name, "layer of blob "+d.Short())
 		}
 	}
 	return blob.DecodeVerified(stored, d, model.MaxMetadataSize)
@@ -314,7 +326,7 @@ func (s *sink) putBytes(ctx context.Context, mediaType string, b []byte, what st
 	}
 	if !present {
 		if _, err := s.rc.BlobPut(ctx, s.ref, toRC(desc), bytes.NewReader(b)); err != nil {
-			return desc, classify(err, s.name, what)
+			return desc, writeErr(err, s.name, what)
 		}
 	}
 	return desc, nil

@@ -1,0 +1,104 @@
+package oci
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"pf-registry/registry"
+)
+
+// TestTransportRule: TLS unless loopback; --insecure opts into the Rust
+// rule (plain HTTP on a port other than 443) but then sends no credentials.
+func TestTransportRule(t *testing.T) {
+	cases := []struct {
+		ref      string
+		insecure bool
+		want     transport
+	}{
+		{"oci://localhost:5000/r", false, transport{plainHTTP: true, credentials: true}},
+		{"oci://127.0.0.1:5000/r", false, transport{plainHTTP: true, credentials: true}},
+		{"oci://127.1.2.3/r", false, transport{plainHTTP: true, credentials: true}},
+		{"oci://registry.example.com:5000/r", false, transport{credentials: true}},
+		{"oci://registry.example.com/r", false, transport{credentials: true}},
+		{"oci://registry.example.com:5000/r", true, transport{plainHTTP: true}},
+		{"oci://registry.example.com:443/r", true, transport{skipVerify: true, credentials: true}},
+		{"oci://registry.example.com/r", true, transport{skipVerify: true, credentials: true}},
+		{"oci://127.evil.example.com/r", false, transport{credentials: true}},
+		{"oci://127.evil.example.com:5000/r", true, transport{plainHTTP: true}},
+	}
+	for _, c := range cases {
+		r, err := registry.ParseRef(c.ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := transportFor(r, c.insecure); got != c.want {
+			t.Errorf("%s insecure=%v: got %+v, want %+v", c.ref, c.insecure, got, c.want)
+		}
+	}
+}
+
+// TestBearerSent: OCI_BEARER reaches the registry as a bearer token, and
+// never appears in the error.
+func TestBearerSent(t *testing.T) {
+	const token = "tok-123-secret"
+	t.Setenv(EnvBearer, token)
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer srv.Close()
+	reg, r := open(t, "oci://"+strings.TrimPrefix(srv.URL, "http://")+"/a/b:v1")
+	_, err := reg.Inspect(context.Background(), r)
+	if err == nil || strings.Contains(err.Error(), token) {
+		t.Fatalf("error: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) == 0 {
+		t.Fatal("no request")
+	}
+	for _, h := range seen {
+		if h != "Bearer "+token {
+			t.Fatalf("Authorization %q", h)
+		}
+	}
+}
+
+// TestBasicCredentials: OCI_USERNAME/OCI_PASSWORD answer a Basic challenge.
+func TestBasicCredentials(t *testing.T) {
+	t.Setenv(EnvUser, "alice")
+	t.Setenv(EnvPass, "pw-secret")
+	var mu sync.Mutex
+	ok := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, has := r.BasicAuth()
+		if !has || u != "alice" || p != "pw-secret" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		ok = true
+		mu.Unlock()
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer srv.Close()
+	reg, r := open(t, "oci://"+strings.TrimPrefix(srv.URL, "http://")+"/a/b:v1")
+	exists, err := reg.Exists(context.Background(), r)
+	if err != nil || exists {
+		t.Fatalf("exists=%v err=%v", exists, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !ok {
+		t.Fatal("credentials never accepted")
+	}
+}
