@@ -1,0 +1,149 @@
+package s3_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"pf-registry/demo"
+	"pf-registry/registry"
+	"pf-registry/signing"
+)
+
+// BenchmarkPushPull pushes and pulls a 256 MiB+ image through versitygw and
+// prints the wall-time ratios against `aws s3 cp --recursive` moving the
+// same stored objects up and down in the same run, and the peak memory.
+// PF_BENCH_BYTES sets the logical image size. Run it with
+// scripts/bench-s3.sh.
+func BenchmarkPushPull(b *testing.B) {
+	size := int64(256<<20 + 1<<20)
+	if v := os.Getenv("PF_BENCH_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatalf("PF_BENCH_BYTES=%q: %v", v, err)
+		}
+		size = n
+	}
+	bkt := newBucket(b)
+	st := newStore(b)
+	start := time.Now()
+	id, err := demo.BigImage(st, size, 7)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("built a %d MiB image in %s", size>>20, time.Since(start).Round(time.Millisecond))
+	reg := openReg(b, nil)
+	ctx := context.Background()
+
+	for i := 0; i < b.N; i++ {
+		mem := startMemWatch()
+		t0 := time.Now()
+		rep, err := reg.Push(ctx, st, id, ref(b, fmt.Sprintf("s3://%s/ours/%d", bkt, i)), registry.TransferOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pushTime := time.Since(t0)
+		pushHeap, pushRSS := mem.stop()
+
+		mem = startMemWatch()
+		t0 = time.Now()
+		if _, err := reg.Pull(ctx, ref(b, fmt.Sprintf("s3://%s/ours/%d", bkt, i)), newStore(b), registry.TransferOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		pullTime := time.Since(t0)
+		pullHeap, pullRSS := mem.stop()
+
+		// The same stored objects in the spec's layout, for the peer.
+		dir := filepath.Join(b.TempDir(), "image")
+		manifest, err := st.Manifest(id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		writeAll(b, filepath.Join(dir, "manifest.json"), manifest)
+		writeAll(b, filepath.Join(dir, "manifest.json.sig"), signing.SignBytes(manifest, signing.ForBackend("s3")))
+		for _, bl := range rep.Blobs {
+			p := filepath.Join(dir, filepath.FromSlash(bl.Digest.ShardPath()))
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.Link(st.BlobPath(bl.Digest), p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t0 = time.Now()
+		awsCLI(b, "s3", "cp", "--recursive", "--only-show-errors", dir, fmt.Sprintf("s3://%s/peer/%d/", bkt, i))
+		upTime := time.Since(t0)
+		t0 = time.Now()
+		awsCLI(b, "s3", "cp", "--recursive", "--only-show-errors", fmt.Sprintf("s3://%s/peer/%d/", bkt, i), filepath.Join(b.TempDir(), "got"))
+		downTime := time.Since(t0)
+
+		b.ReportMetric(pushTime.Seconds()/upTime.Seconds(), "push/aws-up")
+		b.ReportMetric(pullTime.Seconds()/downTime.Seconds(), "pull/aws-down")
+		b.ReportMetric(float64(max(pushRSS, pullRSS))/(1<<20), "peakRSS-MiB")
+		fmt.Printf("s3 bench: %d MiB logical, %d MiB stored in %d blobs (versitygw on loopback)\n", size>>20, rep.Bytes>>20, len(rep.Blobs))
+		fmt.Printf("  push %-9s vs aws s3 cp --recursive up   %-9s ratio %.2f   peak heap %d MiB, peak RSS %d MiB\n",
+			pushTime.Round(time.Millisecond), upTime.Round(time.Millisecond), pushTime.Seconds()/upTime.Seconds(), pushHeap>>20, pushRSS>>20)
+		fmt.Printf("  pull %-9s vs aws s3 cp --recursive down %-9s ratio %.2f   peak heap %d MiB, peak RSS %d MiB\n",
+			pullTime.Round(time.Millisecond), downTime.Round(time.Millisecond), pullTime.Seconds()/downTime.Seconds(), pullHeap>>20, pullRSS>>20)
+	}
+}
+
+func writeAll(b testing.TB, p string, data []byte) {
+	b.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// memWatch samples the Go heap while an operation runs and reads the
+// process's peak RSS after resetting it (Linux clear_refs).
+type memWatch struct {
+	stopc chan struct{}
+	wg    sync.WaitGroup
+	peak  uint64
+}
+
+func startMemWatch() *memWatch {
+	runtime.GC()
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // resets VmHWM; best effort
+	w := &memWatch{stopc: make(chan struct{})}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		var ms runtime.MemStats
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			w.peak = max(w.peak, ms.HeapInuse)
+			select {
+			case <-w.stopc:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return w
+}
+
+// stop returns the peak heap in use and the peak RSS (0 when unknown).
+func (w *memWatch) stop() (heap, rss uint64) {
+	close(w.stopc)
+	w.wg.Wait()
+	raw, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			rss = kb << 10
+		}
+	}
+	return w.peak, rss
+}
