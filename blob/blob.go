@@ -27,6 +27,11 @@ const maxWindow = 128 << 20
 // writeWindow keeps frames readable by any libzstd (spec §6: ≤ 8 MiB).
 const writeWindow = 8 << 20
 
+// SoftMemoryLimit is the Go memory limit the command line sets: transfers
+// stream, so it only makes the collector return short-lived buffers sooner
+// and keeps the heap small whatever the image size.
+const SoftMemoryLimit = 48 << 20
+
 // DefaultLevel is a fast level: on KV pages level 19 buys under 1 % for
 // 40× the time (research/perf-baselines.md).
 const DefaultLevel = 1
