@@ -183,7 +183,7 @@ type sizeFor struct {
 func (m *Model) resize(w, h int) {
 	m.termW, m.termH = w, h
 	m.sh.width = w
-	m.sh.height = max(h-chromeLines, 3)
+	m.sh.height = max(h-chromeLines, 1)
 	m.help.SetWidth(w)
 }
 
@@ -348,7 +348,7 @@ func (m *Model) render() string {
 	default:
 		body = m.top().View()
 	}
-	body = clipLines(body, sh.height)
+	body = fitBlock(body, sh.width, sh.height)
 	if m.dlg != nil {
 		body = lipgloss.Place(sh.width, sh.height, lipgloss.Center, lipgloss.Center, m.dlg.view(sh))
 	}
@@ -445,6 +445,17 @@ func (m *Model) fullHelp() [][]key.Binding {
 		return m.xfers.fullHelp()
 	}
 	return m.top().FullHelp()
+}
+
+// fitBlock cuts s to n lines of at most w cells each.
+func fitBlock(s string, w, n int) string {
+	lines := strings.Split(clipLines(s, n), "\n")
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // clipLines cuts or pads s to exactly n lines.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +77,9 @@ type harness struct {
 	m    *Model
 	msgs chan tea.Msg
 	w, h int
+	// now is the model's clock; tests move it forward.
+	now time.Time
+	dir string
 }
 
 type harnessOpt func(*Options)
@@ -100,8 +102,9 @@ func newHarness(t testing.TB, w, h int, opts ...harnessOpt) *harness {
 		StorePath:  filepath.Join(dir, "store"),
 		ConfigPath: filepath.Join(dir, "config.yaml"),
 		Theme:      "dark",
-		Now:        func() time.Time { return fixedNow },
 	}
+	hs := &harness{t: t, msgs: make(chan tea.Msg, 1024), w: w, h: h, now: fixedNow, dir: dir}
+	o.Now = func() time.Time { return hs.now }
 	for _, f := range opts {
 		f(&o)
 	}
@@ -109,7 +112,7 @@ func newHarness(t testing.TB, w, h int, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &harness{t: t, m: m, msgs: make(chan tea.Msg, 1024), w: w, h: h}
+	hs.m = m
 	hs.exec(m.Init())
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	return hs
@@ -238,8 +241,6 @@ func topIs[T screen](m *Model) bool {
 	_, ok := m.top().(T)
 	return ok
 }
-
-func typeName(v any) string { return reflect.TypeOf(v).String() }
 
 // idle reports that nothing loads in the background.
 func idle(m *Model) bool { return !m.busy() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -273,7 +274,7 @@ func (s *registriesScreen) View() string {
 	st := s.sh.st
 	if len(s.rows) == 1 {
 		// Only the store: say how to add a root.
-		body := s.tbl.render(s.sh, s.cell, "")
+		body := strings.Join(strings.SplitN(s.tbl.render(s.sh, s.cell, ""), "\n", 3)[:2], "\n")
 		hint := st.Empty.Render("\n  No registry roots yet.\n\n" +
 			"  press a to add one (file:///dir, oci://host:port, s3://bucket, hf://user, ipfs://)\n" +
 			"  or run `pf-registry demo` to create and open a demo registry.")
