@@ -135,6 +135,7 @@ func (c *client) do(ctx context.Context, r request) (*http.Response, error) {
 		}
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 			lastErr = c.statusErr(resp, r.method+" "+c.redact(u), "")
+			drain(resp)
 			continue
 		}
 		return resp, nil

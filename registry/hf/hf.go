@@ -101,6 +101,19 @@ func (r repoRef) resolveURL(rev, p string) string {
 	return r.gitPath() + "/resolve/" + url.PathEscape(rev) + "/" + strings.Join(segs, "/")
 }
 
+// refErr reports a failed answer about r, naming the repository or the
+// revision, whichever the Hub says is missing.
+func (b *Backend) refErr(resp *http.Response, r repoRef, target string) error {
+	switch {
+	case errCode(resp) == "RevisionNotFound":
+		return model.WithHint(model.NotFoundf("hf: revision %q not found in dataset %s (HTTP 404)", r.rev, r.id()),
+			"list its revisions with `pf-registry tags hf://"+r.id()+"`")
+	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden, errCode(resp) == "RepoNotFound":
+		return b.c.statusErr(resp, r.what(), target)
+	}
+	return b.c.statusErr(resp, r.revWhat(r.rev), target)
+}
+
 func checkRef(ref registry.Ref) (repoRef, error) {
 	r := repoRef{user: ref.User, repo: ref.Repo, rev: ref.HFRevision()}
 	if ref.User == "" || ref.Repo == "" || strings.Contains(ref.Repo, "/") {
@@ -133,7 +146,7 @@ func (b *Backend) Exists(ctx context.Context, ref registry.Ref) (bool, error) {
 	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusUnauthorized && b.c.token == "":
 		return false, nil
 	}
-	return false, b.c.statusErr(resp, r.what(), "")
+	return false, b.refErr(resp, r, "")
 }
 
 // hubRef is one branch or tag of a repository.

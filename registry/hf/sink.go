@@ -177,7 +177,7 @@ func (b *Backend) listFiles(ctx context.Context, r repoRef, rev, dir string) (ma
 		}
 		if resp.StatusCode/100 != 2 {
 			defer drain(resp)
-			return nil, b.c.statusErr(resp, r.revWhat(r.rev), "")
+			return nil, b.refErr(resp, r, "")
 		}
 		var items []pathInfo
 		err = json.NewDecoder(io.LimitReader(resp.Body, 256<<20)).Decode(&items)

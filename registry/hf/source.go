@@ -77,7 +77,7 @@ func (s *source) small(ctx context.Context, rev, p string) ([]byte, http.Header,
 		return nil, resp.Header, nil
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, nil, s.b.c.statusErr(resp, s.r.revWhat(s.r.rev), p)
+		return nil, nil, s.b.refErr(resp, s.r, p)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
 	if err != nil {
@@ -104,7 +104,7 @@ func (s *source) StatBlob(ctx context.Context, d model.Digest) (int64, error) {
 		return 0, s.notFound(d)
 	}
 	if resp.StatusCode/100 != 2 {
-		return 0, s.b.c.statusErr(resp, s.r.revWhat(s.r.rev), d.ShardPath())
+		return 0, s.b.refErr(resp, s.r, d.ShardPath())
 	}
 	return resp.ContentLength, nil
 }
@@ -123,7 +123,7 @@ func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 	}
 	if resp.StatusCode/100 != 2 {
 		defer drain(resp)
-		return nil, 0, s.b.c.statusErr(resp, s.r.revWhat(s.r.rev), d.ShardPath())
+		return nil, 0, s.b.refErr(resp, s.r, d.ShardPath())
 	}
 	size := resp.ContentLength
 	return &resumer{ctx: ctx, c: s.b.c, url: resp.Request.URL.String(), hubURL: u, body: resp.Body, size: size}, size, nil
@@ -150,8 +150,12 @@ func (r *resumer) Read(p []byte) (int, error) {
 		if err == io.EOF && r.size >= 0 && r.n < r.size {
 			err = io.ErrUnexpectedEOF
 		}
-		if err == nil || err == io.EOF || r.ctx.Err() != nil || r.resumes >= maxResumes {
+		if err == nil || err == io.EOF || r.ctx.Err() != nil {
 			return n, err
+		}
+		if r.resumes >= maxResumes {
+			return n, model.WithHint(fmt.Errorf("hf: download broke after %d bytes, %d resumes: %s", r.n, r.resumes, r.c.redact(err.Error())),
+				"check the network and retry")
 		}
 		r.resumes++
 		if rerr := r.reopen(); rerr != nil {
