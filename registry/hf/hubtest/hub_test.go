@@ -212,7 +212,11 @@ func TestMultipartChecks(t *testing.T) {
 	other := []byte("short")
 	body := fmt.Sprintf(`{"operation":"upload","transfers":["basic"],"objects":[{"oid":"%s","size":%d}]}`, strings.Repeat("cd", 32), len(other))
 	_, b := h.call(t, call{method: "POST", path: "/datasets/alice/pub.git/info/lfs/objects/batch", token: "hf_alice", body: body})
-	var out struct{ Objects []struct{ Actions struct{ Upload struct{ Href string } } } }
+	var out struct {
+		Objects []struct {
+			Actions struct{ Upload struct{ Href string } }
+		}
+	}
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
 	}
