@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,12 +69,12 @@ func apiEndpoint() (base, source string, err error) {
 // /ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>[/http|/https].
 func endpointURL(s string) (string, error) {
 	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
-		s = strings.TrimRight(s, "/")
-		s = strings.TrimSuffix(s, "/api/v0")
-		if strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://") == "" {
-			return "", errors.New("no host")
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" {
+			return "", errors.New("no host in the URL")
 		}
-		return s, nil
+		s = strings.TrimRight(s, "/")
+		return strings.TrimSuffix(s, "/api/v0"), nil
 	}
 	parts := strings.Split(strings.Trim(s, "/"), "/")
 	if !strings.HasPrefix(s, "/") || len(parts) < 4 || parts[2] != "tcp" {

@@ -86,14 +86,16 @@ func needDaemon(t testing.TB) *kubo {
 	return daemon
 }
 
-func startKubo(bin, repo string) (*kubo, error) {
+// startKubo initialises repo and starts a daemon on it; config holds extra
+// `ipfs config` argument lists.
+func startKubo(bin, repo string, config ...[]string) (*kubo, error) {
 	k := &kubo{bin: bin, repo: repo, log: &bytes.Buffer{}, done: make(chan struct{})}
-	for _, a := range [][]string{
+	for _, a := range append([][]string{
 		{"init", "--profile=test"},
 		{"config", "Addresses.API", "/ip4/127.0.0.1/tcp/0"},
 		{"config", "Addresses.Gateway", "/ip4/127.0.0.1/tcp/0"},
 		{"config", "--json", "Addresses.Swarm", "[]"},
-	} {
+	}, config...) {
 		if out, err := k.run(a...); err != nil {
 			return nil, fmt.Errorf("ipfs %s: %v: %s", strings.Join(a, " "), err, out)
 		}

@@ -391,9 +391,10 @@ type sink struct {
 	t       target
 	staging string
 
-	mu     sync.Mutex
-	have   map[string]string // blob hex → CID, from earlier images of the repo
-	result string
+	mu        sync.Mutex
+	have      map[string]string // blob hex → CID, from earlier images of the repo
+	unflushed int               // files/cp calls since the last flush
+	result    string
 }
 
 func (s *sink) Describe() string {
@@ -505,10 +506,43 @@ func (s *sink) PutBlob(ctx context.Context, blob *registry.Blob) error {
 	return s.link(ctx, cid, blobEntry(blob.Digest))
 }
 
+// flushEvery bounds the unflushed MFS operations of one push; Kubo refuses
+// more than Internal.MFSNoFlushLimit (256 by default) per daemon.
+const flushEvery = 64
+
 // link copies a CID into the staging directory. It skips MFS's flush of
-// every parent up to the root on each entry; Commit flushes once.
+// every parent up to the root on each entry (the cost of a push grew with
+// the square of its entries) and flushes every flushEvery entries and once
+// in Commit instead.
 func (s *sink) link(ctx context.Context, cid, name string) error {
-	return s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+name, "force", "true", "flush", "false"), nil, nil)
+	cp := func() error {
+		return s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+name, "force", "true", "flush", "false"), nil, nil)
+	}
+	err := cp()
+	if err != nil && strings.Contains(err.Error(), "unflushed MFS operations") {
+		// Other writers used up the daemon's allowance: flush and retry once.
+		if err = s.flush(ctx); err == nil {
+			err = cp()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.unflushed++
+	due := s.unflushed >= flushEvery
+	if due {
+		s.unflushed = 0
+	}
+	s.mu.Unlock()
+	if due {
+		return s.flush(ctx)
+	}
+	return nil
+}
+
+func (s *sink) flush(ctx context.Context) error {
+	return s.b.c.callJSON(ctx, "files/flush", args("arg", s.staging), nil, nil)
 }
 
 // add uploads one file unpinned and returns its CID.
@@ -543,7 +577,7 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 	if err := put(ManifestEntry, manifest); err != nil {
 		return err
 	}
-	if err := s.b.c.callJSON(ctx, "files/flush", args("arg", s.staging), nil, nil); err != nil {
+	if err := s.flush(ctx); err != nil {
 		return err
 	}
 	var st struct{ Hash string }

@@ -2,7 +2,9 @@ package ipfs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -494,5 +496,148 @@ func TestListing(t *testing.T) {
 	tags, err := reg.Tags(ctx, mustRef(t, unnamed.Destination), registry.ListOptions{})
 	if err != nil || len(tags.Tags) != 1 || tags.Tags[0].Ref != unnamed.Destination {
 		t.Fatalf("tags of a CID: %+v %v", tags, err)
+	}
+}
+
+func TestEndpointDiscovery(t *testing.T) {
+	k := needDaemon(t)
+	ctx := withTimeout(t, time.Minute)
+	cid := handBuilt(t, k, nil)
+	apiFile, err := os.ReadFile(filepath.Join(k.repo, "api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gateway, err := os.ReadFile(filepath.Join(k.repo, "gateway"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, api, wantErr string
+	}{
+		{"api file of IPFS_PATH", "", ""},
+		{"IPFS_API as URL", k.api + "/", ""},
+		{"IPFS_API as multiaddr", strings.TrimSpace(string(apiFile)), ""},
+		{"IPFS_API at the gateway", strings.TrimSpace(string(gateway)), "does not serve the Kubo RPC API"},
+		{"IPFS_API malformed", "localhost:5001", `IPFS_API="localhost:5001"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.api != "" {
+				t.Setenv("IPFS_API", c.api)
+			}
+			reg, err := registry.Open(Scheme, registry.Config{})
+			if err == nil {
+				_, err = reg.Inspect(ctx, mustRef(t, "ipfs://"+cid))
+			}
+			if c.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || model.Hint(err) == "" {
+				t.Fatalf("got %v (hint %q), want an error containing %q with a hint", err, model.Hint(err), c.wantErr)
+			}
+		})
+	}
+}
+
+func TestMissingSignature(t *testing.T) {
+	k := needDaemon(t)
+	reg := openIPFS(t, registry.Config{})
+	cid := handBuilt(t, k, func(dir string) { os.Remove(filepath.Join(dir, SignatureEntry)) })
+	ctx := withTimeout(t, time.Minute)
+	in, err := reg.Inspect(ctx, mustRef(t, "ipfs://"+cid))
+	if err != nil || in.Signature.Status != "missing" {
+		t.Fatalf("inspect unsigned: %+v %v", in, err)
+	}
+	st := newStore(t)
+	_, err = reg.Pull(ctx, mustRef(t, "ipfs://"+cid), st, registry.TransferOptions{})
+	if !errors.Is(err, model.ErrIntegrity) || st.HasImage(fixtureID) {
+		t.Fatalf("pull of an unsigned image: %v", err)
+	}
+}
+
+// TestShardedAndNestedDirectories reads an image whose directory Kubo
+// stores HAMT-sharded (thousands of entries), addressed by a sub-path of
+// an enclosing directory.
+func TestShardedAndNestedDirectories(t *testing.T) {
+	k := needDaemon(t)
+	reg := openIPFS(t, registry.Config{})
+	var imageDir string
+	handBuilt(t, k, func(dir string) {
+		// Unreferenced but well-named entries: ignored by pull, they only
+		// make the directory large enough to be sharded.
+		for i := 0; i < 3000; i++ {
+			name := fmt.Sprintf("blob_%064x.zst", i+1)
+			if err := os.WriteFile(filepath.Join(dir, name), []byte{byte(i)}, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		imageDir = dir
+	})
+	// Add the parent so the image is a sub-path of the added root.
+	root := k.ipfs(t, "add", "-r", "-Q", filepath.Dir(imageDir))
+	sub := root + "/" + filepath.Base(imageDir)
+	var node struct{ Links []json.RawMessage }
+	if err := json.Unmarshal([]byte(k.ipfs(t, "dag", "get", sub)), &node); err != nil {
+		t.Fatal(err)
+	}
+	if len(node.Links) > 1024 {
+		t.Fatalf("directory of 3013 entries has %d links in its root block: not sharded, the test proves nothing", len(node.Links))
+	}
+	ctx := withTimeout(t, time.Minute)
+	st := newStore(t)
+	rep, err := reg.Pull(ctx, mustRef(t, "ipfs://"+sub), st, registry.TransferOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.HasImage(fixtureID) || rep.Transferred != 13 {
+		t.Fatalf("pulled %d blobs, image present %v", rep.Transferred, st.HasImage(fixtureID))
+	}
+}
+
+// TestPushShardedDirectory pushes an image whose directory Kubo shards
+// (HAMT) while it is staged in MFS, and reads it back. A second daemon with
+// a low sharding threshold keeps the image small; its 300+ entries also
+// exceed Kubo's limit of 256 unflushed MFS operations.
+func TestPushShardedDirectory(t *testing.T) {
+	needDaemon(t)
+	bin, _ := ipfsBinary()
+	repo := t.TempDir()
+	k, err := startKubo(bin, repo, []string{"config", "Import.UnixFSHAMTDirectorySizeThreshold", "1KiB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.stop()
+	t.Setenv("IPFS_API", k.api)
+	ctx := withTimeout(t, 2*time.Minute)
+	reg := openIPFS(t, registry.Config{})
+	st := newStore(t)
+	id, err := demo.Build(st, demo.ImageSpec{Seed: 404, Files: 300, Pages: 1, Messages: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := reg.Push(ctx, st, id, mustRef(t, "ipfs://sharded"), registry.TransferOptions{Concurrency: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid := cidOf(t, rep.Destination)
+	var node struct {
+		Data  map[string]map[string]string
+		Links []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(k.ipfs(t, "dag", "get", cid)), &node); err != nil {
+		t.Fatal(err)
+	}
+	// UnixFS Data starts with field 1 (Type); HAMTShard is 5: bytes 08 05.
+	if data := node.Data["/"]["bytes"]; !strings.HasPrefix(data, "CAU") {
+		t.Fatalf("pushed directory is not HAMT-sharded (unixfs data %q); the test proves nothing", data)
+	}
+	if got, want := entryNames(t, k, cid), wantEntries(t, rep); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("sharded directory lists\n%v\nwant\n%v", got, want)
+	}
+	pulled := newStore(t)
+	if _, err := reg.Pull(ctx, mustRef(t, "ipfs://sharded"), pulled, registry.TransferOptions{}); err != nil || !pulled.HasImage(id) {
+		t.Fatalf("pull of the sharded image: %v", err)
 	}
 }
