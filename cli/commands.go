@@ -405,6 +405,9 @@ func (e *env) finishTransfer(rep *registry.Report, err error, asJSON bool, human
 	if v := rep.Inspection.Signature; v.Status == signing.DefaultKey && rep.Op != "push" {
 		fmt.Fprintln(e.stderr, "warning: "+v.Reason)
 	}
+	for _, w := range rep.Inspection.Warnings {
+		fmt.Fprintln(e.stderr, "warning: "+w)
+	}
 	return nil
 }
 

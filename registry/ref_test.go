@@ -136,3 +136,11 @@ func TestRefExtensions(t *testing.T) {
 		t.Fatal("IsLoopbackHost wrong")
 	}
 }
+
+func TestUnsupportedScheme(t *testing.T) {
+	// No backend is linked into this test binary.
+	_, _, err := registry.ForRef("s3://bucket/prefix", registry.Config{})
+	if !errors.Is(err, model.ErrUnsupportedScheme) || model.Hint(err) == "" {
+		t.Fatalf("ForRef without a backend: %v", err)
+	}
+}
