@@ -187,13 +187,13 @@ func (s *detailScreen) infoLines() []string {
 	lines = append(lines, lab("Image ID")+" "+st.Value.Render(string(in.ImageID)))
 	v := in.Signature
 	sig := st.Verdict(string(v.Status))
-	if v.Reason != "" {
-		sig += st.Muted.Render(" — " + v.Reason)
-	}
 	if v.KeySource != "" {
-		sig += st.Muted.Render(" (key: " + v.KeySource + ")")
+		sig += st.Muted.Render("  key: " + v.KeySource)
 	}
 	lines = append(lines, lab("Signature")+" "+sig)
+	if v.Reason != "" {
+		lines = append(lines, lab("")+" "+st.VerdictStyle(string(v.Status)).UnsetBold().Render(v.Reason))
+	}
 	if m := in.Manifest; m != nil {
 		agent := m.Agent.Kind
 		if m.Agent.Version != "" {

@@ -43,6 +43,20 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	pkg, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// Golden files stay in the package's testdata.
+	if err := os.MkdirAll(filepath.Join(pkg, "testdata"), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := os.Symlink(filepath.Join(pkg, "testdata"), filepath.Join(dir, "testdata")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if err := os.Chdir(dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -368,7 +368,8 @@ func (t *transfers) jobLine(j *job, sel bool, w int, now time.Time) string {
 
 func (t *transfers) layerLine(b blobProgress, w int) string {
 	st := t.sh.st
-	const digW, barW, phW, sizeW = 12, 20, 10, 21
+	const digW, phW, sizeW = 12, 9, 19
+	barW := min(max(w/6, 8), 30)
 	roleW := max(w-digW-barW-phW-sizeW-6, 8)
 	frac := -1.0
 	switch {
