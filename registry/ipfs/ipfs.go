@@ -19,8 +19,9 @@
 // CID is treated like ipfs://new, as the Rust tool does (the CID is only a
 // placeholder).
 //
-// Push stages the directory in MFS (/processfork/.staging/<random>): every
-// blob is added unpinned and copied in, blobs an earlier image of the same
+// Push stages the directory in MFS (/processfork/.staging/<time>-<random>;
+// a later push removes those of interrupted pushes after a day): every blob
+// is added unpinned and copied in, blobs an earlier image of the same
 // repository already holds are copied from it without being read, then the
 // signature and the manifest are written last. The directory CID is pinned
 // once (recursively), the staging directory is moved to its name (or
@@ -43,8 +44,10 @@ import (
 	"io"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -372,9 +375,13 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	if !t.named() || t.repo == placeholder && !strings.Contains(t.raw, ":") {
 		t = target{raw: t.raw} // placeholder or CID: an unnamed push
 	}
+	b.dropStaleStaging(ctx)
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
-	s := &sink{b: b, t: t, staging: stagingRoot + "/" + hex.EncodeToString(rnd[:]), have: map[string]string{}}
+	// The name starts with the creation time so abandoned pushes can be
+	// recognised and removed later.
+	name := strconv.FormatInt(time.Now().Unix(), 10) + "-" + hex.EncodeToString(rnd[:])
+	s := &sink{b: b, t: t, staging: stagingRoot + "/" + name, have: map[string]string{}}
 	if err := b.c.callJSON(ctx, "files/mkdir", args("arg", s.staging, "parents", "true"), nil, nil); err != nil {
 		return nil, err
 	}
@@ -384,6 +391,28 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 		}
 	}
 	return s, nil
+}
+
+// staleStaging is the age after which a staging directory is taken to
+// belong to an interrupted push.
+const staleStaging = 24 * time.Hour
+
+// dropStaleStaging removes staging directories of interrupted pushes (their
+// blobs would otherwise stay referenced from MFS and never be collected).
+// Best effort: a failure here must not stop a push.
+func (b *Backend) dropStaleStaging(ctx context.Context) {
+	entries, err := b.filesLs(ctx, stagingRoot)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		created, _, ok := strings.Cut(e.Name, "-")
+		sec, err := strconv.ParseInt(created, 10, 64)
+		if !ok || err != nil || time.Since(time.Unix(sec, 0)) < staleStaging {
+			continue
+		}
+		_ = b.c.callJSON(ctx, "files/rm", args("arg", stagingRoot+"/"+e.Name, "force", "true"), nil, nil)
+	}
 }
 
 type sink struct {

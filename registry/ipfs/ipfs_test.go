@@ -641,3 +641,23 @@ func TestPushShardedDirectory(t *testing.T) {
 		t.Fatalf("pull of the sharded image: %v", err)
 	}
 }
+
+func TestStaleStagingRemoved(t *testing.T) {
+	k := needDaemon(t)
+	ctx := withTimeout(t, time.Minute)
+	old := fmt.Sprintf("%s/%d-deadbeef", stagingRoot, time.Now().Add(-48*time.Hour).Unix())
+	fresh := fmt.Sprintf("%s/%d-cafef00d", stagingRoot, time.Now().Add(-time.Minute).Unix())
+	for _, d := range []string{old, fresh} {
+		k.ipfs(t, "files", "mkdir", "-p", d)
+	}
+	reg := openIPFS(t, registry.Config{})
+	st, id := smallImage(t, 505)
+	if _, err := reg.Push(ctx, st, id, mustRef(t, "ipfs://new"), registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	left := k.ipfs(t, "files", "ls", stagingRoot)
+	if strings.Contains(left, "deadbeef") || !strings.Contains(left, "cafef00d") {
+		t.Fatalf("staging area after push: %q; want the day-old directory gone, the fresh one (a concurrent push) kept", left)
+	}
+	k.ipfs(t, "files", "rm", "-r", fresh)
+}
