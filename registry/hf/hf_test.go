@@ -488,3 +488,38 @@ func TestTokenFile(t *testing.T) {
 		t.Errorf("with the token file: exists=%v err=%v", ok, err)
 	}
 }
+
+// TestSourcePinsCommit: once the manifest is read, blobs come from the same
+// commit even if the branch moves (a concurrent push cannot mix images).
+func TestSourcePinsCommit(t *testing.T) {
+	h := startHub(t, hubtest.Options{})
+	reg := open(t, h, aliceToken)
+	ctx := context.Background()
+	stA, idA := smallImage(t, 9)
+	stB, idB := smallImage(t, 10)
+	if _, err := reg.Push(ctx, stA, idA, ref(t, "hf://alice/pin"), registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := reg.Source(ctx, ref(t, "hf://alice/pin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := src.FetchManifest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	repB, err := reg.Push(ctx, stB, idB, ref(t, "hf://alice/pin"), registry.TransferOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onlyB := repB.Blobs[len(repB.Blobs)-1].Digest // a KV page of B, not in A
+	if _, err := src.(registry.BlobStater).StatBlob(ctx, onlyB); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("pinned source sees a blob of the later push: %v", err)
+	}
+	fresh, _ := reg.Source(ctx, ref(t, "hf://alice/pin"))
+	if _, _, err := fresh.FetchManifest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.(registry.BlobStater).StatBlob(ctx, onlyB); err != nil {
+		t.Errorf("fresh source misses the new blob: %v", err)
+	}
+}

@@ -79,6 +79,17 @@ func (s *source) small(ctx context.Context, rev, p string) ([]byte, http.Header,
 	if resp.StatusCode/100 != 2 {
 		return nil, nil, s.b.refErr(resp, s.r, p)
 	}
+	// A redirect (LFS/Xet storage) answers without X-Repo-Commit; the Hub's
+	// own first answer has it.
+	for r := resp; r != nil && resp.Header.Get("X-Repo-Commit") == ""; {
+		if c := r.Header.Get("X-Repo-Commit"); c != "" {
+			resp.Header.Set("X-Repo-Commit", c)
+		}
+		if r.Request == nil {
+			break
+		}
+		r = r.Request.Response
+	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("hf: reading %s of %s: %s", p, s.r, s.b.c.redact(err.Error()))
