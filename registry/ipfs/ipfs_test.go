@@ -210,6 +210,18 @@ func TestRePushSameRepoCopiesBlobs(t *testing.T) {
 	if strings.Join(names, ",") != "again,latest" {
 		t.Fatalf("tags %v, want [again latest]", names)
 	}
+	// The repository as a listing root: an image (its latest tag) ...
+	if ls, err := reg.List(ctx, mustRef(t, "ipfs://repush"), registry.ListOptions{}); err != nil || !ls.Image {
+		t.Fatalf("list ipfs://repush: %+v %v", ls, err)
+	}
+	// ... and without a latest tag, the repository with its tags.
+	if _, err := reg.Push(ctx, st, id, mustRef(t, "ipfs://nolatest:one"), registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := reg.List(ctx, mustRef(t, "ipfs://nolatest"), registry.ListOptions{})
+	if err != nil || ls.Image || len(ls.Repos) != 1 || strings.Join(ls.Repos[0].Tags, ",") != "one" {
+		t.Fatalf("list ipfs://nolatest: %+v %v", ls, err)
+	}
 }
 
 // handBuilt lays out the fixture image as the Rust tool's IPFS directory

@@ -23,6 +23,17 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 		if err != nil {
 			return nil, err
 		}
+		if t, perr := parseTarget(root); !ok && perr == nil && t.named() && !strings.Contains(t.raw, ":") {
+			// ipfs://<repo> without a latest tag: the repository itself.
+			if tags, err := b.Tags(ctx, root, registry.ListOptions{}); err == nil {
+				r := registry.RepoEntry{Name: t.repo, Ref: "ipfs://" + t.repo}
+				for _, tg := range tags.Tags {
+					r.Tags = append(r.Tags, tg.Name)
+				}
+				out.Repos = append(out.Repos, r)
+				return out, nil
+			}
+		}
 		if !ok {
 			return nil, model.WithHint(model.NotFoundf("%s is not a ProcessFork image (no %s)", root.Raw, ManifestEntry),
 				"list every image of the daemon with `pf ls ipfs://`")
