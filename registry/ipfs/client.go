@@ -238,7 +238,9 @@ func (c *client) callJSON(ctx context.Context, cmd string, q []arg, up *upload, 
 		}
 		return fmt.Errorf("ipfs %s: bad answer from the daemon: %v", cmd, err)
 	}
-	return nil
+	// Read to the end: Kubo reports late failures in a trailer.
+	_, err = io.Copy(io.Discard, io.LimitReader(rc, 1<<20))
+	return err
 }
 
 // callLines decodes a stream of JSON values (add, pin/ls?stream) one by one.
