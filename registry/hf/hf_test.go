@@ -226,16 +226,15 @@ func TestCopyFileToHubAndBack(t *testing.T) {
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
 	dir := t.TempDir()
-	res, err := demo.Generate(filepath.Join(dir, "demo"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	fileReg, err := registry.Open("file", registry.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcRef := ref(t, res.Root+"/alice/refactor-agent/v2")
-	want := res.Images["alice/refactor-agent/v2"]
+	st, want := smallImage(t, 11)
+	srcRef := ref(t, "file://"+filepath.ToSlash(filepath.Join(dir, "src")))
+	if _, err := fileReg.Push(ctx, st, want, srcRef, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
 
 	if _, err := registry.Copy(ctx, fileReg, srcRef, reg, ref(t, "hf://alice/refactor-agent:v2"), registry.TransferOptions{}); err != nil {
 		t.Fatalf("copy file → hf: %v", err)
