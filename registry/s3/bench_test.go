@@ -8,11 +8,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"pf-registry/demo"
+	"pf-registry/internal/memwatch"
 	"pf-registry/registry"
 	"pf-registry/signing"
 )
@@ -85,6 +85,7 @@ func BenchmarkPushPull(b *testing.B) {
 		b.ReportMetric(pushTime.Seconds()/upTime.Seconds(), "push/aws-up")
 		b.ReportMetric(pullTime.Seconds()/downTime.Seconds(), "pull/aws-down")
 		b.ReportMetric(float64(max(pushRSS, pullRSS))/(1<<20), "peakRSS-MiB")
+		b.ReportMetric(float64(max(pushHeap, pullHeap))/(1<<20), "peakheap-MiB")
 		fmt.Printf("s3 bench: %d MiB logical, %d MiB stored in %d blobs (versitygw on loopback)\n", size>>20, rep.Bytes>>20, len(rep.Blobs))
 		fmt.Printf("  push %-9s vs aws s3 cp --recursive up   %-9s ratio %.2f   peak heap %d MiB, peak RSS %d MiB\n",
 			pushTime.Round(time.Millisecond), upTime.Round(time.Millisecond), pushTime.Seconds()/upTime.Seconds(), pushHeap>>20, pushRSS>>20)
@@ -103,41 +104,19 @@ func writeAll(b testing.TB, p string, data []byte) {
 	}
 }
 
-// memWatch samples the Go heap while an operation runs and reads the
-// process's peak RSS after resetting it (Linux clear_refs).
-type memWatch struct {
-	stopc chan struct{}
-	wg    sync.WaitGroup
-	peak  uint64
-}
+// memWatch reports the peak live heap (the project's memwatch figure) and
+// the process's peak RSS after resetting it (Linux clear_refs).
+type memWatch struct{ heap *memwatch.Watch }
 
 func startMemWatch() *memWatch {
 	runtime.GC()
 	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // resets VmHWM; best effort
-	w := &memWatch{stopc: make(chan struct{})}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		var ms runtime.MemStats
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			w.peak = max(w.peak, ms.HeapInuse)
-			select {
-			case <-w.stopc:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return w
+	return &memWatch{heap: memwatch.Start()}
 }
 
-// stop returns the peak heap in use and the peak RSS (0 when unknown).
+// stop returns the peak heap and the peak RSS (0 when unknown), in bytes.
 func (w *memWatch) stop() (heap, rss uint64) {
-	close(w.stopc)
-	w.wg.Wait()
+	heap = uint64(w.heap.Stop() * (1 << 20))
 	raw, _ := os.ReadFile("/proc/self/status")
 	for _, line := range strings.Split(string(raw), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
@@ -145,5 +124,5 @@ func (w *memWatch) stop() (heap, rss uint64) {
 			rss = kb << 10
 		}
 	}
-	return w.peak, rss
+	return heap, rss
 }
