@@ -27,6 +27,9 @@
 //	    of the default path style (host/bucket), which the Rust tool uses.
 //	PF_S3_REG_SIGN_KEY: the image signing key (spec §7.3).
 //
+// --insecure skips TLS certificate verification (e.g. a MinIO with a
+// self-signed certificate); it never turns https into http.
+//
 // Unlike the Rust tool, a push skips blobs already present (HEAD before
 // PUT), uploads blobs larger than 8 MiB as multipart uploads, and writes
 // the signature and then the manifest last, so a reader never sees a
@@ -92,7 +95,7 @@ func New(cfg registry.Config, getenv bucket.Getenv) (*Backend, error) {
 		cfg:     cfg,
 		s3:      s3cfg,
 		key:     signing.ForBackend("s3"),
-		opts:    bucket.Options{Timeout: cfg.Timeout, UserAgent: cfg.UserAgent},
+		opts:    bucket.Options{Timeout: cfg.Timeout, UserAgent: cfg.UserAgent, InsecureTLS: cfg.Insecure},
 		clients: map[string]*bucket.Client{},
 	}, nil
 }

@@ -288,6 +288,36 @@ func TestRoundTripPushListTagsInspectVerifyPull(t *testing.T) {
 	}
 }
 
+// Credentials from a shared credentials file and AWS_PROFILE work against
+// the real server; a profile with wrong keys is refused.
+func TestSharedCredentialsFileAndProfile(t *testing.T) {
+	ctx := context.Background()
+	bkt := newBucket(t)
+	st := newStore(t)
+	id := smallImage(t, st, 10)
+	file := filepath.Join(t.TempDir(), "credentials")
+	body := fmt.Sprintf("[ci]\naws_access_key_id = %s\naws_secret_access_key = %s\n[bad]\naws_access_key_id = %s\naws_secret_access_key = nope\n",
+		s3test.AccessKey, s3test.SecretKey, s3test.AccessKey)
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SHARED_CREDENTIALS_FILE": file, "AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none")}
+	with := func(profile string) map[string]string {
+		m := map[string]string{"AWS_PROFILE": profile}
+		for k, v := range base {
+			m[k] = v
+		}
+		return m
+	}
+	if _, err := openReg(t, with("ci")).Push(ctx, st, id, ref(t, "s3://"+bkt+"/p"), registry.TransferOptions{}); err != nil {
+		t.Fatalf("push with profile ci: %v", err)
+	}
+	_, err := openReg(t, with("bad")).Pull(ctx, ref(t, "s3://"+bkt+"/p"), newStore(t), registry.TransferOptions{})
+	if !errors.Is(err, model.ErrAuth) {
+		t.Fatalf("pull with profile bad: %v, want an authentication error", err)
+	}
+}
+
 func TestPushWritesExactlyTheSpecKeysAWSCLISeesThem(t *testing.T) {
 	ctx := context.Background()
 	bkt := newBucket(t)

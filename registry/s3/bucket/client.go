@@ -39,6 +39,9 @@ type Options struct {
 	Timeout time.Duration
 	// UserAgent is appended to the client's own.
 	UserAgent string
+	// InsecureTLS skips certificate verification (self-signed MinIO and
+	// the like); plain HTTP still needs an http:// endpoint.
+	InsecureTLS bool
 }
 
 // New returns a client for bucket. It does not touch the network.
@@ -50,6 +53,9 @@ func New(cfg Config, bucket string, opt Options) (*Client, error) {
 	}
 	if opt.Timeout > 0 {
 		tr.ResponseHeaderTimeout = opt.Timeout
+	}
+	if opt.InsecureTLS && tr.TLSClientConfig != nil {
+		tr.TLSClientConfig.InsecureSkipVerify = true
 	}
 	lookup := minio.BucketLookupPath
 	if cfg.VirtualHost {
