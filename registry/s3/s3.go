@@ -186,7 +186,9 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 				repos[parent] = append(repos[parent], name)
 				continue // an image's own blobs/ is not a catalog
 			}
-			if depth < maxListDepth {
+			// blobs/ of an unfinished push holds 256 shard folders and
+			// never an image: not worth a request per shard.
+			if depth < maxListDepth && name != "blobs" {
 				if err := visit(sub, subEnts, depth+1); err != nil {
 					return err
 				}
