@@ -27,6 +27,7 @@ package hf
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -346,7 +347,7 @@ func (b *Backend) CreateTag(ctx context.Context, ref registry.Ref, tag string) e
 }
 
 func (b *Backend) createTag(ctx context.Context, r repoRef, rev, tag string) error {
-	body, _ := jsonBytes(map[string]string{"tag": tag})
+	body, _ := json.Marshal(map[string]string{"tag": tag})
 	_, err := b.c.json(ctx, request{method: http.MethodPost, url: r.apiPath() + "/tag/" + url.PathEscape(rev),
 		body: body, contentType: "application/json"}, fmt.Sprintf("tag %q on %s", tag, r.what()), nil)
 	return err

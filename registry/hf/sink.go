@@ -54,7 +54,7 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 // createRepo creates the dataset, private unless PF_HF_PUBLIC=1; an
 // existing one (409) is fine.
 func (b *Backend) createRepo(ctx context.Context, r repoRef) error {
-	body, _ := jsonBytes(map[string]any{"name": r.repo, "organization": r.user, "type": "dataset",
+	body, _ := json.Marshal(map[string]any{"name": r.repo, "organization": r.user, "type": "dataset",
 		"private": os.Getenv("PF_HF_PUBLIC") != "1"})
 	resp, err := b.c.do(ctx, request{method: http.MethodPost, url: "/api/repos/create", body: body, contentType: "application/json"})
 	if err != nil {
@@ -243,7 +243,7 @@ func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
 }
 
 func (s *sink) preupload(ctx context.Context, p string, size int64, sample []byte) (bool, error) {
-	body, _ := jsonBytes(map[string]any{"files": []map[string]any{
+	body, _ := json.Marshal(map[string]any{"files": []map[string]any{
 		{"path": p, "size": size, "sample": base64.StdEncoding.EncodeToString(sample)}}})
 	var out struct {
 		Files []struct {
@@ -271,7 +271,7 @@ type lfsAction struct {
 // uploadLFS runs the batch API for one object, then a single PUT or a
 // multipart upload as the Hub asks. Already-stored objects need nothing.
 func (s *sink) uploadLFS(ctx context.Context, f *os.File, oid string, size int64, p string) error {
-	body, _ := jsonBytes(map[string]any{
+	body, _ := json.Marshal(map[string]any{
 		"operation": "upload", "transfers": []string{"basic", "multipart"}, "hash_algo": "sha_256",
 		"ref": map[string]string{"name": s.r.rev}, "objects": []map[string]any{{"oid": oid, "size": size}}})
 	var out struct {
@@ -308,13 +308,13 @@ func (s *sink) uploadLFS(ctx context.Context, f *os.File, oid string, size int64
 	if cs := up.Header["chunk_size"]; cs != "" {
 		err = s.multipart(ctx, f, oid, size, up, cs)
 	} else {
-		err = s.put(ctx, up.Href, up.Header, io.NewSectionReader(f, 0, size), size)
+		_, err = s.putPart(ctx, up.Href, up.Header, io.NewSectionReader(f, 0, size), size)
 	}
 	if err != nil {
 		return fmt.Errorf("hf: uploading %s: %w", p, err)
 	}
 	if v := obj.Actions["verify"]; v != nil {
-		vb, _ := jsonBytes(map[string]any{"oid": oid, "size": size})
+		vb, _ := json.Marshal(map[string]any{"oid": oid, "size": size})
 		_, err := s.b.c.json(ctx, request{method: http.MethodPost, url: v.Href, body: vb, header: v.Header, noAuth: true,
 			contentType: "application/vnd.git-lfs+json"}, "LFS verify of "+p, nil)
 		return err
@@ -322,12 +322,9 @@ func (s *sink) uploadLFS(ctx context.Context, f *os.File, oid string, size int64
 	return nil
 }
 
-// put uploads body to a storage URL (no Hub token), retrying a few times.
-func (s *sink) put(ctx context.Context, href string, header map[string]string, body *io.SectionReader, size int64) error {
-	_, err := s.putPart(ctx, href, header, body, size)
-	return err
-}
-
+// putPart uploads body to a storage URL (no Hub token: the URL carries its
+// own authorisation), retrying transport errors and 5xx, and returns the
+// ETag.
 func (s *sink) putPart(ctx context.Context, href string, header map[string]string, body *io.SectionReader, size int64) (string, error) {
 	var last error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -409,7 +406,7 @@ func (s *sink) multipart(ctx context.Context, f *os.File, oid string, size int64
 	for i, n := range nums {
 		parts[i] = map[string]any{"partNumber": n, "etag": etags[i]}
 	}
-	body, _ := jsonBytes(map[string]any{"oid": oid, "parts": parts})
+	body, _ := json.Marshal(map[string]any{"oid": oid, "parts": parts})
 	_, err = s.b.c.json(ctx, request{method: http.MethodPost, url: up.Href, body: body, noAuth: true,
 		contentType: "application/vnd.git-lfs+json", header: map[string]string{"Accept": "application/vnd.git-lfs+json"}},
 		"completing the multipart upload", nil)
@@ -542,5 +539,3 @@ func (s *sink) writeCommit(w io.Writer, manifest, sig []byte, blobs []model.Dige
 	}
 	return bw.Flush()
 }
-
-func jsonBytes(v any) ([]byte, error) { return json.Marshal(v) }
