@@ -177,7 +177,7 @@ func pushPicker(sh *shared, m localImagesMsg) tea.Cmd {
 		return statusErr(m.err)
 	}
 	if len(m.images) == 0 {
-		return statusf("the local store %s has no images to push", sh.storePath)
+		return statusf("the local store %s has no images to push", tildePath(sh.storePath))
 	}
 	items := make([]string, len(m.images))
 	for i, im := range m.images {

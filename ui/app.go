@@ -342,7 +342,7 @@ func (m *Model) render() string {
 	case m.showHelp:
 		body = st.Section.Render("Keys") + "\n\n" + m.help.FullHelpView(m.fullHelp()) +
 			"\n\n" + st.Muted.Render("Signature column: ✓ valid · ! default-key (public key, anyone can sign) · ✗ invalid · ? missing · … checking\n"+
-			"Keys can be remapped in "+sh.cfgPath+" (keys: {quit: [q]}). Any key closes this page.")
+			"Keys can be remapped in "+tildePath(sh.cfgPath)+" (keys: {quit: [q]}). Any key closes this page.")
 	case m.showXfers:
 		body = m.xfers.view()
 	default:
@@ -389,7 +389,7 @@ func (m *Model) hint() string {
 		}
 		return fmt.Sprintf("%d repositories%s", len(s.repos), more)
 	case *registriesScreen:
-		return fmt.Sprintf("%d root(s) · config %s", len(s.rows)-1, m.sh.cfgPath)
+		return fmt.Sprintf("%d root(s) · config %s", len(s.rows)-1, tildePath(m.sh.cfgPath))
 	}
 	return ""
 }

@@ -22,6 +22,21 @@ func errLine(err error) string {
 	return s
 }
 
+// tildePath shortens a path under the home directory for display.
+func tildePath(p string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" || home == "/" {
+		return p
+	}
+	if p == home {
+		return "~"
+	}
+	if rest, ok := strings.CutPrefix(p, home+string(os.PathSeparator)); ok {
+		return "~" + string(os.PathSeparator) + rest
+	}
+	return p
+}
+
 // humanBytes renders a byte count with binary units.
 func humanBytes(n int64) string {
 	if n < 0 {

@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,7 +21,12 @@ import (
 // fed at fixed points (a real pull finishes in milliseconds, and blob
 // completion order is not deterministic), so the frame is reproducible.
 func mainViews(t *testing.T, theme string, w, h int) [][2]string {
-	hs := newHarness(t, w, h, withTheme(theme))
+	// Paths as a user would see them (relative directories literally
+	// named "~" inside the test's working directory).
+	hs := newHarness(t, w, h, withTheme(theme), func(o *Options) {
+		o.StorePath = "~/.processfork"
+		o.ConfigPath = "~/.config/pf-registry/config.yaml"
+	})
 	var out [][2]string
 	shot := func(name string) { out = append(out, [2]string{name, hs.view()}) }
 
@@ -87,6 +94,18 @@ func demoPullSnap(step int) progressSnap {
 	return s
 }
 
+// saveScreenshotFrame writes a frame for scripts/screenshots.sh when
+// PF_UI_SCREENSHOTS names a directory.
+func saveScreenshotFrame(t *testing.T, name, frame string) {
+	dir := os.Getenv(e2eShotsEnv)
+	if dir == "" {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".ansi"), []byte(frame), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestGolden(t *testing.T) {
 	for _, theme := range []string{"dark", "light", "high-contrast"} {
 		for _, sz := range [][2]int{{80, 24}, {140, 40}} {
@@ -96,6 +115,7 @@ func TestGolden(t *testing.T) {
 			t.Run(fmt.Sprintf("%s_%dx%d", theme, sz[0], sz[1]), func(t *testing.T) {
 				for _, f := range mainViews(t, theme, sz[0], sz[1]) {
 					t.Run(f[0], func(t *testing.T) { golden.RequireEqual(t, f[1]) })
+					saveScreenshotFrame(t, fmt.Sprintf("%s-%s-%dx%d", f[0], theme, sz[0], sz[1]), f[1])
 				}
 			})
 		}

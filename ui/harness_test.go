@@ -33,6 +33,9 @@ const demoKey = "ui-test-signing-key"
 var demoResult *demo.Result
 
 func TestMain(m *testing.M) {
+	if os.Getenv(e2eChildEnv) == "1" {
+		os.Exit(runE2EChild())
+	}
 	os.Exit(runMain(m))
 }
 

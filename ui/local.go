@@ -127,7 +127,7 @@ func (s *localScreen) View() string {
 	case s.loading:
 		empty = "reading the local store…"
 	case len(s.images) == 0:
-		empty = "the local store " + s.sh.storePath + " holds no images — pull one from a registry (p on a tag)"
+		empty = "the local store " + tildePath(s.sh.storePath) + " holds no images — pull one from a registry (p on a tag)"
 	}
 	return s.tbl.render(s.sh, s.cell, empty)
 }

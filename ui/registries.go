@@ -101,7 +101,7 @@ func (s *registriesScreen) reload() {
 
 func (s *registriesScreen) label(i int) string {
 	if s.rows[i].origin == originStore {
-		return "local store " + s.sh.storePath
+		return "local store " + tildePath(s.sh.storePath)
 	}
 	return s.rows[i].root
 }
@@ -259,7 +259,7 @@ func (s *registriesScreen) removeRoot() tea.Cmd {
 	sh := s.sh
 	return emit(dialogMsg{&confirmDialog{
 		title: "Remove root",
-		body:  "Remove " + r.root + " from " + sh.cfgPath + "? Nothing in the registry is deleted.",
+		body:  "Remove " + r.root + " from " + tildePath(sh.cfgPath) + "? Nothing in the registry is deleted.",
 		yes: func() tea.Msg {
 			sh.cfg.RemoveRoot(r.root)
 			if err := sh.cfg.Save(sh.cfgPath); err != nil {
@@ -289,7 +289,7 @@ func (s *registriesScreen) cell(i, col int) (string, lipgloss.Style) {
 	switch col {
 	case 0:
 		if r.origin == originStore {
-			return "◆ local store " + s.sh.storePath, st.Section
+			return "◆ local store " + tildePath(s.sh.storePath), st.Section
 		}
 		mark := "  "
 		if r.origin == originArgs {

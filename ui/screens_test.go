@@ -194,7 +194,9 @@ func TestTagsScreenKeys(t *testing.T) {
 		h.key("g", "y")
 		h.settle("status", func(m *Model) bool { return strings.HasPrefix(m.status, "copied reference") })
 		h.key("ctrl+y")
-		h.settle("status", func(m *Model) bool { return strings.Contains(m.status, "pf-registry pull file://demo/ci/nightly/2026-11-25") })
+		h.settle("status", func(m *Model) bool {
+			return strings.Contains(m.status, "pf-registry pull file://demo/ci/nightly/2026-11-25")
+		})
 		h.key("Y")
 		h.settle("status", func(m *Model) bool { return strings.HasPrefix(m.status, "copied image ID") })
 	})

@@ -23,11 +23,11 @@ type logEntry struct {
 // transfers owns every background job and renders the transfers view.
 // It lives as long as the program, whichever screen is shown.
 type transfers struct {
-	sh     *shared
-	jobs   []*job
-	cursor int
-	nextID int
-	log    []logEntry
+	sh      *shared
+	jobs    []*job
+	cursor  int
+	nextID  int
+	log     []logEntry
 	ticking bool
 }
 
