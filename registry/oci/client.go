@@ -94,7 +94,9 @@ func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 		return rc, nil
 	}
 	tr := transportFor(r, c.cfg.Insecure)
-	h := config.Host{Name: host, TLS: config.TLSEnabled}
+	// The engine bounds blob concurrency; regclient's own per-host limit
+	// (3) would otherwise cap it below the engine's default of 4.
+	h := config.Host{Name: host, TLS: config.TLSEnabled, ReqConcurrent: 8}
 	switch {
 	case tr.plainHTTP:
 		h.TLS = config.TLSDisabled
@@ -120,6 +122,7 @@ func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 	}
 	// A header timeout, not a whole-request one: big layers take long.
 	base.ResponseHeaderTimeout = timeout
+	base.MaxIdleConnsPerHost = 16 // keep one connection per concurrent transfer
 	var rt http.RoundTripper = base
 	if bearer != "" {
 		rt = &bearerTransport{base: base, host: host, token: bearer}

@@ -21,7 +21,7 @@ import (
 // spoolInMemory is the largest stored blob kept in memory while its layer
 // digest is computed; bigger ones go through a temporary file, so memory
 // stays bounded whatever the image size.
-const spoolInMemory = 4 << 20
+const spoolInMemory = 1 << 20
 
 // sink writes one image. Blobs become layers; Commit writes config,
 // signature layer and finally the OCI manifest, so a failed push never

@@ -1,0 +1,146 @@
+package oci
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"pf-registry/blob"
+	"pf-registry/demo"
+	"pf-registry/registry"
+	"pf-registry/store"
+)
+
+// benchLogicalBytes is the size of the benchmark image (logical bytes).
+const benchLogicalBytes = 256 << 20
+
+// BenchmarkPushPull pushes and pulls a 256 MiB image to a Debian
+// docker-registry on 127.0.0.1, and has regctl move the same stored layers
+// (from an OCI layout holding them) in the same run. It reports the
+// wall-time ratio ours/regctl and the peak resident memory of both sides.
+//
+//	go test -run '^$' -bench PushPull -benchtime 1x ./registry/oci
+//
+// PF_BENCH_CONCURRENCY overrides the engine's transfer concurrency.
+func BenchmarkPushPull(b *testing.B) {
+	ctx := context.Background()
+	srv := startDebianRegistry(b)
+	regctl := findTool(b, "regctl")
+	st, err := store.Open(b.TempDir(), store.WithLevel(blob.DefaultLevel))
+	if err != nil {
+		b.Fatal(err)
+	}
+	id, err := demo.BigImage(st, benchLogicalBytes, 7)
+	if err != nil {
+		b.Fatal(err)
+	}
+	storedBytes, _ := st.Size()
+
+	// The same stored layers in an OCI layout, for regctl to push.
+	layout := filepath.Join(b.TempDir(), "layout")
+	lreg, lr := open(b, "oci-layout:"+layout+"#v1")
+	if _, err := lreg.Push(ctx, st, id, lr, registry.TransferOptions{}); err != nil {
+		b.Fatal(err)
+	}
+
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		// regctl: push the layout, pull it into a fresh layout.
+		peerRepo := fmt.Sprintf("%s/bench/peer%d:v1", srv.host, i)
+		regHost := "reg=" + srv.host + ",tls=disabled"
+		peerPush, peerPushRSS := runTimed(b, regctl, "--host", regHost, "image", "copy", "ocidir://"+layout+":v1", peerRepo)
+		peerPull, peerPullRSS := runTimed(b, regctl, "--host", regHost, "image", "copy", peerRepo, "ocidir://"+filepath.Join(b.TempDir(), "peer-out")+":v1")
+
+		// ours: push from the store, pull (verifying) into a fresh store.
+		reg, r := open(b, fmt.Sprintf("oci://%s/bench/ours%d:v1", srv.host, i))
+		dst, err := store.Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		debug.FreeOSMemory() // drop what the setup left behind
+		resetPeakRSS()
+		baseRSS := peakRSS()
+		syscall.Sync()
+		t0 := time.Now()
+		if _, err := reg.Push(ctx, st, id, r, registry.TransferOptions{Concurrency: benchConcurrency()}); err != nil {
+			b.Fatal(err)
+		}
+		ourPush := time.Since(t0)
+		pushRSS := peakRSS()
+		debug.FreeOSMemory()
+		resetPeakRSS()
+		syscall.Sync()
+		t1 := time.Now()
+		rep, err := reg.Pull(ctx, r, dst, registry.TransferOptions{Concurrency: benchConcurrency()})
+		if err != nil || !rep.Complete {
+			b.Fatal(err)
+		}
+		ourPull := time.Since(t1)
+		pullRSS := peakRSS()
+		ourRSS := max(pushRSS, pullRSS)
+
+		ours, peer := ourPush+ourPull, peerPush+peerPull
+		b.ReportMetric(ours.Seconds()/peer.Seconds(), "ratio-vs-regctl")
+		b.ReportMetric(float64(ourRSS)/(1<<20), "peak-MiB")
+		b.Logf("image: %d MiB logical, %d MiB stored, %d blobs", benchLogicalBytes>>20, storedBytes>>20, len(rep.Blobs))
+		b.Logf("ours:   push %v  pull %v  total %v  peak RSS push %d / pull %d MiB (whole test process, %d MiB before the push)", ourPush.Round(time.Millisecond), ourPull.Round(time.Millisecond), ours.Round(time.Millisecond), pushRSS>>20, pullRSS>>20, baseRSS>>20)
+		b.Logf("regctl: push %v  pull %v  total %v  peak RSS %d / %d MiB", peerPush.Round(time.Millisecond), peerPull.Round(time.Millisecond), peer.Round(time.Millisecond), peerPushRSS>>20, peerPullRSS>>20)
+		b.Logf("wall-time ratio ours/regctl: %.2f", ours.Seconds()/peer.Seconds())
+	}
+}
+
+// runTimed runs a command and returns its wall time and peak RSS in bytes.
+func runTimed(b *testing.B, bin string, args ...string) (time.Duration, int64) {
+	b.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "REGCTL_CONFIG="+filepath.Join(b.TempDir(), "regctl.json"))
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	syscall.Sync() // start each side with no dirty pages of the other
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s %v: %v\n%s", bin, args, err, errb.String())
+	}
+	d := time.Since(t0)
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss << 10 // KiB on Linux
+	}
+	return d, rss
+}
+
+// resetPeakRSS restarts the kernel's high-water mark of this process.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is VmHWM of this process in bytes.
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// benchConcurrency is PF_BENCH_CONCURRENCY, or 0 for the engine's default.
+func benchConcurrency() int {
+	n, _ := strconv.Atoi(os.Getenv("PF_BENCH_CONCURRENCY"))
+	return n
+}
