@@ -522,3 +522,18 @@ func TestSourcePinsCommit(t *testing.T) {
 		t.Errorf("fresh source misses the new blob: %v", err)
 	}
 }
+
+// TestPublicSwitch: PF_HF_PUBLIC=1 creates the repository public, so it
+// can be pulled without a token.
+func TestPublicSwitch(t *testing.T) {
+	h := startHub(t, hubtest.Options{})
+	t.Setenv("PF_HF_PUBLIC", "1")
+	st, id := smallImage(t, 13)
+	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, ref(t, "hf://alice/open"), registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	st2, _ := store.Open(t.TempDir())
+	if _, err := open(t, h, "").Pull(context.Background(), ref(t, "hf://alice/open"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
+		t.Errorf("anonymous pull of a public push: %v", err)
+	}
+}

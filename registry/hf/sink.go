@@ -51,12 +51,23 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	return &sink{b: b, r: r, head: head, seq: map[model.Digest]int{}, pending: map[model.Digest]*pendingBlob{}}, nil
 }
 
-// createRepo creates the dataset, private unless PF_HF_PUBLIC=1; an
-// existing one (409) is fine.
+// createRepo creates the dataset, private unless PF_HF_PUBLIC=1, when it
+// does not exist yet (a token may write to a repo it could not create).
 func (b *Backend) createRepo(ctx context.Context, r repoRef) error {
+	resp, err := b.c.do(ctx, request{method: http.MethodGet, url: r.apiPath()})
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	if resp.StatusCode != http.StatusNotFound {
+		return b.refErr(resp, r, "")
+	}
 	body, _ := json.Marshal(map[string]any{"name": r.repo, "organization": r.user, "type": "dataset",
 		"private": os.Getenv("PF_HF_PUBLIC") != "1"})
-	resp, err := b.c.do(ctx, request{method: http.MethodPost, url: "/api/repos/create", body: body, contentType: "application/json"})
+	resp, err = b.c.do(ctx, request{method: http.MethodPost, url: "/api/repos/create", body: body, contentType: "application/json"})
 	if err != nil {
 		return err
 	}
