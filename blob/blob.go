@@ -24,8 +24,10 @@ var MaxLogicalSize int64 = 64 << 30
 // maxWindow is libzstd's default decoder limit; Rust cannot read more.
 const maxWindow = 128 << 20
 
-// writeWindow keeps frames readable by any libzstd (spec §6: ≤ 8 MiB).
-const writeWindow = 8 << 20
+// writeWindow keeps frames readable by any libzstd (spec §6: ≤ 8 MiB) and
+// the decoders of a transfer small: zstd -3 uses the same 2 MiB window, and
+// KV pages gain nothing from a longer one.
+const writeWindow = 2 << 20
 
 // SoftMemoryLimit is the Go memory limit the command line sets: transfers
 // stream, so it only makes the collector return short-lived buffers sooner
