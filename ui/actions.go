@@ -58,7 +58,7 @@ func verifySpec(sh *shared, ref string) jobSpec {
 		if err != nil {
 			return nil, err
 		}
-		return reg.Verify(ctx, r, registry.VerifyOptions{Deep: true, Progress: p})
+		return reg.Verify(ctx, r, registry.VerifyOptions{Deep: true, Concurrency: sh.xferOpt.Concurrency, Progress: p})
 	}}
 }
 
@@ -73,7 +73,7 @@ func pullSpec(sh *shared, ref string) jobSpec {
 			if err != nil {
 				return nil, err
 			}
-			return reg.Pull(ctx, r, st, registry.TransferOptions{Progress: p})
+			return reg.Pull(ctx, r, st, sh.transferOptions(p))
 		}}
 }
 
@@ -145,7 +145,7 @@ func copySpec(sh *shared, src, dst string) jobSpec {
 			if err != nil {
 				return nil, err
 			}
-			return registry.Copy(ctx, sreg, sref, dreg, dref, registry.TransferOptions{Progress: p})
+			return registry.Copy(ctx, sreg, sref, dreg, dref, sh.transferOptions(p))
 		}}
 }
 
@@ -221,7 +221,7 @@ func pushSpec(sh *shared, id model.Digest, dst string) jobSpec {
 			if err != nil {
 				return nil, err
 			}
-			return reg.Push(ctx, st, id, r, registry.TransferOptions{Progress: p})
+			return reg.Push(ctx, st, id, r, sh.transferOptions(p))
 		}}
 }
 

@@ -29,6 +29,7 @@ type shared struct {
 	cfg       *Config
 	cfgPath   string
 	cliRoots  []string
+	xferOpt   registry.TransferOptions // concurrency and strictness of jobs
 
 	// ctx is cancelled when the program ends; every backend call derives
 	// from it.
@@ -74,6 +75,13 @@ func (s *shared) registryFor(scheme string) (registry.Registry, error) {
 	}
 	s.regs[scheme] = r
 	return r, nil
+}
+
+// transferOptions are the job-wide options with a progress callback.
+func (s *shared) transferOptions(p func(registry.Event)) registry.TransferOptions {
+	o := s.xferOpt
+	o.Progress = p
+	return o
 }
 
 // openStore opens the local store (inside tea.Cmds only).

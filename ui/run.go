@@ -37,6 +37,10 @@ type Options struct {
 	Theme string
 	// Registry is handed to every backend.
 	Registry registry.Config
+	// Concurrency bounds parallel blob transfers of each job (0: engine
+	// default); Strict also refuses default-key signatures on pull/copy.
+	Concurrency int
+	Strict      bool
 
 	// Now is the clock (tests pin it); nil = time.Now.
 	Now func() time.Time
@@ -90,7 +94,8 @@ func New(ctx context.Context, opt Options) (*Model, error) {
 	sh := &shared{
 		keys: keys, now: now, readOnly: readOnly, storePath: storePath,
 		regCfg: regCfg, cfg: cfg, cfgPath: cfgPath, cliRoots: opt.Roots, ctx: ctx,
-		width: 80, height: 24 - chromeLines,
+		xferOpt: registry.TransferOptions{Concurrency: opt.Concurrency, Strict: opt.Strict},
+		width:   80, height: 24 - chromeLines,
 	}
 	m := &Model{sh: sh, xfers: newTransfers(sh), help: help.New(), themeName: themeName,
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}

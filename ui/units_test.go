@@ -1,0 +1,172 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"pf-registry/registry"
+)
+
+func TestFuzzyScore(t *testing.T) {
+	for _, tc := range []struct {
+		pat, s string
+		ok     bool
+	}{
+		{"", "anything", true},
+		{"av1", "alice/refactor-agent/v1", true},
+		{"AV1", "alice/v1", true},
+		{"1va", "alice/v1", false},
+		{"nightly", "ci/nightly", true},
+		{"xyz", "ci/nightly", false},
+	} {
+		if _, ok := fuzzyScore(tc.pat, tc.s); ok != tc.ok {
+			t.Errorf("fuzzyScore(%q, %q) ok=%v, want %v", tc.pat, tc.s, ok, tc.ok)
+		}
+	}
+	// Consecutive, word-start matches rank first.
+	a, _ := fuzzyScore("v1", "agent/v1")
+	b, _ := fuzzyScore("v1", "very-long-name-1")
+	if a <= b {
+		t.Errorf("agent/v1 (%d) should outrank very-long-name-1 (%d)", a, b)
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "sub", "config.yaml")
+	c, err := LoadConfig(p)
+	if err != nil || len(c.Roots) != 0 {
+		t.Fatalf("missing config: %+v %v", c, err)
+	}
+	if err := c.AddRoot("oci://127.0.0.1:5000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddRoot("oci://127.0.0.1:5000"); err != nil || len(c.Roots) != 1 {
+		t.Fatalf("adding twice: %v %v", c.Roots, err)
+	}
+	if err := c.AddRoot("gopher://x"); err == nil {
+		t.Fatal("bad root accepted")
+	}
+	if err := c.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := LoadConfig(p)
+	if err != nil || len(c2.Roots) != 1 || c2.Roots[0] != "oci://127.0.0.1:5000" {
+		t.Fatalf("reloaded %+v %v", c2, err)
+	}
+	if !c2.RemoveRoot("oci://127.0.0.1:5000") || c2.RemoveRoot("oci://127.0.0.1:5000") {
+		t.Fatal("RemoveRoot")
+	}
+	// JSON is valid YAML, so a config.json works too.
+	j := filepath.Join(dir, "config.json")
+	os.WriteFile(j, []byte(`{"roots":["file:///srv/images"],"theme":"light"}`), 0o644)
+	if c3, err := LoadConfig(j); err != nil || c3.Theme != "light" || len(c3.Roots) != 1 {
+		t.Fatalf("JSON config: %+v %v", c3, err)
+	}
+	os.WriteFile(j, []byte("roots: [unclosed"), 0o644)
+	if _, err := LoadConfig(j); err == nil || !strings.Contains(err.Error(), j) {
+		t.Fatalf("bad YAML: %v", err)
+	}
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	if got := DefaultConfigPath(); got != filepath.Join(dir, "pf-registry", "config.yaml") {
+		t.Fatalf("DefaultConfigPath = %s", got)
+	}
+}
+
+func TestAuthStateNeverShowsSecrets(t *testing.T) {
+	const secret = "hf_s3cr3t_value"
+	t.Setenv("HF_TOKEN", secret)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIA"+secret)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	t.Setenv("OCI_BEARER", "")
+	t.Setenv("OCI_USERNAME", "")
+	want := map[string]string{"hf": "token set", "s3": "keys set", "oci": "anonymous", "file": "local"}
+	for scheme, w := range want {
+		got := authState(scheme)
+		if got != w {
+			t.Errorf("authState(%s) = %q, want %q", scheme, got, w)
+		}
+		if strings.Contains(got, secret) {
+			t.Errorf("authState(%s) shows the secret", scheme)
+		}
+	}
+	t.Setenv("PF_HF_REG_SIGN_KEY", secret)
+	if got := signKeyState("hf"); got != "PF_HF_REG_SIGN_KEY" {
+		t.Errorf("signKeyState = %q", got)
+	}
+	if got := signKeyState("oci"); got != "default key" {
+		t.Errorf("signKeyState(oci) = %q", got)
+	}
+}
+
+func TestSuggestRef(t *testing.T) {
+	for _, tc := range []struct{ root, src, want string }{
+		{"file:///srv/mirror", "file://demo/ci/nightly/2026-11-25", "file:///srv/mirror/nightly/2026-11-25"},
+		{"oci://127.0.0.1:5000", "file://demo/alice/agent/v2", "oci://127.0.0.1:5000/agent:v2"},
+		{"hf://alice", "oci://127.0.0.1:5000/team/bot:merged", "hf://alice/bot:merged"},
+		{"s3://bucket/images/", "hf://bob/research:main", "s3://bucket/images/research/main"},
+		{"oci-layout:/srv/layout", "file://demo/a/b", "oci-layout:/srv/layout#b"},
+	} {
+		if got := suggestRef(tc.root, tc.src); got != tc.want {
+			t.Errorf("suggestRef(%q, %q) = %q, want %q", tc.root, tc.src, got, tc.want)
+		}
+		if _, err := registry.ParseRef(suggestRef(tc.root, tc.src)); err != nil {
+			t.Errorf("suggestion %q does not parse: %v", suggestRef(tc.root, tc.src), err)
+		}
+	}
+}
+
+func TestHumanUnits(t *testing.T) {
+	for n, want := range map[int64]string{-1: "?", 0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 3 << 20: "3.0 MiB"} {
+		if got := humanBytes(n); got != want {
+			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := shellQuote("file:///a b"); got != "'file:///a b'" {
+		t.Errorf("shellQuote = %s", got)
+	}
+}
+
+func TestReposScreen(t *testing.T) {
+	h := newHarness(t, 100, 12)
+	h.settle("roots", idle)
+	h.key("j", "enter")
+	h.settle("repos", func(m *Model) bool { return topIs[*reposScreen](m) && idle(m) })
+	s := h.top().(*reposScreen)
+	if len(s.repos) != 4 || !s.done {
+		t.Fatalf("%d repos, done=%v", len(s.repos), s.done)
+	}
+	h.requireContains("alice/refactor-agent", "3: v1, v2, v3", "4 repositories")
+	h.key("s")
+	if got := s.repos[s.tbl.view[len(s.tbl.view)-1]].Name; got != "team/merge-bot" {
+		t.Fatalf("sort by tag count: last is %s", got)
+	}
+	h.key("s")
+
+	// Paging by hand-built pages: a page with Next loads more near the end.
+	p := newReposScreen(h.m.sh, "file://demo")
+	h.send(pushScreenMsg{p})
+	h.drain()
+	p.repos, p.done, p.loading, p.next = nil, false, false, ""
+	var page []registry.RepoEntry
+	for i := range 50 {
+		page = append(page, registry.RepoEntry{Name: "r" + itoa(100+i), Ref: "file://demo/r" + itoa(i)})
+	}
+	h.send(reposPageMsg{id: p.id, listing: &registry.Listing{Repos: page, Next: "r149"}})
+	if p.loading {
+		t.Fatal("loading more before scrolling")
+	}
+	h.key("G")
+	if !p.loading {
+		t.Fatal("scrolling to the end did not load the next page")
+	}
+	h.send(reposPageMsg{id: p.id, listing: &registry.Listing{Repos: []registry.RepoEntry{{Name: "zz", Ref: "file://demo/zz"}}}})
+	if len(p.repos) != 51 || !p.done {
+		t.Fatalf("after the last page: %d repos, done=%v", len(p.repos), p.done)
+	}
+	// A root that is an image opens its detail instead.
+	h.send(reposPageMsg{id: p.id, listing: &registry.Listing{Image: true}})
+	h.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) })
+}
