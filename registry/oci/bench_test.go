@@ -17,6 +17,7 @@ import (
 
 	"pf-registry/blob"
 	"pf-registry/demo"
+	"pf-registry/internal/memwatch"
 	"pf-registry/registry"
 	"pf-registry/store"
 )
@@ -70,30 +71,38 @@ func BenchmarkPushPull(b *testing.B) {
 		debug.FreeOSMemory() // drop what the setup left behind
 		resetPeakRSS()
 		baseRSS := peakRSS()
+		bw := memwatch.Start()
+		baseHeap := bw.Stop()
 		syscall.Sync()
+		w := memwatch.Start()
 		t0 := time.Now()
 		if _, err := reg.Push(ctx, st, id, r, registry.TransferOptions{Concurrency: benchConcurrency()}); err != nil {
 			b.Fatal(err)
 		}
 		ourPush := time.Since(t0)
+		pushHeap := w.Stop()
 		pushRSS := peakRSS()
 		debug.FreeOSMemory()
 		resetPeakRSS()
 		syscall.Sync()
+		w = memwatch.Start()
 		t1 := time.Now()
 		rep, err := reg.Pull(ctx, r, dst, registry.TransferOptions{Concurrency: benchConcurrency()})
 		if err != nil || !rep.Complete {
 			b.Fatal(err)
 		}
 		ourPull := time.Since(t1)
+		pullHeap := w.Stop()
 		pullRSS := peakRSS()
 		ourRSS := max(pushRSS, pullRSS)
 
 		ours, peer := ourPush+ourPull, peerPush+peerPull
 		b.ReportMetric(ours.Seconds()/peer.Seconds(), "ratio-vs-regctl")
-		b.ReportMetric(float64(ourRSS)/(1<<20), "peak-MiB")
+		b.ReportMetric(max(pushHeap, pullHeap), "peak-heap-MiB")
+		b.ReportMetric(float64(ourRSS)/(1<<20), "peak-RSS-MiB")
 		b.Logf("image: %d MiB logical, %d MiB stored, %d blobs", benchLogicalBytes>>20, storedBytes>>20, len(rep.Blobs))
 		b.Logf("ours:   push %v  pull %v  total %v  peak RSS push %d / pull %d MiB (whole test process, %d MiB before the push)", ourPush.Round(time.Millisecond), ourPull.Round(time.Millisecond), ours.Round(time.Millisecond), pushRSS>>20, pullRSS>>20, baseRSS>>20)
+		b.Logf("ours:   peak live heap push %.1f / pull %.1f MiB (%.1f MiB before the push)", pushHeap, pullHeap, baseHeap)
 		b.Logf("regctl: push %v  pull %v  total %v  peak RSS %d / %d MiB", peerPush.Round(time.Millisecond), peerPull.Round(time.Millisecond), peer.Round(time.Millisecond), peerPushRSS>>20, peerPullRSS>>20)
 		b.Logf("wall-time ratio ours/regctl: %.2f", ours.Seconds()/peer.Seconds())
 	}
