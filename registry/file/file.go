@@ -127,7 +127,7 @@ func (b *Backend) List(_ context.Context, root registry.Ref, opt registry.ListOp
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	names, out.Next = page(names, opt)
+	names, out.Next = registry.PageNames(names, opt)
 	for _, n := range names {
 		tags := repos[n]
 		sort.Strings(tags)
@@ -138,20 +138,6 @@ func (b *Backend) List(_ context.Context, root registry.Ref, opt registry.ListOp
 		})
 	}
 	return out, nil
-}
-
-func page(names []string, opt registry.ListOptions) ([]string, string) {
-	if opt.After != "" {
-		i := sort.SearchStrings(names, opt.After)
-		if i < len(names) && names[i] == opt.After {
-			i++
-		}
-		names = names[i:]
-	}
-	if opt.Limit > 0 && len(names) > opt.Limit {
-		return names[:opt.Limit], names[opt.Limit-1]
-	}
-	return names, ""
 }
 
 func notFoundDir(dir string, err error) error {
@@ -181,7 +167,7 @@ func (b *Backend) Tags(_ context.Context, repo registry.Ref, opt registry.ListOp
 		}
 	}
 	sort.Strings(names)
-	names, next := page(names, opt)
+	names, next := registry.PageNames(names, opt)
 	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: []registry.TagEntry{}}
 	for _, n := range names {
 		out.Tags = append(out.Tags, registry.TagEntry{Name: n, Ref: refFor(filepath.Join(dir, n)), Updated: mod[n]})

@@ -51,7 +51,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 	}
 	all := append(repos, pinned...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
-	out.Repos, out.Next = page(all, opt, func(r registry.RepoEntry) string { return r.Name })
+	out.Repos, out.Next = registry.Page(all, opt, func(r registry.RepoEntry) string { return r.Name })
 	out.Note = note
 	return out, nil
 }
@@ -180,22 +180,6 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 		}
 	}
 	sort.Slice(tags, func(i, j int) bool { return tags[i].Name < tags[j].Name })
-	out.Tags, out.Next = page(tags, opt, func(e registry.TagEntry) string { return e.Name })
+	out.Tags, out.Next = registry.Page(tags, opt, func(e registry.TagEntry) string { return e.Name })
 	return out, nil
-}
-
-// page applies After and Limit to a sorted slice.
-func page[T any](all []T, opt registry.ListOptions, name func(T) string) ([]T, string) {
-	start := 0
-	if opt.After != "" {
-		start = sort.Search(len(all), func(i int) bool { return name(all[i]) > opt.After })
-	}
-	all = all[start:]
-	if opt.Limit > 0 && len(all) > opt.Limit {
-		return all[:opt.Limit], name(all[opt.Limit-1])
-	}
-	if all == nil {
-		all = []T{}
-	}
-	return all, ""
 }

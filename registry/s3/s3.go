@@ -207,7 +207,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	names, out.Next = page(names, opt)
+	names, out.Next = registry.PageNames(names, opt)
 	for _, n := range names {
 		tags := repos[n]
 		sort.Strings(tags)
@@ -231,20 +231,6 @@ func holdsManifest(ents []bucket.Entry, dir string) bool {
 		}
 	}
 	return false
-}
-
-func page(names []string, opt registry.ListOptions) ([]string, string) {
-	if opt.After != "" {
-		i := sort.SearchStrings(names, opt.After)
-		if i < len(names) && names[i] == opt.After {
-			i++
-		}
-		names = names[i:]
-	}
-	if opt.Limit > 0 && len(names) > opt.Limit {
-		return names[:opt.Limit], names[opt.Limit-1]
-	}
-	return names, ""
 }
 
 // Tags implements registry.Backend: the folders directly below repo that
@@ -297,7 +283,7 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 		}
 	}
 	sort.Strings(names)
-	names, next := page(names, opt)
+	names, next := registry.PageNames(names, opt)
 	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: []registry.TagEntry{}}
 	for _, n := range names {
 		out.Tags = append(out.Tags, registry.TagEntry{
