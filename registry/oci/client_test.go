@@ -2,8 +2,11 @@ package oci
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -72,10 +75,15 @@ func TestBearerSent(t *testing.T) {
 	}
 }
 
-// TestBasicCredentials: OCI_USERNAME/OCI_PASSWORD answer a Basic challenge.
+// TestBasicCredentials: OCI_USERNAME/OCI_PASSWORD, or docker's
+// config.json, answer a Basic challenge.
 func TestBasicCredentials(t *testing.T) {
-	t.Setenv(EnvUser, "alice")
-	t.Setenv(EnvPass, "pw-secret")
+	for _, from := range []string{"env", "docker-config"} {
+		t.Run(from, func(t *testing.T) { testBasicCredentials(t, from) })
+	}
+}
+
+func testBasicCredentials(t *testing.T, from string) {
 	var mu sync.Mutex
 	ok := false
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +99,21 @@ func TestBasicCredentials(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 	}))
 	defer srv.Close()
-	reg, r := open(t, "oci://"+strings.TrimPrefix(srv.URL, "http://")+"/a/b:v1")
+	host := strings.TrimPrefix(srv.URL, "http://")
+	switch from {
+	case "env":
+		t.Setenv(EnvUser, "alice")
+		t.Setenv(EnvPass, "pw-secret")
+	case "docker-config":
+		dir := t.TempDir()
+		auth := base64.StdEncoding.EncodeToString([]byte("alice:pw-secret"))
+		conf := `{"auths":{"` + host + `":{"auth":"` + auth + `"}}}`
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("DOCKER_CONFIG", dir)
+	}
+	reg, r := open(t, "oci://"+host+"/a/b:v1")
 	exists, err := reg.Exists(context.Background(), r)
 	if err != nil || exists {
 		t.Fatalf("exists=%v err=%v", exists, err)
