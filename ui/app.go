@@ -132,7 +132,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return pushPicker(m.sh, msg)
 	case startJobMsg, jobProgressMsg, jobDoneMsg, jobTickMsg:
 		return m.xfers.update(msg)
-	case rootsChangedMsg:
+	case rootsChangedMsg, removeRootMsg:
 		return m.broadcast(msg)
 	case quitMsg:
 		return m.quit()
@@ -300,12 +300,15 @@ func (m *Model) mouse(msg tea.Msg, mo tea.Mouse) tea.Cmd {
 		return nil
 	}
 	if m.showXfers {
-		if w, ok := msg.(tea.MouseWheelMsg); ok {
+		switch w := msg.(type) {
+		case tea.MouseWheelMsg:
 			if w.Button == tea.MouseWheelUp {
-				m.xfers.cursor = max(m.xfers.cursor-1, 0)
+				m.xfers.layerOff = max(m.xfers.layerOff-3, 0)
 			} else {
-				m.xfers.cursor = min(m.xfers.cursor+1, len(m.xfers.jobs)-1)
+				m.xfers.layerOff += 3
 			}
+		case tea.MouseClickMsg:
+			m.xfers.click(y)
 		}
 		return nil
 	}

@@ -214,10 +214,13 @@ func keyMsg(k string) tea.KeyPressMsg {
 func (h *harness) settle(what string, cond func(m *Model) bool) {
 	h.t.Helper()
 	deadline := time.After(20 * time.Second)
+	poll := time.NewTicker(20 * time.Millisecond) // conditions on files
+	defer poll.Stop()
 	for !cond(h.m) {
 		select {
 		case msg := <-h.msgs:
 			h.send(msg)
+		case <-poll.C:
 		case <-deadline:
 			h.t.Fatalf("timed out waiting for %s; screen:\n%s", what, h.plain())
 		}

@@ -172,6 +172,10 @@ func (s *registriesScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case rootsChangedMsg:
 		s.reload()
 		return s, s.Init()
+	case removeRootMsg:
+		s.sh.cfg.RemoveRoot(msg.root)
+		s.reload()
+		return s, tea.Batch(saveConfigCmd(s.sh), statusf("removed %s", msg.root))
 	case tea.WindowSizeMsg:
 		s.tbl.setSize(s.sh.width, s.sh.height)
 		return s, nil
@@ -238,10 +242,23 @@ func (s *registriesScreen) addRoot(root string) tea.Cmd {
 	if err := s.sh.cfg.AddRoot(root); err != nil {
 		return statusErr(err)
 	}
-	if err := s.sh.cfg.Save(s.sh.cfgPath); err != nil {
-		return statusErr(fmt.Errorf("saving %s: %w", s.sh.cfgPath, err))
+	return tea.Batch(saveConfigCmd(s.sh), emit(rootsChangedMsg{}), statusf("added %s", root))
+}
+
+// removeRootMsg removes a confirmed root from the config.
+type removeRootMsg struct{ root string }
+
+// saveConfigCmd writes a copy of the config in the background.
+func saveConfigCmd(sh *shared) tea.Cmd {
+	c := *sh.cfg
+	c.Roots = slices.Clone(c.Roots)
+	path := sh.cfgPath
+	return func() tea.Msg {
+		if err := c.Save(path); err != nil {
+			return statusMsg{text: errLine(fmt.Errorf("saving %s: %w", path, err)), err: true}
+		}
+		return nil
 	}
-	return tea.Batch(emit(rootsChangedMsg{}), statusf("added %s", root))
 }
 
 func (s *registriesScreen) removeRoot() tea.Cmd {
@@ -260,13 +277,7 @@ func (s *registriesScreen) removeRoot() tea.Cmd {
 	return emit(dialogMsg{&confirmDialog{
 		title: "Remove root",
 		body:  "Remove " + r.root + " from " + tildePath(sh.cfgPath) + "? Nothing in the registry is deleted.",
-		yes: func() tea.Msg {
-			sh.cfg.RemoveRoot(r.root)
-			if err := sh.cfg.Save(sh.cfgPath); err != nil {
-				return statusMsg{text: errLine(err), err: true}
-			}
-			return rootsChangedMsg{}
-		},
+		yes:   emit(removeRootMsg{r.root}),
 	}})
 }
 

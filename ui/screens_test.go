@@ -85,19 +85,19 @@ func TestRegistriesScreen(t *testing.T) {
 		}
 		h.key("enter")
 		h.settle("root added", func(m *Model) bool { return len(s.rows) == 4 && idle(m) })
-		cfg, err := LoadConfig(filepath.Join(h.dir, "config.yaml"))
-		if err != nil || len(cfg.Roots) != 1 || cfg.Roots[0] != "file://other" {
-			t.Fatalf("config after add: %+v, %v", cfg, err)
-		}
+		h.settle("config saved", func(*Model) bool {
+			cfg, err := LoadConfig(filepath.Join(h.dir, "config.yaml"))
+			return err == nil && len(cfg.Roots) == 1 && cfg.Roots[0] == "file://other"
+		})
 		h.key("G", "d")
 		h.settle("confirm", func(m *Model) bool { return m.dlg != nil })
 		h.requireContains("Remove file://other")
 		h.key("y")
 		h.settle("root removed", func(m *Model) bool { return len(s.rows) == 3 })
-		cfg, _ = LoadConfig(filepath.Join(h.dir, "config.yaml"))
-		if len(cfg.Roots) != 0 {
-			t.Fatalf("config after remove: %+v", cfg.Roots)
-		}
+		h.settle("config saved", func(*Model) bool {
+			cfg, err := LoadConfig(filepath.Join(h.dir, "config.yaml"))
+			return err == nil && len(cfg.Roots) == 0
+		})
 	})
 	t.Run("command-line roots cannot be removed", func(t *testing.T) {
 		h.key("g", "j", "d")

@@ -33,6 +33,7 @@ type tagsScreen struct {
 	verdicts map[string]verdictInfo // by tag ref
 	asked    map[string]bool
 	inFlight int
+	scan     int // background inspection pass: next data row
 	next     string
 	loading  bool
 	done     bool
@@ -147,8 +148,10 @@ func (s *tagsScreen) pump() tea.Cmd {
 			break
 		}
 	}
-	for _, i := range s.tbl.view {
-		if !try(i) {
+	// The rest in list order; scan remembers where the pass stands, so a
+	// long list costs O(n) in total, not per verdict.
+	for ; s.scan < len(s.tags); s.scan++ {
+		if !try(s.scan) {
 			break
 		}
 	}
@@ -202,7 +205,7 @@ func (s *tagsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 				s.applySort()
 				return s, tea.Batch(s.pump(), statusf("sorted by %s", map[bool]string{true: "date (newest first)", false: "name"}[s.byDate]))
 			case key.Matches(msg, k.Refresh):
-				s.tags, s.next, s.done, s.err = nil, "", false, nil
+				s.tags, s.next, s.done, s.err, s.scan = nil, "", false, nil, 0
 				s.verdicts, s.asked = map[string]verdictInfo{}, map[string]bool{}
 				s.tbl.setRows(0)
 				return s, s.loadCmd()
@@ -249,7 +252,7 @@ func (s *tagsScreen) open() tea.Cmd {
 	if !ok {
 		return nil
 	}
-	return emit(pushScreenMsg{newDetailScreen(s.sh, t.Ref, s.Title()+":"+t.Name)})
+	return emit(pushScreenMsg{newDetailScreen(s.sh, t.Ref, t.Name)})
 }
 
 func (s *tagsScreen) View() string {

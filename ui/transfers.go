@@ -23,12 +23,14 @@ type logEntry struct {
 // transfers owns every background job and renders the transfers view.
 // It lives as long as the program, whichever screen is shown.
 type transfers struct {
-	sh      *shared
-	jobs    []*job
-	cursor  int
-	nextID  int
-	log     []logEntry
-	ticking bool
+	sh     *shared
+	jobs   []*job
+	cursor int
+	nextID int
+	log    []logEntry
+	// layerOff scrolls the layer list of the selected job.
+	layerOff int
+	ticking  bool
 }
 
 func newTransfers(sh *shared) *transfers { return &transfers{sh: sh} }
@@ -168,9 +170,13 @@ func (t *transfers) handleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := t.sh.keys
 	switch {
 	case key.Matches(msg, k.Up):
-		t.cursor = max(t.cursor-1, 0)
+		t.cursor, t.layerOff = max(t.cursor-1, 0), 0
 	case key.Matches(msg, k.Down):
-		t.cursor = min(t.cursor+1, len(t.jobs)-1)
+		t.cursor, t.layerOff = min(t.cursor+1, len(t.jobs)-1), 0
+	case key.Matches(msg, k.PageDown):
+		t.layerOff += 10
+	case key.Matches(msg, k.PageUp):
+		t.layerOff = max(t.layerOff-10, 0)
 	case key.Matches(msg, k.Cancel):
 		j := t.selected()
 		if j == nil || j.state != jobRunning {
@@ -272,7 +278,7 @@ func (t *transfers) view() string {
 	now := sh.now()
 	// Jobs list: at most 4 rows around the cursor.
 	lines = append(lines, st.Section.Render(fmt.Sprintf("Jobs  %d running · %d total", t.running(), len(t.jobs))))
-	first := max(0, min(t.cursor-1, len(t.jobs)-4))
+	first := t.firstJobRow()
 	for i := first; i < len(t.jobs) && i < first+4; i++ {
 		j := t.jobs[i]
 		lines = append(lines, t.jobLine(j, i == t.cursor, w, now))
@@ -308,9 +314,15 @@ func (t *transfers) view() string {
 		room--
 	}
 	order := displayOrder(j.snap.Blobs)
+	off := min(t.layerOff, max(len(order)-room+1, 0))
+	if off > 0 {
+		lines = append(lines, st.Muted.Render(fmt.Sprintf("  ↑ %d more (pgup)", off)))
+		room--
+	}
+	order = order[off:]
 	for i := 0; i < len(order) && i < room; i++ {
 		if i == room-1 && len(order) > room {
-			lines = append(lines, st.Muted.Render(fmt.Sprintf("  … %d more", len(order)-i)))
+			lines = append(lines, st.Muted.Render(fmt.Sprintf("  ↓ %d more (pgdn)", len(order)-i)))
 			break
 		}
 		lines = append(lines, t.layerLine(order[i], w))
@@ -333,6 +345,16 @@ func (t *transfers) view() string {
 		}
 	}
 	return clipLines(strings.Join(lines, "\n"), h)
+}
+
+// firstJobRow is the first job shown in the four-row jobs list.
+func (t *transfers) firstJobRow() int { return max(0, min(t.cursor-1, len(t.jobs)-4)) }
+
+// click selects the job under body line y.
+func (t *transfers) click(y int) {
+	if i := t.firstJobRow() + y - 1; y >= 1 && y <= 4 && i < len(t.jobs) {
+		t.cursor, t.layerOff = i, 0
+	}
 }
 
 func (t *transfers) jobLine(j *job, sel bool, w int, now time.Time) string {
@@ -415,10 +437,10 @@ func (t *transfers) totalLine(j *job, w int, now time.Time) string {
 
 func (t *transfers) shortHelp() []keyBinding {
 	k := t.sh.keys
-	return []keyBinding{k.Up, k.Down, k.Cancel, k.Retry, k.Transfers, k.Help, k.Quit}
+	return []keyBinding{k.Up, k.Down, k.PageDown, k.Cancel, k.Retry, k.Transfers, k.Help, k.Quit}
 }
 
 func (t *transfers) fullHelp() [][]keyBinding {
 	k := t.sh.keys
-	return [][]keyBinding{{k.Up, k.Down}, {k.Cancel, k.Retry}, {k.Transfers, k.Back, k.Help, k.Quit}}
+	return [][]keyBinding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Cancel, k.Retry}, {k.Transfers, k.Back, k.Help, k.Quit}}
 }

@@ -71,6 +71,13 @@ func TestTransfersProgress(t *testing.T) {
 	}
 	h.requireContains("⇅ 1 running 50%")
 
+	// Scroll the layer list.
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 14})
+	h.requireContains("↓ 2 more (pgdn)")
+	h.key("pgdown")
+	h.requireContains("↑ 2 more (pgup)", "model.base")
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 30})
+
 	// No bytes for a while: stalled.
 	h.now = h.now.Add(7 * time.Second)
 	h.send(jobTickMsg(h.now))
@@ -114,6 +121,12 @@ func TestTransfersCancelAndRetry(t *testing.T) {
 	if pb := h.m.View().ProgressBar; pb == nil || pb.State != tea.ProgressBarError {
 		t.Fatalf("native bar after a failure: %+v", pb)
 	}
+	// A click on the first job row selects it.
+	h.send(tea.MouseClickMsg{X: 5, Y: 2, Button: tea.MouseLeft})
+	if h.m.xfers.cursor != 0 {
+		t.Fatalf("click on job #1: cursor %d", h.m.xfers.cursor)
+	}
+	h.key("j")
 	// Up selects the cancelled job; x on a finished job does nothing.
 	h.key("k", "x")
 	h.settle("status", func(m *Model) bool { return strings.Contains(m.status, "no running job") })
