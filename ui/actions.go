@@ -152,22 +152,24 @@ func copySpec(sh *shared, src, dst string) jobSpec {
 // localImagesMsg carries the local store's images to a picker.
 type localImagesMsg struct {
 	dest   string
+	repo   bool // dest is a repository (tags go under it), not a root
 	images []store.Image
 	err    error
 }
 
-// pushFlow: choose a local image, confirm the destination, start.
-func pushFlow(sh *shared, root string) tea.Cmd {
+// pushFlow: choose a local image, confirm the destination, start. dest is
+// a root, or a repository when repo is set.
+func pushFlow(sh *shared, dest string, repo bool) tea.Cmd {
 	if sh.readOnly {
 		return readOnlyCmd("push")
 	}
 	return func() tea.Msg {
 		st, err := sh.openStore()
 		if err != nil {
-			return localImagesMsg{dest: root, err: err}
+			return localImagesMsg{dest: dest, repo: repo, err: err}
 		}
 		imgs, err := st.Images()
-		return localImagesMsg{dest: root, images: imgs, err: err}
+		return localImagesMsg{dest: dest, repo: repo, images: imgs, err: err}
 	}
 }
 
@@ -186,6 +188,9 @@ func pushPicker(sh *shared, m localImagesMsg) tea.Cmd {
 	return emit(dialogMsg{&pickDialog{title: "Push which local image to " + m.dest + "?", items: items,
 		pick: func(i int) tea.Cmd {
 			im := m.images[i]
+			if m.repo {
+				return pushDestInput(sh, im, tagInRepo(m.dest, im.ID.Short()))
+			}
 			return pushDestDialog(sh, m.dest, im)
 		}}})
 }
@@ -195,10 +200,44 @@ func pushDestDialog(sh *shared, root string, im store.Image) tea.Cmd {
 	if im.Manifest != nil && im.Manifest.Agent.Kind != "" {
 		name = im.Manifest.Agent.Kind
 	}
-	sugg := suggestRef(root, "file://x/"+name+"/"+im.ID.Short())
+	return pushDestInput(sh, im, suggestRef(root, "file://x/"+name+"/"+im.ID.Short()))
+}
+
+func pushDestInput(sh *shared, im store.Image, sugg string) tea.Cmd {
 	return emit(dialogMsg{newInputDialog(sh, "Push "+im.ID.Short()+" to", "signed with the destination's key",
 		sugg, func(dst string) tea.Cmd {
 			return emit(startJobMsg{pushSpec(sh, im.ID, dst)})
+		})})
+}
+
+// tagInRepo names a tag inside a repository reference, in its syntax.
+func tagInRepo(repo, tag string) string {
+	repo = strings.TrimRight(repo, "/")
+	if strings.HasPrefix(repo, "oci://") || strings.HasPrefix(repo, "hf://") {
+		return repo + ":" + tag
+	}
+	if strings.HasPrefix(repo, "oci-layout:") {
+		return repo + "#" + tag
+	}
+	return repo + "/" + tag
+}
+
+// openRefDialog asks for a reference and opens it: an image shows its
+// detail, anything else is listed as a repository. It is how repositories
+// are reached on registries that refuse to list them.
+func openRefDialog(sh *shared, prefill string) tea.Cmd {
+	return emit(dialogMsg{newInputDialog(sh, "Open a reference", "an image or a repository",
+		prefill, func(ref string) tea.Cmd {
+			return func() tea.Msg {
+				reg, r, err := sh.openRoot(ref)
+				if err != nil {
+					return statusMsg{text: errLine(err), err: true}
+				}
+				if ok, err := reg.Exists(sh.ctx, r); err == nil && ok {
+					return pushScreenMsg{newDetailScreen(sh, ref, ref)}
+				}
+				return pushScreenMsg{newTagsScreen(sh, ref, ref)}
+			}
 		})})
 }
 

@@ -257,6 +257,15 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Transfers):
 		m.showXfers = !m.showXfers
 		return nil
+	case key.Matches(msg, k.OpenRef):
+		prefill := ""
+		switch s := top.(type) {
+		case *reposScreen:
+			prefill = strings.TrimRight(s.root, "/") + "/"
+		case *tagsScreen:
+			prefill = s.repoRef
+		}
+		return openRefDialog(m.sh, prefill)
 	}
 	if m.showXfers {
 		if key.Matches(msg, k.Back) {

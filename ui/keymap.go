@@ -18,7 +18,7 @@ type KeyMap struct {
 	Help, Quit, Transfers                   key.Binding
 	Verify, Pull, Push, Copy                key.Binding
 	YankRef, YankDigest, YankCmd            key.Binding
-	AddRoot, RemoveRoot                     key.Binding
+	AddRoot, RemoveRoot, OpenRef            key.Binding
 	Cancel, Retry                           key.Binding
 	Confirm, Deny                           key.Binding
 }
@@ -53,6 +53,7 @@ func DefaultKeyMap() *KeyMap {
 		YankCmd:    b("ctrl+y", "copy pull command", "ctrl+y"),
 		AddRoot:    b("a", "add root", "a"),
 		RemoveRoot: b("d", "remove root", "d"),
+		OpenRef:    b("o", "open reference", "o"),
 		Cancel:     b("x", "cancel job", "x"),
 		Retry:      b("r", "retry job", "r"),
 		Confirm:    b("y/enter", "yes", "y", "enter"),
@@ -69,7 +70,7 @@ func (k *KeyMap) byName() map[string]*key.Binding {
 		"help": &k.Help, "quit": &k.Quit, "transfers": &k.Transfers,
 		"verify": &k.Verify, "pull": &k.Pull, "push": &k.Push, "copy": &k.Copy,
 		"yank_ref": &k.YankRef, "yank_digest": &k.YankDigest, "yank_cmd": &k.YankCmd,
-		"add_root": &k.AddRoot, "remove_root": &k.RemoveRoot,
+		"add_root": &k.AddRoot, "remove_root": &k.RemoveRoot, "open_ref": &k.OpenRef,
 		"cancel": &k.Cancel, "retry": &k.Retry, "confirm": &k.Confirm, "deny": &k.Deny,
 	}
 }

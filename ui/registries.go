@@ -334,7 +334,7 @@ func (s *registriesScreen) FullHelp() [][]keyBinding {
 	k := s.sh.keys
 	return [][]keyBinding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, k.Filter, k.Refresh, k.AddRoot, k.RemoveRoot},
+		{k.Open, k.Filter, k.Refresh, k.AddRoot, k.RemoveRoot, k.OpenRef},
 		{k.Transfers, k.Help, k.Quit},
 	}
 }

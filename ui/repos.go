@@ -120,7 +120,7 @@ func (s *reposScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 				s.tbl.setRows(0)
 				return s, s.loadCmd()
 			case key.Matches(msg, k.Push):
-				return s, pushFlow(s.sh, s.root)
+				return s, pushFlow(s.sh, s.root, false)
 			}
 		}
 	}
@@ -157,7 +157,7 @@ func (s *reposScreen) View() string {
 	case s.loading && len(s.repos) == 0:
 		empty = "loading repositories…"
 	case len(s.repos) == 0:
-		empty = "no images under this root — push one with u, or run `pf-registry demo`"
+		empty = "no images under this root — push one with u, open a reference with o, or run `pf-registry demo`"
 	}
 	if s.note != "" && empty == "" {
 		return s.tbl.render(s.sh, s.cell, "") // note is in the status line
@@ -187,6 +187,6 @@ func (s *reposScreen) FullHelp() [][]keyBinding {
 	return [][]keyBinding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Open, k.Back, k.Filter, k.Sort, k.Refresh},
-		{k.Push, k.Transfers, k.Help, k.Quit},
+		{k.Push, k.OpenRef, k.Transfers, k.Help, k.Quit},
 	}
 }

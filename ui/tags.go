@@ -210,7 +210,7 @@ func (s *tagsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 				s.tbl.setRows(0)
 				return s, s.loadCmd()
 			case key.Matches(msg, k.Push):
-				return s, pushFlow(s.sh, s.repoRef)
+				return s, pushFlow(s.sh, s.repoRef, true)
 			}
 			if ok {
 				v := s.verdicts[t.Ref]
@@ -303,7 +303,7 @@ func (s *tagsScreen) FullHelp() [][]keyBinding {
 	return [][]keyBinding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.Open, k.Back, k.Filter, k.Sort, k.Refresh},
-		{k.Pull, k.Verify, k.Copy, k.Push},
+		{k.Pull, k.Verify, k.Copy, k.Push, k.OpenRef},
 		{k.YankRef, k.YankDigest, k.YankCmd},
 		{k.Transfers, k.Help, k.Quit},
 	}

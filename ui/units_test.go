@@ -170,3 +170,37 @@ func TestReposScreen(t *testing.T) {
 	h.send(reposPageMsg{id: p.id, listing: &registry.Listing{Image: true}})
 	h.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) })
 }
+
+func TestOpenReference(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.settle("roots", idle)
+	typeRef := func(ref string) {
+		h.key("o")
+		h.settle("dialog", func(m *Model) bool { return m.dlg != nil })
+		h.m.dlg.(*inputDialog).in.SetValue(ref)
+		h.key("enter")
+	}
+	typeRef("file://demo/ci/nightly/2026-11-27")
+	h.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	h.requireContains("✓ valid", "ci-runner")
+	h.key("esc")
+	typeRef("file://demo/ci/nightly")
+	h.settle("tags", func(m *Model) bool { return topIs[*tagsScreen](m) && idle(m) })
+	h.requireContains("2026-11-26", "✗ invalid")
+	typeRef("nope://x")
+	h.settle("error", func(m *Model) bool { return m.statusErr })
+}
+
+func TestTagInRepo(t *testing.T) {
+	for repo, want := range map[string]string{
+		"file://demo/ci/nightly":      "file://demo/ci/nightly/abc",
+		"oci://127.0.0.1:5000/team/x": "oci://127.0.0.1:5000/team/x:abc",
+		"hf://alice/agent":            "hf://alice/agent:abc",
+		"s3://b/images/agent/":        "s3://b/images/agent/abc",
+		"oci-layout:/srv/l":           "oci-layout:/srv/l#abc",
+	} {
+		if got := tagInRepo(repo, "abc"); got != want {
+			t.Errorf("tagInRepo(%q) = %q, want %q", repo, got, want)
+		}
+	}
+}
