@@ -277,8 +277,8 @@ func (s *detailScreen) setPaneContent() {
 			if r.present {
 				local = st.OK.Render(fit("✓ present", 12, false))
 			}
-			b.WriteString(fit(r.role, roleW, false) + " " + st.Muted.Render(fit(r.digest.Short(), 12, false)) + " " +
-				fit(size, 12, true) + " " + local + "\n")
+			b.WriteString(st.Row.Render(fit(r.role, roleW, false)) + " " + st.Muted.Render(fit(r.digest.Short(), 12, false)) + " " +
+				st.Row.Render(fit(size, 12, true)) + " " + local + "\n")
 		}
 		s.vp.SetContent(strings.TrimSuffix(b.String(), "\n"))
 	case paneManifest:
@@ -286,7 +286,11 @@ func (s *detailScreen) setPaneContent() {
 		if err := json.Indent(&out, s.data.in.Raw, "", "  "); err != nil {
 			s.vp.SetContent(string(s.data.in.Raw))
 		} else {
-			s.vp.SetContent(out.String())
+			lines := strings.Split(out.String(), "\n")
+			for i, l := range lines {
+				lines[i] = st.Value.Render(l)
+			}
+			s.vp.SetContentLines(lines)
 		}
 	case paneFS:
 		if s.data.fsTree == nil {
@@ -306,9 +310,9 @@ func (s *detailScreen) setPaneContent() {
 			case "dir":
 				b.WriteString(st.Muted.Render(fit(e.Mode, 6, false)) + ind + st.Info.Render(name+"/") + "\n")
 			case "symlink":
-				b.WriteString(st.Muted.Render(fit(e.Mode, 6, false)) + ind + name + st.Muted.Render(" → "+e.LinkTarget) + "\n")
+				b.WriteString(st.Muted.Render(fit(e.Mode, 6, false)) + ind + st.Row.Render(name) + st.Muted.Render(" → "+e.LinkTarget) + "\n")
 			default:
-				b.WriteString(st.Muted.Render(fit(e.Mode, 6, false)) + ind + name +
+				b.WriteString(st.Muted.Render(fit(e.Mode, 6, false)) + ind + st.Row.Render(name) +
 					st.Muted.Render("  "+humanBytes(int64(e.Size))) + "\n")
 			}
 		}

@@ -385,7 +385,7 @@ func (t *transfers) jobLine(j *job, sel bool, w int, now time.Time) string {
 	case jobCancelled:
 		style = st.Warn
 	}
-	return "  " + left + style.Render(right)
+	return "  " + st.Row.Render(left) + style.Render(right)
 }
 
 func (t *transfers) layerLine(b blobProgress, w int) string {
@@ -407,7 +407,7 @@ func (t *transfers) layerLine(b blobProgress, w int) string {
 		size = humanBytes(b.Done) + "/" + humanBytes(b.Total)
 	}
 	ph := phaseWord(b.Phase)
-	line := "  " + fit(b.Role, roleW, false) + " " + st.Muted.Render(fit(b.Digest.Short(), digW, false)) + " " +
+	line := "  " + st.Row.Render(fit(b.Role, roleW, false)) + " " + st.Muted.Render(fit(b.Digest.Short(), digW, false)) + " " +
 		bar(t.sh, frac, barW) + " " + st.Phase(ph).Render(fit(ph, phW, false)) + " " + st.Muted.Render(fit(size, sizeW, true))
 	if b.Err != "" {
 		line += " " + st.Error.Render(b.Err)
@@ -432,7 +432,7 @@ func (t *transfers) totalLine(j *job, w int, now time.Time) string {
 		pct = fmt.Sprintf("%3.0f%%", f*100)
 	}
 	barW := max(min(w-lipgloss.Width(stats)-14, 60), 10)
-	return st.Section.Render("Total ") + bar(t.sh, f, barW) + " " + pct + "  " + stats
+	return st.Section.Render("Total ") + bar(t.sh, f, barW) + " " + st.Value.Render(pct+"  "+stats)
 }
 
 func (t *transfers) shortHelp() []keyBinding {
