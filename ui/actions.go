@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -129,7 +130,7 @@ func copyFlow(sh *shared, ref string) tea.Cmd {
 		pick: func(i int) tea.Cmd {
 			return emit(dialogMsg{newInputDialog(sh, "Destination reference", "the image is written here",
 				suggestRef(roots[i], ref), func(dst string) tea.Cmd {
-					return emit(startJobMsg{copySpec(sh, ref, dst)})
+					return guardOverwrite(sh, dst, copySpec(sh, ref, dst))
 				})})
 		}}})
 }
@@ -206,8 +207,29 @@ func pushDestDialog(sh *shared, root string, im store.Image) tea.Cmd {
 func pushDestInput(sh *shared, im store.Image, sugg string) tea.Cmd {
 	return emit(dialogMsg{newInputDialog(sh, "Push "+im.ID.Short()+" to", "signed with the destination's key",
 		sugg, func(dst string) tea.Cmd {
-			return emit(startJobMsg{pushSpec(sh, im.ID, dst)})
+			return guardOverwrite(sh, dst, pushSpec(sh, im.ID, dst))
 		})})
+}
+
+// guardOverwrite starts a write job, asking first when the destination
+// already holds an image (its manifest would be replaced).
+func guardOverwrite(sh *shared, dst string, spec jobSpec) tea.Cmd {
+	return func() tea.Msg {
+		reg, r, err := sh.openRef(dst)
+		if err != nil {
+			return statusMsg{text: errLine(err), err: true}
+		}
+		ctx, cancel := context.WithTimeout(sh.ctx, 15*time.Second)
+		defer cancel()
+		if ok, err := reg.Exists(ctx, r); err == nil && ok {
+			return dialogMsg{&confirmDialog{
+				title: "Replace an existing image?",
+				body:  dst + " already holds an image. Replace it with " + spec.src + "?",
+				yes:   emit(startJobMsg{spec}),
+			}}
+		}
+		return startJobMsg{spec}
+	}
 }
 
 // tagInRepo names a tag inside a repository reference, in its syntax.

@@ -379,6 +379,19 @@ func TestCopyToAnotherRoot(t *testing.T) {
 	if _, err := os.Stat(dst); err != nil {
 		t.Fatalf("copy did not write %s: %v", dst, err)
 	}
+	// Copying again asks before replacing the image.
+	h.key("c")
+	h.settle("pick root", func(m *Model) bool { return m.dlg != nil })
+	h.key("j", "enter")
+	h.settle("destination", func(m *Model) bool { _, ok := m.dlg.(*inputDialog); return ok })
+	h.key("enter")
+	h.settle("overwrite question", func(m *Model) bool { _, ok := m.dlg.(*confirmDialog); return ok })
+	h.requireContains("already holds an image")
+	h.key("y")
+	h.settle("second copy", func(m *Model) bool { return len(m.xfers.jobs) == 2 && idle(m) })
+	if j := h.m.xfers.jobs[1]; j.state != jobDone || j.report.Skipped == 0 {
+		t.Fatalf("second copy: %v %v (skipped %d)", j.state, j.err, j.report.Skipped)
+	}
 }
 
 func TestPushFromLocalStore(t *testing.T) {
