@@ -69,16 +69,18 @@ func isLoopbackName(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// clients keeps one regclient per registry host, built on first use.
+// clients builds regclient clients. Each operation (source, sink,
+// listing) gets its own: regclient keeps a per-host backoff that grows when
+// requests fail or are cancelled, and one failed pull must not slow down
+// the next operation of a long-running UI.
 type clients struct {
 	cfg    registry.Config
 	mu     sync.Mutex
-	byHost map[string]*regclient.RegClient
 	layout *regclient.RegClient
 }
 
 func newClients(cfg registry.Config) *clients {
-	return &clients{cfg: cfg, byHost: map[string]*regclient.RegClient{}}
+	return &clients{cfg: cfg}
 }
 
 // forHost returns the client for an oci:// reference's host.
@@ -88,11 +90,6 @@ func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 			fmt.Errorf("%s: empty registry host", r.Raw)), "write oci://<host>[:<port>]/<repo>[:<tag>]")
 	}
 	host := r.OCIHostPort()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if rc, ok := c.byHost[host]; ok {
-		return rc, nil
-	}
 	tr := transportFor(r, c.cfg.Insecure)
 	// The engine bounds blob concurrency; regclient's own per-host limit
 	// (3) would otherwise cap it below the engine's default of 4.
@@ -139,9 +136,7 @@ func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 			reg.WithDelay(100*time.Millisecond, 2*time.Second),
 			reg.WithHTTPClient(&http.Client{Transport: rt})),
 	)
-	rc := regclient.New(opts...)
-	c.byHost[host] = rc
-	return rc, nil
+	return regclient.New(opts...), nil
 }
 
 // forLayout returns the client for on-disk layouts. Garbage collection is

@@ -154,6 +154,17 @@ func TestTamperedImages(t *testing.T) {
 			if _, err := reg.Verify(context.Background(), r, registry.VerifyOptions{Deep: true}); !errors.Is(err, model.ErrIntegrity) {
 				t.Fatalf("deep verify: %v", err)
 			}
+			// A copy to another registry and to a layout refuses it and
+			// leaves no tag behind.
+			for _, to := range []string{"oci://" + host + "/copied/" + c.name + ":v1", "oci-layout:" + t.TempDir() + "/l#v1"} {
+				dreg, dr := open(t, to)
+				if _, err := registry.Copy(context.Background(), reg, r, dreg, dr, registry.TransferOptions{}); !errors.Is(err, model.ErrIntegrity) {
+					t.Fatalf("copy to %s: %v", to, err)
+				}
+				if ok, err := dreg.Exists(context.Background(), dr); ok || err != nil {
+					t.Fatalf("copy to %s left a tag (err %v)", to, err)
+				}
+			}
 		})
 	}
 }

@@ -114,13 +114,23 @@ func writeErr(err error, where, what string) error {
 // isMetaRole names the blobs Commit must read to compute the walk.
 func isMetaRole(role string) bool { return role == "world.fs" || role == "cache.manifest" }
 
-// PutBlob uploads the stored bytes of b as a layer. The layer digest is
-// needed before a monolithic upload, so the verified stream is spooled
-// once (memory or temp file) while hashing; when the source already knows
-// the layer digest the stream goes straight to the registry.
+// PutBlob uploads the stored bytes of b as a layer. A monolithic upload
+// needs the layer digest first, so the verified stream is spooled once
+// (memory or temp file) while hashing. When the source knows the layer
+// digest and the repository has it, the stream is only read to its end
+// (the engine verifies the logical digest as it passes) and not uploaded.
 func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
+	checked := ""
 	if b.StoredDigest != "" && b.StoredSize > 0 && !isMetaRole(b.Role) {
-		return s.putKnown(ctx, b)
+		desc := Descriptor{MediaType: MediaTypeLayer, Size: b.StoredSize, Digest: string(b.StoredDigest)}
+		present, err := s.hasLayer(ctx, desc)
+		if err != nil {
+			return err
+		}
+		if present {
+			return s.drain(b, desc)
+		}
+		checked = desc.Digest
 	}
 	sp, err := spool(b)
 	if err != nil {
@@ -133,9 +143,11 @@ func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
 		s.meta[b.Digest] = sp.mem
 		s.mu.Unlock()
 	}
-	present, err := s.hasLayer(ctx, desc)
-	if err != nil {
-		return err
+	present := false
+	if desc.Digest != checked {
+		if present, err = s.hasLayer(ctx, desc); err != nil {
+			return err
+		}
 	}
 	if !present {
 		r, err := sp.reader()
@@ -150,28 +162,16 @@ func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
 	return nil
 }
 
-// putKnown streams a blob whose layer digest the source told us. The
-// registry checks the stored digest, the engine's stream the logical one;
-// a mismatch aborts the upload before it completes.
-func (s *sink) putKnown(ctx context.Context, b *registry.Blob) error {
-	desc := Descriptor{MediaType: MediaTypeLayer, Size: b.StoredSize, Digest: string(b.StoredDigest)}
+// drain reads a blob the repository already holds to its end, so that the
+// engine's verifier sees every byte before the layer is named.
+func (s *sink) drain(b *registry.Blob, desc Descriptor) error {
 	rc, err := b.Open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	present, err := s.hasLayer(ctx, desc)
-	if err != nil {
+	if _, err := io.Copy(io.Discard, rc); err != nil {
 		return err
-	}
-	if present {
-		// Still read the stream: the engine verifies the logical digest
-		// only as the bytes pass, and nothing unverified may be named.
-		if _, err := io.Copy(io.Discard, rc); err != nil {
-			return err
-		}
-	} else if _, err := s.rc.BlobPut(ctx, s.ref, toRC(desc), rc); err != nil {
-		return writeErr(err, s.name, "upload of blob "+b.Digest.Short())
 	}
 	s.record(b.Digest, desc)
 	return nil
