@@ -362,7 +362,7 @@ func (m *Model) render() string {
 	}
 	body = fitBlock(body, sh.width, sh.height)
 	if m.dlg != nil {
-		body = lipgloss.Place(sh.width, sh.height, lipgloss.Center, lipgloss.Center, m.dlg.view(sh))
+		body = fitBlock(lipgloss.Place(sh.width, sh.height, lipgloss.Center, lipgloss.Center, m.dlg.view(sh)), sh.width, sh.height)
 	}
 	status := m.status
 	stStyle := st.Status
@@ -444,7 +444,7 @@ func (m *Model) header() string {
 
 func (m *Model) shortHelp() []key.Binding {
 	if m.dlg != nil {
-		return []key.Binding{m.sh.keys.Confirm, m.sh.keys.Deny}
+		return m.dlg.keys(m.sh)
 	}
 	if m.showXfers {
 		return m.xfers.shortHelp()

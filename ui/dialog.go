@@ -14,6 +14,21 @@ type dialog interface {
 	// update returns the dialog to keep open (nil closes it) and a command.
 	update(msg tea.Msg, sh *shared) (dialog, tea.Cmd)
 	view(sh *shared) string
+	// keys feed the help footer while the dialog is open.
+	keys(sh *shared) []key.Binding
+}
+
+var (
+	okKey     = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "ok"))
+	cancelKey = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+)
+
+func (d *confirmDialog) keys(sh *shared) []key.Binding {
+	return []key.Binding{sh.keys.Confirm, sh.keys.Deny}
+}
+func (d *inputDialog) keys(*shared) []key.Binding { return []key.Binding{okKey, cancelKey} }
+func (d *pickDialog) keys(sh *shared) []key.Binding {
+	return []key.Binding{sh.keys.Up, sh.keys.Down, okKey, cancelKey}
 }
 
 // confirmDialog asks yes or no.
@@ -36,12 +51,15 @@ func (d *confirmDialog) update(msg tea.Msg, sh *shared) (dialog, tea.Cmd) {
 	return d, nil
 }
 
+// dialogWidth is the text width of a dialog box on this terminal.
+func dialogWidth(sh *shared, most int) int { return max(min(sh.width-6, most), 10) }
+
 func (d *confirmDialog) view(sh *shared) string {
 	st := sh.st
-	w := min(max(sh.width-10, 30), 72)
+	w := dialogWidth(sh, 72)
 	body := lipgloss.NewStyle().Width(w).Render(d.body)
-	return st.Dialog.Render(st.DialogHead.Render(d.title) + "\n\n" + body + "\n\n" +
-		st.Muted.Render("y/enter: yes   n/esc: no"))
+	return st.Dialog.Render(lipgloss.NewStyle().Width(w).Render(st.DialogHead.Render(d.title)) + "\n\n" + body + "\n\n" +
+		st.Muted.Render(fit("y/enter: yes   n/esc: no", w, false)))
 }
 
 // inputDialog asks for one line of text.
@@ -55,7 +73,7 @@ func newInputDialog(sh *shared, title, hint, value string, submit func(string) t
 	in := textinput.New()
 	in.SetValue(value)
 	in.CursorEnd()
-	in.SetWidth(min(max(sh.width-16, 30), 70))
+	in.SetWidth(dialogWidth(sh, 70) - 3)
 	in.Focus()
 	return &inputDialog{title: title, hint: hint, in: in, submit: submit}
 }
@@ -80,8 +98,10 @@ func (d *inputDialog) update(msg tea.Msg, sh *shared) (dialog, tea.Cmd) {
 
 func (d *inputDialog) view(sh *shared) string {
 	st := sh.st
-	return st.Dialog.Render(st.DialogHead.Render(d.title) + "\n\n" + d.in.View() + "\n\n" +
-		st.Muted.Render(d.hint+"   enter: ok   esc: cancel"))
+	w := dialogWidth(sh, 72)
+	wrap := lipgloss.NewStyle().Width(w)
+	return st.Dialog.Render(st.DialogHead.Render(fit(d.title, w, false)) + "\n\n" + d.in.View() + "\n\n" +
+		wrap.Render(st.Muted.Render(d.hint)) + "\n" + st.Muted.Render(fit("enter: ok   esc: cancel", w, false)))
 }
 
 // pickDialog chooses one of a few items.
@@ -120,14 +140,14 @@ func (d *pickDialog) update(msg tea.Msg, sh *shared) (dialog, tea.Cmd) {
 
 func (d *pickDialog) view(sh *shared) string {
 	st := sh.st
-	w := min(max(sh.width-12, 30), 76)
+	w := dialogWidth(sh, 76)
 	maxRows := max(sh.height-8, 3)
 	off := 0
 	if d.cursor >= maxRows {
 		off = d.cursor - maxRows + 1
 	}
 	var b strings.Builder
-	b.WriteString(st.DialogHead.Render(d.title) + "\n")
+	b.WriteString(lipgloss.NewStyle().Width(w).Render(st.DialogHead.Render(d.title)) + "\n")
 	if len(d.items) == 0 {
 		b.WriteString("\n" + st.Empty.Render("nothing to choose from") + "\n")
 	}

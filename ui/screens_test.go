@@ -126,25 +126,50 @@ func TestRegistriesEmptyState(t *testing.T) {
 	h.requireContains("No registry roots yet", "press a to add one", "pf-registry demo")
 }
 
+// TestSizes checks every screen at several terminal sizes: exactly the
+// terminal's height, no line wider than the terminal.
 func TestSizes(t *testing.T) {
 	h := newHarness(t, 80, 24)
-	openTags(t, h)
-	for _, sz := range [][2]int{{80, 24}, {140, 40}, {40, 10}, {200, 60}, {20, 5}} {
-		h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
-		for _, show := range []string{"tags", "transfers", "help"} {
-			h.m.showXfers, h.m.showHelp = show == "transfers", show == "help"
+	check := func(name string) {
+		t.Helper()
+		for _, sz := range [][2]int{{80, 24}, {140, 40}, {40, 10}, {200, 60}, {20, 5}} {
+			h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 			lines := strings.Split(h.view(), "\n")
 			if len(lines) != sz[1] {
-				t.Errorf("%dx%d %s: %d lines", sz[0], sz[1], show, len(lines))
+				t.Errorf("%s %dx%d: %d lines", name, sz[0], sz[1], len(lines))
 			}
 			for i, l := range lines {
 				if w := ansi.StringWidth(l); w > sz[0] {
-					t.Errorf("%dx%d %s: line %d is %d wide: %q", sz[0], sz[1], show, i, w, ansi.Strip(l))
+					t.Errorf("%s %dx%d: line %d is %d wide: %q", name, sz[0], sz[1], i, w, ansi.Strip(l))
 				}
 			}
 		}
-		h.m.showXfers, h.m.showHelp = false, false
+		h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	}
+	h.settle("roots", idle)
+	check("registries")
+	h.key("?")
+	check("help")
+	h.key("x", "a")
+	h.settle("dialog", func(m *Model) bool { return m.dlg != nil })
+	check("dialog")
+	h.key("esc")
+	h.key("enter")
+	h.settle("local", func(m *Model) bool { return topIs[*localScreen](m) && idle(m) })
+	check("local store")
+	h.key("esc")
+	openTags(t, h)
+	check("tags")
+	h.key("enter")
+	h.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	check("detail")
+	h.key("tab")
+	check("detail manifest")
+	h.key("esc", "esc")
+	h.settle("repos", func(m *Model) bool { return topIs[*reposScreen](m) })
+	check("repos")
+	h.key("p", "t")
+	check("transfers")
 }
 
 func TestTagsScreenVerdicts(t *testing.T) {
