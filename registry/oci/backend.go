@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sort"
 	"strings"
@@ -262,11 +263,17 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 			tl.name = b.tagRef(repo, name)
 			out.Tags[i] = registry.TagEntry{Name: name, Ref: tl.name}
 			raw, err := getManifest(ctx, tl)
-			if err != nil {
-				if errors.Is(err, model.ErrNotFound) {
-					return // deleted meanwhile
-				}
+			switch {
+			case errors.Is(err, model.ErrNotFound):
+				return // deleted meanwhile
+			case errors.Is(err, model.ErrAuth) || isUnreachable(err):
 				errsOut[i] = err
+				return
+			case err != nil:
+				// A manifest regclient cannot even parse (e.g. Docker
+				// schema 1) is somebody else's artefact.
+				keep[i] = true
+				out.Tags[i].Foreign = true
 				return
 			}
 			keep[i] = true
@@ -290,6 +297,14 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	}
 	out.Tags = kept
 	return out, nil
+}
+
+// isUnreachable reports a transport failure (connection refused, DNS, a
+// timeout), as opposed to an answer the registry gave.
+func isUnreachable(err error) bool {
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	return errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // tagRef is the image reference of one tag of a repository.

@@ -178,6 +178,9 @@ func classify(err error, where, what string) error {
 	if errors.Is(err, model.ErrIntegrity) || errors.Is(err, model.ErrBadRef) || isModelErr(err) {
 		return err
 	}
+	// Messages are this package's own; the cause stays reachable for
+	// errors.Is / errors.As (never printed: it may carry response bodies).
+	wrap := func(format string, a ...any) error { return &causeErr{msg: fmt.Sprintf(format, a...), cause: err} }
 	code := httpStatus(err)
 	status := ""
 	if code != 0 {
@@ -190,25 +193,34 @@ func classify(err error, where, what string) error {
 		errors.Is(err, errs.ErrEmptyChallenge) || errors.Is(err, errs.ErrNoNewChallenge) ||
 		errors.Is(err, errs.ErrInvalidChallenge) || errors.Is(err, errs.ErrNoLogin):
 		return model.WithHint(model.Classed(model.ErrAuth,
-			fmt.Errorf("%s: access to %s refused%s", where, what, status)), authHint)
+			wrap("%s: access to %s refused%s", where, what, status)), authHint)
 	case errors.Is(err, errs.ErrNotFound) || errors.Is(err, os.ErrNotExist) || code == 404:
 		return model.WithHint(model.Classed(model.ErrNotFound,
-			fmt.Errorf("%s: %s not found", where, what)), "check the repository and tag (pf-registry tags <repo>)")
+			wrap("%s: %s not found", where, what)), "check the repository and tag (pf-registry tags <repo>)")
 	case errors.Is(err, errs.ErrHTTPRateLimit):
-		return model.WithHint(fmt.Errorf("%s: rate limited while reading %s%s", where, what, status), "wait and retry")
+		return model.WithHint(wrap("%s: rate limited while reading %s%s", where, what, status), "wait and retry")
 	case code != 0:
-		return model.WithHint(fmt.Errorf("%s: registry failed on %s%s", where, what, status), "retry later or check the registry's health")
+		return model.WithHint(wrap("%s: registry failed on %s%s", where, what, status), "retry later or check the registry's health")
 	case errors.Is(err, errs.ErrHTTPRedirectRefused):
-		return model.WithHint(fmt.Errorf("%s: registry redirected %s to a plain-HTTP or local address", where, what), "use a registry that redirects to https")
+		return model.WithHint(wrap("%s: registry redirected %s to a plain-HTTP or local address", where, what), "use a registry that redirects to https")
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
-		return model.WithHint(fmt.Errorf("%s: cannot reach the registry for the %s: %v", where, what, opErr.Err),
+		return model.WithHint(wrap("%s: cannot reach the registry for the %s: %v", where, what, opErr.Err),
 			"check the host and port, and that the registry is running")
 	}
-	return model.WithHint(fmt.Errorf("%s: %s: %s", where, what, firstLine(err.Error())),
+	return model.WithHint(wrap("%s: %s: %s", where, what, firstLine(err.Error())),
 		"check that the registry is reachable (plain HTTP needs a loopback host or --insecure)")
 }
+
+// causeErr is a one-line message over a cause kept for inspection.
+type causeErr struct {
+	msg   string
+	cause error
+}
+
+func (e *causeErr) Error() string { return e.msg }
+func (e *causeErr) Unwrap() error { return e.cause }
 
 // httpStatus digs the status code out of a regclient error (0 if none).
 func httpStatus(err error) int {
