@@ -207,8 +207,9 @@ func refusedCatalog(raw, classified error) bool {
 	return code == 405 || code == 400
 }
 
-// Tags implements registry.Backend. Each tag's manifest is fetched (not its
-// blobs) to tell ProcessFork images from foreign artefacts.
+// Tags implements registry.Backend. Each tag's manifest and config (not its
+// blobs) are fetched: to tell ProcessFork images from foreign artefacts and
+// to show when each image was created.
 func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.ListOptions) (*registry.TagList, error) {
 	l, err := b.locate(repo)
 	if err != nil {
@@ -277,9 +278,20 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 				return
 			}
 			keep[i] = true
+			img, perr := ParseImage(raw)
 			var foreign *errNotProcessFork
-			if _, perr := ParseImage(raw); errors.As(perr, &foreign) {
+			if errors.As(perr, &foreign) {
 				out.Tags[i].Foreign = true
+				return
+			}
+			if perr != nil {
+				return // ours but malformed: inspect explains why
+			}
+			// The creation time for the listing (display only, unverified).
+			if cfg, err := readSmallBlob(ctx, tl, img.Config, maxConfigSize, "config blob"); err == nil {
+				if m, err := model.ParseManifest(cfg); err == nil {
+					out.Tags[i].Updated = m.CreatedAt
+				}
 			}
 		}()
 	}

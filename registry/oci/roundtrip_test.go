@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -81,6 +82,9 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if len(tags.Tags) != 1 || tags.Tags[0].Name != "v1" || tags.Tags[0].Foreign || tags.Tags[0].Ref != ref {
 				t.Fatalf("tags: %+v", tags)
+			}
+			if got := tags.Tags[0].Updated.UTC().Format(time.RFC3339Nano); got != "2026-05-06T12:34:56.123456789Z" {
+				t.Fatalf("tag created at %s", got)
 			}
 
 			in, err := reg.Inspect(ctx, r)
