@@ -204,6 +204,10 @@ func classify(err error, where, what string) error {
 	case errors.Is(err, errs.ErrHTTPRedirectRefused):
 		return model.WithHint(wrap("%s: registry redirected %s to a plain-HTTP or local address", where, what), "use a registry that redirects to https")
 	}
+	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		return model.WithHint(wrap("%s: the registry speaks plain HTTP, not TLS", where),
+			"pass --insecure to allow plain HTTP to this host (credentials are then not sent)")
+	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
 		return model.WithHint(wrap("%s: cannot reach the registry for the %s: %v", where, what, opErr.Err),

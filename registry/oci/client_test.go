@@ -3,14 +3,21 @@ package oci
 import (
 	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/regclient/regclient/types/errs"
+
+	"pf-registry/model"
 	"pf-registry/registry"
 )
 
@@ -122,5 +129,37 @@ func testBasicCredentials(t *testing.T, from string) {
 	defer mu.Unlock()
 	if !ok {
 		t.Fatal("credentials never accepted")
+	}
+}
+
+// TestClassify: regclient failures become one-line errors of the right
+// class with a hint, whatever the response body said.
+func TestClassify(t *testing.T) {
+	body := "request failed: %w: {\"errors\":[{\"message\":\"a\\nb\"}]}"
+	cases := []struct {
+		name  string
+		err   error
+		class error
+		want  string
+	}{
+		{"401", fmt.Errorf(body, errors.New("unauthorized [http 401]")), model.ErrAuth, "access to image manifest refused (HTTP 401 Unauthorized)"},
+		{"404", fmt.Errorf("x: %w", errs.ErrNotFound), model.ErrNotFound, "image manifest not found"},
+		{"500", fmt.Errorf(body, errors.New("unexpected http status code: Internal Server Error [http 500]")), nil, "registry failed on image manifest (HTTP 500 Internal Server Error)"},
+		{"digest", fmt.Errorf("x: %w", errs.ErrDigestMismatch), model.ErrIntegrity, "image manifest does not match its digest"},
+		{"refused", &url.Error{Op: "Get", URL: "http://h/v2/", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}}, nil, "cannot reach the registry for the image manifest: connect: connection refused"},
+		{"plain http", errors.New("Get \"https://h:5000/v2/\": http: server gave HTTP response to HTTPS client"), nil, "the registry speaks plain HTTP, not TLS"},
+		{"other", errors.New("first line\nsecond line"), nil, "image manifest: first line"},
+	}
+	for _, c := range cases {
+		got := classify(c.err, "oci://h/r:t", "image manifest")
+		if c.class != nil && !errors.Is(got, c.class) {
+			t.Errorf("%s: class of %v", c.name, got)
+		}
+		if !strings.HasPrefix(got.Error(), "oci://h/r:t: ") || !strings.Contains(got.Error(), c.want) || strings.ContainsAny(got.Error(), "\r\n") {
+			t.Errorf("%s: %q", c.name, got)
+		}
+		if !errors.Is(got, model.ErrIntegrity) && model.Hint(got) == "" {
+			t.Errorf("%s: no hint", c.name)
+		}
 	}
 }
