@@ -1,6 +1,9 @@
 package ui
 
-import "unicode"
+import (
+	"strings"
+	"unicode"
+)
 
 // fuzzyScore matches pattern as a case-insensitive subsequence of s and
 // scores it: consecutive runs and matches at word starts score higher, so
@@ -32,6 +35,10 @@ func fuzzyScore(pattern, s string) (score int, ok bool) {
 	}
 	if pi < len(pr) {
 		return 0, false
+	}
+	// A literal substring beats any scattered match.
+	if strings.Contains(strings.ToLower(s), strings.ToLower(pattern)) {
+		score += 8 * len(pr)
 	}
 	// Shorter candidates rank higher among equal matches.
 	return score*64 - min(i, 63), true

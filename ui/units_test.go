@@ -204,3 +204,51 @@ func TestTagInRepo(t *testing.T) {
 		}
 	}
 }
+
+// TestLazyPagingFileBackend lists a repository of 1,200 images through the
+// real file backend: the first page arrives alone, the next ones when the
+// cursor nears the end, and a filter pulls in the rest.
+func TestLazyPagingFileBackend(t *testing.T) {
+	src := filepath.Join("demo", "ci", "nightly", "2026-11-25")
+	raw, err := os.ReadFile(filepath.Join(src, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := os.ReadFile(filepath.Join(src, "manifest.json.sig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join("t", "paging", "many", "builds")
+	const n = 1200
+	for i := range n {
+		d := filepath.Join(repo, "b"+itoa(10000+i))
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(d, "manifest.json"), raw, 0o644)
+		os.WriteFile(filepath.Join(d, "manifest.json.sig"), sig, 0o644)
+	}
+	h := newHarness(t, 100, 30)
+	s := newTagsScreen(h.m.sh, "file://"+filepath.ToSlash(repo), "builds")
+	h.send(pushScreenMsg{s})
+	h.settle("first page", func(*Model) bool { return len(s.tags) > 0 && !s.loading })
+	if len(s.tags) != pageSize || s.done {
+		t.Fatalf("first page: %d tags, done=%v", len(s.tags), s.done)
+	}
+	h.key("G")
+	h.settle("second page", func(*Model) bool { return len(s.tags) == 2*pageSize && !s.loading })
+	if s.done {
+		t.Fatal("done after two pages of three")
+	}
+	h.key("/", "1", "1", "9", "9")
+	h.settle("all pages", func(*Model) bool { return s.done && !s.loading })
+	if len(s.tags) != n {
+		t.Fatalf("%d tags after all pages, want %d", len(s.tags), n)
+	}
+	// Fuzzy: subsequence matches stay, the exact run ranks first.
+	if len(s.tbl.view) == 0 || len(s.tbl.view) > 10 || s.tags[s.tbl.view[0]].Name != "b11199" {
+		t.Fatalf("filter 1199 kept %d rows, first %v", len(s.tbl.view), s.tbl.view)
+	}
+	// Visible rows are inspected first; the filtered row gets its verdict.
+	h.settle("verdict", func(*Model) bool { return s.verdicts[s.tags[s.tbl.view[0]].Ref].status == "valid" })
+}
