@@ -17,6 +17,7 @@ const (
 	VerdictPending    = "pending"
 	VerdictError      = "error"
 	VerdictForeign    = "foreign"
+	VerdictLocal      = "local" // an image of the local store: no signature kept
 )
 
 // VerdictSymbol gives every verdict its own symbol so that the column reads
@@ -35,6 +36,8 @@ func VerdictSymbol(status string) string {
 		return "⚠"
 	case VerdictForeign:
 		return "-"
+	case VerdictLocal:
+		return "◆"
 	}
 	return "…"
 }
@@ -167,6 +170,8 @@ func (s Styles) VerdictStyle(status string) lipgloss.Style {
 		return s.Error
 	case VerdictMissing:
 		return s.Warn.Underline(true)
+	case VerdictLocal:
+		return s.Info
 	}
 	return s.Muted
 }

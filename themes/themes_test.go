@@ -57,7 +57,7 @@ func TestNoColor(t *testing.T) {
 // Every verdict must be readable without colour: its own symbol.
 func TestVerdictSymbolsDistinct(t *testing.T) {
 	seen := map[string]string{}
-	for _, v := range []string{VerdictValid, VerdictDefaultKey, VerdictInvalid, VerdictMissing, VerdictPending, VerdictError, VerdictForeign} {
+	for _, v := range []string{VerdictValid, VerdictDefaultKey, VerdictInvalid, VerdictMissing, VerdictPending, VerdictError, VerdictForeign, VerdictLocal} {
 		sym := VerdictSymbol(v)
 		if prev, ok := seen[sym]; ok {
 			t.Errorf("%s and %s share the symbol %q", v, prev, sym)

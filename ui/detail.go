@@ -16,6 +16,7 @@ import (
 	"pf-registry/blob"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/signing"
 	"pf-registry/themes"
 )
 
@@ -69,6 +70,7 @@ type detailScreen struct {
 	data    *detailData
 	pane    int
 	vp      viewport.Model
+	local   model.Digest // set for an image of the local store
 	ctx     context.Context
 	cancel  context.CancelFunc
 }
@@ -88,11 +90,24 @@ func (s *detailScreen) Busy() bool      { return s.loading }
 func (s *detailScreen) Capturing() bool { return false }
 func (s *detailScreen) close()          { s.cancel() }
 
+// newLocalDetailScreen shows an image of the local store.
+func newLocalDetailScreen(sh *shared, id model.Digest) *detailScreen {
+	s := newDetailScreen(sh, "local store image "+string(id), id.Short())
+	s.local = id
+	return s
+}
+
 func (s *detailScreen) Init() tea.Cmd {
 	s.loading = true
-	sh, id, ref, ctx := s.sh, s.id, s.ref, s.ctx
+	sh, id, ref, ctx, local := s.sh, s.id, s.ref, s.ctx, s.local
 	return func() tea.Msg {
-		d, err := loadDetail(ctx, sh, ref)
+		var d *detailData
+		var err error
+		if local != "" {
+			d, err = loadLocalDetail(ctx, sh, local)
+		} else {
+			d, err = loadDetail(ctx, sh, ref)
+		}
 		return detailMsg{id: id, data: d, err: err}
 	}
 }
@@ -109,13 +124,37 @@ func loadDetail(ctx context.Context, sh *shared, ref string) (*detailData, error
 	if err != nil {
 		return nil, err
 	}
-	d := &detailData{in: in}
-	if in.Manifest == nil {
-		return d, nil
-	}
 	src, err := reg.Source(ctx, r)
 	if err != nil {
 		return nil, err
+	}
+	return walkDetail(ctx, sh, in, src), nil
+}
+
+// loadLocalDetail shows an image of the local store. The store keeps no
+// signatures: images were verified when they were pulled.
+func loadLocalDetail(ctx context.Context, sh *shared, id model.Digest) (*detailData, error) {
+	st, err := sh.openStore()
+	if err != nil {
+		return nil, err
+	}
+	src, err := registry.StoreSource(st, id)
+	if err != nil {
+		return nil, err
+	}
+	in, err := registry.InspectSource(ctx, src, signing.Default())
+	if err != nil {
+		return nil, err
+	}
+	in.Signature = signing.Verdict{Status: themes.VerdictLocal,
+		Reason: "the local store keeps no signatures; images are verified when pulled"}
+	return walkDetail(ctx, sh, in, src), nil
+}
+
+func walkDetail(ctx context.Context, sh *shared, in *registry.Inspection, src registry.Source) *detailData {
+	d := &detailData{in: in}
+	if in.Manifest == nil {
+		return d
 	}
 	meta := map[model.Digest][]byte{}
 	for _, md := range in.Manifest.MetadataBlobs() {
@@ -159,7 +198,7 @@ func loadDetail(ctx context.Context, sh *shared, ref string) (*detailData, error
 		}
 		d.blobs = append(d.blobs, row)
 	}
-	return d, nil
+	return d
 }
 
 func readSmallBlob(ctx context.Context, src registry.Source, d model.Digest) ([]byte, error) {
@@ -368,6 +407,15 @@ func (s *detailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, k.Refresh):
 			return s, s.Init()
 		}
+		if s.local != "" {
+			switch {
+			case key.Matches(msg, k.Push):
+				return s, pushLocalFlow(s.sh, s.local)
+			case key.Matches(msg, k.YankDigest), key.Matches(msg, k.YankRef):
+				return s, tea.Batch(tea.SetClipboard(string(s.local)), statusf("copied image ID %s", s.local.Short()))
+			}
+			return s, nil
+		}
 		status, id := themes.VerdictPending, model.Digest("")
 		if s.data != nil {
 			status, id = string(s.data.in.Signature.Status), s.data.in.ImageID
@@ -425,6 +473,9 @@ func (s *detailScreen) View() string {
 
 func (s *detailScreen) ShortHelp() []keyBinding {
 	k := s.sh.keys
+	if s.local != "" {
+		return []keyBinding{k.Back, k.NextPane, k.Push, k.YankDigest, k.Help}
+	}
 	return []keyBinding{k.Back, k.NextPane, k.Pull, k.Verify, k.Copy, k.YankRef, k.Help}
 }
 

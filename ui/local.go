@@ -5,6 +5,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"pf-registry/model"
 	"pf-registry/store"
 )
 
@@ -84,8 +85,13 @@ func (s *localScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		k := s.sh.keys
 		if !s.tbl.filtering {
 			switch {
-			case key.Matches(msg, k.Push), key.Matches(msg, k.Open):
+			case key.Matches(msg, k.Push):
 				return s, s.push()
+			case key.Matches(msg, k.Open):
+				if i := s.tbl.selected(); i >= 0 {
+					return s, emit(pushScreenMsg{newLocalDetailScreen(s.sh, s.images[i].ID)})
+				}
+				return s, nil
 			case key.Matches(msg, k.Refresh):
 				return s, s.Init()
 			case key.Matches(msg, k.YankDigest), key.Matches(msg, k.YankRef):
@@ -106,17 +112,40 @@ func (s *localScreen) push() tea.Cmd {
 	if i < 0 {
 		return nil
 	}
-	if s.sh.readOnly {
+	return pushImageFlow(s.sh, s.images[i])
+}
+
+// pushImageFlow: choose a root, then the destination, for one local image.
+func pushImageFlow(sh *shared, im store.Image) tea.Cmd {
+	if sh.readOnly {
 		return readOnlyCmd("push")
 	}
-	im := s.images[i]
-	roots := s.sh.allRoots()
+	roots := sh.allRoots()
 	if len(roots) == 0 {
 		return statusf("no registry root configured: add one on the registries screen (a)")
 	}
-	sh := s.sh
 	return emit(dialogMsg{&pickDialog{title: "Push " + im.ID.Short() + " to which root?", items: roots,
 		pick: func(i int) tea.Cmd { return pushDestDialog(sh, roots[i], im) }}})
+}
+
+// pushLocalFlow is pushImageFlow for an image known by its ID.
+func pushLocalFlow(sh *shared, id model.Digest) tea.Cmd {
+	return func() tea.Msg {
+		st, err := sh.openStore()
+		if err != nil {
+			return statusMsg{text: errLine(err), err: true}
+		}
+		imgs, err := st.Images()
+		if err != nil {
+			return statusMsg{text: errLine(err), err: true}
+		}
+		for _, im := range imgs {
+			if im.ID == id {
+				return pushImageFlow(sh, im)()
+			}
+		}
+		return statusMsg{text: "image " + id.Short() + " is no longer in the local store", err: true}
+	}
 }
 
 func (s *localScreen) View() string {
@@ -160,14 +189,14 @@ func (s *localScreen) cell(i, col int) (string, lipgloss.Style) {
 
 func (s *localScreen) ShortHelp() []keyBinding {
 	k := s.sh.keys
-	return []keyBinding{k.Push, k.Back, k.Filter, k.YankDigest, k.Transfers, k.Help}
+	return []keyBinding{k.Open, k.Push, k.Back, k.Filter, k.YankDigest, k.Transfers, k.Help}
 }
 
 func (s *localScreen) FullHelp() [][]keyBinding {
 	k := s.sh.keys
 	return [][]keyBinding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Push, k.Filter, k.Refresh, k.YankDigest},
+		{k.Open, k.Push, k.Filter, k.Refresh, k.YankDigest},
 		{k.Back, k.Transfers, k.Help, k.Quit},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -437,6 +438,13 @@ func TestPushFromLocalStore(t *testing.T) {
 	h.key("enter") // local store
 	h.settle("local images", func(m *Model) bool { return topIs[*localScreen](m) && idle(m) })
 	h.requireContains(demoResult.Images["alice/refactor-agent/v1"].Short())
+	// Its detail: no signature in the store, every blob present.
+	h.key("enter")
+	h.settle("local detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	h.requireContains("◆ local", "no signatures", "claude-code", "29/29 in the local store", "✓ present")
+	if d := h.top().(*detailScreen); len(d.data.blobs) == 0 || slices.ContainsFunc(d.data.blobs, func(b blobRow) bool { return !b.present }) {
+		t.Fatalf("local detail blobs: %+v", d.data.blobs)
+	}
 	h.key("u")
 	h.settle("pick root", func(m *Model) bool { return m.dlg != nil })
 	h.key("enter")
