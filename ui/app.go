@@ -156,6 +156,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil // the screen was left; drop the late result
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		// Pasted text goes to the open input: a dialog or a list filter.
+		if m.dlg == nil && !m.showXfers && m.top().Capturing() {
+			var cmd tea.Cmd
+			m.stack[len(m.stack)-1], cmd = m.top().Update(msg)
+			return cmd
+		}
 	case tea.MouseClickMsg:
 		return m.mouse(msg, msg.Mouse())
 	case tea.MouseWheelMsg:

@@ -202,6 +202,12 @@ func (t *table) update(msg tea.Msg, k *KeyMap) bool {
 			return false
 		}
 		return true
+	case tea.PasteMsg:
+		if !t.filtering {
+			return false
+		}
+		t.setFilter(t.filter + strings.ReplaceAll(msg.Content, "\n", ""))
+		return true
 	case tea.MouseWheelMsg:
 		switch msg.Button {
 		case tea.MouseWheelUp:

@@ -216,6 +216,14 @@ func TestTagsScreenKeys(t *testing.T) {
 			t.Fatalf("esc kept %d rows", len(s.tbl.view))
 		}
 	})
+	t.Run("paste into the filter", func(t *testing.T) {
+		h.key("/")
+		h.send(tea.PasteMsg{Content: "11-26"})
+		if len(s.tbl.view) != 1 || s.tags[s.tbl.view[0]].Name != "2026-11-26" {
+			t.Fatalf("pasted filter kept %v", s.tbl.view)
+		}
+		h.key("esc")
+	})
 	t.Run("clipboard", func(t *testing.T) {
 		h.key("g", "y")
 		h.settle("status", func(m *Model) bool { return strings.HasPrefix(m.status, "copied reference") })
