@@ -109,6 +109,8 @@ func BenchmarkPushPull(b *testing.B) {
 }
 
 // runTimed runs a command and returns its wall time and peak RSS in bytes.
+// The peak is sampled from /proc (VmHWM) while it runs: rusage would report
+// this process's size, which the child shares until it execs.
 func runTimed(b *testing.B, bin string, args ...string) (time.Duration, int64) {
 	b.Helper()
 	cmd := exec.Command(bin, args...)
@@ -117,13 +119,32 @@ func runTimed(b *testing.B, bin string, args ...string) (time.Duration, int64) {
 	cmd.Stderr = &errb
 	syscall.Sync() // start each side with no dirty pages of the other
 	t0 := time.Now()
-	if err := cmd.Run(); err != nil {
-		b.Fatalf("%s %v: %v\n%s", bin, args, err, errb.String())
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
 	}
+	done := make(chan struct{})
+	peak := make(chan int64)
+	go func() {
+		var hwm int64
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		for {
+			if v := readHWM(status); v > hwm {
+				hwm = v
+			}
+			select {
+			case <-done:
+				peak <- hwm
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
 	d := time.Since(t0)
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss << 10 // KiB on Linux
+	close(done)
+	rss := <-peak
+	if err != nil {
+		b.Fatalf("%s %v: %v\n%s", bin, args, err, errb.String())
 	}
 	return d, rss
 }
@@ -132,8 +153,11 @@ func runTimed(b *testing.B, bin string, args ...string) (time.Duration, int64) {
 func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
 // peakRSS is VmHWM of this process in bytes.
-func peakRSS() int64 {
-	f, err := os.Open("/proc/self/status")
+func peakRSS() int64 { return readHWM("/proc/self/status") }
+
+// readHWM reads VmHWM from a /proc status file (0 when unreadable).
+func readHWM(path string) int64 {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0
 	}
