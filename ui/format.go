@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -77,8 +78,9 @@ func shortTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04")
 }
 
-// authState names how a backend authenticates, from the environment, never
-// showing a secret: only whether it is set.
+// authState names how a backend will authenticate, mirroring where each
+// backend looks for credentials. It only tests whether a variable is set or
+// a file exists; no secret is ever read or shown.
 func authState(scheme string) string {
 	has := func(names ...string) bool {
 		for _, n := range names {
@@ -88,6 +90,11 @@ func authState(scheme string) string {
 		}
 		return false
 	}
+	exists := func(p string) bool {
+		_, err := os.Stat(p)
+		return p != "" && err == nil
+	}
+	home, _ := os.UserHomeDir()
 	switch scheme {
 	case "file", "oci-layout", "store":
 		return "local"
@@ -95,18 +102,52 @@ func authState(scheme string) string {
 		if has("HF_TOKEN") {
 			return "token set"
 		}
+		p := os.Getenv("HF_TOKEN_PATH")
+		if p == "" {
+			hfHome := os.Getenv("HF_HOME")
+			if hfHome == "" {
+				cache := os.Getenv("XDG_CACHE_HOME")
+				if cache == "" && home != "" {
+					cache = filepath.Join(home, ".cache")
+				}
+				hfHome = filepath.Join(cache, "huggingface")
+			}
+			p = filepath.Join(hfHome, "token")
+		}
+		if exists(p) {
+			return "token file"
+		}
 		return "anonymous"
 	case "s3":
 		if has("AWS_ACCESS_KEY_ID") && has("AWS_SECRET_ACCESS_KEY") {
 			return "keys set"
 		}
-		return "no keys"
-	case "oci":
-		if has("OCI_BEARER") {
-			return "token set"
+		creds := os.Getenv("AWS_SHARED_CREDENTIALS_FILE")
+		if creds == "" && home != "" {
+			creds = filepath.Join(home, ".aws", "credentials")
 		}
-		if has("OCI_USERNAME") {
+		if exists(creds) {
+			if p := os.Getenv("AWS_PROFILE"); p != "" {
+				return "profile " + p
+			}
+			return "profile"
+		}
+		return "anonymous"
+	case "oci":
+		switch {
+		case has("OCI_BEARER"):
+			return "token set"
+		case has("OCI_USERNAME"):
 			return "user set"
+		case has("DOCKER_AUTH_CONFIG"):
+			return "docker creds"
+		}
+		dir := os.Getenv("DOCKER_CONFIG")
+		if dir == "" && home != "" {
+			dir = filepath.Join(home, ".docker")
+		}
+		if exists(filepath.Join(dir, "config.json")) {
+			return "docker config"
 		}
 		return "anonymous"
 	case "ipfs":

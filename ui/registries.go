@@ -53,7 +53,7 @@ func newRegistriesScreen(sh *shared) *registriesScreen {
 	s.tbl = newTable(
 		column{title: "ROOT"},
 		column{title: "BACKEND", width: 10},
-		column{title: "AUTH", width: 12},
+		column{title: "AUTH", width: 13},
 		column{title: "SIGN KEY", width: 20},
 		column{title: "STATUS", width: 28},
 	)

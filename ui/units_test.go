@@ -82,6 +82,8 @@ func TestAuthStateNeverShowsSecrets(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
 	t.Setenv("OCI_BEARER", "")
 	t.Setenv("OCI_USERNAME", "")
+	t.Setenv("DOCKER_AUTH_CONFIG", "")
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
 	want := map[string]string{"hf": "token set", "s3": "keys set", "oci": "anonymous", "file": "local"}
 	for scheme, w := range want {
 		got := authState(scheme)
@@ -91,6 +93,20 @@ func TestAuthStateNeverShowsSecrets(t *testing.T) {
 		if strings.Contains(got, secret) {
 			t.Errorf("authState(%s) shows the secret", scheme)
 		}
+	}
+	// Files are only tested for existence, never read.
+	dcfg := t.TempDir()
+	os.WriteFile(filepath.Join(dcfg, "config.json"), []byte(`{"auths":{"x":{"auth":"`+secret+`"}}}`), 0o600)
+	t.Setenv("DOCKER_CONFIG", dcfg)
+	if got := authState("oci"); got != "docker config" {
+		t.Errorf("authState(oci) with a docker config = %q", got)
+	}
+	t.Setenv("HF_TOKEN", "")
+	hfTok := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(hfTok, []byte(secret), 0o600)
+	t.Setenv("HF_TOKEN_PATH", hfTok)
+	if got := authState("hf"); got != "token file" {
+		t.Errorf("authState(hf) with a token file = %q", got)
 	}
 	t.Setenv("PF_HF_REG_SIGN_KEY", secret)
 	if got := signKeyState("hf"); got != "PF_HF_REG_SIGN_KEY" {
