@@ -90,7 +90,9 @@ func ParseImage(raw []byte) (*Image, error) {
 	if m.SchemaVersion != 2 {
 		return nil, model.Integrityf("OCI manifest has schemaVersion %d, expected 2", m.SchemaVersion)
 	}
-	if m.MediaType != MediaTypeManifest {
+	// An absent mediaType is accepted (some tools omit it; the registry
+	// served it as an OCI manifest); Rust itself always writes it.
+	if m.MediaType != MediaTypeManifest && m.MediaType != "" {
 		return nil, model.Integrityf("OCI manifest has mediaType %q, expected %q", m.MediaType, MediaTypeManifest)
 	}
 	if err := checkDescriptor("config", m.Config); err != nil {

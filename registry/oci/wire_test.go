@@ -116,6 +116,10 @@ func TestParseImageRejects(t *testing.T) {
 		{"bad layer digest", strings.Replace(good, v.Fixture.WalkOrder[0].StoredSHA256, "sha256:abc", 1), true},
 		{"bad config digest", strings.Replace(good, v.Fixture.ImageCID, "sha256:"+strings.Repeat("G", 64), 1), true},
 	}
+	noMediaType := strings.Replace(good, `"mediaType":"`+MediaTypeManifest+`",`, "", 1)
+	if im, err := ParseImage([]byte(noMediaType)); err != nil || len(im.Layers) != len(v.Fixture.WalkOrder) || noMediaType == good {
+		t.Fatalf("manifest without mediaType: %v", err)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.raw == good {
