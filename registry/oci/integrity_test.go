@@ -131,6 +131,8 @@ func TestTamperedImages(t *testing.T) {
 	evilLayers := append([]Layer(nil), p.layers...)
 	evilLayers[0].Stored = desc(MediaTypeLayer, evil)
 	good := BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, p.sig), p.layers)
+	wrongSize := append([]Layer(nil), p.layers...)
+	wrongSize[0].Stored.Size++
 	firstPath := p.layers[0].Logical.ShardPath()
 
 	cases := []struct {
@@ -141,6 +143,7 @@ func TestTamperedImages(t *testing.T) {
 		{"config", all(tamperedConfig), BuildManifest(desc(MediaTypeConfig, tamperedConfig), desc(MediaTypeSignature, p.sig), p.layers)},
 		{"signature", all(badSig), BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, badSig), p.layers)},
 		{"layer-bytes", all(evil), BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, p.sig), evilLayers)},
+		{"layer-size", all(), BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, p.sig), wrongSize)},
 		{"no-signature", all(), bytes.Replace(good, []byte(MediaTypeSignature), []byte("application/vnd.example.other"), 1)},
 		{"traversal", all(), bytes.Replace(good, []byte(firstPath), []byte("blobs/sha256/../../../../tmp/x.zst"), 1)},
 	}

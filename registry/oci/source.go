@@ -112,7 +112,7 @@ func readSmallBlob(ctx context.Context, l location, d Descriptor, limit int64, w
 	if d.Size > limit {
 		return nil, model.Integrityf("%s: %s is %d bytes, more than the %d allowed", l.name, what, d.Size, limit)
 	}
-	br, err := l.rc.BlobGet(ctx, l.ref, toRC(d))
+	br, err := l.rc.BlobGet(ctx, l.ref, unsized(d))
 	if err != nil {
 		return nil, classify(err, l.name, what)
 	}
@@ -137,11 +137,11 @@ func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 	if !ok {
 		return nil, -1, model.NotFoundf("%s: no layer holds blob %s", s.name, d.Short())
 	}
-	br, err := s.rc.BlobGet(ctx, s.ref, toRC(l.Stored))
+	br, err := s.rc.BlobGet(ctx, s.ref, unsized(l.Stored))
 	if err != nil {
 		return nil, -1, classify(err, s.name, "layer of blob "+d.Short())
 	}
-	return &layerReader{rc: br, where: s.name, what: "layer of blob " + d.Short()}, l.Stored.Size, nil
+	return &layerReader{rc: br, where: s.name, what: "layer of blob " + d.Short(), size: l.Stored.Size}, l.Stored.Size, nil
 }
 
 // StatBlob reports a layer's stored size without downloading it.
@@ -178,21 +178,38 @@ func (s *source) StoredDigest(d model.Digest) model.Digest {
 	return model.Digest(l.Stored.Digest)
 }
 
-// layerReader turns regclient's digest checks into integrity errors.
+// layerReader turns regclient's digest checks into integrity errors and
+// checks the size the manifest declares.
 type layerReader struct {
 	rc          io.ReadCloser
 	where, what string
+	size, n     int64
 }
 
 func (r *layerReader) Read(p []byte) (int, error) {
 	n, err := r.rc.Read(p)
-	if err != nil && err != io.EOF {
+	r.n += int64(n)
+	switch {
+	case r.n > r.size:
+		return n, model.Integrityf("%s: %s is longer than the %d bytes the manifest declares", r.where, r.what, r.size)
+	case err == io.EOF && r.n != r.size:
+		return n, model.Integrityf("%s: %s is %d bytes, the manifest declares %d", r.where, r.what, r.n, r.size)
+	case err != nil && err != io.EOF:
 		err = classify(err, r.where, r.what)
 	}
 	return n, err
 }
 
 func (r *layerReader) Close() error { return r.rc.Close() }
+
+// unsized is a descriptor for a GET without regclient's Content-Length
+// check: a wrong size would send it into retries and end in a vague "retry
+// limit exceeded"; the size is checked here instead, as the bytes arrive.
+func unsized(d Descriptor) descriptor.Descriptor {
+	rd := toRC(d)
+	rd.Size = 0
+	return rd
+}
 
 // toRC converts a descriptor to regclient's type.
 func toRC(d Descriptor) descriptor.Descriptor {
