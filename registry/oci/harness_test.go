@@ -86,7 +86,11 @@ type debianRegistry struct {
 
 // startDebianRegistry starts /usr/bin/docker-registry with its own config
 // on 127.0.0.1:<free port> and stops it when the test ends.
-func startDebianRegistry(t testing.TB) *debianRegistry {
+func startDebianRegistry(t testing.TB) *debianRegistry { return startDebianRegistryWith(t, "") }
+
+// startDebianRegistryWith adds settings to the http section of the config
+// (e.g. "relativeurls: true").
+func startDebianRegistryWith(t testing.TB, httpExtra string) *debianRegistry {
 	t.Helper()
 	bin := findTool(t, "docker-registry")
 	dir := t.TempDir()
@@ -95,8 +99,8 @@ func startDebianRegistry(t testing.TB) *debianRegistry {
 	conf := fmt.Sprintf(`version: 0.1
 log: {level: error, accesslog: {disabled: true}}
 storage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:%d, secret: test-secret}
-`, data, port)
+http: {addr: 127.0.0.1:%d, secret: test-secret%s}
+`, data, port, httpExtra)
 	cf := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -149,6 +153,10 @@ var servers = []struct {
 }{
 	{"distribution-v3", startDistribution},
 	{"docker-registry-2.8", func(t testing.TB) string { return startDebianRegistry(t).host }},
+	// Relative Location headers on uploads (spec §9.5: prefix with base).
+	{"docker-registry-2.8-relative-urls", func(t testing.TB) string {
+		return startDebianRegistryWith(t, ", relativeurls: true").host
+	}},
 }
 
 // open returns the engine for a reference.
