@@ -143,8 +143,8 @@ Without a command it opens the terminal UI.`,
 	pf.DurationVar(&g.timeout, "timeout", 0, "per-request timeout of network backends (default: backend's)")
 	pf.Int64Var(&g.maxBlob, "max-blob-size", blob.MaxLogicalSize, "largest decompressed blob accepted, in bytes")
 	pf.BoolVar(&g.noColor, "no-color", false, "disable colour (also NO_COLOR)")
-	pf.StringVar(&g.theme, "theme", "", "UI theme: dark, light or high-contrast (default: detect)")
-	pf.StringVar(&g.config, "config", "", "UI config file (default $XDG_CONFIG_HOME/pf-registry/config.json)")
+	pf.StringVar(&g.theme, "theme", "", "UI theme: dark, light, high-contrast or mono (default: detect)")
+	pf.StringVar(&g.config, "config", "", "UI config file (default $XDG_CONFIG_HOME/pf-registry/config.yaml)")
 
 	root.AddCommand(e.lsCmd(), e.tagsCmd(), e.inspectCmd(), e.verifyCmd(), e.pullCmd(),
 		e.pushCmd(), e.copyCmd(), e.imagesCmd(), e.demoCmd(), e.uiCmd())

@@ -2,11 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
 
 	"github.com/spf13/cobra"
 
-	"pf-registry/model"
+	"pf-registry/ui"
 )
 
 func (e *env) uiCmd() *cobra.Command {
@@ -20,8 +19,19 @@ func (e *env) uiCmd() *cobra.Command {
 }
 
 func (e *env) runUI(ctx context.Context, roots []string) error {
-	_ = ctx
-	_ = roots
-	return model.WithHint(model.Classed(model.ErrUsage, errors.New("the terminal UI is not part of this build")),
-		"use the plain commands: pf-registry --help")
+	e.prepare()
+	theme := e.g.theme
+	if e.g.noColor {
+		theme = "mono"
+	}
+	return ui.Run(ctx, ui.Options{
+		Roots:       roots,
+		StorePath:   e.g.storePath,
+		ConfigPath:  e.g.config,
+		ReadOnly:    e.g.readOnly,
+		Theme:       theme,
+		Registry:    e.config(),
+		Concurrency: e.g.concurrency,
+		Strict:      e.g.strict,
+	})
 }
