@@ -145,7 +145,7 @@ func TestTamperedImages(t *testing.T) {
 		{"layer-bytes", all(evil), BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, p.sig), evilLayers)},
 		{"layer-size", all(), BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, p.sig), wrongSize)},
 		{"no-signature", all(), bytes.Replace(good, []byte(MediaTypeSignature), []byte("application/vnd.example.other"), 1)},
-		{"traversal", all(), bytes.Replace(good, []byte(firstPath), []byte("blobs/sha256/../../../../tmp/x.zst"), 1)},
+		{"traversal", all(), bytes.Replace(good, []byte(firstPath), []byte("blobs/sha256/../../../../etc/x.zst"), 1)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
