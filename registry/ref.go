@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -233,7 +234,16 @@ func (r Ref) RustOCIBaseURL() string {
 
 // IsLoopbackHost reports whether an OCI host is on this machine, the only
 // case where plain HTTP is chosen without --insecure.
-func (r Ref) IsLoopbackHost() bool {
-	h := strings.Trim(r.Host, "[]")
-	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "::1"
+func (r Ref) IsLoopbackHost() bool { return IsLoopback(r.Host) }
+
+// IsLoopback reports whether a host name is this machine: "localhost" or a
+// loopback IP literal (brackets allowed). A name like 127.example.com is
+// not, so it never gets plain HTTP with credentials.
+func IsLoopback(host string) bool {
+	h := strings.Trim(host, "[]")
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -132,8 +132,13 @@ func TestRefExtensions(t *testing.T) {
 			t.Errorf("ParseRoot(%s) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
-	if !(registry.Ref{Host: "127.0.0.1"}).IsLoopbackHost() || (registry.Ref{Host: "registry.example.com"}).IsLoopbackHost() {
-		t.Fatal("IsLoopbackHost wrong")
+	for host, want := range map[string]bool{
+		"127.0.0.1": true, "127.1.2.3": true, "localhost": true, "::1": true, "[::1]": true,
+		"registry.example.com": false, "127.example.com": false, "127.0.0.1.nip.io": false, "10.0.0.1": false, "": false,
+	} {
+		if got := (registry.Ref{Host: host}).IsLoopbackHost(); got != want {
+			t.Errorf("IsLoopbackHost(%q) = %v, want %v", host, got, want)
+		}
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"pf-registry/model"
+	"pf-registry/registry"
 )
 
 // DefaultEndpoint is the public Hub.
@@ -66,7 +67,7 @@ func newClient(endpoint, token, ua string, timeout time.Duration, insecure bool)
 		return nil, model.WithHint(model.Classed(model.ErrUsage, fmt.Errorf("HF_ENDPOINT %q is not an http(s) URL", endpoint)),
 			"set HF_ENDPOINT to e.g. "+DefaultEndpoint)
 	}
-	if u.Scheme == "http" && token != "" && !insecure && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && token != "" && !insecure && !registry.IsLoopback(u.Hostname()) {
 		return nil, model.WithHint(model.Classed(model.ErrUsage, fmt.Errorf("HF_ENDPOINT %s is plain http: the token would travel in clear", endpoint)),
 			"use https, or pass --insecure")
 	}
@@ -80,14 +81,6 @@ func newClient(endpoint, token, ua string, timeout time.Duration, insecure bool)
 		ua = "pf-registry"
 	}
 	return &client{endpoint: endpoint, token: token, ua: ua, http: &http.Client{Transport: tr}}, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // request describes one call to the Hub API.

@@ -47,7 +47,7 @@ type transport struct {
 // host that is not loopback.
 func transportFor(r registry.Ref, insecure bool) transport {
 	switch {
-	case r.IsLoopbackHost() && isLoopbackName(r.Host):
+	case r.IsLoopbackHost():
 		return transport{plainHTTP: true, credentials: true}
 	case insecure && r.HasPort && r.Port != 443:
 		return transport{plainHTTP: true}
@@ -55,18 +55,6 @@ func transportFor(r registry.Ref, insecure bool) transport {
 		return transport{skipVerify: true, credentials: true}
 	}
 	return transport{credentials: true}
-}
-
-// isLoopbackName is the strict form of the loopback test: "localhost" or
-// an IP literal on the loopback net, so that a name like 127.example.com
-// never gets plain HTTP with credentials.
-func isLoopbackName(host string) bool {
-	host = strings.Trim(host, "[]")
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // clients builds regclient clients. Each operation (source, sink,
