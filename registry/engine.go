@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"pf-registry/blob"
@@ -469,6 +470,7 @@ func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownS
 	}
 	size = knownSize
 	var counted *countingReader
+	var uploading atomic.Bool
 	open := func() (io.ReadCloser, error) {
 		var rc io.ReadCloser
 		if mb, ok := meta[r.Digest]; ok {
@@ -481,6 +483,9 @@ func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownS
 			}
 		}
 		counted = &countingReader{ctx: ctx, rc: rc, report: func(n int64, eof bool) {
+			if uploading.Load() {
+				return // the sink reports its upload instead
+			}
 			ph := PhaseTransferring
 			if eof {
 				ph = PhaseVerifying
@@ -489,7 +494,11 @@ func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownS
 		}}
 		return verifyingCloser{blob.NewVerifier(counted, r.Digest, 0)}, nil
 	}
-	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: knownSize, open: open}
+	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: knownSize, open: open,
+		upload: func(n int64) {
+			uploading.Store(true)
+			em.blobThrottled(r, PhaseTransferring, n, size, n == 0)
+		}}
 	if sd, ok := src.(storedDigester); ok {
 		b.StoredDigest = sd.StoredDigest(r.Digest)
 	}

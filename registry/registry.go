@@ -96,11 +96,57 @@ type Blob struct {
 	// it without reading (OCI layers); empty otherwise.
 	StoredDigest model.Digest
 	open         func() (io.ReadCloser, error)
+	upload       func(n int64)
 }
 
 // Open returns a fresh verifying stream of the stored bytes. It may be
 // called more than once (a sink that must hash before uploading).
 func (b *Blob) Open() (io.ReadCloser, error) { return b.open() }
+
+// OpenToSpool is Open for a sink that reads the whole blob before sending
+// it (to learn its stored digest or size first): progress then follows the
+// upload, reported through CountUpload or Uploaded, not the local read.
+func (b *Blob) OpenToSpool() (io.ReadCloser, error) {
+	b.Uploaded(0)
+	return b.open()
+}
+
+// CountUpload wraps the reader a spooling sink uploads from, reporting the
+// bytes sent. Seek (for chunked fallbacks) rewinds the count.
+func (b *Blob) CountUpload(r io.ReadSeeker) io.ReadSeeker {
+	return &uploadCounter{r: r, report: b.upload}
+}
+
+// Uploaded reports the total bytes a sink has sent of this blob so far
+// (for uploads split into parallel parts); see CountUpload.
+func (b *Blob) Uploaded(total int64) {
+	if b.upload != nil {
+		b.upload(total)
+	}
+}
+
+type uploadCounter struct {
+	r      io.ReadSeeker
+	n      int64
+	report func(int64)
+}
+
+func (u *uploadCounter) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	u.n += int64(n)
+	if u.report != nil {
+		u.report(u.n)
+	}
+	return n, err
+}
+
+func (u *uploadCounter) Seek(off int64, whence int) (int64, error) {
+	pos, err := u.r.Seek(off, whence)
+	if err == nil {
+		u.n = pos
+	}
+	return pos, err
+}
 
 // NewBlob builds a Blob around an opener; backends use it in tests and when
 // they adapt one sink to another.

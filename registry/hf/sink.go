@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -220,7 +221,7 @@ func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
 		f.Close()
 		os.Remove(f.Name())
 	}()
-	rc, err := b.Open()
+	rc, err := b.OpenToSpool()
 	if err != nil {
 		return err
 	}
@@ -241,7 +242,9 @@ func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
 	}
 	pb := &pendingBlob{path: p, lfs: lfs, oid: oid, size: size}
 	if lfs {
-		if err := s.uploadLFS(ctx, f, oid, size, p); err != nil {
+		var sent atomic.Int64
+		report := func(n int64) { b.Uploaded(min(sent.Add(n), size)) }
+		if err := s.uploadLFS(ctx, f, oid, size, p, report); err != nil {
 			return err
 		}
 	} else {
@@ -281,7 +284,7 @@ type lfsAction struct {
 
 // uploadLFS runs the batch API for one object, then a single PUT or a
 // multipart upload as the Hub asks. Already-stored objects need nothing.
-func (s *sink) uploadLFS(ctx context.Context, f *os.File, oid string, size int64, p string) error {
+func (s *sink) uploadLFS(ctx context.Context, f *os.File, oid string, size int64, p string, report func(int64)) error {
 	body, _ := json.Marshal(map[string]any{
 		"operation": "upload", "transfers": []string{"basic", "multipart"}, "hash_algo": "sha_256",
 		"ref": map[string]string{"name": s.r.rev}, "objects": []map[string]any{{"oid": oid, "size": size}}})
@@ -317,9 +320,9 @@ func (s *sink) uploadLFS(ctx context.Context, f *os.File, oid string, size int64
 	}
 	var err error
 	if cs := up.Header["chunk_size"]; cs != "" {
-		err = s.multipart(ctx, f, oid, size, up, cs)
+		err = s.multipart(ctx, f, oid, size, up, cs, report)
 	} else {
-		_, err = s.putPart(ctx, up.Href, up.Header, io.NewSectionReader(f, 0, size), size)
+		_, err = s.putPart(ctx, up.Href, up.Header, io.NewSectionReader(f, 0, size), size, report)
 	}
 	if err != nil {
 		return fmt.Errorf("hf: uploading %s: %w", p, err)
@@ -336,10 +339,10 @@ func (s *sink) uploadLFS(ctx context.Context, f *os.File, oid string, size int64
 // putPart uploads body to a storage URL (no Hub token: the URL carries its
 // own authorisation), retrying transport errors and 5xx, and returns the
 // ETag.
-func (s *sink) putPart(ctx context.Context, href string, header map[string]string, body *io.SectionReader, size int64) (string, error) {
+func (s *sink) putPart(ctx context.Context, href string, header map[string]string, body *io.SectionReader, size int64, report func(int64)) (string, error) {
 	var last error
 	for attempt := 0; attempt < 3; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, href, io.NewSectionReader(body, 0, size))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, href, reportingReader{io.NewSectionReader(body, 0, size), report})
 		if err != nil {
 			return "", err
 		}
@@ -372,7 +375,7 @@ var partKey = regexp.MustCompile(`^[0-9]+$`)
 
 // multipart uploads chunk_size slices to the numbered part URLs, up to
 // partConcurrency at once, then posts the ETags to the completion URL.
-func (s *sink) multipart(ctx context.Context, f *os.File, oid string, size int64, up *lfsAction, cs string) error {
+func (s *sink) multipart(ctx context.Context, f *os.File, oid string, size int64, up *lfsAction, cs string, report func(int64)) error {
 	chunk, err := strconv.ParseInt(cs, 10, 64)
 	if err != nil || chunk <= 0 {
 		return fmt.Errorf("bad multipart chunk_size %q", cs)
@@ -400,7 +403,7 @@ func (s *sink) multipart(ctx context.Context, f *os.File, oid string, size int64
 	err = forEach(ctx, len(nums), partConcurrency, func(i int) error {
 		off := int64(i) * chunk
 		n := min(chunk, size-off)
-		etag, err := s.putPart(ctx, urls[nums[i]], nil, io.NewSectionReader(f, off, n), n)
+		etag, err := s.putPart(ctx, urls[nums[i]], nil, io.NewSectionReader(f, off, n), n, report)
 		if err != nil {
 			return fmt.Errorf("part %d: %w", nums[i], err)
 		}
@@ -549,4 +552,19 @@ func (s *sink) writeCommit(w io.Writer, manifest, sig []byte, blobs []model.Dige
 		}
 	}
 	return bw.Flush()
+}
+
+// reportingReader reports every chunk read (sent) to the blob's upload
+// progress.
+type reportingReader struct {
+	r      io.Reader
+	report func(n int64)
+}
+
+func (r reportingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.report(int64(n))
+	}
+	return n, err
 }

@@ -154,7 +154,7 @@ func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
 		if err != nil {
 			return err
 		}
-		if _, err := s.rc.BlobPut(ctx, s.ref, toRC(desc), r); err != nil {
+		if _, err := s.rc.BlobPut(ctx, s.ref, toRC(desc), b.CountUpload(r)); err != nil {
 			return writeErr(err, s.name, "upload of blob "+b.Digest.Short())
 		}
 	}
@@ -186,7 +186,7 @@ type spooled struct {
 }
 
 func spool(b *registry.Blob) (*spooled, error) {
-	rc, err := b.Open()
+	rc, err := b.OpenToSpool()
 	if err != nil {
 		return nil, err
 	}
