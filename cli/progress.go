@@ -26,6 +26,7 @@ type progress struct {
 	mu       sync.Mutex
 	start    time.Time
 	total    int
+	size     int64 // stored bytes of the image, -1 unknown
 	finished int
 	bytes    int64
 	active   map[model.Digest]*blobLine
@@ -123,7 +124,7 @@ func (p *progress) imageEvent(ev registry.Event) {
 			fmt.Fprintf(p.w, "%s: %s\n", p.op, ev.Message)
 		}
 	case registry.PhaseTransferring:
-		p.total = ev.Blobs
+		p.total, p.size = ev.Blobs, ev.Total
 		if p.mode == "plain" {
 			fmt.Fprintf(p.w, "%s: %d blobs\n", p.op, ev.Blobs)
 		}
@@ -164,7 +165,15 @@ func (p *progress) drawLive(force bool) {
 	el := time.Since(p.start).Seconds()
 	rate := float64(p.bytes+moving) / max(el, 0.001)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %d/%d blobs  %s  %s/s\n", p.op, p.finished, p.total, humanBytes(p.bytes+moving), humanBytes(int64(rate)))
+	moved := humanBytes(p.bytes + moving)
+	eta := ""
+	if p.size > 0 {
+		moved += " / " + humanBytes(p.size)
+		if rate > 0 && p.size > p.bytes+moving {
+			eta = fmt.Sprintf("  ETA %s", time.Duration(float64(p.size-p.bytes-moving)/rate*float64(time.Second)).Round(time.Second))
+		}
+	}
+	fmt.Fprintf(&b, "%s %d/%d blobs  %s  %s/s%s\n", p.op, p.finished, p.total, moved, humanBytes(int64(rate)), eta)
 	lines := 1
 	for i, d := range keys {
 		if i == 6 {
