@@ -113,8 +113,13 @@ func TestEndToEndTmux(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := filepath.Join(cwd, "t", "e2e")
-	if err := os.MkdirAll(work, 0o755); err != nil {
+	// A fresh directory per run (store, config, exit code): repeated runs
+	// (-count) must start from an empty store.
+	if err := os.MkdirAll(filepath.Join(cwd, "t"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	work, err := os.MkdirTemp(filepath.Join(cwd, "t"), "e2e-")
+	if err != nil {
 		t.Fatal(err)
 	}
 	sockDir, err := os.MkdirTemp("", "pfui")

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,14 +96,20 @@ func cidOf(t testing.TB, ref string) string {
 	return cid
 }
 
+// runSeq makes names unique across repeated runs (-count) in one daemon.
+var runSeq atomic.Int64
+
 func TestRoundTrip(t *testing.T) {
 	k := needDaemon(t)
 	ctx := withTimeout(t, 2*time.Minute)
 	reg := openIPFS(t, registry.Config{})
 	st, id := smallImage(t, 101)
 
+	// A name of its own per run: the daemon outlives one run under -count.
+	repo := fmt.Sprintf("agent-%d", runSeq.Add(1))
+	named := "ipfs://" + repo + ":v1"
 	var blobEvents int
-	rep, err := reg.Push(ctx, st, id, mustRef(t, "ipfs://agent:v1"), registry.TransferOptions{Progress: func(e registry.Event) {
+	rep, err := reg.Push(ctx, st, id, mustRef(t, named), registry.TransferOptions{Progress: func(e registry.Event) {
 		if e.Kind == registry.KindBlob && e.Phase == registry.PhaseDone {
 			blobEvents++
 		}
@@ -121,14 +128,14 @@ func TestRoundTrip(t *testing.T) {
 	if pins := k.ipfs(t, "pin", "ls", "--type=recursive", "-q"); !strings.Contains(pins, cid) {
 		t.Fatalf("directory %s not pinned recursively: %s", cid, pins)
 	}
-	if out := k.ipfs(t, "files", "stat", "--hash", IndexRoot+"/agent/v1"); out != cid {
-		t.Fatalf("MFS index %s/agent/v1 is %s, want %s", IndexRoot, out, cid)
+	if out := k.ipfs(t, "files", "stat", "--hash", IndexRoot+"/"+repo+"/v1"); out != cid {
+		t.Fatalf("MFS index %s/%s/v1 is %s, want %s", IndexRoot, repo, out, cid)
 	}
 	if out := k.ipfs(t, "files", "ls", IndexRoot+"/.staging"); out != "" {
 		t.Fatalf("staging area not cleaned: %q", out)
 	}
 
-	for _, ref := range []string{"ipfs://" + cid, "ipfs://agent:v1", "ipfs:///ipfs/" + cid} {
+	for _, ref := range []string{"ipfs://" + cid, named, "ipfs:///ipfs/" + cid} {
 		in, err := reg.Inspect(ctx, mustRef(t, ref))
 		if err != nil {
 			t.Fatalf("inspect %s: %v", ref, err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -49,13 +50,17 @@ func envOf(over map[string]string) Getenv {
 	return func(k string) string { return m[k] }
 }
 
+// bucketSeq numbers buckets across repeated runs.
+var bucketSeq atomic.Int64
+
 func newBucket(t *testing.T, over map[string]string) *Client {
 	t.Helper()
 	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
 	if len(name) > 40 {
 		name = name[:40]
 	}
-	name = "b-" + strings.Trim(name, "-")
+	// A suffix per call: the server outlives one run under -count.
+	name = fmt.Sprintf("b-%s-%d", strings.Trim(name, "-"), bucketSeq.Add(1))
 	if err := srv.MakeBucket(context.Background(), name); err != nil {
 		t.Fatalf("make bucket %s: %v", name, err)
 	}
