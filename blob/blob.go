@@ -76,6 +76,27 @@ func (d *Decoder) Close() error {
 	return nil
 }
 
+// encoders pools zstd encoders per level: building one allocates its
+// window and tables, which dominated the cost of compressing small blobs.
+var encoders sync.Map // level → *sync.Pool
+
+func encoderPool(level int) *sync.Pool {
+	if p, ok := encoders.Load(level); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := encoders.LoadOrStore(level, &sync.Pool{New: func() any {
+		enc, err := zstd.NewWriter(nil,
+			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
+			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithWindowSize(writeWindow))
+		if err != nil {
+			panic(err) // only fails on invalid options
+		}
+		return enc
+	}})
+	return p.(*sync.Pool)
+}
+
 // Compress writes one zstd frame of src to dst at the given level
 // (1..22, zstd's scale), using every core for large inputs. It returns the
 // number of logical bytes read.
@@ -83,19 +104,16 @@ func Compress(dst io.Writer, src io.Reader, level int) (int64, error) {
 	if level <= 0 {
 		level = DefaultLevel
 	}
-	enc, err := zstd.NewWriter(dst,
-		zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
-		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-		zstd.WithWindowSize(writeWindow))
-	if err != nil {
-		return 0, err
-	}
+	pool := encoderPool(level)
+	enc := pool.Get().(*zstd.Encoder)
+	enc.Reset(dst)
 	n, err := io.Copy(enc, src)
-	if err != nil {
-		enc.Close()
-		return n, err
+	if cerr := enc.Close(); err == nil {
+		err = cerr
 	}
-	return n, enc.Close()
+	enc.Reset(nil)
+	pool.Put(enc)
+	return n, err
 }
 
 // CompressBytes is Compress for a small in-memory value.
