@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"pf-registry/demo"
+	"pf-registry/internal/memwatch"
 	"pf-registry/registry"
 	"pf-registry/signing"
 )
@@ -24,14 +22,7 @@ import (
 // the wall-time ratios and the peak memory of push and pull. Run it with
 // scripts/bench-ipfs.sh.
 func BenchmarkPushPull(b *testing.B) {
-	size := int64(256<<20 + 1<<20)
-	if v := os.Getenv("PF_BENCH_BYTES"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			b.Fatalf("PF_BENCH_BYTES=%q: %v", v, err)
-		}
-		size = n
-	}
+	size := memwatch.BenchBytes(b)
 	needDaemon(b) // ours: push and pull go through the shared daemon
 	bin, err := ipfsBinary()
 	if err != nil {
@@ -58,23 +49,23 @@ func BenchmarkPushPull(b *testing.B) {
 	ctx := context.Background()
 
 	for i := 0; i < b.N; i++ {
-		mem := startMemWatch()
+		mem := memwatch.Start()
 		t0 := time.Now()
 		rep, err := reg.Push(ctx, st, id, mustRef(b, "ipfs://bench:"+strconv.Itoa(i)), registry.TransferOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		pushTime := time.Since(t0)
-		pushHeap, pushRSS := mem.stop()
+		pushMem := mem.Stop()
 		cid := cidOf(b, rep.Destination)
 
-		mem = startMemWatch()
+		mem = memwatch.Start()
 		t0 = time.Now()
 		if _, err := reg.Pull(ctx, mustRef(b, rep.Destination), newStore(b), registry.TransferOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		pullTime := time.Since(t0)
-		pullHeap, pullRSS := mem.stop()
+		pullMem := mem.Stop()
 
 		// The same stored files in the Rust layout, for the peer tool.
 		dir := filepath.Join(b.TempDir(), "image")
@@ -104,56 +95,12 @@ func BenchmarkPushPull(b *testing.B) {
 
 		b.ReportMetric(pushTime.Seconds()/addTime.Seconds(), "push/add")
 		b.ReportMetric(pullTime.Seconds()/getTime.Seconds(), "pull/get")
-		b.ReportMetric(float64(max(pushRSS, pullRSS))/(1<<20), "peakRSS-MiB")
+		b.ReportMetric(max(pushMem.RSSMiB(), pullMem.RSSMiB()), "peakRSS-MiB")
+		b.ReportMetric(max(pushMem.HeapMiB(), pullMem.HeapMiB()), "peakheap-MiB")
 		fmt.Printf("ipfs bench: %d MiB logical, %d MiB stored in %d blobs\n", size>>20, rep.Bytes>>20, len(rep.Blobs))
 		fmt.Printf("  push %-9s vs ipfs add -r %-9s ratio %.2f   peak heap %d MiB, peak RSS %d MiB\n",
-			pushTime.Round(time.Millisecond), addTime.Round(time.Millisecond), pushTime.Seconds()/addTime.Seconds(), pushHeap>>20, pushRSS>>20)
+			pushTime.Round(time.Millisecond), addTime.Round(time.Millisecond), pushTime.Seconds()/addTime.Seconds(), pushMem.Heap>>20, pushMem.RSS>>20)
 		fmt.Printf("  pull %-9s vs ipfs get    %-9s ratio %.2f   peak heap %d MiB, peak RSS %d MiB\n",
-			pullTime.Round(time.Millisecond), getTime.Round(time.Millisecond), pullTime.Seconds()/getTime.Seconds(), pullHeap>>20, pullRSS>>20)
+			pullTime.Round(time.Millisecond), getTime.Round(time.Millisecond), pullTime.Seconds()/getTime.Seconds(), pullMem.Heap>>20, pullMem.RSS>>20)
 	}
-}
-
-// memWatch samples the Go heap while an operation runs and reads the
-// process's peak RSS after resetting it (Linux clear_refs).
-type memWatch struct {
-	stopc chan struct{}
-	wg    sync.WaitGroup
-	peak  uint64
-}
-
-func startMemWatch() *memWatch {
-	runtime.GC()
-	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // resets VmHWM; best effort
-	w := &memWatch{stopc: make(chan struct{})}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		var ms runtime.MemStats
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			w.peak = max(w.peak, ms.HeapInuse)
-			select {
-			case <-w.stopc:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return w
-}
-
-// stop returns the peak heap in use and the peak RSS (0 when unknown).
-func (w *memWatch) stop() (heap, rss uint64) {
-	close(w.stopc)
-	w.wg.Wait()
-	raw, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			rss = kb << 10
-		}
-	}
-	return w.peak, rss
 }

@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -21,9 +19,6 @@ import (
 	"pf-registry/registry"
 	"pf-registry/store"
 )
-
-// benchLogicalBytes is the size of the benchmark image (logical bytes).
-const benchLogicalBytes = 256 << 20
 
 // BenchmarkPushPull pushes and pulls a 256 MiB image to a Debian
 // docker-registry on 127.0.0.1, and has regctl move the same stored layers
@@ -41,7 +36,8 @@ func BenchmarkPushPull(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	id, err := demo.BigImage(st, benchLogicalBytes, 7)
+	logical := memwatch.BenchBytes(b)
+	id, err := demo.BigImage(st, logical, 7)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,10 +65,7 @@ func BenchmarkPushPull(b *testing.B) {
 			b.Fatal(err)
 		}
 		debug.FreeOSMemory() // drop what the setup left behind
-		resetPeakRSS()
-		baseRSS := peakRSS()
-		bw := memwatch.Start()
-		baseHeap := bw.Stop()
+		base := memwatch.Start().Stop()
 		syscall.Sync()
 		w := memwatch.Start()
 		t0 := time.Now()
@@ -80,10 +73,8 @@ func BenchmarkPushPull(b *testing.B) {
 			b.Fatal(err)
 		}
 		ourPush := time.Since(t0)
-		pushHeap := w.Stop()
-		pushRSS := peakRSS()
+		pushMem := w.Stop()
 		debug.FreeOSMemory()
-		resetPeakRSS()
 		syscall.Sync()
 		w = memwatch.Start()
 		t1 := time.Now()
@@ -92,17 +83,15 @@ func BenchmarkPushPull(b *testing.B) {
 			b.Fatal(err)
 		}
 		ourPull := time.Since(t1)
-		pullHeap := w.Stop()
-		pullRSS := peakRSS()
-		ourRSS := max(pushRSS, pullRSS)
+		pullMem := w.Stop()
 
 		ours, peer := ourPush+ourPull, peerPush+peerPull
 		b.ReportMetric(ours.Seconds()/peer.Seconds(), "ratio-vs-regctl")
-		b.ReportMetric(max(pushHeap, pullHeap), "peak-heap-MiB")
-		b.ReportMetric(float64(ourRSS)/(1<<20), "peak-RSS-MiB")
-		b.Logf("image: %d MiB logical, %d MiB stored, %d blobs", benchLogicalBytes>>20, storedBytes>>20, len(rep.Blobs))
-		b.Logf("ours:   push %v  pull %v  total %v  peak RSS push %d / pull %d MiB (whole test process, %d MiB before the push)", ourPush.Round(time.Millisecond), ourPull.Round(time.Millisecond), ours.Round(time.Millisecond), pushRSS>>20, pullRSS>>20, baseRSS>>20)
-		b.Logf("ours:   peak live heap push %.1f / pull %.1f MiB (%.1f MiB before the push)", pushHeap, pullHeap, baseHeap)
+		b.ReportMetric(max(pushMem.HeapMiB(), pullMem.HeapMiB()), "peak-heap-MiB")
+		b.ReportMetric(max(pushMem.RSSMiB(), pullMem.RSSMiB()), "peak-RSS-MiB")
+		b.Logf("image: %d MiB logical, %d MiB stored, %d blobs", logical>>20, storedBytes>>20, len(rep.Blobs))
+		b.Logf("ours:   push %v  pull %v  total %v  peak RSS push %d / pull %d MiB (whole test process, %d MiB before the push)", ourPush.Round(time.Millisecond), ourPull.Round(time.Millisecond), ours.Round(time.Millisecond), pushMem.RSS>>20, pullMem.RSS>>20, base.RSS>>20)
+		b.Logf("ours:   peak live heap push %.1f / pull %.1f MiB (%.1f MiB before the push)", pushMem.HeapMiB(), pullMem.HeapMiB(), base.HeapMiB())
 		b.Logf("regctl: push %v  pull %v  total %v  peak RSS %d / %d MiB", peerPush.Round(time.Millisecond), peerPull.Round(time.Millisecond), peer.Round(time.Millisecond), peerPushRSS>>20, peerPullRSS>>20)
 		b.Logf("wall-time ratio ours/regctl: %.2f", ours.Seconds()/peer.Seconds())
 	}
@@ -126,9 +115,8 @@ func runTimed(b *testing.B, bin string, args ...string) (time.Duration, int64) {
 	peak := make(chan int64)
 	go func() {
 		var hwm int64
-		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
 		for {
-			if v := readHWM(status); v > hwm {
+			if v := memwatch.PeakRSS(cmd.Process.Pid); v > hwm {
 				hwm = v
 			}
 			select {
@@ -147,29 +135,6 @@ func runTimed(b *testing.B, bin string, args ...string) (time.Duration, int64) {
 		b.Fatalf("%s %v: %v\n%s", bin, args, err, errb.String())
 	}
 	return d, rss
-}
-
-// resetPeakRSS restarts the kernel's high-water mark of this process.
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS is VmHWM of this process in bytes.
-func peakRSS() int64 { return readHWM("/proc/self/status") }
-
-// readHWM reads VmHWM from a /proc status file (0 when unreadable).
-func readHWM(path string) int64 {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // benchConcurrency is PF_BENCH_CONCURRENCY, or 0 for the engine's default.

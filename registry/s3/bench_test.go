@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,14 +20,7 @@ import (
 // PF_BENCH_BYTES sets the logical image size. Run it with
 // scripts/bench-s3.sh.
 func BenchmarkPushPull(b *testing.B) {
-	size := int64(256<<20 + 1<<20)
-	if v := os.Getenv("PF_BENCH_BYTES"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			b.Fatalf("PF_BENCH_BYTES=%q: %v", v, err)
-		}
-		size = n
-	}
+	size := memwatch.BenchBytes(b)
 	bkt := newBucket(b)
 	st := newStore(b)
 	start := time.Now()
@@ -43,22 +33,22 @@ func BenchmarkPushPull(b *testing.B) {
 	ctx := context.Background()
 
 	for i := 0; i < b.N; i++ {
-		mem := startMemWatch()
+		mem := memwatch.Start()
 		t0 := time.Now()
 		rep, err := reg.Push(ctx, st, id, ref(b, fmt.Sprintf("s3://%s/ours/%d", bkt, i)), registry.TransferOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		pushTime := time.Since(t0)
-		pushHeap, pushRSS := mem.stop()
+		pushMem := mem.Stop()
 
-		mem = startMemWatch()
+		mem = memwatch.Start()
 		t0 = time.Now()
 		if _, err := reg.Pull(ctx, ref(b, fmt.Sprintf("s3://%s/ours/%d", bkt, i)), newStore(b), registry.TransferOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		pullTime := time.Since(t0)
-		pullHeap, pullRSS := mem.stop()
+		pullMem := mem.Stop()
 
 		// The same stored objects in the spec's layout, for the peer.
 		dir := filepath.Join(b.TempDir(), "image")
@@ -84,13 +74,13 @@ func BenchmarkPushPull(b *testing.B) {
 
 		b.ReportMetric(pushTime.Seconds()/upTime.Seconds(), "push/aws-up")
 		b.ReportMetric(pullTime.Seconds()/downTime.Seconds(), "pull/aws-down")
-		b.ReportMetric(float64(max(pushRSS, pullRSS))/(1<<20), "peakRSS-MiB")
-		b.ReportMetric(float64(max(pushHeap, pullHeap))/(1<<20), "peakheap-MiB")
+		b.ReportMetric(max(pushMem.RSSMiB(), pullMem.RSSMiB()), "peakRSS-MiB")
+		b.ReportMetric(max(pushMem.HeapMiB(), pullMem.HeapMiB()), "peakheap-MiB")
 		fmt.Printf("s3 bench: %d MiB logical, %d MiB stored in %d blobs (versitygw on loopback)\n", size>>20, rep.Bytes>>20, len(rep.Blobs))
 		fmt.Printf("  push %-9s vs aws s3 cp --recursive up   %-9s ratio %.2f   peak heap %d MiB, peak RSS %d MiB\n",
-			pushTime.Round(time.Millisecond), upTime.Round(time.Millisecond), pushTime.Seconds()/upTime.Seconds(), pushHeap>>20, pushRSS>>20)
+			pushTime.Round(time.Millisecond), upTime.Round(time.Millisecond), pushTime.Seconds()/upTime.Seconds(), pushMem.Heap>>20, pushMem.RSS>>20)
 		fmt.Printf("  pull %-9s vs aws s3 cp --recursive down %-9s ratio %.2f   peak heap %d MiB, peak RSS %d MiB\n",
-			pullTime.Round(time.Millisecond), downTime.Round(time.Millisecond), pullTime.Seconds()/downTime.Seconds(), pullHeap>>20, pullRSS>>20)
+			pullTime.Round(time.Millisecond), downTime.Round(time.Millisecond), pullTime.Seconds()/downTime.Seconds(), pullMem.Heap>>20, pullMem.RSS>>20)
 	}
 }
 
@@ -102,27 +92,4 @@ func writeAll(b testing.TB, p string, data []byte) {
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// memWatch reports the peak live heap (the project's memwatch figure) and
-// the process's peak RSS after resetting it (Linux clear_refs).
-type memWatch struct{ heap *memwatch.Watch }
-
-func startMemWatch() *memWatch {
-	runtime.GC()
-	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // resets VmHWM; best effort
-	return &memWatch{heap: memwatch.Start()}
-}
-
-// stop returns the peak heap and the peak RSS (0 when unknown), in bytes.
-func (w *memWatch) stop() (heap, rss uint64) {
-	heap = uint64(w.heap.Stop() * (1 << 20))
-	raw, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			rss = kb << 10
-		}
-	}
-	return heap, rss
 }
