@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,29 +8,6 @@ import (
 
 	"pf-registry/internal/vectors"
 )
-
-func copyFixture(t *testing.T) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "img")
-	err := filepath.WalkDir(vectors.FixtureDir(), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(vectors.FixtureDir(), p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
 
 // Every kind of tampering the core promises to catch exits 4, for verify
 // --deep and for pull, and the pull leaves no image in the store.
@@ -69,7 +45,7 @@ func TestTamperingExitsFour(t *testing.T) {
 			if tc.env == "" {
 				os.Unsetenv("PF_FILE_REG_SIGN_KEY")
 			}
-			dir := copyFixture(t)
+			dir := vectors.CopyFixture(t)
 			if err := tc.tamper(dir); err != nil {
 				t.Fatal(err)
 			}

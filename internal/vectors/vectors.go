@@ -19,6 +19,17 @@ func Root() string {
 // FixtureDir is the fixture image in the file:// layout.
 func FixtureDir() string { return filepath.Join(Root(), "testdata", "file-registry-example") }
 
+// CopyFixture copies the fixture image into a fresh temp dir, so a test
+// may tamper with it, and returns that directory.
+func CopyFixture(t testing.TB) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "img")
+	if err := os.CopyFS(dst, os.DirFS(FixtureDir())); err != nil {
+		t.Fatalf("copy fixture: %v", err)
+	}
+	return dst
+}
+
 // Load decodes one top-level section of the vectors into v.
 func Load(t testing.TB, section string, v any) {
 	t.Helper()

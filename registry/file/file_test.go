@@ -21,30 +21,6 @@ import (
 	"pf-registry/store"
 )
 
-// fixtureCopy copies the fixture image into a temp dir so tests may tamper.
-func fixtureCopy(t *testing.T) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), "img")
-	err := filepath.WalkDir(vectors.FixtureDir(), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(vectors.FixtureDir(), p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 func openFile(t *testing.T, ref string) (registry.Registry, registry.Ref) {
 	t.Helper()
 	reg, r, err := registry.ForRef(ref, registry.Config{})
@@ -108,7 +84,7 @@ func blobFiles(t *testing.T, dir string) []string {
 func TestFixtureRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	fx := vectors.LoadFixture(t)
-	src := fixtureCopy(t)
+	src := vectors.CopyFixture(t)
 	reg, ref := openFile(t, "file://"+src)
 	st := newStore(t)
 
@@ -242,7 +218,7 @@ func TestTamperingIsAnIntegrityFailure(t *testing.T) {
 			if tc.env != "" {
 				t.Setenv("PF_FILE_REG_SIGN_KEY", tc.env)
 			}
-			dir := fixtureCopy(t)
+			dir := vectors.CopyFixture(t)
 			tc.tamper(t, dir)
 			reg, ref := openFile(t, "file://"+dir)
 			st := newStore(t)
@@ -310,7 +286,7 @@ func TestInterruptedPullResumes(t *testing.T) {
 
 func TestPartialBlobAtDestinationIsReplaced(t *testing.T) {
 	fx := vectors.LoadFixture(t)
-	reg, ref := openFile(t, "file://"+fixtureCopy(t))
+	reg, ref := openFile(t, "file://"+vectors.CopyFixture(t))
 	st := newStore(t)
 	if _, err := reg.Pull(context.Background(), ref, st, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
@@ -400,7 +376,7 @@ func TestReadOnlyRefusesWrites(t *testing.T) {
 
 func TestCopyResignsWithDestinationKey(t *testing.T) {
 	ctx := context.Background()
-	src := fixtureCopy(t)
+	src := vectors.CopyFixture(t)
 	srcReg, srcRef := openFile(t, "file://"+src)
 	out := t.TempDir()
 	dstReg, dstRef := openFile(t, "file://"+out)
