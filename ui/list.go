@@ -236,6 +236,25 @@ func (t *table) clickRow(y int) int {
 	return i
 }
 
+// click handles a left click on the table: it selects the row under the
+// pointer and reports whether that row was already selected, which screens
+// treat as "open" (click to select, click again to open).
+func (t *table) click(msg tea.MouseClickMsg) (open bool) {
+	if msg.Button != tea.MouseLeft {
+		return false
+	}
+	i := t.clickRow(msg.Y)
+	if i < 0 {
+		return false
+	}
+	if i == t.cursor {
+		return true
+	}
+	t.cursor = i
+	t.clamp()
+	return false
+}
+
 func (t *table) setFilter(f string) {
 	t.filter = f
 	t.rebuild()

@@ -76,9 +76,8 @@ func (s *localScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.tbl.setSize(s.sh.width, s.sh.height)
 		return s, nil
 	case tea.MouseClickMsg:
-		if i := s.tbl.clickRow(msg.Y); i >= 0 && msg.Button == tea.MouseLeft {
-			s.tbl.cursor = i
-			s.tbl.clamp()
+		if s.tbl.click(msg) {
+			return s, s.open()
 		}
 		return s, nil
 	case tea.KeyPressMsg:
@@ -88,10 +87,7 @@ func (s *localScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			case key.Matches(msg, k.Push):
 				return s, s.push()
 			case key.Matches(msg, k.Open):
-				if i := s.tbl.selected(); i >= 0 {
-					return s, emit(pushScreenMsg{newLocalDetailScreen(s.sh, s.images[i].ID)})
-				}
-				return s, nil
+				return s, s.open()
 			case key.Matches(msg, k.Refresh):
 				return s, s.Init()
 			case key.Matches(msg, k.YankDigest), key.Matches(msg, k.YankRef):
@@ -107,6 +103,14 @@ func (s *localScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 // push asks for a root, then the destination, for the selected image.
+// open shows the selected image's detail.
+func (s *localScreen) open() tea.Cmd {
+	if i := s.tbl.selected(); i >= 0 {
+		return emit(pushScreenMsg{newLocalDetailScreen(s.sh, s.images[i].ID)})
+	}
+	return nil
+}
+
 func (s *localScreen) push() tea.Cmd {
 	i := s.tbl.selected()
 	if i < 0 {

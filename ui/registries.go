@@ -208,18 +208,9 @@ func (s *registriesScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (s *registriesScreen) click(msg tea.MouseClickMsg) tea.Cmd {
-	if msg.Button != tea.MouseLeft {
-		return nil
-	}
-	i := s.tbl.clickRow(msg.Y)
-	if i < 0 {
-		return nil
-	}
-	if i == s.tbl.cursor {
+	if s.tbl.click(msg) {
 		return s.open()
 	}
-	s.tbl.cursor = i
-	s.tbl.clamp()
 	return nil
 }
 

@@ -95,14 +95,8 @@ func (s *reposScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.tbl.setSize(s.sh.width, s.sh.height)
 		return s, nil
 	case tea.MouseClickMsg:
-		if msg.Button == tea.MouseLeft {
-			if i := s.tbl.clickRow(msg.Y); i >= 0 {
-				if i == s.tbl.cursor {
-					return s, s.open()
-				}
-				s.tbl.cursor = i
-				s.tbl.clamp()
-			}
+		if s.tbl.click(msg) {
+			return s, s.open()
 		}
 		return s, nil
 	case tea.KeyPressMsg:

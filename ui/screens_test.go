@@ -446,8 +446,9 @@ func TestPushFromLocalStore(t *testing.T) {
 	h.key("enter") // local store
 	h.settle("local images", func(m *Model) bool { return topIs[*localScreen](m) && idle(m) })
 	h.requireContains(demoResult.Images["alice/refactor-agent/v1"].Short())
-	// Its detail: no signature in the store, every blob present.
-	h.key("enter")
+	// Its detail, opened by clicking the selected row: no signature in the
+	// store, every blob present.
+	h.send(tea.MouseClickMsg{X: 3, Y: 2, Button: tea.MouseLeft})
 	h.settle("local detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
 	h.requireContains("◆ local", "no signatures", "claude-code", "29/29 in the local store", "✓ present")
 	if d := h.top().(*detailScreen); len(d.data.blobs) == 0 || slices.ContainsFunc(d.data.blobs, func(b blobRow) bool { return !b.present }) {
