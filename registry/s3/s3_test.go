@@ -17,7 +17,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,22 +69,7 @@ func openReg(t testing.TB, over map[string]string) registry.Registry {
 }
 
 // newBucket creates a bucket named after the test.
-// bucketSeq numbers buckets across repeated runs.
-var bucketSeq atomic.Int64
-
-func newBucket(t testing.TB) string {
-	t.Helper()
-	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
-	if len(name) > 50 {
-		name = name[:50]
-	}
-	// A suffix per call: the server outlives one run under -count.
-	name = fmt.Sprintf("t-%s-%d", strings.Trim(name, "-"), bucketSeq.Add(1))
-	if err := srv.MakeBucket(context.Background(), name); err != nil {
-		t.Fatalf("make bucket %s: %v", name, err)
-	}
-	return name
-}
+func newBucket(t testing.TB) string { return srv.NewBucket(t) }
 
 func ref(t testing.TB, s string) registry.Ref {
 	t.Helper()

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -50,20 +49,9 @@ func envOf(over map[string]string) Getenv {
 	return func(k string) string { return m[k] }
 }
 
-// bucketSeq numbers buckets across repeated runs.
-var bucketSeq atomic.Int64
-
 func newBucket(t *testing.T, over map[string]string) *Client {
 	t.Helper()
-	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
-	if len(name) > 40 {
-		name = name[:40]
-	}
-	// A suffix per call: the server outlives one run under -count.
-	name = fmt.Sprintf("b-%s-%d", strings.Trim(name, "-"), bucketSeq.Add(1))
-	if err := srv.MakeBucket(context.Background(), name); err != nil {
-		t.Fatalf("make bucket %s: %v", name, err)
-	}
+	name := srv.NewBucket(t)
 	cfg, err := ConfigFromEnv(envOf(over))
 	if err != nil {
 		t.Fatal(err)

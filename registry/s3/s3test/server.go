@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -148,6 +150,25 @@ func (s *Server) Setenv() {
 	for k, v := range s.Env() {
 		os.Setenv(k, v)
 	}
+}
+
+// bucketSeq numbers test buckets: the server outlives one run of a test
+// under -count, so names must not repeat.
+var bucketSeq atomic.Int64
+
+// NewBucket creates a bucket named after the test (S3 naming rules: lower
+// case, at most 63 characters) and returns its name.
+func (s *Server) NewBucket(t testing.TB) string {
+	t.Helper()
+	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(name) > 45 {
+		name = name[:45]
+	}
+	name = fmt.Sprintf("t-%s-%d", strings.Trim(name, "-"), bucketSeq.Add(1))
+	if err := s.MakeBucket(context.Background(), name); err != nil {
+		t.Fatalf("make bucket %s: %v", name, err)
+	}
+	return name
 }
 
 // MakeBucket creates a bucket through the S3 API.
