@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"strings"
 	"testing"
 
 	"pf-registry/registry"
@@ -32,5 +33,18 @@ func TestPage(t *testing.T) {
 		if s != c.want || next != c.next || got == nil {
 			t.Errorf("page(%+v) = %q next %q, want %q next %q", c.opt, s, next, c.want, c.next)
 		}
+	}
+}
+
+func TestRepoPage(t *testing.T) {
+	groups := map[string][]string{"b/x": {"v2", "v1"}, "a": {"main"}, "c": {"t"}}
+	ref := func(n string) string { return "file://root/" + n }
+	got, next := registry.RepoPage(groups, registry.ListOptions{Limit: 2}, ref)
+	if len(got) != 2 || next != "b/x" || got[0].Name != "a" || got[1].Ref != "file://root/b/x" || strings.Join(got[1].Tags, ",") != "v1,v2" {
+		t.Fatalf("first page %+v next %q", got, next)
+	}
+	got, next = registry.RepoPage(groups, registry.ListOptions{After: next}, ref)
+	if len(got) != 1 || got[0].Name != "c" || next != "" {
+		t.Fatalf("second page %+v next %q", got, next)
 	}
 }

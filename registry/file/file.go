@@ -107,7 +107,7 @@ func (b *Backend) List(_ context.Context, root registry.Ref, opt registry.ListOp
 			}
 			sub := filepath.Join(rel, e.Name())
 			if isImage(filepath.Join(dir, sub)) {
-				parent := filepath.Dir(sub)
+				parent := filepath.ToSlash(filepath.Dir(sub))
 				repos[parent] = append(repos[parent], e.Name())
 				continue // an image's own blobs/ is not a catalog
 			}
@@ -122,21 +122,9 @@ func (b *Backend) List(_ context.Context, root registry.Ref, opt registry.ListOp
 	if err := visit("", 1); err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(repos))
-	for n := range repos {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	names, out.Next = registry.PageNames(names, opt)
-	for _, n := range names {
-		tags := repos[n]
-		sort.Strings(tags)
-		out.Repos = append(out.Repos, registry.RepoEntry{
-			Name: filepath.ToSlash(n),
-			Ref:  refFor(filepath.Join(dir, n)),
-			Tags: tags,
-		})
-	}
+	out.Repos, out.Next = registry.RepoPage(repos, opt, func(n string) string {
+		return refFor(filepath.Join(dir, filepath.FromSlash(n)))
+	})
 	return out, nil
 }
 

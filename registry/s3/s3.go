@@ -202,15 +202,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 	if len(repos) == 0 && len(ents) == 0 {
 		out.Note = "nothing under " + root.Raw
 	}
-	names := make([]string, 0, len(repos))
-	for n := range repos {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	names, out.Next = registry.PageNames(names, opt)
-	for _, n := range names {
-		tags := repos[n]
-		sort.Strings(tags)
+	out.Repos, out.Next = registry.RepoPage(repos, opt, func(n string) string {
 		key := rootKey
 		if n != "." {
 			key = strings.TrimPrefix(path.Join(rootKey, n), "/")
@@ -218,8 +210,8 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 				key = rootKey + "/" + n // keep a leading '/' verbatim
 			}
 		}
-		out.Repos = append(out.Repos, registry.RepoEntry{Name: n, Ref: refFor(root.Bucket, key), Tags: tags})
-	}
+		return refFor(root.Bucket, key)
+	})
 	return out, nil
 }
 
