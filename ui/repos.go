@@ -153,10 +153,7 @@ func (s *reposScreen) View() string {
 	case len(s.repos) == 0:
 		empty = "no images under this root — push one with u, open a reference with o, or run `pf-registry demo`"
 	}
-	if s.note != "" && empty == "" {
-		return s.tbl.render(s.sh, s.cell, "") // note is in the status line
-	}
-	return s.tbl.render(s.sh, s.cell, empty)
+	return s.tbl.render(s.sh, s.cell, empty) // a listing note shows in the status line
 }
 
 func (s *reposScreen) cell(i, col int) (string, lipgloss.Style) {
