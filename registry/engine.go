@@ -191,13 +191,23 @@ func loadMetadata(ctx context.Context, src Source, m *model.Manifest) (map[model
 	return out, nil
 }
 
-func walk(m *model.Manifest, meta map[model.Digest]metaBlob) []model.BlobRef {
-	return model.Walk(m, func(d model.Digest) ([]byte, error) {
+// walk lists the blobs of the image. A nested digest with uppercase hex is
+// in Rust's walk but can never verify: every operation, quick verify
+// included, reports the same integrity failure for it.
+func walk(where string, m *model.Manifest, meta map[model.Digest]metaBlob) ([]model.BlobRef, error) {
+	refs := model.Walk(m, func(d model.Digest) ([]byte, error) {
 		if b, ok := meta[d]; ok {
 			return b.logical, nil
 		}
 		return nil, model.ErrNotFound
 	})
+	for _, r := range refs {
+		if !r.Digest.IsLower() {
+			return nil, model.WithHint(model.Integrityf("%s: %s digest %s has uppercase hex and can never verify", where, r.Role, r.Digest),
+				"the image is malformed; re-create it (producers write lowercase digests)")
+		}
+	}
+	return refs, nil
 }
 
 // VerifySource checks signature and manifest, then the presence (or, with
@@ -220,8 +230,12 @@ func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOp
 	if err != nil {
 		return rep, err
 	}
+	refs, err := walk(src.Describe(), in.Manifest, meta)
+	if err != nil {
+		return rep, err
+	}
 	var missing []string
-	for _, r := range walk(in.Manifest, meta) {
+	for _, r := range refs {
 		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: "present"}
 		size, err := statBlob(ctx, src, r.Digest)
 		switch {
@@ -308,7 +322,10 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 	if err != nil {
 		return rep, err
 	}
-	refs := walk(in.Manifest, meta)
+	refs, err := walk(src.Describe(), in.Manifest, meta)
+	if err != nil {
+		return rep, err
+	}
 	n := opt.Concurrency
 	if n <= 0 {
 		n = DefaultConcurrency
