@@ -135,6 +135,8 @@ func authState(scheme string) string {
 		return "anonymous"
 	case "oci":
 		switch {
+		case (has("OCI_BEARER") || has("OCI_USERNAME")) && !has("OCI_REGISTRY"):
+			return "env creds unused (no OCI_REGISTRY)" // they are bound to one registry
 		case has("OCI_BEARER"):
 			return "token set"
 		case has("OCI_USERNAME"):

@@ -94,6 +94,16 @@ func TestAuthStateNeverShowsSecrets(t *testing.T) {
 			t.Errorf("authState(%s) shows the secret", scheme)
 		}
 	}
+	// Environment credentials count only with the registry they are for.
+	t.Setenv("OCI_USERNAME", "alice")
+	if got := authState("oci"); got != "env creds unused (no OCI_REGISTRY)" {
+		t.Errorf("authState(oci) with OCI_USERNAME alone = %q", got)
+	}
+	t.Setenv("OCI_REGISTRY", "registry.example.com")
+	if got := authState("oci"); got != "user set" {
+		t.Errorf("authState(oci) with OCI_USERNAME and OCI_REGISTRY = %q", got)
+	}
+	t.Setenv("OCI_USERNAME", "")
 	// Files are only tested for existence, never read.
 	dcfg := t.TempDir()
 	os.WriteFile(filepath.Join(dcfg, "config.json"), []byte(`{"auths":{"x":{"auth":"`+secret+`"}}}`), 0o600)
