@@ -2,6 +2,9 @@ package signing_test
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -224,4 +227,50 @@ func TestKeyringAdd(t *testing.T) {
 	if nilRing.Trusted(a.Fingerprint) {
 		t.Fatal("nil ring trusts")
 	}
+}
+
+func TestVerifySimpleSigning(t *testing.T) {
+	ec := encryptedKey(t, signing.ECDSAP256).key
+	ed := encryptedKey(t, signing.Ed25519).key
+	digest := sha256Digest([]byte("oci manifest"))
+	payload := simpleSigningPayload(digest)
+	// Signed as cosign does: ECDSA over the SHA-256, Ed25519 over the bytes.
+	sigOf := func(k *signing.PrivateKey, msg []byte) string {
+		if edKey, ok := signing.SignerOf(k).(ed25519.PrivateKey); ok {
+			return base64.StdEncoding.EncodeToString(ed25519.Sign(edKey, msg))
+		}
+		s, err := signing.SignerOf(k).Sign(rand.Reader, sha256Sum(msg), crypto.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.StdEncoding.EncodeToString(s)
+	}
+	ring := ringOf(ec.Public(), ed.Public())
+	cases := []struct {
+		name      string
+		payload   []byte
+		sig       string
+		want      signing.Status
+		wantClass string
+	}{
+		{"ecdsa trusted", payload, sigOf(ec, payload), signing.Trusted, ""},
+		{"ed25519 known", payload, sigOf(ed, payload), signing.UntrustedKey, ""},
+		{"payload byte", bytes.Replace(payload, []byte("demo"), []byte("demp"), 1), sigOf(ec, payload), signing.Invalid, signing.ReasonUnknownKey},
+		{"other image", simpleSigningPayload(sha256Digest([]byte("x"))), sigOf(ec, payload), signing.Invalid, signing.ReasonManifestDigest},
+		{"not base64", payload, "!!", signing.Invalid, signing.ReasonParse},
+		{"not json", []byte("x"), sigOf(ec, []byte("x")), signing.Invalid, signing.ReasonParse},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := signing.VerifySimpleSigning(tc.payload, tc.sig, digest, ring)
+			if got.Status != tc.want || got.Class != tc.wantClass || got.Kind != signing.KindSimpleSigning {
+				t.Fatalf("got %s/%s (%s), want %s/%s", got.Status, got.Class, got.Reason, tc.want, tc.wantClass)
+			}
+		})
+	}
+}
+
+func sha256Sum(b []byte) []byte {
+	sum := sha256.Sum256(b)
+	return sum[:]
 }

@@ -251,3 +251,31 @@ func TestCosignDSSE(t *testing.T) {
 		t.Fatalf("cosign verify-blob-attestation rejects our DSSE bundle: %v\n%s", err, out)
 	}
 }
+
+// TestCosignSimpleSigning: cosign's older image signature is a plain
+// signature over the simple-signing payload bytes, which sign-blob makes
+// offline with the same code path.
+func TestCosignSimpleSigning(t *testing.T) {
+	f := encryptedKey(t, signing.ECDSAP256)
+	c := newCosign(t)
+	c.write("our.key", f.pem)
+	digest := sha256Digest([]byte("an OCI manifest"))
+	payload := simpleSigningPayload(digest)
+	c.write("payload.json", payload)
+	c.mustRun("sign-blob", "--key", "our.key", "--new-bundle-format=false", "--use-signing-config=false", "--tlog-upload=false",
+		"--output-signature", "payload.sig", "payload.json")
+	sig := string(c.read("payload.sig"))
+	if got := signing.VerifySimpleSigning(payload, sig, digest, ringOf(f.key.Public(), nil)); got.Status != signing.Trusted {
+		t.Fatalf("cosign's simple-signing signature: %+v", got)
+	}
+	if got := signing.VerifySimpleSigning(payload, sig, sha256Digest([]byte("another")), ringOf(f.key.Public(), nil)); got.Class != signing.ReasonManifestDigest {
+		t.Fatalf("for another image: %+v", got)
+	}
+}
+
+// simpleSigningPayload is the payload cosign sign writes for an image
+// (shape copied from a cosign v3.1.3 .sig layer).
+func simpleSigningPayload(digest string) []byte {
+	return []byte(`{"critical":{"identity":{"docker-reference":"127.0.0.1:5000/demo/img"},"image":{"docker-manifest-digest":"` +
+		digest + `"},"type":"cosign container image signature"},"optional":null}`)
+}
