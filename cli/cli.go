@@ -18,7 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"pf-registry/blob"
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 	"pf-registry/store"
 )
@@ -83,7 +83,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitCode(err)
 	msg := err.Error()
-	if h := model.Hint(err); h != "" {
+	if h := fault.Hint(err); h != "" {
 		msg += "; " + h
 	}
 	fmt.Fprintln(stderr, "pf-registry: error: "+oneLine(msg))
@@ -97,13 +97,13 @@ func oneLine(s string) string {
 // usageError marks cobra's own argument and flag errors.
 type usageError struct{ error }
 
-func (u usageError) Unwrap() error { return model.ErrUsage }
+func (u usageError) Unwrap() error { return fault.ErrUsage }
 
 func exitCode(err error) int {
 	switch {
-	case errors.Is(err, model.ErrIntegrity):
+	case errors.Is(err, fault.ErrIntegrity):
 		return ExitIntegrity
-	case errors.Is(err, model.ErrUsage), errors.Is(err, model.ErrUnsupportedScheme):
+	case errors.Is(err, fault.ErrUsage), errors.Is(err, fault.ErrUnsupportedScheme):
 		return ExitUsage
 	}
 	var u usageError

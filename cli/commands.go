@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"pf-registry/demo"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -368,7 +369,7 @@ Prints the image ID on stdout.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			e.prepare()
 			if e.g.readOnly {
-				return model.WithHint(model.Classed(model.ErrReadOnly, errors.New("pull writes to the local store, refused in read-only mode")), "run without --readonly")
+				return fault.WithHint(fault.Classed(fault.ErrReadOnly, errors.New("pull writes to the local store, refused in read-only mode")), "run without --readonly")
 			}
 			reg, ref, err := registry.ForRef(args[0], e.config())
 			if err != nil {
@@ -501,7 +502,7 @@ re-hashed in flight; the destination gets a signature under its own key.`,
 				return err
 			}
 			if e.g.readOnly {
-				return model.WithHint(model.Classed(model.ErrReadOnly, errors.New("copy writes to "+dstRef.Raw+", refused in read-only mode")), "run without --readonly")
+				return fault.WithHint(fault.Classed(fault.ErrReadOnly, errors.New("copy writes to "+dstRef.Raw+", refused in read-only mode")), "run without --readonly")
 			}
 			opt, done := e.transferOptions("copy")
 			rep, err := registry.Copy(cmd.Context(), srcReg, srcRef, dstReg, dstRef, opt)

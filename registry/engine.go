@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/signing"
 	"pf-registry/store"
@@ -81,7 +82,7 @@ func (c *client) Push(ctx context.Context, st *store.Store, id model.Digest, ref
 }
 
 func readOnlyErr() error {
-	return model.WithHint(model.Classed(model.ErrReadOnly, errors.New("refusing to write in read-only mode")),
+	return fault.WithHint(fault.Classed(fault.ErrReadOnly, errors.New("refusing to write in read-only mode")),
 		"run without --readonly to push or copy")
 }
 
@@ -141,16 +142,16 @@ func (in *Inspection) Problem(strict bool) error {
 	v := in.Signature
 	switch {
 	case v.Status == signing.Missing:
-		return model.WithHint(model.Integrityf("%s has no signature (manifest.json.sig)", in.Ref),
+		return fault.WithHint(fault.Integrityf("%s has no signature (manifest.json.sig)", in.Ref),
 			"ask the publisher to push it again; unsigned images are never pulled")
 	case v.Status == signing.Invalid:
-		return model.WithHint(model.Integrityf("signature of %s does not verify: %s", in.Ref, v.Reason),
+		return fault.WithHint(fault.Integrityf("signature of %s does not verify: %s", in.Ref, v.Reason),
 			"check the signing key (PF_<BACKEND>_REG_SIGN_KEY) or re-push the image")
 	case strict && v.Status == signing.DefaultKey:
-		return model.WithHint(model.Integrityf("%s is signed with the public default key (rejected by --strict)", in.Ref),
+		return fault.WithHint(fault.Integrityf("%s is signed with the public default key (rejected by --strict)", in.Ref),
 			"sign it with a private key: set PF_<BACKEND>_REG_SIGN_KEY when pushing")
 	case in.ManifestError != "":
-		return model.WithHint(model.Integrityf("%s: %s", in.Ref, in.ManifestError),
+		return fault.WithHint(fault.Integrityf("%s: %s", in.Ref, in.ManifestError),
 			"the image is malformed; it cannot be pulled or pushed")
 	}
 	return nil
@@ -172,7 +173,7 @@ func loadMetadata(ctx context.Context, src Source, m *model.Manifest) (map[model
 		}
 		rc, _, err := src.OpenBlob(ctx, d)
 		if err != nil {
-			if errors.Is(err, model.ErrNotFound) {
+			if errors.Is(err, fault.ErrNotFound) {
 				continue // reported as missing by the completeness check
 			}
 			return nil, err
@@ -196,7 +197,7 @@ func walk(m *model.Manifest, meta map[model.Digest]metaBlob) []model.BlobRef {
 		if b, ok := meta[d]; ok {
 			return b.logical, nil
 		}
-		return nil, model.ErrNotFound
+		return nil, fault.ErrNotFound
 	})
 }
 
@@ -225,7 +226,7 @@ func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOp
 		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: "present"}
 		size, err := statBlob(ctx, src, r.Digest)
 		switch {
-		case errors.Is(err, model.ErrNotFound):
+		case errors.Is(err, fault.ErrNotFound):
 			bs.Status = "missing"
 			missing = append(missing, r.Role)
 		case err != nil:
@@ -260,7 +261,7 @@ func incompleteErr(where string, roles []string) error {
 	if len(list) > 3 {
 		list = append(append([]string{}, list[:3]...), fmt.Sprintf("and %d more", len(roles)-3))
 	}
-	return model.WithHint(model.Integrityf("image at %s is incomplete: %d blob(s) missing (%v)", where, len(roles), list),
+	return fault.WithHint(fault.Integrityf("image at %s is incomplete: %d blob(s) missing (%v)", where, len(roles), list),
 		"push the image again from a complete copy")
 }
 
@@ -345,13 +346,13 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 		mu.Lock()
 		defer mu.Unlock()
 		rep.Blobs[i].Error = e.Error()
-		if errors.Is(e, model.ErrNotFound) {
+		if errors.Is(e, fault.ErrNotFound) {
 			rep.Blobs[i].Status = "missing"
 			missing = append(missing, refs[i].Role)
 			return // keep going: report every missing blob at once
 		}
 		rep.Blobs[i].Status = "failed"
-		if errors.Is(e, model.ErrIntegrity) {
+		if errors.Is(e, fault.ErrIntegrity) {
 			rep.Blobs[i].Status = "corrupt"
 		}
 		if firstErr == nil {
@@ -446,7 +447,7 @@ func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[mod
 	for i, err := range errs {
 		switch {
 		case err == nil:
-		case errors.Is(err, model.ErrNotFound):
+		case errors.Is(err, fault.ErrNotFound):
 			missing = append(missing, refs[i].Role)
 		default:
 			return nil, err

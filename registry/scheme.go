@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 )
 
 // Config is what every backend factory receives. Backends read their own
@@ -56,7 +56,7 @@ func Open(scheme string, cfg Config) (Registry, error) {
 	f, ok := factories[scheme]
 	factoriesMu.RUnlock()
 	if !ok {
-		return nil, model.WithHint(model.Classed(model.ErrUnsupportedScheme,
+		return nil, fault.WithHint(fault.Classed(fault.ErrUnsupportedScheme,
 			fmt.Errorf("unsupported scheme %q: this build serves %v", scheme, Schemes())),
 			"use one of the schemes this build serves")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -181,7 +182,7 @@ func walkDetail(ctx context.Context, sh *shared, in *registry.Inspection, src re
 		if b, ok := meta[dg]; ok {
 			return b, nil
 		}
-		return nil, model.ErrNotFound
+		return nil, fault.ErrNotFound
 	})
 	st, stErr := sh.openStore()
 	d.storeOK = stErr == nil

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/signing"
 )
 
@@ -17,7 +17,7 @@ func errLine(err error) string {
 		return ""
 	}
 	s := strings.ReplaceAll(err.Error(), "\n", " ")
-	if h := model.Hint(err); h != "" {
+	if h := fault.Hint(err); h != "" {
 		s += " — " + h
 	}
 	return s

@@ -15,7 +15,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 	"pf-registry/store"
 	"pf-registry/themes"
@@ -64,13 +64,13 @@ func New(ctx context.Context, opt Options) (*Model, error) {
 	}
 	for _, r := range opt.Roots {
 		if _, err := registry.ParseRoot(r); err != nil {
-			return nil, model.Classed(model.ErrUsage, model.WithHint(err,
+			return nil, fault.Classed(fault.ErrUsage, fault.WithHint(err,
 				"give roots such as file:///dir, oci://host:port, s3://bucket, hf://user"))
 		}
 	}
 	keys := DefaultKeyMap()
 	if err := keys.Rebind(cfg.Keys); err != nil {
-		return nil, model.WithHint(err, "fix the keys section of "+cfgPath)
+		return nil, fault.WithHint(err, "fix the keys section of "+cfgPath)
 	}
 	themeName := opt.Theme
 	if themeName == "" {
@@ -78,7 +78,7 @@ func New(ctx context.Context, opt Options) (*Model, error) {
 	}
 	t, err := themes.Resolve(themeName, true)
 	if err != nil {
-		return nil, model.Classed(model.ErrUsage, model.WithHint(err, "pick a theme with --theme"))
+		return nil, fault.Classed(fault.ErrUsage, fault.WithHint(err, "pick a theme with --theme"))
 	}
 	storePath := opt.StorePath
 	if storePath == "" {

@@ -13,7 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 	"pf-registry/store"
 )
@@ -339,7 +339,7 @@ func TestDetailScreen(t *testing.T) {
 	h.requireContains("(merge)", "✓ valid")
 
 	// Errors arrive as a message.
-	h.send(detailMsg{id: h.top().ID(), err: model.NotFoundf("image gone")})
+	h.send(detailMsg{id: h.top().ID(), err: fault.NotFoundf("image gone")})
 	h.requireContains("✗ image gone")
 }
 

@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -114,7 +115,7 @@ func TestTransfersCancelAndRetry(t *testing.T) {
 
 	// A failure shows the error and the native bar turns red.
 	release, j3 := fakeProgressJob(h)
-	release(model.WithHint(model.Integrityf("blob sha256:x does not match"), "re-push it"))
+	release(fault.WithHint(fault.Integrityf("blob sha256:x does not match"), "re-push it"))
 	h.settle("failed", func(m *Model) bool { return j3.state == jobFailed })
 	h.settle("error status", func(m *Model) bool { return m.statusErr })
 	h.requireContains("✗ #3 pull", "does not match — re-push it")

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 )
 
 // DefaultAPI is the Kubo RPC endpoint used when nothing else is configured.
@@ -44,7 +44,7 @@ func apiEndpoint() (base, source string, err error) {
 	if v := strings.TrimSpace(os.Getenv("IPFS_API")); v != "" {
 		b, err := endpointURL(v)
 		if err != nil {
-			return "", "", model.WithHint(fmt.Errorf("IPFS_API=%q: %v", v, err),
+			return "", "", fault.WithHint(fmt.Errorf("IPFS_API=%q: %v", v, err),
 				"set IPFS_API to http://host:port or /ip4/<addr>/tcp/<port>")
 		}
 		return b, "IPFS_API", nil
@@ -282,7 +282,7 @@ func streamErr(err error) error {
 // rpcError is an error the daemon reported or a transport failure.
 type rpcError struct {
 	msg   string
-	class error // model.ErrNotFound or nil
+	class error // fault.ErrNotFound or nil
 	hint  string
 }
 
@@ -293,7 +293,7 @@ func (e *rpcError) Unwrap() error { return e.class }
 func wrap(e *rpcError) error {
 	var err error = e
 	if e.hint != "" {
-		err = model.WithHint(err, e.hint)
+		err = fault.WithHint(err, e.hint)
 	}
 	return err
 }
@@ -330,10 +330,10 @@ func (c *client) statusError(cmd string, q []arg, resp *http.Response) error {
 	case resp.StatusCode == http.StatusForbidden:
 		e.hint = "the daemon refuses this client; check API.HTTPHeaders / API.Authorizations in its config"
 	case isNotFound(msg):
-		e.class = model.ErrNotFound
+		e.class = fault.ErrNotFound
 		e.hint = "check the CID; an offline daemon only serves content it holds locally"
 	case strings.Contains(msg, "invalid path") || strings.Contains(msg, "invalid cid") || strings.Contains(msg, "selected encoding not supported"):
-		e.class = model.ErrBadRef
+		e.class = fault.ErrBadRef
 		e.hint = "use ipfs://<CID> with a valid CID, or ipfs://<repo>[:<tag>] for a name in the MFS index /processfork"
 	}
 	return wrap(e)
@@ -401,7 +401,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 		if msg := b.resp.Trailer.Get("X-Stream-Error"); msg != "" {
 			e := &rpcError{msg: fmt.Sprintf("ipfs %s: %s", b.cmd, oneLine(msg))}
 			if isNotFound(msg) {
-				e.class = model.ErrNotFound
+				e.class = fault.ErrNotFound
 			}
 			return n, wrap(e)
 		}

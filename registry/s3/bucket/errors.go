@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"pf-registry/internal/fault"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
-
-	"pf-registry/model"
 )
 
 // classify turns a client or server failure into a one-line error naming
@@ -22,7 +21,7 @@ func (c *Client) classify(key string, err error) error {
 	}
 	// Errors that already carry a class (integrity failures of a
 	// verifying body, cancellations) pass through unchanged.
-	for _, class := range []error{model.ErrIntegrity, model.ErrNotFound, model.ErrAuth, model.ErrUsage} {
+	for _, class := range []error{fault.ErrIntegrity, fault.ErrNotFound, fault.ErrAuth, fault.ErrUsage} {
 		if errors.Is(err, class) {
 			return err
 		}
@@ -34,26 +33,26 @@ func (c *Client) classify(key string, err error) error {
 	resp := minio.ToErrorResponse(err)
 	switch resp.Code {
 	case minio.NoSuchBucket:
-		return model.WithHint(model.NotFoundf("%s: bucket %q does not exist at %s", where, c.bucket, c.Endpoint()),
+		return fault.WithHint(fault.NotFoundf("%s: bucket %q does not exist at %s", where, c.bucket, c.Endpoint()),
 			"check the bucket name and AWS_ENDPOINT_URL, or create the bucket (aws s3 mb s3://"+c.bucket+")")
 	case minio.NoSuchKey, "NotFound":
-		return model.NotFoundf("%s: no such object", where)
+		return fault.NotFoundf("%s: no such object", where)
 	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
 		"InvalidSecurity", "AuthorizationHeaderMalformed", "MissingSecurityHeader",
 		"XAdminUserNotFound", "InvalidClientTokenId":
-		return model.WithHint(model.Classed(model.ErrAuth,
+		return fault.WithHint(fault.Classed(fault.ErrAuth,
 			fmt.Errorf("%s: credentials refused by %s (%s)", where, c.Endpoint(), resp.Code)),
 			"check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS_PROFILE credentials) and AWS_REGION")
 	case minio.AccessDenied:
-		return model.WithHint(model.Classed(model.ErrAuth,
+		return fault.WithHint(fault.Classed(fault.ErrAuth,
 			fmt.Errorf("%s: access denied by %s (wrong credentials or no permission)", where, c.Endpoint())),
 			"check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS_PROFILE credentials) and that they may use this bucket")
 	case "InvalidBucketName":
-		return model.WithHint(model.Classed(model.ErrBadRef,
+		return fault.WithHint(fault.Classed(fault.ErrBadRef,
 			fmt.Errorf("%s: invalid bucket name %q", where, c.bucket)),
 			"S3 bucket names have 3-63 lowercase letters, digits, dots or hyphens")
 	case "InvalidRegion", "AuthorizationQueryParametersError", "PermanentRedirect":
-		return model.WithHint(fmt.Errorf("%s: wrong region %q for this bucket (%s)", where, c.cfg.Region, resp.Code),
+		return fault.WithHint(fmt.Errorf("%s: wrong region %q for this bucket (%s)", where, c.cfg.Region, resp.Code),
 			"set AWS_REGION to the bucket's region")
 	}
 	if resp.StatusCode != 0 {
@@ -67,7 +66,7 @@ func (c *Client) classify(key string, err error) error {
 	var ne net.Error
 	var oe *net.OpError
 	if errors.As(err, &ue) || errors.As(err, &ne) || errors.As(err, &oe) {
-		return model.WithHint(fmt.Errorf("%s: cannot reach S3 endpoint %s: %s", where, c.Endpoint(), netReason(err)),
+		return fault.WithHint(fmt.Errorf("%s: cannot reach S3 endpoint %s: %s", where, c.Endpoint(), netReason(err)),
 			"check AWS_ENDPOINT_URL and that the server is running and reachable")
 	}
 	// minio-go's own argument errors (e.g. an invalid bucket name found
