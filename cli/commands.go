@@ -415,7 +415,7 @@ func (e *env) finishTransfer(rep *registry.Report, err error, asJSON bool, human
 type transferReport struct {
 	OK          bool                  `json:"ok"`
 	Error       string                `json:"error,omitempty"`
-	Op          string                `json:"op"`
+	Op          registry.Op           `json:"op"`
 	ImageID     model.Digest          `json:"image_id,omitempty"`
 	Source      string                `json:"source"`
 	Destination string                `json:"destination"`

@@ -62,7 +62,7 @@ func (c *client) Pull(ctx context.Context, ref Ref, st *store.Store, opt Transfe
 		return nil, err
 	}
 	key := c.SignKey()
-	return Transfer(ctx, "pull", src, &key, StoreSink(st), nil, opt)
+	return Transfer(ctx, OpPull, src, &key, StoreSink(st), nil, opt)
 }
 
 func (c *client) Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error) {
@@ -78,7 +78,7 @@ func (c *client) Push(ctx context.Context, st *store.Store, id model.Digest, ref
 		return nil, err
 	}
 	key := c.SignKey()
-	return Transfer(ctx, "push", src, nil, dst, &key, opt)
+	return Transfer(ctx, OpPush, src, nil, dst, &key, opt)
 }
 
 func readOnlyErr() error {
@@ -99,7 +99,7 @@ func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dst
 		return nil, err
 	}
 	sk, dk := srcReg.SignKey(), dstReg.SignKey()
-	return Transfer(ctx, "copy", src, &sk, dst, &dk, opt)
+	return Transfer(ctx, OpCopy, src, &sk, dst, &dk, opt)
 }
 
 // InspectSource reads manifest and signature and judges them.
@@ -130,31 +130,9 @@ func inspectBytes(where string, raw []byte) *Inspection {
 		in.ManifestError = err.Error()
 	}
 	for _, r := range m.TopLevel() {
-		in.Blobs = append(in.Blobs, BlobStatus{Digest: r.Digest, Role: r.Role, Status: "unchecked"})
+		in.Blobs = append(in.Blobs, BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobUnchecked})
 	}
 	return in
-}
-
-// Problem returns the integrity error an inspection implies (bad or missing
-// signature, malformed manifest), or nil. strict also rejects default-key
-// signatures.
-func (in *Inspection) Problem(strict bool) error {
-	v := in.Signature
-	switch {
-	case v.Status == signing.Missing:
-		return fault.WithHint(fault.Integrityf("%s has no signature (manifest.json.sig)", in.Ref),
-			"ask the publisher to push it again; unsigned images are never pulled")
-	case v.Status == signing.Invalid:
-		return fault.WithHint(fault.Integrityf("signature of %s does not verify: %s", in.Ref, v.Reason),
-			"check the signing key (PF_<BACKEND>_REG_SIGN_KEY) or re-push the image")
-	case strict && v.Status == signing.DefaultKey:
-		return fault.WithHint(fault.Integrityf("%s is signed with the public default key (rejected by --strict)", in.Ref),
-			"sign it with a private key: set PF_<BACKEND>_REG_SIGN_KEY when pushing")
-	case in.ManifestError != "":
-		return fault.WithHint(fault.Integrityf("%s: %s", in.Ref, in.ManifestError),
-			"the image is malformed; it cannot be pulled or pushed")
-	}
-	return nil
 }
 
 // metaBlob is a small blob (fs tree, page manifest) held for the walk.
@@ -205,7 +183,7 @@ func walk(m *model.Manifest, meta map[model.Digest]metaBlob) []model.BlobRef {
 // Deep, the content) of every reachable blob.
 func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOptions) (*Report, error) {
 	if opt.Deep {
-		return Transfer(ctx, "verify", src, &key, discardSink{}, nil,
+		return Transfer(ctx, OpVerify, src, &key, discardSink{}, nil,
 			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress})
 	}
 	start := time.Now()
@@ -213,7 +191,7 @@ func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOp
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Op: "verify", Source: src.Describe(), Inspection: in}
+	rep := &Report{Op: OpVerify, Source: src.Describe(), Inspection: in}
 	if err := in.Problem(false); err != nil {
 		return rep, err
 	}
@@ -223,11 +201,11 @@ func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOp
 	}
 	var missing []string
 	for _, r := range walk(in.Manifest, meta) {
-		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: "present"}
+		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobPresent}
 		size, err := statBlob(ctx, src, r.Digest)
 		switch {
 		case errors.Is(err, fault.ErrNotFound):
-			bs.Status = "missing"
+			bs.Status = BlobMissing
 			missing = append(missing, r.Role)
 		case err != nil:
 			return rep, err
@@ -268,7 +246,7 @@ func incompleteErr(where string, roles []string) error {
 // Transfer moves one image from src to dst. srcKey nil skips signature
 // verification (the source is the local store, which keeps none); signKey
 // nil writes no signature (the sink is the local store).
-func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, dst Sink, signKey *signing.Key, opt TransferOptions) (rep *Report, err error) {
+func Transfer(ctx context.Context, op Op, src Source, srcKey *signing.Key, dst Sink, signKey *signing.Key, opt TransferOptions) (rep *Report, err error) {
 	start := time.Now()
 	em := newEmitter(op, opt.Progress)
 	rep = &Report{Op: op, Source: src.Describe(), Destination: dst.Describe()}
@@ -323,7 +301,7 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 	rep.Blobs = make([]BlobStatus, len(refs))
 	var total int64
 	for i, r := range refs {
-		rep.Blobs[i] = BlobStatus{Digest: r.Digest, Role: r.Role, Status: "queued", StoredSize: sizes[i]}
+		rep.Blobs[i] = BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobQueued, StoredSize: sizes[i]}
 		em.blob(r, PhaseQueued, 0, sizes[i], nil)
 		if sizes[i] > 0 && total >= 0 {
 			total += sizes[i]
@@ -347,13 +325,13 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 		defer mu.Unlock()
 		rep.Blobs[i].Error = e.Error()
 		if errors.Is(e, fault.ErrNotFound) {
-			rep.Blobs[i].Status = "missing"
+			rep.Blobs[i].Status = BlobMissing
 			missing = append(missing, refs[i].Role)
 			return // keep going: report every missing blob at once
 		}
-		rep.Blobs[i].Status = "failed"
+		rep.Blobs[i].Status = BlobFailed
 		if errors.Is(e, fault.ErrIntegrity) {
-			rep.Blobs[i].Status = "corrupt"
+			rep.Blobs[i].Status = BlobCorrupt
 		}
 		if firstErr == nil {
 			firstErr = e
@@ -375,10 +353,10 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 				mu.Lock()
 				rep.Blobs[i].StoredSize = size
 				if skipped {
-					rep.Blobs[i].Status = "skipped"
+					rep.Blobs[i].Status = BlobSkipped
 					rep.Skipped++
 				} else {
-					rep.Blobs[i].Status = "ok"
+					rep.Blobs[i].Status = BlobOK
 					rep.Transferred++
 					rep.Bytes += moved
 				}
@@ -548,13 +526,13 @@ func (c *countingReader) Close() error { return c.rc.Close() }
 
 // emitter serialises progress callbacks and throttles byte updates.
 type emitter struct {
-	op   string
+	op   Op
 	fn   func(Event)
 	mu   sync.Mutex
 	last map[model.Digest]time.Time
 }
 
-func newEmitter(op string, fn func(Event)) *emitter {
+func newEmitter(op Op, fn func(Event)) *emitter {
 	return &emitter{op: op, fn: fn, last: map[model.Digest]time.Time{}}
 }
 
