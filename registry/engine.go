@@ -20,8 +20,9 @@ import (
 // DefaultConcurrency bounds parallel blob transfers.
 const DefaultConcurrency = 4
 
-// client adds the engine operations to a Backend.
-type client struct {
+// engine is what New wraps around a Backend: the operations every registry
+// shares (inspect, verify, pull, push) and the policy they obey.
+type engine struct {
 	Backend
 	cfg Config
 }
@@ -31,7 +32,7 @@ func New(b Backend, cfg Config) Registry {
 	if r, ok := b.(Registry); ok {
 		return r
 	}
-	return &client{Backend: b, cfg: cfg}
+	return &engine{Backend: b, cfg: cfg}
 }
 
 // ResultReffer is an optional Sink capability: a sink whose final address is
@@ -40,44 +41,44 @@ type ResultReffer interface {
 	ResultRef() string
 }
 
-func (c *client) Inspect(ctx context.Context, ref Ref) (*Inspection, error) {
-	src, err := c.Source(ctx, ref)
+func (e *engine) Inspect(ctx context.Context, ref Ref) (*Inspection, error) {
+	src, err := e.Source(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return InspectSource(ctx, src, c.SignKey())
+	return InspectSource(ctx, src, e.SignKey())
 }
 
-func (c *client) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error) {
-	src, err := c.Source(ctx, ref)
+func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error) {
+	src, err := e.Source(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return VerifySource(ctx, src, c.SignKey(), opt)
+	return VerifySource(ctx, src, e.SignKey(), opt)
 }
 
-func (c *client) Pull(ctx context.Context, ref Ref, st *store.Store, opt TransferOptions) (*Report, error) {
-	src, err := c.Source(ctx, ref)
+func (e *engine) Pull(ctx context.Context, ref Ref, st *store.Store, opt TransferOptions) (*Report, error) {
+	src, err := e.Source(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	key := c.SignKey()
+	key := e.SignKey()
 	return Transfer(ctx, OpPull, src, &key, StoreSink(st), nil, opt)
 }
 
-func (c *client) Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error) {
-	if c.cfg.ReadOnly {
+func (e *engine) Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error) {
+	if e.cfg.ReadOnly {
 		return nil, readOnlyErr()
 	}
 	src, err := StoreSource(st, id)
 	if err != nil {
 		return nil, err
 	}
-	dst, err := c.Sink(ctx, ref)
+	dst, err := e.Sink(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	key := c.SignKey()
+	key := e.SignKey()
 	return Transfer(ctx, OpPush, src, nil, dst, &key, opt)
 }
 

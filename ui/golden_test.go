@@ -37,7 +37,7 @@ func mainViews(t *testing.T, theme string, w, h int) [][2]string {
 	hs.key("/", "esc", "j") // clear the repository filter's echo, select the tampered tag
 	shot("tags")
 	hs.key("enter")
-	hs.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	hs.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	shot("detail")
 
 	hs.key("esc", "k")

@@ -1,7 +1,3 @@
-// Package ui is the terminal application: registries → repositories → tags
-// → image detail, with background transfers, built on Bubble Tea v2. It
-// talks to backends only through registry.Registry, and only from inside
-// tea.Cmds; every style comes from the themes package.
 package ui
 
 import (
@@ -53,7 +49,7 @@ type Options struct {
 
 // New builds the root model without running it. ctx bounds every
 // background call.
-func New(ctx context.Context, opt Options) (*Model, error) {
+func New(ctx context.Context, opt Options) (*App, error) {
 	cfgPath := opt.ConfigPath
 	if cfgPath == "" {
 		cfgPath = DefaultConfigPath()
@@ -97,7 +93,7 @@ func New(ctx context.Context, opt Options) (*Model, error) {
 		xferOpt: registry.TransferOptions{Concurrency: opt.Concurrency, Strict: opt.Strict},
 		width:   80, height: 24 - chromeLines,
 	}
-	m := &Model{sh: sh, xfers: newTransfers(sh), help: help.New(), themeName: themeName,
+	m := &App{sh: sh, xfers: newTransfers(sh), help: help.New(), themeName: themeName,
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 	m.setStyles(themes.NewStyles(t))
 	m.stack = []screen{newRegistriesScreen(sh)}
