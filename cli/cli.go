@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"pf-registry/blob"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 	"pf-registry/store"
 )
@@ -82,16 +82,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	code := exitCode(err)
-	msg := err.Error()
-	if h := fault.Hint(err); h != "" {
-		msg += "; " + h
-	}
-	fmt.Fprintln(stderr, "pf-registry: error: "+oneLine(msg))
+	fmt.Fprintln(stderr, "pf-registry: error: "+termtext.ErrorLine(err, "; "))
 	return code
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // usageError marks cobra's own argument and flag errors.

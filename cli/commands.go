@@ -13,6 +13,7 @@ import (
 
 	"pf-registry/demo"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -229,8 +230,7 @@ missing or the manifest is malformed.`,
 }
 
 func verdictLine(v signing.Verdict) string {
-	sym := map[signing.Status]string{signing.Valid: "✓", signing.DefaultKey: "!", signing.Invalid: "✗", signing.Missing: "?"}[v.Status]
-	s := sym + " " + string(v.Status)
+	s := termtext.VerdictSymbol(string(v.Status)) + " " + string(v.Status)
 	if v.Reason != "" {
 		s += " — " + v.Reason
 	}
@@ -270,7 +270,7 @@ func (e *env) printInspection(in *registry.Inspection, blobs []registry.BlobStat
 		for _, b := range blobs {
 			size := ""
 			if b.StoredSize > 0 {
-				size = humanBytes(b.StoredSize)
+				size = termtext.Bytes(b.StoredSize)
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", b.Role, b.Digest, size, b.Status)
 		}
@@ -343,7 +343,7 @@ func verifyJSON(rep *registry.Report, err error, deep bool) verifyReport {
 	out := verifyReport{OK: err == nil, Deep: deep, Complete: rep.Complete,
 		Blobs: rep.Blobs, ElapsedMS: rep.Elapsed.Milliseconds()}
 	if err != nil {
-		out.Error = oneLine(err.Error())
+		out.Error = termtext.OneLine(err.Error(), 0)
 	}
 	if rep.Inspection != nil {
 		ij := toInspectJSON(rep.Inspection, nil)
@@ -434,7 +434,7 @@ func transferJSON(rep *registry.Report, err error) transferReport {
 		out.ImageID, out.Signature = rep.Inspection.ImageID, rep.Inspection.Signature
 	}
 	if err != nil {
-		out.Error = oneLine(err.Error())
+		out.Error = termtext.OneLine(err.Error(), 0)
 	}
 	if out.Blobs == nil {
 		out.Blobs = []registry.BlobStatus{}
@@ -601,17 +601,4 @@ it). DIR defaults to $XDG_DATA_HOME/pf-registry/demo.`,
 	}
 	c.Flags().BoolVar(&noUI, "no-ui", false, "only create the registry and print its root")
 	return c
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

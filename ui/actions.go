@@ -10,10 +10,10 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/store"
-	"pf-registry/themes"
 )
 
 // imageAction handles the keys that act on one image (tags list and
@@ -84,22 +84,22 @@ func pullFlow(sh *shared, ref, status string) tea.Cmd {
 		return readOnlyCmd("pull")
 	}
 	start := emit(startJobMsg{pullSpec(sh, ref)})
-	if status == themes.VerdictValid {
+	if status == termtext.VerdictValid {
 		return start
 	}
 	why := map[string]string{
-		themes.VerdictDefaultKey: "it is signed with the public default key, so anyone could have made it.",
-		themes.VerdictInvalid:    "its signature does NOT verify; the pull will be refused unless the image is re-signed.",
-		themes.VerdictMissing:    "it has no signature at all.",
-		themes.VerdictPending:    "its signature has not been checked yet.",
-		themes.VerdictError:      "it could not be inspected.",
+		termtext.VerdictDefaultKey: "it is signed with the public default key, so anyone could have made it.",
+		termtext.VerdictInvalid:    "its signature does NOT verify; the pull will be refused unless the image is re-signed.",
+		termtext.VerdictMissing:    "it has no signature at all.",
+		termtext.VerdictPending:    "its signature has not been checked yet.",
+		termtext.VerdictError:      "it could not be inspected.",
 	}[status]
 	if why == "" {
 		why = "its signature is " + status + "."
 	}
 	return emit(dialogMsg{&confirmDialog{
 		title: "Pull an image that is not validly signed?",
-		body:  fmt.Sprintf("%s\n\nSignature: %s %s — %s", ref, themes.VerdictSymbol(status), status, why),
+		body:  fmt.Sprintf("%s\n\nSignature: %s %s — %s", ref, termtext.VerdictSymbol(status), status, why),
 		yes:   start,
 	}})
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 )
 
@@ -210,11 +210,7 @@ func hubMessage(resp *http.Response) string {
 			}
 		}
 	}
-	msg = strings.Join(strings.Fields(msg), " ")
-	if len(msg) > 160 {
-		msg = msg[:160] + "…"
-	}
-	return msg
+	return termtext.OneLine(msg, 160)
 }
 
 // statusErr turns a failed answer into a one-line classed error. what names

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 )
 
 // DefaultAPI is the Kubo RPC endpoint used when nothing else is configured.
@@ -305,7 +306,7 @@ func (c *client) statusError(cmd string, q []arg, resp *http.Response) error {
 	if json.Unmarshal(raw, &m) == nil && m.Message != "" {
 		msg = m.Message
 	}
-	msg = oneLine(msg)
+	msg = termtext.OneLine(msg, maxErrorText)
 	// Kubo repeats the CID after the reason; once is enough.
 	if i := strings.Index(msg, ": ipld: could not find "); i > 0 {
 		msg = msg[:i]
@@ -366,18 +367,13 @@ func (c *client) transportError(cmd string, ctx context.Context, wd *watchdog, e
 		})
 	}
 	return wrap(&rpcError{
-		msg:  fmt.Sprintf("ipfs %s: talking to %s: %s", cmd, c.display(), oneLine(err.Error())),
+		msg:  fmt.Sprintf("ipfs %s: talking to %s: %s", cmd, c.display(), termtext.OneLine(err.Error(), maxErrorText)),
 		hint: "check that the daemon is running and IPFS_API points at its RPC address",
 	})
 }
 
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
+// maxErrorText bounds the daemon's text quoted in an error, in runes.
+const maxErrorText = 300
 
 // watchedBody is a response body that feeds the watchdog, reports Kubo's
 // X-Stream-Error trailer (an error after a 200 header) and releases the call.
@@ -399,7 +395,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	}
 	if err == io.EOF {
 		if msg := b.resp.Trailer.Get("X-Stream-Error"); msg != "" {
-			e := &rpcError{msg: fmt.Sprintf("ipfs %s: %s", b.cmd, oneLine(msg))}
+			e := &rpcError{msg: fmt.Sprintf("ipfs %s: %s", b.cmd, termtext.OneLine(msg, maxErrorText))}
 			if isNotFound(msg) {
 				e.class = fault.ErrNotFound
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/regclient/regclient/types/errs"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 )
 
@@ -163,7 +164,7 @@ func classify(err error, where, what string) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, fault.ErrIntegrity) || errors.Is(err, fault.ErrBadRef) || isModelErr(err) {
+	if errors.Is(err, fault.ErrIntegrity) || errors.Is(err, fault.ErrBadRef) || isClassed(err) {
 		return err
 	}
 	// Messages are this package's own; the cause stays reachable for
@@ -223,9 +224,9 @@ func httpStatus(err error) int {
 	return 0
 }
 
-// isModelErr reports whether err already carries one of this project's
+// isClassed reports whether err already carries one of this project's
 // classes (then it is passed through unchanged).
-func isModelErr(err error) bool {
+func isClassed(err error) bool {
 	for _, c := range []error{fault.ErrNotFound, fault.ErrAuth, fault.ErrUsage, fault.ErrReadOnly, fault.ErrUnsupportedScheme} {
 		if errors.Is(err, c) {
 			return true
@@ -234,13 +235,9 @@ func isModelErr(err error) bool {
 	return false
 }
 
-// firstLine keeps error text to one short line.
+// firstLine keeps the first line of error text (regclient appends response
+// bodies on the next ones), cut short.
 func firstLine(s string) string {
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+	s, _, _ = strings.Cut(s, "\n")
+	return termtext.OneLine(s, 200)
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"pf-registry/internal/fault"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
+
+	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 )
 
 // classify turns a client or server failure into a one-line error naming
@@ -60,7 +62,7 @@ func (c *Client) classify(key string, err error) error {
 		if code == "" {
 			code = fmt.Sprintf("HTTP %d", resp.StatusCode)
 		}
-		return fmt.Errorf("%s: S3 request failed at %s: %s", where, c.Endpoint(), oneLine(code))
+		return fmt.Errorf("%s: S3 request failed at %s: %s", where, c.Endpoint(), termtext.OneLine(code, maxErrorText))
 	}
 	var ue *url.Error
 	var ne net.Error
@@ -72,7 +74,7 @@ func (c *Client) classify(key string, err error) error {
 	// minio-go's own argument errors (e.g. an invalid bucket name found
 	// before any request) have codes handled above; anything else is
 	// reported as is, on one line.
-	return fmt.Errorf("%s: %s", where, oneLine(err.Error()))
+	return fmt.Errorf("%s: %s", where, termtext.OneLine(err.Error(), maxErrorText))
 }
 
 // netReason shortens a transport error to its cause ("connection
@@ -85,7 +87,7 @@ func netReason(err error) string {
 		if i := strings.LastIndex(msg, ": "); i >= 0 {
 			msg = msg[i+2:]
 		}
-		return oneLine(msg)
+		return termtext.OneLine(msg, maxErrorText)
 	}
 	var de *net.DNSError
 	if errors.As(err, &de) {
@@ -93,15 +95,10 @@ func netReason(err error) string {
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Err != nil {
-		return oneLine(ue.Err.Error())
+		return termtext.OneLine(ue.Err.Error(), maxErrorText)
 	}
-	return oneLine(err.Error())
+	return termtext.OneLine(err.Error(), maxErrorText)
 }
 
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
+// maxErrorText bounds the server's text quoted in an error, in runes.
+const maxErrorText = 200
