@@ -18,9 +18,9 @@ import (
 	"pf-registry/model"
 )
 
-// MaxLogicalSize caps the decompressed size of one blob (zstd bombs). The
-// command line can raise it.
-var MaxLogicalSize int64 = 64 << 30
+// DefaultMaxLogicalSize caps the decompressed size of one blob (zstd
+// bombs) unless the caller passes its own cap (--max-blob-size).
+const DefaultMaxLogicalSize int64 = 64 << 30
 
 // maxWindow is libzstd's default decoder limit; Rust cannot read more.
 const maxWindow = 128 << 20
@@ -174,11 +174,11 @@ type verdict struct {
 	err error
 }
 
-// NewVerifier wraps src (stored bytes) for blob d. max ≤ 0 means
-// MaxLogicalSize.
+// NewVerifier wraps src (stored bytes) for blob d, accepting at most max
+// decompressed bytes (≤ 0: DefaultMaxLogicalSize).
 func NewVerifier(src io.Reader, d model.Digest, max int64) *Verifier {
 	if max <= 0 {
-		max = MaxLogicalSize
+		max = DefaultMaxLogicalSize
 	}
 	return &Verifier{src: src, want: d, max: max, result: make(chan verdict, 1)}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"syscall"
 	"time"
 
@@ -55,6 +56,7 @@ type env struct {
 	stdout, stderr io.Writer
 	stderrTTY      bool
 	g              *globals
+	cfg            registry.Config // from the global flags, set by setup
 }
 
 // Main runs the command line and returns the exit code.
@@ -115,10 +117,11 @@ image's signature and blobs are valid, and moves images between registries
 and the local pf store with per-layer progress.
 
 Without a command it opens the terminal UI.`,
-		Version:       Version,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Version:           Version,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		Args:              cobra.NoArgs,
+		PersistentPreRunE: e.setup,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.runUI(cmd.Context(), nil)
 		},
@@ -133,7 +136,7 @@ Without a command it opens the terminal UI.`,
 	pf.BoolVar(&g.readOnly, "readonly", false, "refuse every write (push, copy, pull into the store)")
 	pf.BoolVar(&g.strict, "strict", false, "also reject images signed with the public default key")
 	pf.DurationVar(&g.timeout, "timeout", 0, "per-request timeout of network backends (default: backend's)")
-	pf.Int64Var(&g.maxBlob, "max-blob-size", blob.MaxLogicalSize, "largest decompressed blob accepted, in bytes")
+	pf.Int64Var(&g.maxBlob, "max-blob-size", blob.DefaultMaxLogicalSize, "largest decompressed blob accepted, in bytes")
 	pf.BoolVar(&g.noColor, "no-color", false, "disable colour (also NO_COLOR)")
 	pf.StringVar(&g.theme, "theme", "", "UI theme: dark, light, high-contrast or mono (default: detect)")
 	pf.StringVar(&g.config, "config", "", "UI config file (default $XDG_CONFIG_HOME/pf-registry/config.yaml)")
@@ -157,21 +160,40 @@ func wrapArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-// prepare applies global flags that affect packages.
-func (e *env) prepare() {
-	if e.g.maxBlob > 0 {
-		blob.MaxLogicalSize = e.g.maxBlob
+// setup runs before every command (the root's PersistentPreRunE): it
+// checks the global flags and derives the configuration that commands pass
+// down to the engine, the backends and the store.
+func (e *env) setup(*cobra.Command, []string) error {
+	g := e.g
+	var bad error
+	switch {
+	case !slices.Contains(progressModes, g.progress):
+		bad = fmt.Errorf("--progress %q: use auto, plain, json or none", g.progress)
+	case g.concurrency < 1:
+		bad = fmt.Errorf("--concurrency %d: give at least 1", g.concurrency)
+	case g.zstdLevel < 1 || g.zstdLevel > 22:
+		bad = fmt.Errorf("--zstd-level %d: give a level from 1 to 22", g.zstdLevel)
+	case g.maxBlob < 1:
+		bad = fmt.Errorf("--max-blob-size %d: give a size in bytes", g.maxBlob)
+	case g.timeout < 0:
+		bad = fmt.Errorf("--timeout %s: give 0 (the backend's default) or more", g.timeout)
 	}
+	if bad != nil {
+		return usageError{bad}
+	}
+	e.cfg = registry.Config{
+		Insecure:    g.insecure,
+		ReadOnly:    g.readOnly,
+		Timeout:     g.timeout,
+		UserAgent:   "pf-registry/" + Version,
+		MaxBlobSize: g.maxBlob,
+	}
+	return nil
 }
 
-func (e *env) config() registry.Config {
-	return registry.Config{
-		Insecure:  e.g.insecure,
-		ReadOnly:  e.g.readOnly,
-		Timeout:   e.g.timeout,
-		UserAgent: "pf-registry/" + Version,
-	}
-}
+var progressModes = []string{"auto", "plain", "json", "none"}
+
+func (e *env) config() registry.Config { return e.cfg }
 
 func (e *env) openStore() (*store.Store, error) {
 	root := e.g.storePath

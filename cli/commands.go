@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"pf-registry/demo"
-	"pf-registry/internal/fault"
 	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -44,7 +42,6 @@ func (e *env) lsCmd() *cobra.Command {
 A root that is itself an image is reported as such.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e.prepare()
 			reg, root, err := registry.ForRoot(args[0], e.config())
 			if err != nil {
 				return err
@@ -108,7 +105,6 @@ func (e *env) tagsCmd() *cobra.Command {
 		Short: "List the images (tags) of a repository",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e.prepare()
 			reg, repo, err := registry.ForRoot(args[0], e.config())
 			if err != nil {
 				return err
@@ -194,7 +190,6 @@ fetched too, to list every blob. Exits 4 when the signature is invalid or
 missing or the manifest is malformed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e.prepare()
 			reg, ref, err := registry.ForRef(args[0], e.config())
 			if err != nil {
 				return err
@@ -289,7 +284,6 @@ manifest's digests, and the presence of every blob the image reaches. With
 stored). Exits 4 on any integrity failure.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e.prepare()
 			reg, ref, err := registry.ForRef(args[0], e.config())
 			if err != nil {
 				return err
@@ -367,10 +361,6 @@ kept. Blobs already in the store are skipped, so an interrupted pull resumes.
 Prints the image ID on stdout.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e.prepare()
-			if e.g.readOnly {
-				return fault.WithHint(fault.Classed(fault.ErrReadOnly, errors.New("pull writes to the local store, refused in read-only mode")), "run without --readonly")
-			}
 			reg, ref, err := registry.ForRef(args[0], e.config())
 			if err != nil {
 				return err
@@ -454,7 +444,6 @@ its signature are written last. The signature uses PF_<BACKEND>_REG_SIGN_KEY
 or, without it, the public default key.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e.prepare()
 			st, err := e.openStore()
 			if err != nil {
 				return err
@@ -492,7 +481,6 @@ verified with the source backend's key before any blob moves; every blob is
 re-hashed in flight; the destination gets a signature under its own key.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			e.prepare()
 			srcReg, srcRef, err := registry.ForRef(args[0], e.config())
 			if err != nil {
 				return err
@@ -500,9 +488,6 @@ re-hashed in flight; the destination gets a signature under its own key.`,
 			dstReg, dstRef, err := registry.ForRef(args[1], e.config())
 			if err != nil {
 				return err
-			}
-			if e.g.readOnly {
-				return fault.WithHint(fault.Classed(fault.ErrReadOnly, errors.New("copy writes to "+dstRef.Raw+", refused in read-only mode")), "run without --readonly")
 			}
 			opt, done := e.transferOptions("copy")
 			rep, err := registry.Copy(cmd.Context(), srcReg, srcRef, dstReg, dstRef, opt)

@@ -19,7 +19,6 @@ func (e *env) uiCmd() *cobra.Command {
 }
 
 func (e *env) runUI(ctx context.Context, roots []string) error {
-	e.prepare()
 	theme := e.g.theme
 	if e.g.noColor {
 		theme = "mono"

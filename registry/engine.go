@@ -27,10 +27,10 @@ type engine struct {
 	cfg Config
 }
 
-// New wraps a backend into a full Registry.
+// New wraps a backend into a full Registry that applies cfg's policy.
 func New(b Backend, cfg Config) Registry {
-	if r, ok := b.(Registry); ok {
-		return r
+	if e, ok := b.(*engine); ok {
+		b = e.Backend // re-wrapped under the new configuration
 	}
 	return &engine{Backend: b, cfg: cfg}
 }
@@ -54,22 +54,26 @@ func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Repor
 	if err != nil {
 		return nil, err
 	}
+	if opt.MaxBlobSize <= 0 {
+		opt.MaxBlobSize = e.cfg.MaxBlobSize
+	}
 	return VerifySource(ctx, src, e.SignKey(), opt)
 }
 
+// Pull is a write (into the store): refused in read-only mode.
 func (e *engine) Pull(ctx context.Context, ref Ref, st *store.Store, opt TransferOptions) (*Report, error) {
+	if err := e.cfg.CheckWrite("the local store"); err != nil {
+		return nil, err
+	}
 	src, err := e.Source(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	key := e.SignKey()
-	return Transfer(ctx, OpPull, src, &key, StoreSink(st), nil, opt)
+	return Transfer(ctx, OpPull, src, &key, StoreSink(st), nil, e.cfg.withLimits(opt))
 }
 
 func (e *engine) Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error) {
-	if e.cfg.ReadOnly {
-		return nil, readOnlyErr()
-	}
 	src, err := StoreSource(st, id)
 	if err != nil {
 		return nil, err
@@ -79,18 +83,26 @@ func (e *engine) Push(ctx context.Context, st *store.Store, id model.Digest, ref
 		return nil, err
 	}
 	key := e.SignKey()
-	return Transfer(ctx, OpPush, src, nil, dst, &key, opt)
+	return Transfer(ctx, OpPush, src, nil, dst, &key, e.cfg.withLimits(opt))
 }
 
-func readOnlyErr() error {
-	return fault.WithHint(fault.Classed(fault.ErrReadOnly, errors.New("refusing to write in read-only mode")),
-		"run without --readonly to push or copy")
+// Sink is where every write to a backend starts (push, copy): refused in
+// read-only mode before the backend is asked.
+func (e *engine) Sink(ctx context.Context, ref Ref) (Sink, error) {
+	if err := e.cfg.CheckWrite(ref.Raw); err != nil {
+		return nil, err
+	}
+	return e.Backend.Sink(ctx, ref)
 }
 
 // Copy moves an image between two registries without going through the
 // local store: the source signature is verified with the source's key and
 // the destination gets a fresh signature under its own key.
 func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dstRef Ref, opt TransferOptions) (*Report, error) {
+	// Refuse a read-only copy before reading anything; dstReg.Sink would.
+	if err := configOf(dstReg).CheckWrite(dstRef.Raw); err != nil {
+		return nil, err
+	}
 	src, err := srcReg.Source(ctx, srcRef)
 	if err != nil {
 		return nil, err
@@ -100,7 +112,7 @@ func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dst
 		return nil, err
 	}
 	sk, dk := srcReg.SignKey(), dstReg.SignKey()
-	return Transfer(ctx, OpCopy, src, &sk, dst, &dk, opt)
+	return Transfer(ctx, OpCopy, src, &sk, dst, &dk, configOf(srcReg).withLimits(opt))
 }
 
 // InspectSource reads manifest and signature and judges them.
@@ -185,7 +197,7 @@ func walk(m *model.Manifest, meta map[model.Digest]metaBlob) []model.BlobRef {
 func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOptions) (*Report, error) {
 	if opt.Deep {
 		return Transfer(ctx, OpVerify, src, &key, discardSink{}, nil,
-			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress})
+			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress, MaxBlobSize: opt.MaxBlobSize})
 	}
 	start := time.Now()
 	in, err := InspectSource(ctx, src, key)
@@ -345,7 +357,7 @@ func Transfer(ctx context.Context, op Op, src Source, srcKey *signing.Key, dst S
 			defer wg.Done()
 			for i := range next {
 				r := refs[i]
-				skipped, moved, size, err := moveBlob(ctx, src, dst, r, sizes[i], meta, em)
+				skipped, moved, size, err := moveBlob(ctx, src, dst, r, sizes[i], meta, em, opt.MaxBlobSize)
 				if err != nil {
 					em.blob(r, PhaseFailed, moved, size, err)
 					fail(i, err)
@@ -439,7 +451,7 @@ func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[mod
 }
 
 // moveBlob transfers one blob unless the sink has it.
-func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownSize int64, meta map[model.Digest]metaBlob, em *emitter) (skipped bool, moved, size int64, err error) {
+func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownSize int64, meta map[model.Digest]metaBlob, em *emitter, maxBlob int64) (skipped bool, moved, size int64, err error) {
 	has, err := dst.HasBlob(ctx, r.Digest)
 	if err != nil {
 		return false, 0, -1, err
@@ -472,7 +484,7 @@ func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownS
 			}
 			em.blobThrottled(r, ph, n, size, eof)
 		}}
-		return verifyingCloser{blob.NewVerifier(counted, r.Digest, 0)}, nil
+		return verifyingCloser{blob.NewVerifier(counted, r.Digest, maxBlob)}, nil
 	}
 	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: knownSize, open: open,
 		upload: func(n int64) {

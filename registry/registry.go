@@ -199,6 +199,9 @@ type VerifyOptions struct {
 	Deep        bool
 	Concurrency int
 	Progress    func(Event)
+	// MaxBlobSize caps each blob's decompressed size with Deep (0: the
+	// registry's Config.MaxBlobSize).
+	MaxBlobSize int64
 }
 
 // TransferOptions tune Pull, Push and Copy.
@@ -209,4 +212,7 @@ type TransferOptions struct {
 	Progress func(Event)
 	// Strict also rejects images signed with the public default key.
 	Strict bool
+	// MaxBlobSize caps each blob's decompressed size (0: the registry's
+	// Config.MaxBlobSize, else blob.DefaultMaxLogicalSize).
+	MaxBlobSize int64
 }

@@ -14,10 +14,14 @@ import (
 type Config struct {
 	// Insecure allows plain HTTP / unverified TLS to non-loopback hosts.
 	Insecure bool
-	// ReadOnly refuses every write (push, copy target, sink creation).
+	// ReadOnly refuses every write: pull into the store, push, copy. The
+	// engine enforces it (see CheckWrite); backends never see a write.
 	ReadOnly bool
 	// Timeout bounds each single request of network backends (0: default).
 	Timeout time.Duration
+	// MaxBlobSize caps the decompressed size of one blob (zstd bombs);
+	// 0 means blob.DefaultMaxLogicalSize.
+	MaxBlobSize int64
 	// UserAgent for HTTP backends.
 	UserAgent string
 }

@@ -435,7 +435,7 @@ func (m *App) header() string {
 		}
 		right = append(right, st.Info.Render(fmt.Sprintf("⇅ %d running%s", n, pct)))
 	}
-	if sh.readOnly {
+	if sh.regCfg.ReadOnly {
 		right = append(right, st.Badge.Render("READ-ONLY"))
 	}
 	r := strings.Join(right, " ")

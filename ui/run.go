@@ -84,11 +84,10 @@ func New(ctx context.Context, opt Options) (*App, error) {
 	if now == nil {
 		now = time.Now
 	}
-	readOnly := opt.ReadOnly || cfg.ReadOnly
 	regCfg := opt.Registry
-	regCfg.ReadOnly = regCfg.ReadOnly || readOnly
+	regCfg.ReadOnly = regCfg.ReadOnly || opt.ReadOnly || cfg.ReadOnly
 	sh := &shared{
-		keys: keys, now: now, readOnly: readOnly, storePath: storePath,
+		keys: keys, now: now, storePath: storePath,
 		regCfg: regCfg, cfg: cfg, cfgPath: cfgPath, cliRoots: opt.Roots, ctx: ctx,
 		xferOpt: registry.TransferOptions{Concurrency: opt.Concurrency, Strict: opt.Strict},
 		width:   80, height: 24 - chromeLines,

@@ -62,11 +62,8 @@ func (t *transfers) selected() *job {
 	return t.jobs[t.cursor]
 }
 
-// start launches a job; every write is refused in read-only mode.
+// start launches a job.
 func (t *transfers) start(spec jobSpec) tea.Cmd {
-	if spec.write && t.sh.readOnly {
-		return readOnlyCmd(spec.op)
-	}
 	t.nextID++
 	ctx, cancel := context.WithCancel(t.sh.ctx)
 	j := &job{id: t.nextID, spec: spec, state: jobRunning, cancel: cancel,

@@ -20,7 +20,7 @@ func dg(s string) model.Digest { return model.FromBytes([]byte(s)) }
 // progress the test feeds by hand.
 func fakeProgressJob(h *harness) (release func(err error), j *job) {
 	rel := make(chan error, 1)
-	h.send(startJobMsg{jobSpec{op: "pull", src: "file://demo/x/y", dst: "local store", write: true,
+	h.send(startJobMsg{jobSpec{op: "pull", src: "file://demo/x/y", dst: "local store",
 		run: func(ctx context.Context, _ func(registry.Event)) (*registry.Report, error) {
 			select {
 			case err := <-rel:

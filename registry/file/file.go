@@ -180,17 +180,14 @@ func (b *Backend) Source(_ context.Context, ref registry.Ref) (registry.Source, 
 
 // Sink implements registry.Backend.
 func (b *Backend) Sink(_ context.Context, ref registry.Ref) (registry.Sink, error) {
-	if b.cfg.ReadOnly {
-		return nil, fault.WithHint(fault.Classed(fault.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", ref.Raw)),
-			"run without --readonly")
-	}
-	return &dirImage{dir: dirOf(ref), ref: ref.Raw}, nil
+	return &dirImage{dir: dirOf(ref), ref: ref.Raw, maxBlob: b.cfg.MaxBlobSize}, nil
 }
 
 // dirImage is one image directory, as source and as sink.
 type dirImage struct {
-	dir string
-	ref string
+	dir     string
+	ref     string
+	maxBlob int64 // cap on a blob's decompressed size when re-verifying
 }
 
 func (d *dirImage) Describe() string { return d.ref }
@@ -265,7 +262,7 @@ func (d *dirImage) HasBlob(_ context.Context, dg model.Digest) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	v := blob.NewVerifier(f, dg, 0)
+	v := blob.NewVerifier(f, dg, d.maxBlob)
 	defer v.Close()
 	_, err = io.Copy(io.Discard, v)
 	return err == nil, nil

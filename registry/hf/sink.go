@@ -35,10 +35,6 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	if err != nil {
 		return nil, err
 	}
-	if b.cfg.ReadOnly {
-		return nil, fault.WithHint(fault.Classed(fault.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", ref.Raw)),
-			"run without --readonly")
-	}
 	if b.c.token == "" {
 		return nil, fault.WithHint(fault.Classed(fault.ErrAuth, fmt.Errorf("hf: pushing to %s needs a token", r)),
 			"set HF_TOKEN, or log in so that $HF_HOME/token exists")

@@ -90,9 +90,8 @@ func init() {
 
 // Backend serves ipfs:// references through one Kubo daemon.
 type Backend struct {
-	c        *client
-	readOnly bool
-	key      signing.Key
+	c   *client
+	key signing.Key
 }
 
 // New finds the daemon's RPC endpoint (IPFS_API, $IPFS_PATH/api, default)
@@ -103,9 +102,8 @@ func New(cfg registry.Config) (*Backend, error) {
 		return nil, err
 	}
 	return &Backend{
-		c:        newClient(base, source, cfg.Timeout, cfg.UserAgent),
-		readOnly: cfg.ReadOnly,
-		key:      signing.ForBackend(Scheme),
+		c:   newClient(base, source, cfg.Timeout, cfg.UserAgent),
+		key: signing.ForBackend(Scheme),
 	}, nil
 }
 
@@ -365,10 +363,6 @@ func (b *Backend) catAll(ctx context.Context, cid string, limit int64, what stri
 
 // Sink implements registry.Backend.
 func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, error) {
-	if b.readOnly {
-		return nil, fault.WithHint(fault.Classed(fault.ErrReadOnly, fmt.Errorf("refusing to push to %s in read-only mode", ref.Raw)),
-			"run without read-only mode to push")
-	}
 	t, err := parseTarget(ref)
 	if err != nil {
 		return nil, err

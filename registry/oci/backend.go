@@ -121,10 +121,6 @@ func (b *Backend) Source(_ context.Context, r registry.Ref) (registry.Source, er
 
 // Sink implements registry.Backend.
 func (b *Backend) Sink(ctx context.Context, r registry.Ref) (registry.Sink, error) {
-	if b.cfg.ReadOnly {
-		return nil, fault.WithHint(fault.Classed(fault.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", r.Raw)),
-			"run without --readonly")
-	}
 	if r.Digest != "" {
 		return nil, fault.WithHint(fault.Classed(fault.ErrBadRef,
 			fmt.Errorf("cannot push to a digest reference %s", r.Raw)), "push to a tag: oci://<host>/<repo>:<tag>")

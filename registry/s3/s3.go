@@ -300,10 +300,6 @@ func (b *Backend) Source(_ context.Context, ref registry.Ref) (registry.Source, 
 // Sink implements registry.Backend. It checks endpoint, credentials and
 // bucket up front, so a push fails with one clear line before any work.
 func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, error) {
-	if b.cfg.ReadOnly {
-		return nil, fault.WithHint(fault.Classed(fault.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", ref.Raw)),
-			"run without --readonly")
-	}
 	c, err := b.client(ref)
 	if err != nil {
 		return nil, err
