@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -193,7 +195,16 @@ func (e *env) setup(*cobra.Command, []string) error {
 
 var progressModes = []string{"auto", "plain", "json", "none"}
 
-func (e *env) config() registry.Config { return e.cfg }
+func (e *env) printJSON(v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (e *env) table() *tabwriter.Writer {
+	return tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+}
 
 func (e *env) openStore() (*store.Store, error) {
 	root := e.g.storePath
@@ -203,7 +214,7 @@ func (e *env) openStore() (*store.Store, error) {
 	return store.Open(root, store.WithLevel(e.g.zstdLevel))
 }
 
-func (e *env) transferOptions(op string) (registry.TransferOptions, func()) {
+func (e *env) transferOptions(op registry.Op) (registry.TransferOptions, func()) {
 	p := e.newProgress(op)
 	return registry.TransferOptions{
 		Concurrency: e.g.concurrency,

@@ -20,7 +20,7 @@ import (
 // the moving blobs redrawn in place (auto on a terminal). Never on stdout.
 type progress struct {
 	mode string // json, plain, live, none
-	op   string
+	op   registry.Op
 	w    io.Writer
 	enc  *json.Encoder
 
@@ -43,7 +43,7 @@ type blobLine struct {
 	since       time.Time
 }
 
-func (e *env) newProgress(op string) *progress {
+func (e *env) newProgress(op registry.Op) *progress {
 	mode := e.g.progress
 	if mode == "auto" {
 		mode = "plain"
@@ -64,7 +64,7 @@ func (e *env) newProgress(op string) *progress {
 
 // quietProgress prints only in json mode (non-deep verify moves nothing).
 func (e *env) quietProgress() *progress {
-	p := e.newProgress("verify")
+	p := e.newProgress(registry.OpVerify)
 	if p.mode != "json" {
 		p.mode = "none"
 	}

@@ -42,3 +42,14 @@ func TestReadOnlyCopyRefused(t *testing.T) {
 		t.Fatalf("read-only copy created %s: %v", out, err)
 	}
 }
+
+// Every command's --help ends with examples that use the command.
+func TestHelpShowsExamples(t *testing.T) {
+	for _, cmd := range []string{"ls", "tags", "inspect", "verify", "pull", "push", "copy", "images", "demo", "ui"} {
+		r := run(t, cmd, "--help")
+		_, examples, ok := strings.Cut(r.stdout, "Examples:\n")
+		if r.code != 0 || !ok || !strings.Contains(examples, " "+cmd+" ") && !strings.Contains(examples, " "+cmd+"\n") {
+			t.Errorf("%s --help: exit %d, no example of the command in %q", cmd, r.code, r.stdout)
+		}
+	}
+}
