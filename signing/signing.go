@@ -16,6 +16,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 )
 
@@ -173,7 +174,7 @@ func Verify(manifest, sig []byte, k Key) Verdict {
 	}
 	if *s.Algorithm != Algorithm {
 		v.Status, v.Class = Invalid, ReasonAlgorithm
-		v.Reason = fmt.Sprintf("unsupported signature algorithm %q (only %s)", truncate(*s.Algorithm, 40), Algorithm)
+		v.Reason = fmt.Sprintf("unsupported signature algorithm %q (only %s)", termtext.Cut(*s.Algorithm, 40), Algorithm)
 		return v
 	}
 	want := Sign(manifest, k)
@@ -217,11 +218,4 @@ func equalLowerHex(got, want string) bool {
 	g, err1 := hex.DecodeString(got)
 	w, err2 := hex.DecodeString(want)
 	return err1 == nil && err2 == nil && hmac.Equal(g, w)
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
