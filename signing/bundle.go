@@ -27,6 +27,8 @@ import (
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"pf-registry/internal/termtext"
 )
 
 // BundleMediaType is the media type of the bundles written here (and of
@@ -98,7 +100,7 @@ func SignBundle(subject []byte, k *PrivateKey) ([]byte, error) {
 func SignDigestBundle(digest string, k *PrivateKey) ([]byte, error) {
 	hexDigest, ok := strings.CutPrefix(digest, "sha256:")
 	if _, err := hex.DecodeString(hexDigest); !ok || err != nil || len(hexDigest) != 64 {
-		return nil, fmt.Errorf("cannot sign %q: not a sha256:<64 hex> digest", truncate(digest, 80))
+		return nil, fmt.Errorf("cannot sign %q: not a sha256:<64 hex> digest", termtext.Cut(digest, 80))
 	}
 	payload, err := json.Marshal(statement{
 		Type:          inTotoStatementV1,

@@ -26,6 +26,8 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
+
+	"pf-registry/internal/termtext"
 )
 
 // KeyAlgorithm names a supported signing key type.
@@ -68,7 +70,7 @@ func ParseKeyAlgorithm(s string) (KeyAlgorithm, error) {
 	case "ed25519":
 		return Ed25519, nil
 	}
-	return "", fmt.Errorf("%w: algorithm %q: use ecdsa-p256 (default) or ed25519", ErrUnsupportedKey, truncate(s, 40))
+	return "", fmt.Errorf("%w: algorithm %q: use ecdsa-p256 (default) or ed25519", ErrUnsupportedKey, termtext.Cut(s, 40))
 }
 
 // Passphrase supplies the passphrase of a private key. confirm is true when
@@ -133,7 +135,7 @@ func ParsePublicKeyPEM(b []byte) (*PublicKey, error) {
 		return nil, fmt.Errorf("%w: not a PEM public key (expected a %q block as in cosign.pub)", ErrBadKeyFile, publicPEM)
 	}
 	if block.Type != publicPEM {
-		return nil, fmt.Errorf("%w: PEM block %q is not a public key (expected %q)", ErrBadKeyFile, truncate(block.Type, 40), publicPEM)
+		return nil, fmt.Errorf("%w: PEM block %q is not a public key (expected %q)", ErrBadKeyFile, termtext.Cut(block.Type, 40), publicPEM)
 	}
 	pub, err := cryptoutils.UnmarshalPEMToPublicKey(b)
 	if err != nil {
@@ -254,7 +256,7 @@ func DecryptPrivateKeyPEM(b []byte, pass Passphrase) (*PrivateKey, error) {
 		return nil, fmt.Errorf("%w: not a PEM private key (expected %q as written by cosign generate-key-pair)", ErrBadKeyFile, sigstorePrivatePEM)
 	}
 	if block.Type != sigstorePrivatePEM && block.Type != cosignPrivatePEM {
-		return nil, fmt.Errorf("%w: PEM block %q is not a cosign private key (expected %q)", ErrBadKeyFile, truncate(block.Type, 40), sigstorePrivatePEM)
+		return nil, fmt.Errorf("%w: PEM block %q is not a cosign private key (expected %q)", ErrBadKeyFile, termtext.Cut(block.Type, 40), sigstorePrivatePEM)
 	}
 	p, err := pass(false)
 	if err != nil {

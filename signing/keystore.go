@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"pf-registry/internal/termtext"
 )
 
 // Store keeps keys under a config directory:
@@ -52,7 +54,7 @@ var keyName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // checkName refuses names that are not plain file names.
 func checkName(name string) error {
 	if !keyName.MatchString(name) || strings.HasSuffix(name, ".key") || strings.HasSuffix(name, ".pub") {
-		return fmt.Errorf("key name %q is not allowed: use up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", truncate(name, 70))
+		return fmt.Errorf("key name %q is not allowed: use up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", termtext.Cut(name, 70))
 	}
 	return nil
 }

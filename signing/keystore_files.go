@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"pf-registry/internal/termtext"
 )
 
 // storedKey is an entry with its public key (nil when unreadable).
@@ -134,7 +136,7 @@ func (s *Store) readDir(dir string) ([]storedKey, error) {
 		}
 		pub, err := readPublic(filepath.Join(dir, de.Name()))
 		if err != nil {
-			k.Problem = truncate(err.Error(), 160)
+			k.Problem = termtext.Cut(err.Error(), 160)
 			continue
 		}
 		pub.Name = name

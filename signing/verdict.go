@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"pf-registry/internal/termtext"
 )
 
 // Statuses of asymmetric signatures; with those in signing.go the order,
@@ -145,7 +147,7 @@ func ParseLevel(s string) (Level, error) {
 	case RequireTrusted:
 		return RequireTrusted, nil
 	}
-	return "", fmt.Errorf("unknown signature requirement %q: use trusted, signed or any", truncate(s, 40))
+	return "", fmt.Errorf("unknown signature requirement %q: use trusted, signed or any", termtext.Cut(s, 40))
 }
 
 // Accepts reports whether an image of status s meets the level.

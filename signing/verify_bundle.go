@@ -12,6 +12,8 @@ import (
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"pf-registry/internal/termtext"
 )
 
 // Keyring is the set of public keys a verification may name: every key the
@@ -118,10 +120,10 @@ func parseBundle(raw []byte) (*protobundle.Bundle, *failure) {
 	}
 	var b protobundle.Bundle
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, &b); err != nil {
-		return nil, &failure{ReasonParse, "not a Sigstore bundle: " + truncate(err.Error(), 120)}
+		return nil, &failure{ReasonParse, "not a Sigstore bundle: " + termtext.Cut(err.Error(), 120)}
 	}
 	if !readableBundleTypes[b.MediaType] {
-		return nil, &failure{ReasonParse, fmt.Sprintf("unknown bundle media type %q (expected %s)", truncate(sanitizeHint(b.MediaType), 80), BundleMediaType)}
+		return nil, &failure{ReasonParse, fmt.Sprintf("unknown bundle media type %q (expected %s)", termtext.Cut(sanitizeHint(b.MediaType), 80), BundleMediaType)}
 	}
 	switch b.GetVerificationMaterial().GetContent().(type) {
 	case *protobundle.VerificationMaterial_PublicKey:
@@ -170,7 +172,7 @@ func checkDSSE(e *protodsse.Envelope, subject []byte) signed {
 		s.sigs = append(s.sigs, sig.GetSig())
 	}
 	if e.GetPayloadType() != InTotoPayloadType {
-		s.fail = &failure{ReasonNotSignature, fmt.Sprintf("DSSE payload type %q is not an in-toto statement", truncate(sanitizeHint(e.GetPayloadType()), 60))}
+		s.fail = &failure{ReasonNotSignature, fmt.Sprintf("DSSE payload type %q is not an in-toto statement", termtext.Cut(sanitizeHint(e.GetPayloadType()), 60))}
 		return s
 	}
 	var st statement
@@ -179,7 +181,7 @@ func checkDSSE(e *protodsse.Envelope, subject []byte) signed {
 		return s
 	}
 	if st.PredicateType != CosignSignPredicate {
-		s.fail = &failure{ReasonNotSignature, fmt.Sprintf("attestation of type %q, not a signature (%s)", truncate(sanitizeHint(st.PredicateType), 80), CosignSignPredicate)}
+		s.fail = &failure{ReasonNotSignature, fmt.Sprintf("attestation of type %q, not a signature (%s)", termtext.Cut(sanitizeHint(st.PredicateType), 80), CosignSignPredicate)}
 		return s
 	}
 	sum := sha256.Sum256(subject)
