@@ -10,6 +10,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
 
@@ -69,7 +70,7 @@ func FuzzVerifier(f *testing.F) {
 		case err != nil && v.Verified():
 			t.Fatalf("Verified() after error %v", err)
 		}
-		if err != nil && !errors.Is(err, model.ErrIntegrity) {
+		if err != nil && !errors.Is(err, fault.ErrIntegrity) {
 			t.Fatalf("a bad stream fails with %v, not an integrity error", err)
 		}
 		if len(stored) <= 4096 {

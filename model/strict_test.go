@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"pf-registry/internal/fault"
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
 )
@@ -113,7 +114,7 @@ func TestWalkSkipsOnlyTheBadEntry(t *testing.T) {
 		case m.Cache.Manifest:
 			return []byte(pages), nil
 		}
-		return nil, model.ErrNotFound
+		return nil, fault.ErrNotFound
 	})
 	want := map[model.Digest]string{hex("a"): "fs:a", hex("b"): "", hex("d"): "fs:d", hex("e"): "page:0.k", hex("f"): "page:0.v", hex("1"): "page:1.v"}
 	found := map[model.Digest]bool{}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"pf-registry/internal/termtext"
 )
 
 // maxJSONDepth is serde_json's recursion limit: Rust refuses deeper
@@ -144,12 +146,12 @@ func (s *jsonScan) checkKey(key string, path *jsonPath, seen map[string]bool) er
 		return nil
 	}
 	if seen[key] {
-		return fmt.Errorf("duplicate key %s", strconv.QuoteToASCII(truncate((&jsonPath{path, key}).String(), 80)))
+		return fmt.Errorf("duplicate key %s", strconv.QuoteToASCII(termtext.Cut((&jsonPath{path, key}).String(), 80)))
 	}
 	seen[key] = true
 	for _, f := range s.fields {
 		if key != f && strings.EqualFold(key, f) {
-			return fmt.Errorf("key %s is not %q (keys are case-sensitive)", strconv.QuoteToASCII(truncate(key, 80)), f)
+			return fmt.Errorf("key %s is not %q (keys are case-sensitive)", strconv.QuoteToASCII(termtext.Cut(key, 80)), f)
 		}
 	}
 	return nil
@@ -249,11 +251,4 @@ func (s *jsonScan) hex4(i int) (rune, bool) {
 	}
 	v, err := strconv.ParseUint(string(s.b[i+2:i+6]), 16, 16)
 	return rune(v), err == nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 )
 
@@ -46,7 +46,7 @@ func FuzzParseRef(f *testing.F) {
 			t.Fatalf("%q: a reference that is not a root: %v", s, rerr)
 		}
 		if err != nil {
-			if !errors.Is(err, model.ErrBadRef) || strings.ContainsAny(err.Error(), "\n\r") && !strings.ContainsAny(s, "\n\r") {
+			if !errors.Is(err, fault.ErrBadRef) || strings.ContainsAny(err.Error(), "\n\r") && !strings.ContainsAny(s, "\n\r") {
 				t.Fatalf("%q: error %v is not a one-line bad-reference error", s, err)
 			}
 			return

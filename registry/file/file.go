@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -88,7 +89,7 @@ func (b *Backend) List(_ context.Context, root registry.Ref, opt registry.ListOp
 		return nil, notFoundDir(dir, err)
 	}
 	if !fi.IsDir() {
-		return nil, model.WithHint(fmt.Errorf("%s is not a directory", dir), "give a registry directory")
+		return nil, fault.WithHint(fmt.Errorf("%s is not a directory", dir), "give a registry directory")
 	}
 	if isImage(dir) {
 		out.Image = true
@@ -130,7 +131,7 @@ func (b *Backend) List(_ context.Context, root registry.Ref, opt registry.ListOp
 
 func notFoundDir(dir string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return model.WithHint(model.NotFoundf("directory %s does not exist", dir),
+		return fault.WithHint(fault.NotFoundf("directory %s does not exist", dir),
 			"check the path, or create a demo registry with `pf-registry demo`")
 	}
 	return err
@@ -179,11 +180,7 @@ func (b *Backend) Source(_ context.Context, ref registry.Ref) (registry.Source, 
 
 // Sink implements registry.Backend.
 func (b *Backend) Sink(_ context.Context, ref registry.Ref) (registry.Sink, error) {
-	if b.cfg.ReadOnly {
-		return nil, model.WithHint(model.Classed(model.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", ref.Raw)),
-			"run without --readonly")
-	}
-	d := &dirImage{dir: dirOf(ref), ref: ref.Raw}
+	d := &dirImage{dir: dirOf(ref), ref: ref.Raw, maxBlob: b.cfg.MaxBlobSize}
 	d.tidy()
 	return d, nil
 }
@@ -192,7 +189,8 @@ func (b *Backend) Sink(_ context.Context, ref registry.Ref) (registry.Sink, erro
 type dirImage struct {
 	dir      string
 	ref      string
-	readOnly bool // never tidy what killed writers left
+	maxBlob  int64 // cap on a blob's decompressed size when re-verifying
+	readOnly bool  // never tidy what killed writers left
 }
 
 func (d *dirImage) Describe() string { return d.ref }
@@ -204,7 +202,7 @@ func (d *dirImage) FetchManifest(context.Context) ([]byte, []byte, error) {
 		if _, derr := os.Stat(d.dir); derr != nil {
 			return nil, nil, notFoundDir(d.dir, derr)
 		}
-		return nil, nil, model.WithHint(model.NotFoundf("no image at %s: manifest.json is missing", d.ref),
+		return nil, nil, fault.WithHint(fault.NotFoundf("no image at %s: manifest.json is missing", d.ref),
 			"list the images under it with `pf-registry ls "+d.ref+"`")
 	}
 	if err != nil {
@@ -240,7 +238,7 @@ func (d *dirImage) blobPath(dg model.Digest) string {
 func (d *dirImage) OpenBlob(_ context.Context, dg model.Digest) (io.ReadCloser, int64, error) {
 	f, fi, err := openRegular(d.blobPath(dg))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, model.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
+		return nil, 0, fault.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
 	}
 	if err != nil {
 		return nil, 0, err
@@ -252,7 +250,7 @@ func (d *dirImage) StatBlob(_ context.Context, dg model.Digest) (int64, error) {
 	p := d.blobPath(dg)
 	fi, err := os.Stat(p)
 	if err != nil {
-		return 0, model.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
+		return 0, fault.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
 	}
 	if !fi.Mode().IsRegular() {
 		return 0, notRegular(p, fi.Mode())
@@ -296,7 +294,7 @@ func notRegular(p string, mode fs.FileMode) error {
 	case mode.IsDir():
 		kind = "a directory"
 	}
-	return model.WithHint(model.Integrityf("%s is not a regular file (%s); refusing to read it", p, kind),
+	return fault.WithHint(fault.Integrityf("%s is not a regular file (%s); refusing to read it", p, kind),
 		"remove it from the registry directory; images hold only regular files")
 }
 
@@ -307,7 +305,7 @@ func (d *dirImage) HasBlob(_ context.Context, dg model.Digest) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	v := blob.NewVerifier(f, dg, 0)
+	v := blob.NewVerifier(f, dg, d.maxBlob)
 	defer v.Close()
 	_, err = io.Copy(io.Discard, v)
 	return err == nil, nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -97,7 +98,7 @@ func TestUppercaseFsTreeDigest(t *testing.T) {
 	_, verifyErr := reg.Verify(context.Background(), ref, registry.VerifyOptions{})
 	_, deepErr := reg.Verify(context.Background(), ref, registry.VerifyOptions{Deep: true})
 	for name, err := range map[string]error{"pull": pullErr, "verify": verifyErr, "verify --deep": deepErr} {
-		if !errors.Is(err, model.ErrIntegrity) || !strings.Contains(err.Error(), "uppercase") {
+		if !errors.Is(err, fault.ErrIntegrity) || !strings.Contains(err.Error(), "uppercase") {
 			t.Errorf("%s: %v, want an integrity error about the uppercase digest", name, err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"pf-registry/internal/fault"
 	"pf-registry/internal/stale"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -78,10 +79,10 @@ func (d *dirImage) tidy() {
 // may be the cause.
 func (d *dirImage) writeErr(rel string, err error) error {
 	if strings.Contains(err.Error(), "escapes") {
-		return model.WithHint(fmt.Errorf("refusing to write %s in %s: a symlink inside the image directory leads out of it", rel, d.dir),
+		return fault.WithHint(fmt.Errorf("refusing to write %s in %s: a symlink inside the image directory leads out of it", rel, d.dir),
 			"remove the symlink; a push writes only inside the image directory")
 	}
-	return model.WithHint(fmt.Errorf("cannot write %s in %s: %w", rel, d.dir, err), "check the directory's permissions and free space")
+	return fault.WithHint(fmt.Errorf("cannot write %s in %s: %w", rel, d.dir, err), "check the directory's permissions and free space")
 }
 
 // stageFile writes r to a fresh staging file (synced) and returns its
@@ -180,11 +181,11 @@ func (d *dirImage) PutBlob(_ context.Context, b *registry.Blob) error {
 // openRoot opens the image directory for writing, creating it if needed.
 func (d *dirImage) openRoot() (*os.Root, error) {
 	if err := os.MkdirAll(d.dir, 0o755); err != nil {
-		return nil, model.WithHint(fmt.Errorf("cannot create %s: %w", d.dir, err), "check the directory's permissions")
+		return nil, fault.WithHint(fmt.Errorf("cannot create %s: %w", d.dir, err), "check the directory's permissions")
 	}
 	root, err := os.OpenRoot(d.dir)
 	if err != nil {
-		return nil, model.WithHint(fmt.Errorf("cannot open %s: %w", d.dir, err), "check the directory's permissions")
+		return nil, fault.WithHint(fmt.Errorf("cannot open %s: %w", d.dir, err), "check the directory's permissions")
 	}
 	return root, nil
 }

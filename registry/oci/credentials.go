@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 )
 
@@ -134,5 +134,5 @@ func refusal(err error, where string) error {
 	if ce.redirect {
 		hint = "the registry redirected a request holding credentials to another host; report it to the registry's operator"
 	}
-	return model.WithHint(model.Classed(model.ErrAuth, &causeErr{msg: where + ": " + ce.Error(), cause: err}), hint)
+	return fault.WithHint(fault.Classed(fault.ErrAuth, &causeErr{msg: where + ": " + ce.Error(), cause: err}), hint)
 }

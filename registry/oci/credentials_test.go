@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 )
 
@@ -161,7 +161,7 @@ func TestPlainHTTPRealmNeverGetsCredentials(t *testing.T) {
 		strings.Contains(err.Error(), credSecret) {
 		t.Fatalf("error %v, want one line naming the plain-HTTP token service", err)
 	}
-	if !errors.Is(err, model.ErrAuth) || model.Hint(err) == "" {
+	if !errors.Is(err, fault.ErrAuth) || fault.Hint(err) == "" {
 		t.Errorf("error %v: want an auth error with a hint", err)
 	}
 }
@@ -263,8 +263,8 @@ func TestEnvCredentialsBoundToOCIRegistry(t *testing.T) {
 			reg, r := openRouted(t, "oci://"+host+"/a/b:v1", nil)
 			_, err := reg.Inspect(context.Background(), r)
 			regSeen.check(t, "a registry the credentials are not for", true)
-			if !errors.Is(err, model.ErrAuth) || !strings.Contains(model.Hint(err), EnvRegistry) {
-				t.Errorf("error %v (hint %q): want an auth error pointing at %s", err, model.Hint(err), EnvRegistry)
+			if !errors.Is(err, fault.ErrAuth) || !strings.Contains(fault.Hint(err), EnvRegistry) {
+				t.Errorf("error %v (hint %q): want an auth error pointing at %s", err, fault.Hint(err), EnvRegistry)
 			}
 		})
 	}
