@@ -24,7 +24,7 @@ func TestNameParse(t *testing.T) {
 	if !ok || o != Self() {
 		t.Fatalf("Parse(%q) = %+v %v, want %+v", n, o, ok, Self())
 	}
-	if Name("tmp") == Name("tmp") {
+	if a, b := Name("tmp"), Name("tmp"); a == b {
 		t.Fatal("two names alike")
 	}
 	for _, bad := range []string{"commit", "tmp", "tmp.x.1", "tmp.-3.1", ".pf"} {
