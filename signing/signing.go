@@ -1,6 +1,9 @@
-// Package signing implements the v1 manifest signature (spec §7): an
-// HMAC-SHA256 tag over the exact manifest bytes, and the verdict shown by the
-// UI and the command line.
+// Package signing implements the manifest signatures and the verdict shown
+// by the UI and the command line: the v1 HMAC-SHA256 tag over the exact
+// manifest bytes (spec §7, this file), cosign-compatible keys and their
+// store (keys.go, keystore.go), Sigstore bundles (bundle.go,
+// verify_bundle.go), and the verdict on an image with the policy levels
+// (verdict.go).
 package signing
 
 import (
