@@ -85,28 +85,7 @@ func Build(st *store.Store, spec ImageSpec) (model.Digest, error) {
 		return "", err
 	}
 
-	// fs tree: a small project.
-	tree := &model.FsTree{Kind: model.FsTreeKind}
-	dirs := map[string]bool{}
-	for i := 0; i < spec.Files; i++ {
-		p, content := sourceFile(rng, i)
-		if d := filepath.Dir(p); d != "." && !dirs[d] {
-			dirs[d] = true
-			tree.Entries = append(tree.Entries, model.FsEntry{Path: d, Mode: "0755", Kind: "dir"})
-		}
-		dg, err := put(content)
-		if err != nil {
-			return "", err
-		}
-		tree.Entries = append(tree.Entries, model.FsEntry{Path: p, Mode: "0644", Size: uint64(len(content)), Kind: "file", Blob: string(dg)})
-	}
-	link, err := put([]byte("README.md"))
-	if err != nil {
-		return "", err
-	}
-	tree.Entries = append(tree.Entries, model.FsEntry{Path: "docs/index.md", Mode: "0777", Size: 9, Kind: "symlink", Blob: string(link), LinkTarget: "README.md"})
-	sortEntries(tree.Entries)
-	if m.World.FS, err = put(tree.Encode()); err != nil {
+	if m.World.FS, err = buildTree(st, rng, spec); err != nil {
 		return "", err
 	}
 
@@ -124,7 +103,41 @@ func Build(st *store.Store, spec ImageSpec) (model.Digest, error) {
 		return "", err
 	}
 
-	// KV cache pages.
+	m.Cache.Layout = model.CacheLayoutV1
+	if m.Cache.Manifest, err = buildPages(st, spec); err != nil {
+		return "", err
+	}
+	return st.PutImage(m.Encode())
+}
+
+// buildTree stores a small project's files and its fs tree.
+func buildTree(st *store.Store, rng *rand.Rand, spec ImageSpec) (model.Digest, error) {
+	tree := &model.FsTree{Kind: model.FsTreeKind}
+	dirs := map[string]bool{}
+	for i := 0; i < spec.Files; i++ {
+		p, content := sourceFile(rng, i)
+		if d := filepath.Dir(p); d != "." && !dirs[d] {
+			dirs[d] = true
+			tree.Entries = append(tree.Entries, model.FsEntry{Path: d, Mode: "0755", Kind: "dir"})
+		}
+		dg, err := st.PutBytes(content)
+		if err != nil {
+			return "", err
+		}
+		tree.Entries = append(tree.Entries, model.FsEntry{Path: p, Mode: "0644", Size: uint64(len(content)), Kind: "file", Blob: string(dg)})
+	}
+	link, err := st.PutBytes([]byte("README.md"))
+	if err != nil {
+		return "", err
+	}
+	tree.Entries = append(tree.Entries, model.FsEntry{Path: "docs/index.md", Mode: "0777", Size: 9, Kind: "symlink", Blob: string(link), LinkTarget: "README.md"})
+	sortEntries(tree.Entries)
+	return st.PutBytes(tree.Encode())
+}
+
+// buildPages stores the KV cache pages (shared with another seed's image
+// up to SharedPages) and their page manifest.
+func buildPages(st *store.Store, spec ImageSpec) (model.Digest, error) {
 	pm := &model.PageManifest{
 		Layout: model.CacheLayoutV1, PageSizeTokens: uint32(spec.Tokens), NLayers: uint32(spec.Layers),
 		NHeads: uint32(spec.Heads), HeadDim: uint32(spec.HeadDim), Dtype: "bf16",
@@ -150,11 +163,7 @@ func Build(st *store.Store, spec ImageSpec) (model.Digest, error) {
 	if spec.Pages > 0 {
 		pm.LogicalSeqs = []model.LogicalSeq{seq}
 	}
-	m.Cache.Layout = model.CacheLayoutV1
-	if m.Cache.Manifest, err = put(pm.Encode()); err != nil {
-		return "", err
-	}
-	return st.PutImage(m.Encode())
+	return st.PutBytes(pm.Encode())
 }
 
 func sortEntries(es []model.FsEntry) {
