@@ -14,6 +14,7 @@ import (
 
 	"pf-registry/demo"
 	"pf-registry/internal/vectors"
+	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/store"
 )
@@ -28,6 +29,29 @@ func cliCommand(t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), "PF_REGISTRY_RUN_CLI=1")
 	return cmd
+}
+
+// bigFileImage pushes a 48 MiB synthetic image to a file registry under
+// dir and returns it.
+func bigFileImage(t *testing.T, dir string, seed uint64) (string, registry.Registry, registry.Ref, model.Digest) {
+	t.Helper()
+	src, err := store.Open(filepath.Join(dir, "src"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := demo.BigImage(src, 48<<20, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regDir := filepath.Join(dir, "reg")
+	reg, ref, err := registry.ForRef("file://"+regDir, registry.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Push(context.Background(), src, id, ref, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return regDir, reg, ref, id
 }
 
 // waitOrSignal waits for cmd; if it has not ended after patience, it gets
@@ -85,23 +109,7 @@ func TestPullFromFIFOEndsOnItsOwn(t *testing.T) {
 // TestSignalStopsPull: SIGINT or SIGTERM during a file pull ends the
 // command with an error and no image marker.
 func TestSignalStopsPull(t *testing.T) {
-	dir := t.TempDir()
-	src, err := store.Open(filepath.Join(dir, "src"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := demo.BigImage(src, 48<<20, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	regDir := filepath.Join(dir, "reg")
-	reg, ref, err := registry.ForRef("file://"+regDir, registry.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := reg.Push(context.Background(), src, id, ref, registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	regDir, _, _, _ := bigFileImage(t, t.TempDir(), 3)
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dst := filepath.Join(t.TempDir(), "dst")

@@ -141,19 +141,29 @@ func setCredentials(t *testing.T, registryHost string) {
 	t.Setenv(EnvRegistry, registryHost)
 }
 
+// tokenSetup starts a token service (plain or TLS) reached as name and a
+// loopback registry whose Bearer realm points at it, with the environment
+// credentials bound to that registry.
+func tokenSetup(t *testing.T, scheme, name string) (registry.Registry, registry.Ref, *seen, *seen) {
+	t.Helper()
+	tokens, regSeen := &seen{}, &seen{}
+	tokSrv, tokPort := listen(t, tokenServer(tokens), scheme == "https")
+	regSrv, _ := listen(t, bearerRegistry(regSeen, scheme+"://"+name+":"+tokPort+"/token"), false)
+	host := strings.TrimPrefix(regSrv.URL, "http://")
+	setCredentials(t, host)
+	if scheme != "https" {
+		tokSrv = nil
+	}
+	reg, r := openRouted(t, "oci://"+host+"/a/b:v1", tokSrv, name)
+	return reg, r, tokens, regSeen
+}
+
 // TestPlainHTTPRealmNeverGetsCredentials: a registry (loopback, plain HTTP
 // is fine) whose Bearer realm is plain HTTP on a host that is not loopback
 // never receives OCI_USERNAME/OCI_PASSWORD: the operation fails with an
 // error naming the problem.
 func TestPlainHTTPRealmNeverGetsCredentials(t *testing.T) {
-	tokens := &seen{}
-	_, tokPort := listen(t, tokenServer(tokens), false)
-	regSeen := &seen{}
-	regSrv, _ := listen(t, bearerRegistry(regSeen, "http://tokens.evil.test:"+tokPort+"/token"), false)
-	host := strings.TrimPrefix(regSrv.URL, "http://")
-	setCredentials(t, host)
-
-	reg, r := openRouted(t, "oci://"+host+"/a/b:v1", nil, "tokens.evil.test")
+	reg, r, tokens, regSeen := tokenSetup(t, "http", "tokens.evil.test")
 	_, err := reg.Inspect(context.Background(), r)
 	tokens.check(t, "the plain-HTTP token service", false)
 	regSeen.check(t, "the registry", true)
@@ -170,14 +180,7 @@ func TestPlainHTTPRealmNeverGetsCredentials(t *testing.T) {
 // host over TLS (how Docker Hub works) receives the credentials, and the
 // registry then the token.
 func TestTLSRealmOnAnotherHostGetsCredentials(t *testing.T) {
-	tokens := &seen{}
-	tokSrv, tokPort := listen(t, tokenServer(tokens), true)
-	regSeen := &seen{}
-	regSrv, _ := listen(t, bearerRegistry(regSeen, "https://example.com:"+tokPort+"/token"), false)
-	host := strings.TrimPrefix(regSrv.URL, "http://")
-	setCredentials(t, host)
-
-	reg, r := openRouted(t, "oci://"+host+"/a/b:v1", tokSrv, "example.com")
+	reg, r, tokens, regSeen := tokenSetup(t, "https", "example.com")
 	exists, err := reg.Exists(context.Background(), r)
 	if err != nil || exists {
 		t.Fatalf("exists=%v err=%v", exists, err)
