@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"pf-registry/blob"
-	"pf-registry/internal/stale"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/stale"
 	"pf-registry/model"
 )
 
