@@ -117,3 +117,46 @@ func names(ents []os.DirEntry) []string {
 	}
 	return out
 }
+
+// TestConcurrentPushesLeaveOneImage: pushes of different images to the
+// same directory at once end with one of them, complete and verifying,
+// and no journal or staging file left.
+func TestConcurrentPushesLeaveOneImage(t *testing.T) {
+	st := newStore(t)
+	var ids []model.Digest
+	for seed := uint64(1); seed <= 4; seed++ {
+		id, err := demo.Build(st, demo.ImageSpec{Seed: seed, Files: 2, Pages: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	dest := filepath.Join(t.TempDir(), "img")
+	reg, ref := openFile(t, "file://"+dest)
+	errs := make(chan error, len(ids))
+	for _, id := range ids {
+		go func() {
+			_, err := reg.Push(context.Background(), st, id, ref, registry.TransferOptions{})
+			errs <- err
+		}()
+	}
+	for range ids {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent push: %v", err)
+		}
+	}
+	rep, err := reg.Verify(context.Background(), ref, registry.VerifyOptions{Deep: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, id := range ids {
+		found = found || rep.Inspection.ImageID == id
+	}
+	if !found {
+		t.Fatalf("image %s is none of the pushed ones", rep.Inspection.ImageID.Short())
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dest, ".pf-staging")); len(ents) != 0 {
+		t.Fatalf("left in staging: %v", names(ents))
+	}
+}

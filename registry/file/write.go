@@ -50,6 +50,10 @@ const journal = stagingDir + "/commit"
 // finish its own switch.
 const journalWait = 10 * time.Second
 
+// journalStale is the age after which a journal is finished whoever wrote
+// it: a switch is a few renames, and a pid can be reused.
+const journalStale = 10 * time.Minute
+
 // crashPoint, when set by a test, runs at each step of a write.
 var crashPoint func(step string)
 
@@ -89,11 +93,15 @@ func (d *dirImage) writeErr(rel string, err error) error {
 // name relative to the root. Nothing is kept if r fails; r's own error is
 // returned as is, a failure to write as a *writeFailure.
 func stageFile(root *os.Root, dir string, r io.Reader) (string, error) {
-	if err := root.MkdirAll(dir, 0o755); err != nil {
-		return "", &writeFailure{dir, err}
-	}
 	name := path.Join(dir, stale.Name("tmp"))
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	var f *os.File
+	err := fs.ErrNotExist
+	// Another commit removes an empty .pf-staging: create it again then.
+	for try := 0; try < 3 && errors.Is(err, fs.ErrNotExist); try++ {
+		if err = root.MkdirAll(dir, 0o755); err == nil {
+			f, err = root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		}
+	}
 	if err != nil {
 		return "", &writeFailure{dir, err}
 	}
@@ -224,7 +232,11 @@ func stageCommit(root *os.Root, manifest, sig []byte) (string, error) {
 		return "", &writeFailure{"manifest.json", err}
 	}
 	stage := path.Join(stagingDir, stale.Name("stage"))
-	if err := root.MkdirAll(stage, 0o755); err != nil {
+	err = fs.ErrNotExist
+	for try := 0; try < 3 && errors.Is(err, fs.ErrNotExist); try++ {
+		err = root.MkdirAll(stage, 0o755) // see stageFile
+	}
+	if err != nil {
 		return "", &writeFailure{stagingDir, err}
 	}
 	self := stale.Self()
@@ -278,7 +290,7 @@ func rollForward(root *os.Root, own bool) error {
 	fi, err := root.Lstat(journal + "/intent")
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, err := root.Lstat(journal); err == nil {
-			return root.RemoveAll(journal) // applied, not yet removed
+			return dropJournal(root) // not written by this tool
 		}
 		return nil
 	}
@@ -287,9 +299,9 @@ func rollForward(root *os.Root, own bool) error {
 	}
 	in, err := readIntent(root)
 	if err != nil {
-		return root.RemoveAll(journal) // not written by this tool
+		return dropJournal(root)
 	}
-	if !own && !in.owner.Gone(fi.ModTime()) {
+	if !own && !in.owner.Gone(fi.ModTime()) && time.Since(fi.ModTime()) < journalStale {
 		return errBusy
 	}
 	cur, err := currentManifest(root)
@@ -304,7 +316,21 @@ func rollForward(root *os.Root, own bool) error {
 			step(f.step)
 		}
 	}
-	return root.RemoveAll(journal)
+	return dropJournal(root)
+}
+
+// dropJournal moves the journal aside before deleting it: deleting it in
+// place could race with another writer installing its own journal under
+// the same name once this one is empty.
+func dropJournal(root *os.Root) error {
+	trash := path.Join(stagingDir, stale.Name("done"))
+	if err := root.Rename(journal, trash); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // someone else finished it
+		}
+		return err
+	}
+	return root.RemoveAll(trash)
 }
 
 type intent struct {
