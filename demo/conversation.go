@@ -16,20 +16,28 @@ import (
 // stream and on i, so images of one project share every message before
 // the point where they diverge, and their ledgers share the effects of
 // those messages.
-type timeline struct {
-	spec ImageSpec
-	sc   *scenario
-}
+type timeline struct{ spec ImageSpec }
 
 // ownStream separates an image's own content from its project's, even
 // when both use the same seed.
 const ownStream = 0x9e3779b97f4a7c15
 
+func (tl *timeline) own(i int) bool { return tl.spec.Diverge > 0 && i >= tl.spec.Diverge }
+
 func (tl *timeline) seedFor(i int) uint64 {
-	if tl.spec.Diverge > 0 && i >= tl.spec.Diverge {
+	if tl.own(i) {
 		return tl.spec.Seed ^ ownStream
 	}
 	return tl.spec.Project
+}
+
+// scenario is how message i is written: by the project's agent, or by
+// this image's after it diverged.
+func (tl *timeline) scenario(i int) *scenario {
+	if tl.own(i) {
+		return scenarioFor(tl.spec.Agent)
+	}
+	return scenarioFor(tl.spec.ProjectAgent)
 }
 
 func (tl *timeline) rng(i int, stream uint64) *rand.Rand {
@@ -50,24 +58,24 @@ type call struct {
 
 func (tl *timeline) call(i int) call {
 	r := tl.rng(i, 1)
-	t := tl.sc.pick(r)
+	t := tl.scenario(i).pick(r)
 	in, out := t.run(r, tl.spec)
 	return call{id: fmt.Sprintf("toolu_%016x", r.Uint64()), tool: t, input: in, output: out}
 }
 
 func (tl *timeline) message(i int) map[string]any {
-	r := tl.rng(i, 0)
+	r, sc := tl.rng(i, 0), tl.scenario(i)
 	switch {
 	case i == 0:
-		return map[string]any{"role": "system", "content": tl.sc.system}
+		return map[string]any{"role": "system", "content": sc.system}
 	case i == 1:
-		return map[string]any{"role": "user", "content": tl.sc.tasks[r.IntN(len(tl.sc.tasks))]}
+		return map[string]any{"role": "user", "content": sc.tasks[r.IntN(len(sc.tasks))]}
 	}
 	switch (i - 2) % 6 {
 	case 0, 2:
 		c := tl.call(i)
 		return map[string]any{"role": "assistant", "content": []any{
-			map[string]any{"type": "text", "text": tl.sc.lead(r, c)},
+			map[string]any{"type": "text", "text": sc.lead(r, c)},
 			map[string]any{"type": "tool_use", "id": c.id, "name": c.tool.name, "input": c.input},
 		}}
 	case 1, 3:
@@ -76,18 +84,18 @@ func (tl *timeline) message(i int) map[string]any {
 			map[string]any{"type": "tool_result", "tool_use_id": c.id, "content": c.output},
 		}}
 	case 4:
-		return map[string]any{"role": "assistant", "content": tl.explain(r)}
+		return map[string]any{"role": "assistant", "content": tl.explain(r, sc)}
 	}
-	return map[string]any{"role": "user", "content": tl.sc.followups[r.IntN(len(tl.sc.followups))]}
+	return map[string]any{"role": "user", "content": sc.followups[r.IntN(len(sc.followups))]}
 }
 
 // explain is an assistant's account of its progress: a few paragraphs
 // from the scenario's templates, with names from the project.
-func (tl *timeline) explain(r *rand.Rand) string {
+func (tl *timeline) explain(r *rand.Rand, sc *scenario) string {
 	paras := make([]string, 0, 4)
 	for p := 0; p < 2+r.IntN(3); p++ {
 		file, _ := aFile(r, tl.spec)
-		t := tl.sc.explain[r.IntN(len(tl.sc.explain))]
+		t := sc.explain[r.IntN(len(sc.explain))]
 		paras = append(paras, strings.NewReplacer(
 			"{file}", file, "{fn}", word(r)+"_"+word(r), "{n}", fmt.Sprint(20+r.IntN(60)),
 			"{k}", fmt.Sprint(2+r.IntN(5)), "{topic}", word(r)+" "+word(r), "{ms}", fmt.Sprint(3+r.IntN(40)),

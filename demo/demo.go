@@ -32,18 +32,21 @@ type ImageSpec struct {
 	Fingerprint string
 	Seed        uint64
 	Project     uint64 // 0: the image starts its own project (Seed)
-	Created     time.Time
-	Parents     []model.Digest
-	Files       int               // the first Files files of the project
-	Edits       map[int]uint64    // file index → seed of this image's version
-	Removed     []int             // file indices deleted
-	Modes       map[int]string    // file index → mode, e.g. "0755"
-	Env         map[string]string // variables added or changed
-	Adapters    []string          // LoRA adapters of the model diff
-	Pages       int               // KV pages (each a K and a V blob); 0: no cache captured
-	SharedPages int               // pages taken from the project; the rest are the image's own
-	Messages    int
-	Diverge     int // messages from this index on are the image's own (0: none)
+	// ProjectAgent is the agent kind that started the project (default
+	// Agent): it wrote the shared files and messages.
+	ProjectAgent string
+	Created      time.Time
+	Parents      []model.Digest
+	Files        int               // the first Files files of the project
+	Edits        map[int]uint64    // file index → seed of this image's version
+	Removed      []int             // file indices deleted
+	Modes        map[int]string    // file index → mode, e.g. "0755"
+	Env          map[string]string // variables added or changed
+	Adapters     []string          // LoRA adapters of the model diff
+	Pages        int               // KV pages (each a K and a V blob); 0: no cache captured
+	SharedPages  int               // pages taken from the project; the rest are the image's own
+	Messages     int
+	Diverge      int // messages from this index on are the image's own (0: none)
 	// SessionSecret is the ledger's session key in hex (default: derived
 	// from the project).
 	SessionSecret string
@@ -61,6 +64,9 @@ func (s *ImageSpec) defaults() {
 	}
 	if s.Project == 0 {
 		s.Project = s.Seed
+	}
+	if s.ProjectAgent == "" {
+		s.ProjectAgent = s.Agent
 	}
 	if s.Layers == 0 {
 		s.Layers, s.Tokens, s.Heads, s.HeadDim = 4, 64, 8, 64
@@ -80,7 +86,7 @@ func (s ImageSpec) PageBytes() int64 {
 func Build(st *store.Store, spec ImageSpec) (model.Digest, error) {
 	spec.defaults()
 	put := func(b []byte) (model.Digest, error) { return st.PutBytes(b) }
-	tl := &timeline{spec: spec, sc: scenarioFor(spec.Agent)}
+	tl := &timeline{spec: spec}
 	m := &model.Manifest{
 		SchemaVersion: model.SchemaVersion,
 		MediaType:     model.ManifestMediaType,
@@ -240,7 +246,7 @@ func Layout() []Repo {
 		}},
 		{Name: "team/merge-bot", Tags: []Tag{
 			{Name: "merged", ParentTags: []string{"alice/refactor-agent/v3", "bob/research-agent/experiment"}, Spec: ImageSpec{Agent: "merge-bot",
-				Fingerprint: "team", Seed: 41, Project: alice, Files: 16, Edits: map[int]uint64{3: 12, 7: 13, 15: 41}, Removed: []int{9},
+				Fingerprint: "team", Seed: 41, Project: alice, ProjectAgent: "claude-code", Files: 16, Edits: map[int]uint64{3: 12, 7: 13, 15: 41}, Removed: []int{9},
 				Modes: map[int]string{6: "0755"}, Env: branch, Adapters: []string{"refactor-style", "research-eviction"},
 				Pages: 8, SharedPages: 7, Messages: 66, Diverge: 61, Created: day(26, 20)}},
 		}},

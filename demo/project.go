@@ -119,7 +119,7 @@ func fsTree(spec ImageSpec, put func([]byte) (model.Digest, error)) (*model.FsTr
 		if slices.Contains(spec.Removed, i) {
 			continue
 		}
-		p := FilePath(spec.Agent, i)
+		p := FilePath(spec.ProjectAgent, i)
 		seed := spec.Project
 		if s, ok := spec.Edits[i]; ok {
 			seed = s ^ ownStream

@@ -63,11 +63,16 @@ func scenarioFor(agent string) *scenario {
 	return &coding
 }
 
-// aFile is one of the image's text files, with its project content.
+// toolFiles: tools pick among the first files of the project, whatever
+// the image holds, so that a message is the same in every image of the
+// project.
+const toolFiles = 6
+
+// aFile is one of the project's text files, with its project content.
 func aFile(r *rand.Rand, spec ImageSpec) (string, string) {
 	for {
-		i := r.IntN(max(spec.Files, 1))
-		p := FilePath(spec.Agent, i)
+		i := r.IntN(toolFiles)
+		p := FilePath(spec.ProjectAgent, i)
 		if path.Ext(p) != ".png" {
 			return p, string(fileContent(p, spec.Project, i))
 		}
@@ -151,12 +156,8 @@ var (
 	}}
 )
 
-func branch(spec ImageSpec) string {
-	if b, ok := spec.Env["GIT_BRANCH"]; ok {
-		return b
-	}
-	return "main"
-}
+// branch is the project's working branch.
+func branch(spec ImageSpec) string { return "agent/" + words[spec.Project%uint64(len(words))] }
 
 var coding = scenario{
 	system: "You are a coding agent working in a Python repository. Use the tools to read, edit and test code. Run the tests before every commit; push only when asked.",
