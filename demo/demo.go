@@ -235,14 +235,14 @@ func Layout() []Repo {
 			{Name: "experiment", ParentTags: []string{"bob/research-agent/main"}, Spec: ImageSpec{Agent: "research-bot", Fingerprint: "bob-lab",
 				Seed: 22, Project: bob, Files: 9, Edits: map[int]uint64{2: 22}, Env: map[string]string{"EXPERIMENT": "eviction-lru-k"},
 				Pages: 6, SharedPages: 4, Messages: 33, Diverge: 26, Created: day(24, 11)}},
-			{Name: "unsigned", Unsigned: true, Spec: ImageSpec{Agent: "research-bot", Fingerprint: "bob-lab", Seed: 23, Files: 6, Messages: 9, Created: day(24, 18)}},
+			{Name: "unsigned", Unsigned: true, Spec: ImageSpec{Agent: "research-bot", Fingerprint: "bob-lab", Seed: 23, Files: 6, Pages: 2, Messages: 9, Created: day(24, 18)}},
 		}},
 		{Name: "ci/nightly", Tags: []Tag{
 			{Name: "2026-11-25", Spec: ImageSpec{Agent: "ci-runner", Fingerprint: "nightly", Seed: 31, Project: ci, Files: 10, Pages: 3, SharedPages: 2, Messages: 12, Created: day(25, 2)}},
 			{Name: "2026-11-26", Tamper: true, Spec: ImageSpec{Agent: "ci-runner", Fingerprint: "nightly", Seed: 32, Project: ci, Files: 10,
 				Edits: map[int]uint64{4: 32}, Pages: 3, SharedPages: 2, Messages: 14, Diverge: 10, Created: day(26, 2)}},
 			{Name: "2026-11-27", Spec: ImageSpec{Agent: "ci-runner", Fingerprint: "nightly", Seed: 33, Project: ci, Files: 11,
-				Edits: map[int]uint64{4: 32, 6: 33}, Pages: 3, SharedPages: 2, Messages: 15, Diverge: 10, Created: day(27, 2)}},
+				Edits: map[int]uint64{4: 32, 6: 33}, Messages: 15, Diverge: 10, Created: day(27, 2)}}, // no KV cache captured
 		}},
 		{Name: "team/merge-bot", Tags: []Tag{
 			{Name: "merged", ParentTags: []string{"alice/refactor-agent/v3", "bob/research-agent/experiment"}, Spec: ImageSpec{Agent: "merge-bot",

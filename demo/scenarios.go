@@ -115,10 +115,10 @@ var (
 		return map[string]any{"message": msg, "all": true},
 			fmt.Sprintf("[%s %07x] %s\n %d files changed, %d insertions(+), %d deletions(-)", branch(spec), r.Uint32()>>4, msg, 1+r.IntN(5), r.IntN(90), r.IntN(40))
 	}}
-	gitPush = toolSpec{"git.push", model.EffectIrreversible, 1, func(r *rand.Rand, spec ImageSpec) (map[string]any, string) {
+	gitPush = toolSpec{"git.push", model.EffectIrreversible, 2, func(r *rand.Rand, spec ImageSpec) (map[string]any, string) {
 		b := branch(spec)
 		return map[string]any{"remote": "origin", "branch": b},
-			fmt.Sprintf("To github.com:example/%s.git\n   %07x..%07x  %s -> %s", spec.Fingerprint, r.Uint32()>>4, r.Uint32()>>4, b, b)
+			fmt.Sprintf("To github.com:example/%s.git\n   %07x..%07x  %s -> %s", words[spec.Project%uint64(len(words))], r.Uint32()>>4, r.Uint32()>>4, b, b)
 	}}
 	httpGet = toolSpec{"http.get", model.EffectNetworkOnly, 1, func(r *rand.Rand, spec ImageSpec) (map[string]any, string) {
 		url := "https://docs.example.org/" + word(r) + "/" + word(r) + ".html"
@@ -134,7 +134,7 @@ var (
 		text := sentence(r, 30+r.IntN(60))
 		return map[string]any{"path": "notes/" + word(r) + ".md", "text": text}, fmt.Sprintf("wrote %d bytes", len(text))
 	}}
-	sendEmail = toolSpec{"email.send", model.EffectIrreversible, 1, func(r *rand.Rand, spec ImageSpec) (map[string]any, string) {
+	sendEmail = toolSpec{"email.send", model.EffectIrreversible, 2, func(r *rand.Rand, spec ImageSpec) (map[string]any, string) {
 		return map[string]any{"to": "research-team@example.com", "subject": "Weekly digest: " + word(r) + " " + word(r)},
 			fmt.Sprintf("queued message <%016x@mail.example.com>", r.Uint64())
 	}}

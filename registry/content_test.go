@@ -100,10 +100,10 @@ func TestContentPanesOnDemo(t *testing.T) {
 	if err != nil || p.Kind != model.ProcsRespawn || len(p.Commands) != 2 || strings.Contains(strings.Join(p.Commands, " "), "not-a-real-token") {
 		t.Fatalf("procs: %v %+v", err, p)
 	}
-	unsigned := res.Root + "/bob/research-agent/unsigned"
-	reg, ref, _ := registry.ForRef(unsigned, registry.Config{})
+	nightly := res.Root + "/ci/nightly/2026-11-27"
+	reg, ref, _ := registry.ForRef(nightly, registry.Config{})
 	src, _ := reg.Source(ctx, ref)
-	nc, err := registry.NewContent(ctx, src, nil, false) // trusted source: no signature needed
+	nc, err := registry.NewContent(ctx, src, nil, false) // a trusted source: no signature check
 	if err != nil {
 		t.Fatal(err)
 	}
