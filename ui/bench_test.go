@@ -14,7 +14,7 @@ import (
 
 // benchModel is a root model showing a tag list of n entries with
 // verdicts, at 140×40, built without a backend.
-func benchModel(b *testing.B, n int) (*Model, *tagsScreen) {
+func benchModel(b *testing.B, n int) (*App, *tagsScreen) {
 	b.Helper()
 	m, err := New(context.Background(), Options{
 		Roots: []string{demoRoot}, StorePath: "bench-store", ConfigPath: "bench-config.yaml", Theme: "dark",
