@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,20 +10,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"pf-registry/internal/termsafe"
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 	"pf-registry/snapdiff"
 	"pf-registry/store"
 )
 
-// diffOptions are the flags of `diff`.
-type diffOptions struct {
-	e      *env
+// diffOpts are the flags of `diff`.
+type diffOpts struct {
+	*env
 	asJSON bool
 	fold   int
 }
 
 func (e *env) diffCmd() *cobra.Command {
-	o := &diffOptions{e: e}
+	o := &diffOpts{env: e}
 	c := &cobra.Command{
 		Use:   "diff A B",
 		Short: "Compare two images without pulling them: files, KV pages, trace, effects, env, model, shared bytes",
@@ -38,26 +38,26 @@ first (exit 4 if either does not verify). The JSON shape is in the README.`,
 		Example: `  pf-registry diff file://./demo/alice/refactor-agent/v1 file://./demo/alice/refactor-agent/v2
   pf-registry diff --json oci://localhost:5000/alice/agent:v1 oci://localhost:5000/alice/agent:v2 | jq .bytes`,
 		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), args) },
+		RunE: o.runDiff,
 	}
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON document")
 	c.Flags().IntVar(&o.fold, "fold", 2, "lines shown of each new message (0: all)")
 	return c
 }
 
-func (o *diffOptions) run(ctx context.Context, args []string) error {
-	o.e.prepare()
+func (o *diffOpts) runDiff(cmd *cobra.Command, args []string) error {
+	ctx := cmd.Context()
 	var cs [2]*registry.Content
 	for i, a := range args {
-		reg, ref, err := registry.ForRef(a, o.e.config())
+		reg, ref, err := registry.ForRef(a, o.cfg)
 		if err != nil {
 			return err
 		}
-		if cs[i], err = registry.OpenContent(ctx, reg, ref, o.e.g.strict); err != nil {
+		if cs[i], err = registry.OpenContent(ctx, reg, ref, o.g.strict); err != nil {
 			return err
 		}
 	}
-	st, err := o.e.existingStore()
+	st, err := o.existingStore()
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (o *diffOptions) run(ctx context.Context, args []string) error {
 		return err
 	}
 	if o.asJSON {
-		return o.e.printJSON(d)
+		return o.printJSON(d)
 	}
 	o.print(d)
 	return nil
@@ -85,8 +85,8 @@ func (e *env) existingStore() (*store.Store, error) {
 	return e.openStore()
 }
 
-func (o *diffOptions) print(d *snapdiff.Diff) {
-	tw := o.e.table()
+func (o *diffOpts) print(d *snapdiff.Diff) {
+	tw := o.table()
 	for _, s := range []struct {
 		name string
 		side snapdiff.Side
@@ -108,7 +108,7 @@ func (o *diffOptions) print(d *snapdiff.Diff) {
 	tw.Flush()
 }
 
-func (o *diffOptions) printFiles(tw *tabwriter.Writer, f snapdiff.Files) {
+func (o *diffOpts) printFiles(tw *tabwriter.Writer, f snapdiff.Files) {
 	fmt.Fprintf(tw, "Files\t+%d −%d ~%d, %d unchanged\n", len(f.Added), len(f.Removed), len(f.Changed), f.Unchanged)
 	entry := func(sign string, x snapdiff.File) {
 		fmt.Fprintf(tw, "\t%s %s  %s %s\n", sign, termsafe.Line(x.Path), termsafe.Line(x.Mode), fileSize(x.Kind, x.Size))
@@ -140,10 +140,10 @@ func fileSize(kind string, n uint64) string {
 	if kind == "dir" {
 		return "dir"
 	}
-	return humanBytes(int64(min(n, 1<<62)))
+	return termtext.Bytes(int64(min(n, 1<<62)))
 }
 
-func (o *diffOptions) printTrace(tw *tabwriter.Writer, t snapdiff.Trace) {
+func (o *diffOpts) printTrace(tw *tabwriter.Writer, t snapdiff.Trace) {
 	fmt.Fprintf(tw, "Trace\t%d messages in common; B adds %d", t.CommonPrefix, len(t.New))
 	if t.Dropped > 0 {
 		fmt.Fprintf(tw, " and does not have A's last %d", t.Dropped)
@@ -164,7 +164,7 @@ func (o *diffOptions) printTrace(tw *tabwriter.Writer, t snapdiff.Trace) {
 	}
 }
 
-func (o *diffOptions) printEffects(tw *tabwriter.Writer, e snapdiff.Effects) {
+func (o *diffOpts) printEffects(tw *tabwriter.Writer, e snapdiff.Effects) {
 	fmt.Fprintf(tw, "Effects\t+%d (%d irreversible, %d network-only), −%d\n", len(e.Added), e.AddedIrreversible, e.AddedNetworkOnly, e.Removed)
 	for _, x := range e.Added {
 		mark := " "
@@ -175,7 +175,7 @@ func (o *diffOptions) printEffects(tw *tabwriter.Writer, e snapdiff.Effects) {
 	}
 }
 
-func (o *diffOptions) printEnvModel(tw *tabwriter.Writer, e snapdiff.Env, m snapdiff.Model) {
+func (o *diffOpts) printEnvModel(tw *tabwriter.Writer, e snapdiff.Env, m snapdiff.Model) {
 	var env []string
 	if e.CwdA != e.CwdB {
 		env = append(env, "cwd "+termsafe.Line(e.CwdA)+" → "+termsafe.Line(e.CwdB))
@@ -207,11 +207,11 @@ func (o *diffOptions) printEnvModel(tw *tabwriter.Writer, e snapdiff.Env, m snap
 	fmt.Fprintf(tw, "Model\t%s\n", strings.Join(mod, "; "))
 }
 
-func (o *diffOptions) printBytes(tw *tabwriter.Writer, b snapdiff.Bytes) {
-	fmt.Fprintf(tw, "Bytes\tB stores %s; %s of it (%d blobs) shared with A\n", humanBytes(b.BStored), humanBytes(b.SharedBytes), b.SharedBlobs)
-	pull := fmt.Sprintf("pulling B downloads %s with A in the local store", humanBytes(b.PullBAfterA))
+func (o *diffOpts) printBytes(tw *tabwriter.Writer, b snapdiff.Bytes) {
+	fmt.Fprintf(tw, "Bytes\tB stores %s; %s of it (%d blobs) shared with A\n", termtext.Bytes(b.BStored), termtext.Bytes(b.SharedBytes), b.SharedBlobs)
+	pull := fmt.Sprintf("pulling B downloads %s with A in the local store", termtext.Bytes(b.PullBAfterA))
 	if b.PullBNow != nil {
-		pull += fmt.Sprintf(", %s into the local store as it is", humanBytes(*b.PullBNow))
+		pull += fmt.Sprintf(", %s into the local store as it is", termtext.Bytes(*b.PullBNow))
 	}
 	fmt.Fprintf(tw, "\t%s\n", pull)
 	if b.UnknownSizes > 0 {

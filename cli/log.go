@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -10,14 +9,14 @@ import (
 	"pf-registry/registry"
 )
 
-// logOptions are the flags of `log`.
-type logOptions struct {
-	e      *env
+// logOpts are the flags of `log`.
+type logOpts struct {
+	*env
 	asJSON bool
 }
 
 func (e *env) logCmd() *cobra.Command {
-	o := &logOptions{e: e}
+	o := &logOpts{env: e}
 	c := &cobra.Command{
 		Use:   "log ROOT",
 		Short: "Draw the fork tree of the images under a root or repository (like git log --graph)",
@@ -28,19 +27,19 @@ the tags that hold them, forks, merges and roots, newest first, like
 		Example: `  pf-registry log file://$HOME/.local/share/pf-registry/demo
   pf-registry log --json oci://localhost:5000 | jq '.nodes[] | select(.parents | length > 1)'`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), args[0]) },
+		RunE: o.runLog,
 	}
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON document")
 	return c
 }
 
-func (o *logOptions) run(ctx context.Context, rootArg string) error {
-	o.e.prepare()
-	reg, root, err := registry.ForRoot(rootArg, o.e.config())
+func (o *logOpts) runLog(cmd *cobra.Command, args []string) error {
+	ctx, rootArg := cmd.Context(), args[0]
+	reg, root, err := registry.ForRoot(rootArg, o.cfg)
 	if err != nil {
 		return err
 	}
-	images, err := lineage.Collect(ctx, reg, root, o.e.g.concurrency)
+	images, err := lineage.Collect(ctx, reg, root, o.g.concurrency)
 	if err != nil {
 		return err
 	}
@@ -49,12 +48,12 @@ func (o *logOptions) run(ctx context.Context, rootArg string) error {
 		if g.Problems == nil {
 			g.Problems = []string{}
 		}
-		return o.e.printJSON(map[string]any{"root": root.Raw, "nodes": g.Nodes, "problems": g.Problems})
+		return o.printJSON(map[string]any{"root": root.Raw, "nodes": g.Nodes, "problems": g.Problems})
 	}
 	if len(g.Nodes) == 0 {
-		fmt.Fprintf(o.e.stderr, "no images under %s\n", root.Raw)
+		fmt.Fprintf(o.stderr, "no images under %s\n", root.Raw)
 		return nil
 	}
-	fmt.Fprint(o.e.stdout, lineage.Text(g))
+	fmt.Fprint(o.stdout, lineage.Text(g))
 	return nil
 }

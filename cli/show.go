@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pf-registry/internal/fault"
 	"pf-registry/internal/termsafe"
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -17,16 +19,16 @@ import (
 // panes are what `show` can display, in help order.
 var panes = []string{"trace", "effects", "env", "cache", "model", "procs", "file", "cost"}
 
-// showOptions are the flags of `show`.
-type showOptions struct {
-	e        *env
+// showOpts are the flags of `show`.
+type showOpts struct {
+	*env
 	asJSON   bool
 	fold     int
 	maxBytes int64
 }
 
 func (e *env) showCmd() *cobra.Command {
-	o := &showOptions{e: e}
+	o := &showOpts{env: e}
 	c := &cobra.Command{
 		Use:   "show REF trace|effects|env|cache|model|procs|file [PATH]|cost",
 		Short: "Show what an image holds without pulling it (conversation, effects, environment, KV cache, model, files)",
@@ -49,7 +51,7 @@ for a pull: an image whose signature does not verify is not opened (exit 4).
   pf-registry show oci://localhost:5000/alice/agent:v1 effects --json | jq '.effects.entries[] | select(.side_effect_class == "irreversible")'
   pf-registry show hf://alice/agent-snapshots:v2 file src/agent/planner.py`,
 		Args: cobra.RangeArgs(2, 3),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), args) },
+		RunE: o.runShow,
 	}
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON document")
 	c.Flags().IntVar(&o.fold, "fold", 0, "trace: show at most this many lines of each message (0: all)")
@@ -57,18 +59,18 @@ for a pull: an image whose signature does not verify is not opened (exit 4).
 	return c
 }
 
-func (o *showOptions) run(ctx context.Context, args []string) error {
+func (o *showOpts) runShow(cmd *cobra.Command, args []string) error {
+	ctx := cmd.Context()
 	pane := args[1]
 	if !slices.Contains(panes, pane) || (len(args) == 3 && pane != "file") {
-		return model.WithHint(model.Classed(model.ErrUsage, fmt.Errorf("show: %q is not a pane (with an argument only `file PATH` is)", strings.Join(args[1:], " "))),
+		return fault.WithHint(fault.Classed(fault.ErrUsage, fmt.Errorf("show: %q is not a pane (with an argument only `file PATH` is)", strings.Join(args[1:], " "))),
 			"choose one of "+strings.Join(panes, ", "))
 	}
-	o.e.prepare()
-	reg, ref, err := registry.ForRef(args[0], o.e.config())
+	reg, ref, err := registry.ForRef(args[0], o.cfg)
 	if err != nil {
 		return err
 	}
-	c, err := registry.OpenContent(ctx, reg, ref, o.e.g.strict)
+	c, err := registry.OpenContent(ctx, reg, ref, o.g.strict)
 	if err != nil {
 		return err
 	}
@@ -85,14 +87,14 @@ func (o *showOptions) run(ctx context.Context, args []string) error {
 		if pane == "file" && path == "" {
 			key = "files"
 		}
-		return o.e.printJSON(map[string]any{"ref": ref.Raw, "image_id": c.Inspection().ImageID, key: v})
+		return o.printJSON(map[string]any{"ref": ref.Raw, "image_id": c.Inspection().ImageID, key: v})
 	}
 	text()
 	return nil
 }
 
 // pane loads one pane and returns its JSON value and its text printer.
-func (o *showOptions) pane(ctx context.Context, c *registry.Content, pane, path string) (any, func(), error) {
+func (o *showOpts) pane(ctx context.Context, c *registry.Content, pane, path string) (any, func(), error) {
 	switch pane {
 	case "trace":
 		t, err := c.Trace(ctx)
@@ -113,7 +115,7 @@ func (o *showOptions) pane(ctx context.Context, c *registry.Content, pane, path 
 		p, err := c.Procs(ctx)
 		return p, func() { o.printProcs(p) }, err
 	case "cost":
-		st, err := o.e.existingStore()
+		st, err := o.existingStore()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -131,8 +133,8 @@ func (o *showOptions) pane(ctx context.Context, c *registry.Content, pane, path 
 	return fp, func() { o.printPreview(fp) }, err
 }
 
-func (o *showOptions) printTrace(t *model.Trace) {
-	w := o.e.stdout
+func (o *showOpts) printTrace(t *model.Trace) {
+	w := o.stdout
 	if len(t.Messages) == 0 {
 		fmt.Fprintln(w, "no messages recorded")
 		return
@@ -152,8 +154,8 @@ func (o *showOptions) printTrace(t *model.Trace) {
 	}
 }
 
-func (o *showOptions) printEffects(ctx context.Context, c *registry.Content, l *model.Ledger) {
-	tw := o.e.table()
+func (o *showOpts) printEffects(ctx context.Context, c *registry.Content, l *model.Ledger) {
+	tw := o.table()
 	defer tw.Flush()
 	if l.Merged != nil {
 		fmt.Fprintf(tw, "Ledger\t%s (merge result)\n", l.Kind)
@@ -164,8 +166,8 @@ func (o *showOptions) printEffects(ctx context.Context, c *registry.Content, l *
 			what := "not stored with this image (the image walk does not carry it)"
 			if pl, err := c.Ledger(ctx, p.d); err == nil {
 				what = pl.Summary()
-			} else if !errors.Is(err, model.ErrNotFound) {
-				what = "unreadable: " + oneLine(err.Error())
+			} else if !errors.Is(err, fault.ErrNotFound) {
+				what = "unreadable: " + termtext.ErrorLine(err, "; ")
 			}
 			fmt.Fprintf(tw, "%s\t%s  %s\n", p.name, p.d, termsafe.Line(what))
 		}
@@ -212,8 +214,8 @@ func orDash(s string) string {
 	return s
 }
 
-func (o *showOptions) printEnv(env *model.Env) {
-	tw := o.e.table()
+func (o *showOpts) printEnv(env *model.Env) {
+	tw := o.table()
 	defer tw.Flush()
 	fmt.Fprintf(tw, "Cwd\t%s\n\n", termsafe.Line(env.Cwd))
 	fmt.Fprintln(tw, "NAME\tVALUE")
@@ -226,8 +228,8 @@ func (o *showOptions) printEnv(env *model.Env) {
 	}
 }
 
-func (o *showOptions) printCache(s *model.CacheSummary) {
-	tw := o.e.table()
+func (o *showOpts) printCache(s *model.CacheSummary) {
+	tw := o.table()
 	defer tw.Flush()
 	fmt.Fprintf(tw, "Layout\t%s\n", termsafe.Line(s.Layout))
 	if s.Empty {
@@ -241,7 +243,7 @@ func (o *showOptions) printCache(s *model.CacheSummary) {
 		if n < 0 {
 			return "unknown size"
 		}
-		return humanBytes(n)
+		return termtext.Bytes(n)
 	}
 	fmt.Fprintf(tw, "Geometry\t%d layers × %d heads × %d head dim, %s\n", s.Layers, s.Heads, s.HeadDim, termsafe.Line(s.Dtype))
 	fmt.Fprintf(tw, "Page size\t%d tokens, %s per K or V page\n", s.PageSizeTokens, size(s.PageBytes))
@@ -252,8 +254,8 @@ func (o *showOptions) printCache(s *model.CacheSummary) {
 	}
 }
 
-func (o *showOptions) printModel(mi *registry.ModelInfo) {
-	tw := o.e.table()
+func (o *showOpts) printModel(mi *registry.ModelInfo) {
+	tw := o.table()
 	defer tw.Flush()
 	fmt.Fprintf(tw, "Base\t%s  (%s)\n", termsafe.Line(mi.BaseText), mi.Base.Short())
 	if mi.Diff == nil {
@@ -266,8 +268,8 @@ func (o *showOptions) printModel(mi *registry.ModelInfo) {
 	}
 }
 
-func (o *showOptions) printProcs(p *model.Procs) {
-	tw := o.e.table()
+func (o *showOpts) printProcs(p *model.Procs) {
+	tw := o.table()
 	defer tw.Flush()
 	fmt.Fprintf(tw, "Kind\t%s\n", termsafe.Line(orDash(p.Kind)))
 	fmt.Fprintf(tw, "Capture\t%s\n", termsafe.Line(p.Description))
@@ -279,27 +281,27 @@ func (o *showOptions) printProcs(p *model.Procs) {
 	}
 }
 
-func (o *showOptions) printCost(pc *registry.PullCost, haveStore bool) {
-	tw := o.e.table()
+func (o *showOpts) printCost(pc *registry.PullCost, haveStore bool) {
+	tw := o.table()
 	defer tw.Flush()
-	fmt.Fprintf(tw, "Image\t%d blobs, %s stored\n", pc.Blobs, humanBytes(pc.Bytes))
+	fmt.Fprintf(tw, "Image\t%d blobs, %s stored\n", pc.Blobs, termtext.Bytes(pc.Bytes))
 	if !haveStore {
-		fmt.Fprintf(tw, "Pull\t%s (no local store yet)\n", humanBytes(pc.FetchBytes))
+		fmt.Fprintf(tw, "Pull\t%s (no local store yet)\n", termtext.Bytes(pc.FetchBytes))
 	} else {
-		fmt.Fprintf(tw, "Local\t%d blobs, %s already in the local store\n", pc.LocalBlobs, humanBytes(pc.LocalBytes))
-		fmt.Fprintf(tw, "Pull\t%d blobs, %s to download\n", pc.FetchBlobs, humanBytes(pc.FetchBytes))
+		fmt.Fprintf(tw, "Local\t%d blobs, %s already in the local store\n", pc.LocalBlobs, termtext.Bytes(pc.LocalBytes))
+		fmt.Fprintf(tw, "Pull\t%d blobs, %s to download\n", pc.FetchBlobs, termtext.Bytes(pc.FetchBytes))
 	}
 	if pc.UnknownSizes > 0 {
 		fmt.Fprintf(tw, "Note\t%d blob sizes unknown to this backend (not counted)\n", pc.UnknownSizes)
 	}
 }
 
-func (o *showOptions) printTree(t *model.FsTree) {
-	tw := o.e.table()
+func (o *showOpts) printTree(t *model.FsTree) {
+	tw := o.table()
 	defer tw.Flush()
 	fmt.Fprintln(tw, "MODE\tSIZE\tPATH")
 	for _, e := range t.Entries {
-		p, size := termsafe.Line(e.Path), humanBytes(int64(min(e.Size, 1<<62)))
+		p, size := termsafe.Line(e.Path), termtext.Bytes(int64(min(e.Size, 1<<62)))
 		switch e.Kind {
 		case "dir":
 			p, size = p+"/", "-"
@@ -310,14 +312,14 @@ func (o *showOptions) printTree(t *model.FsTree) {
 	}
 }
 
-func (o *showOptions) printPreview(fp *registry.FilePreview) {
-	w := o.e.stdout
-	head := fmt.Sprintf("%s  %s  %s  %s", termsafe.Line(fp.Path), fp.Kind, termsafe.Line(fp.Mode), humanBytes(int64(min(fp.Size, 1<<62))))
+func (o *showOpts) printPreview(fp *registry.FilePreview) {
+	w := o.stdout
+	head := fmt.Sprintf("%s  %s  %s  %s", termsafe.Line(fp.Path), fp.Kind, termsafe.Line(fp.Mode), termtext.Bytes(int64(min(fp.Size, 1<<62))))
 	switch {
 	case fp.Kind == "symlink":
 		fmt.Fprintf(w, "%s -> %s\n", termsafe.Line(fp.Path), termsafe.Line(fp.LinkTarget))
 	case fp.Text != "" || (fp.Fetched && !fp.Binary):
-		fmt.Fprintln(o.e.stderr, head)
+		fmt.Fprintln(o.stderr, head)
 		fmt.Fprint(w, termsafe.Text(fp.Text))
 		if !strings.HasSuffix(fp.Text, "\n") {
 			fmt.Fprintln(w)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"pf-registry/demo"
+	"pf-registry/internal/fault"
 	"pf-registry/lineage"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -76,7 +77,7 @@ func TestBuildResolvesParents(t *testing.T) {
 	dup := img("a", 1)
 	dup.Name = "mirror:a"
 	g := lineage.Build([]lineage.Image{img("a", 1), dup, img("b", 2, "a", "gone"),
-		{Name: "broken", Err: model.NotFoundf("manifest.json is missing")}})
+		{Name: "broken", Err: fault.NotFoundf("manifest.json is missing")}})
 	a, b := g.Node(id("a")), g.Node(id("b"))
 	if len(a.Tags) != 2 || a.Tags[1] != "mirror:a" || !a.Root() || len(a.Children) != 1 {
 		t.Fatalf("a: %+v", a)

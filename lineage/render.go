@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"pf-registry/internal/termsafe"
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/signing"
 )
@@ -146,8 +147,7 @@ func Label(n *Node) string {
 }
 
 func verdict(s signing.Status) string {
-	sym := map[signing.Status]string{signing.Valid: "✓", signing.DefaultKey: "!", signing.Invalid: "✗", signing.Missing: "?"}[s]
-	return strings.TrimSpace(sym + " " + string(s))
+	return termtext.VerdictSymbol(string(s)) + " " + string(s)
 }
 
 // Text renders the whole graph with labels, one line per row.

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/signing"
 	"pf-registry/store"
@@ -141,7 +142,7 @@ func tooLarge(role string, d model.Digest, stored, max int64) error {
 	if stored >= 0 {
 		what += fmt.Sprintf(" (%d bytes stored)", stored)
 	}
-	return model.WithHint(fmt.Errorf("%s is over the %d-byte browsing limit: %w", what, max, ErrTooLarge),
+	return fault.WithHint(fmt.Errorf("%s is over the %d-byte browsing limit: %w", what, max, ErrTooLarge),
 		"pull the image to read it")
 }
 
@@ -160,7 +161,7 @@ func doc[T any](ctx context.Context, c *Content, d model.Digest, role string, de
 }
 
 func malformedBlob(role string, id model.Digest, err error) error {
-	return model.WithHint(fmt.Errorf("%s of %s: %w", role, id.Short(), err),
+	return fault.WithHint(fmt.Errorf("%s of %s: %w", role, id.Short(), err),
 		"the image's "+role+" blob is malformed; its producer wrote something this tool cannot read")
 }
 
@@ -176,7 +177,7 @@ func (c *Content) Effects(ctx context.Context) (*model.Ledger, error) {
 
 // Ledger reads another ledger blob at this image's location, e.g. one a
 // merged ledger points at. Those are not part of the image's walk (spec
-// §12.13), so it may be missing (model.ErrNotFound).
+// §12.13), so it may be missing (fault.ErrNotFound).
 func (c *Content) Ledger(ctx context.Context, d model.Digest) (*model.Ledger, error) {
 	return doc(ctx, c, d, "effects.ledger", model.ParseLedger)
 }
@@ -291,7 +292,7 @@ func (c *Content) Preview(ctx context.Context, p string, fetchMax, textMax int64
 		}
 	}
 	if e == nil {
-		return nil, model.WithHint(model.NotFoundf("%s has no path %q in its fs tree", c.in.ImageID.Short(), p),
+		return nil, fault.WithHint(fault.NotFoundf("%s has no path %q in its fs tree", c.in.ImageID.Short(), p),
 			"list the paths with `pf-registry show REF file`")
 	}
 	fp := &FilePreview{Path: e.Path, Kind: e.Kind, Mode: e.Mode, Size: e.Size, Digest: model.Digest(e.Blob), LinkTarget: e.LinkTarget}
@@ -351,7 +352,7 @@ func (c *Content) Blobs(ctx context.Context) ([]SizedBlob, error) {
 		d    model.Digest
 		role string
 	}{{m.World.FS, "world.fs"}, {m.Cache.Manifest, "cache.manifest"}} {
-		if _, err := c.Blob(ctx, d.d, d.role, model.MaxMetadataSize); err != nil && !errors.Is(err, model.ErrNotFound) {
+		if _, err := c.Blob(ctx, d.d, d.role, model.MaxMetadataSize); err != nil && !errors.Is(err, fault.ErrNotFound) {
 			return nil, err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"pf-registry/demo"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	_ "pf-registry/registry/file"
@@ -142,7 +143,7 @@ func TestContentFilePreview(t *testing.T) {
 	if err != nil || fp.Fetched || fp.Text != "" || !strings.Contains(fp.Description, "over the 16-byte preview limit") {
 		t.Errorf("fetch cap: %v %+v", err, fp)
 	}
-	if _, err := c.Preview(ctx, "no/such/file", 0, 0); !errors.Is(err, model.ErrNotFound) {
+	if _, err := c.Preview(ctx, "no/such/file", 0, 0); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("missing path: %v", err)
 	}
 }
@@ -151,12 +152,12 @@ func TestContentRefusesImagesThatWouldNotPull(t *testing.T) {
 	res := demoRegistry(t)
 	for _, ref := range []string{res.Tampered, res.Root + "/bob/research-agent/unsigned"} {
 		reg, r, _ := registry.ForRef(ref, registry.Config{})
-		if _, err := registry.OpenContent(t.Context(), reg, r, false); !errors.Is(err, model.ErrIntegrity) {
+		if _, err := registry.OpenContent(t.Context(), reg, r, false); !errors.Is(err, fault.ErrIntegrity) {
 			t.Errorf("%s: %v, want an integrity error", ref, err)
 		}
 	}
 	reg, r, _ := registry.ForRef(res.Root+"/alice/refactor-agent/v1", registry.Config{})
-	if _, err := registry.OpenContent(t.Context(), reg, r, true); !errors.Is(err, model.ErrIntegrity) {
+	if _, err := registry.OpenContent(t.Context(), reg, r, true); !errors.Is(err, fault.ErrIntegrity) {
 		t.Errorf("strict open of a default-key image: %v", err)
 	}
 }
