@@ -3,7 +3,6 @@ package registry_test
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/registry/contenttest"
 	_ "pf-registry/registry/file"
 	"pf-registry/signing"
 	"pf-registry/store"
@@ -203,6 +203,24 @@ func dirBlobs(t *testing.T, dir string) map[model.Digest]int64 {
 	return out
 }
 
+func TestContentOfLocalStoreImage(t *testing.T) {
+	dir := t.TempDir()
+	st, id := contenttest.Image(t, filepath.Join(dir, "src"))
+	// The store source keeps no signature: it is trusted (key nil), as
+	// for a push.
+	src, err := registry.StoreSource(st, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := registry.NewContent(t.Context(), src, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr, err := c.Trace(t.Context()); err != nil || len(tr.Messages) != 16 {
+		t.Fatalf("trace of a local image: %v", err)
+	}
+}
+
 func TestPullCost(t *testing.T) {
 	res := demoRegistry(t)
 	ctx := t.Context()
@@ -240,53 +258,6 @@ func TestPullCost(t *testing.T) {
 	}
 }
 
-// countingSource counts the stored bytes a Source hands out and the blobs
-// it opens.
-type countingSource struct {
-	registry.Source
-	mu     sync.Mutex
-	bytes  int64
-	opened []model.Digest
-}
-
-func (c *countingSource) add(n int) {
-	c.mu.Lock()
-	c.bytes += int64(n)
-	c.mu.Unlock()
-}
-
-func (c *countingSource) FetchManifest(ctx context.Context) ([]byte, []byte, error) {
-	m, s, err := c.Source.FetchManifest(ctx)
-	c.add(len(m) + len(s))
-	return m, s, err
-}
-
-func (c *countingSource) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, int64, error) {
-	rc, n, err := c.Source.OpenBlob(ctx, d)
-	if err != nil {
-		return nil, n, err
-	}
-	c.mu.Lock()
-	c.opened = append(c.opened, d)
-	c.mu.Unlock()
-	return &countingBody{rc, c}, n, nil
-}
-
-func (c *countingSource) StatBlob(ctx context.Context, d model.Digest) (int64, error) {
-	return c.Source.(registry.BlobStater).StatBlob(ctx, d)
-}
-
-type countingBody struct {
-	io.ReadCloser
-	c *countingSource
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.c.add(n)
-	return n, err
-}
-
 func TestHugeImagePanesFetchLittle(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -303,7 +274,7 @@ func TestHugeImagePanesFetchLittle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := &countingSource{Source: src}
+	cs := &contenttest.CountingSource{Source: src}
 	c, err := registry.NewContent(ctx, cs, &key, false)
 	if err != nil || c.Inspection().ImageID != id {
 		t.Fatalf("open: %v", err)
@@ -338,19 +309,19 @@ func TestHugeImagePanesFetchLittle(t *testing.T) {
 			pages[b.Digest] = true
 		}
 	}
-	if len(pages) < 512 || slices.ContainsFunc(cs.opened, func(d model.Digest) bool { return pages[d] }) {
+	if len(pages) < 512 || slices.ContainsFunc(cs.Opened(), func(d model.Digest) bool { return pages[d] }) {
 		t.Fatalf("%d pages; a KV page was opened while browsing", len(pages))
 	}
-	if cs.bytes >= 1<<20 {
-		t.Fatalf("browsing a 1 GiB image fetched %d bytes, want < 1 MiB", cs.bytes)
+	if cs.Bytes() >= 1<<20 {
+		t.Fatalf("browsing a 1 GiB image fetched %d bytes, want < 1 MiB", cs.Bytes())
 	}
-	t.Logf("browsing every pane fetched %d bytes of %d stored", cs.bytes, pc.Bytes)
+	t.Logf("browsing every pane fetched %d bytes of %d stored", cs.Bytes(), pc.Bytes)
 	// The counter does see page reads: one page adds its stored size.
-	before := cs.bytes
+	before := cs.Bytes()
 	if _, err := c.Blob(ctx, blobs[len(blobs)-1].Digest, "page", 4<<20); err != nil {
 		t.Fatal(err)
 	}
-	if got := cs.bytes - before; got != blobs[len(blobs)-1].StoredSize {
+	if got := cs.Bytes() - before; got != blobs[len(blobs)-1].StoredSize {
 		t.Fatalf("reading one page counted %d bytes, want %d", got, blobs[len(blobs)-1].StoredSize)
 	}
 }
