@@ -115,19 +115,8 @@ func (m *App) update(msg tea.Msg) tea.Cmd {
 	case dialogMsg:
 		m.dlg = msg.d
 		return nil
-	case pushScreenMsg:
-		m.stack = append(m.stack, msg.s)
-		m.showXfers, m.status = false, ""
-		return tea.Batch(msg.s.Init(), m.sizeMsg(msg.s))
-	case replaceScreenMsg:
-		if c, ok := m.top().(closer); ok {
-			c.close()
-		}
-		m.stack[len(m.stack)-1] = msg.s
-		return tea.Batch(msg.s.Init(), m.sizeMsg(msg.s))
-	case popScreenMsg:
-		m.pop()
-		return nil
+	case pushScreenMsg, replaceScreenMsg, popScreenMsg, sizeFor, targeted:
+		return m.stackMsg(msg)
 	case localImagesMsg:
 		return pushPicker(m.sh, msg)
 	case startJobMsg, jobProgressMsg, jobDoneMsg, jobTickMsg:
@@ -136,24 +125,6 @@ func (m *App) update(msg tea.Msg) tea.Cmd {
 		return m.broadcast(msg)
 	case quitMsg:
 		return m.quit()
-	case sizeFor:
-		for i, s := range m.stack {
-			if s.ID() == msg.id {
-				var cmd tea.Cmd
-				m.stack[i], cmd = s.Update(msg.msg)
-				return cmd
-			}
-		}
-		return nil
-	case targeted:
-		for i, s := range m.stack {
-			if s.ID() == msg.target() {
-				var cmd tea.Cmd
-				m.stack[i], cmd = s.Update(msg)
-				return cmd
-			}
-		}
-		return nil // the screen was left; drop the late result
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.PasteMsg:
@@ -174,6 +145,42 @@ func (m *App) update(msg tea.Msg) tea.Cmd {
 		return cmd
 	}
 	return nil
+}
+
+// stackMsg handles the messages that change the screen stack or are meant
+// for one screen of it.
+func (m *App) stackMsg(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case pushScreenMsg:
+		m.stack = append(m.stack, msg.s)
+		m.showXfers, m.status = false, ""
+		return tea.Batch(msg.s.Init(), m.sizeMsg(msg.s))
+	case replaceScreenMsg:
+		if c, ok := m.top().(closer); ok {
+			c.close()
+		}
+		m.stack[len(m.stack)-1] = msg.s
+		return tea.Batch(msg.s.Init(), m.sizeMsg(msg.s))
+	case popScreenMsg:
+		m.pop()
+	case sizeFor:
+		return m.updateScreen(msg.id, msg.msg)
+	case targeted:
+		return m.updateScreen(msg.target(), msg)
+	}
+	return nil
+}
+
+// updateScreen hands msg to the screen with that ID, if it is still open.
+func (m *App) updateScreen(id int, msg tea.Msg) tea.Cmd {
+	for i, s := range m.stack {
+		if s.ID() == id {
+			var cmd tea.Cmd
+			m.stack[i], cmd = s.Update(msg)
+			return cmd
+		}
+	}
+	return nil // the screen was left; drop the late result
 }
 
 func (m *App) sizeMsg(s screen) tea.Cmd {

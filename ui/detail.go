@@ -381,49 +381,7 @@ func (s *detailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.setPaneContent()
 		return s, nil
 	case tea.KeyPressMsg:
-		k := s.sh.keys
-		switch {
-		case key.Matches(msg, k.NextPane):
-			s.pane = (s.pane + 1) % paneCount
-			s.setPaneContent()
-			return s, nil
-		case key.Matches(msg, k.Up):
-			s.vp.ScrollUp(1)
-			return s, nil
-		case key.Matches(msg, k.Down):
-			s.vp.ScrollDown(1)
-			return s, nil
-		case key.Matches(msg, k.PageUp):
-			s.vp.PageUp()
-			return s, nil
-		case key.Matches(msg, k.PageDown):
-			s.vp.PageDown()
-			return s, nil
-		case key.Matches(msg, k.Top):
-			s.vp.GotoTop()
-			return s, nil
-		case key.Matches(msg, k.Bottom):
-			s.vp.GotoBottom()
-			return s, nil
-		case key.Matches(msg, k.Refresh):
-			return s, s.Init()
-		}
-		if s.local != "" {
-			switch {
-			case key.Matches(msg, k.Push):
-				return s, pushLocalFlow(s.sh, s.local)
-			case key.Matches(msg, k.YankDigest), key.Matches(msg, k.YankRef):
-				return s, tea.Batch(tea.SetClipboard(string(s.local)), statusf("copied image ID %s", s.local.Short()))
-			}
-			return s, nil
-		}
-		status, id := termtext.VerdictPending, model.Digest("")
-		if s.data != nil {
-			status, id = string(s.data.in.Signature.Status), s.data.in.ImageID
-		}
-		if cmd, ok := imageAction(s.sh, msg, s.ref, status, id); ok {
-			return s, cmd
-		}
+		return s, s.key(msg)
 	case tea.MouseClickMsg:
 		// A click on the tab bar switches panes.
 		if msg.Button == tea.MouseLeft && msg.Y == len(s.infoLines())+1 {
@@ -444,6 +402,54 @@ func (s *detailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, cmd
 	}
 	return s, nil
+}
+
+// key handles a key press: pane and scroll keys, then the image actions.
+func (s *detailScreen) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := s.sh.keys
+	switch {
+	case key.Matches(msg, k.NextPane):
+		s.pane = (s.pane + 1) % paneCount
+		s.setPaneContent()
+		return nil
+	case key.Matches(msg, k.Up):
+		s.vp.ScrollUp(1)
+		return nil
+	case key.Matches(msg, k.Down):
+		s.vp.ScrollDown(1)
+		return nil
+	case key.Matches(msg, k.PageUp):
+		s.vp.PageUp()
+		return nil
+	case key.Matches(msg, k.PageDown):
+		s.vp.PageDown()
+		return nil
+	case key.Matches(msg, k.Top):
+		s.vp.GotoTop()
+		return nil
+	case key.Matches(msg, k.Bottom):
+		s.vp.GotoBottom()
+		return nil
+	case key.Matches(msg, k.Refresh):
+		return s.Init()
+	}
+	if s.local != "" {
+		switch {
+		case key.Matches(msg, k.Push):
+			return pushLocalFlow(s.sh, s.local)
+		case key.Matches(msg, k.YankDigest), key.Matches(msg, k.YankRef):
+			return tea.Batch(tea.SetClipboard(string(s.local)), statusf("copied image ID %s", s.local.Short()))
+		}
+		return nil
+	}
+	status, id := termtext.VerdictPending, model.Digest("")
+	if s.data != nil {
+		status, id = string(s.data.in.Signature.Status), s.data.in.ImageID
+	}
+	if cmd, ok := imageAction(s.sh, msg, s.ref, status, id); ok {
+		return cmd
+	}
+	return nil
 }
 
 func (s *detailScreen) View() string {

@@ -283,16 +283,7 @@ func (t *transfers) view() string {
 	}
 	j := t.selected()
 	lines = append(lines, "")
-	counts := phaseCounts(j.snap.Blobs)
-	var parts []string
-	for _, p := range []registry.Phase{registry.PhaseTransferring, registry.PhaseVerifying, registry.PhaseQueued,
-		registry.PhaseDone, registry.PhaseSkipped, registry.PhaseFailed} {
-		if counts[p] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[p], phaseWord(p)))
-		}
-	}
-	lines = append(lines, st.Section.Render(fmt.Sprintf("Layers of #%d", j.id))+"  "+
-		st.Muted.Render(fmt.Sprintf("%d blobs: %s", len(j.snap.Blobs), strings.Join(parts, " · "))))
+	lines = append(lines, t.layersHeader(j))
 	// Reserve: total (2), log header + entries.
 	logN := min(len(t.log), 4)
 	reserve := 2 + 1
@@ -330,19 +321,41 @@ func (t *transfers) view() string {
 	}
 	lines = append(lines, "", t.totalLine(j, w, now))
 	if logN > 0 {
-		lines = append(lines, st.Section.Render("Log"))
-		for _, e := range t.log[len(t.log)-logN:] {
-			sym, style := "✓", st.OK
-			switch e.state {
-			case jobFailed:
-				sym, style = "✗", st.Error
-			case jobCancelled:
-				sym, style = "⊘", st.Warn
-			}
-			lines = append(lines, style.Render(fit(sym+" "+e.text, w, false)))
-		}
+		lines = append(lines, t.logLines(logN, w)...)
 	}
 	return clipLines(strings.Join(lines, "\n"), h)
+}
+
+// layersHeader titles the selected job's layers with a count per phase.
+func (t *transfers) layersHeader(j *job) string {
+	st := t.sh.st
+	counts := phaseCounts(j.snap.Blobs)
+	var parts []string
+	for _, p := range []registry.Phase{registry.PhaseTransferring, registry.PhaseVerifying, registry.PhaseQueued,
+		registry.PhaseDone, registry.PhaseSkipped, registry.PhaseFailed} {
+		if counts[p] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[p], phaseWord(p)))
+		}
+	}
+	return st.Section.Render(fmt.Sprintf("Layers of #%d", j.id)) + "  " +
+		st.Muted.Render(fmt.Sprintf("%d blobs: %s", len(j.snap.Blobs), strings.Join(parts, " · ")))
+}
+
+// logLines are the last n finished jobs under a "Log" title.
+func (t *transfers) logLines(n, w int) []string {
+	st := t.sh.st
+	lines := []string{st.Section.Render("Log")}
+	for _, e := range t.log[len(t.log)-n:] {
+		sym, style := "✓", st.OK
+		switch e.state {
+		case jobFailed:
+			sym, style = "✗", st.Error
+		case jobCancelled:
+			sym, style = "⊘", st.Warn
+		}
+		lines = append(lines, style.Render(fit(sym+" "+e.text, w, false)))
+	}
+	return lines
 }
 
 // firstJobRow is the first job shown in the four-row jobs list.
