@@ -146,30 +146,47 @@ type FileChange struct {
 
 func compareFiles(a, b *model.FsTree) Files {
 	f := Files{Added: []File{}, Removed: []File{}, Changed: []FileChange{}}
-	inA := map[string]model.FsEntry{}
-	for _, e := range a.Entries {
-		inA[e.Path] = e
-	}
-	inB := map[string]bool{}
-	for _, e := range b.Entries {
-		inB[e.Path] = true
-		old, ok := inA[e.Path]
+	gone := match(a.Entries, b.Entries, func(e model.FsEntry) string { return e.Path }, func(old *model.FsEntry, e model.FsEntry) {
 		switch {
-		case !ok:
+		case old == nil:
 			f.Added = append(f.Added, file(e))
-		case old == e:
+		case *old == e:
 			f.Unchanged++
 		default:
 			f.Changed = append(f.Changed, FileChange{Path: e.Path, KindA: old.Kind, KindB: e.Kind, ModeA: old.Mode, ModeB: e.Mode,
 				SizeA: old.Size, SizeB: e.Size, Content: old.Blob != e.Blob || old.LinkTarget != e.LinkTarget})
 		}
-	}
-	for _, e := range a.Entries {
-		if !inB[e.Path] {
-			f.Removed = append(f.Removed, file(e))
-		}
+	})
+	for _, e := range gone {
+		f.Removed = append(f.Removed, file(e))
 	}
 	return f
+}
+
+// match pairs the items of b with those of a that have the same key: each
+// item of b is passed with its counterpart (nil when a lacks it), in b's
+// order; the items of a that b lacks are returned, in a's order.
+func match[K comparable, V any](a, b []V, key func(V) K, each func(old *V, cur V)) []V {
+	inA := make(map[K]V, len(a))
+	for _, x := range a {
+		inA[key(x)] = x
+	}
+	inB := make(map[K]bool, len(b))
+	for _, x := range b {
+		inB[key(x)] = true
+		if old, ok := inA[key(x)]; ok {
+			each(&old, x)
+		} else {
+			each(nil, x)
+		}
+	}
+	var gone []V
+	for _, x := range a {
+		if !inB[key(x)] {
+			gone = append(gone, x)
+		}
+	}
+	return gone
 }
 
 func file(e model.FsEntry) File { return File{Path: e.Path, Kind: e.Kind, Mode: e.Mode, Size: e.Size} }
@@ -187,28 +204,17 @@ type Pages struct {
 
 func comparePages(a, b *model.PageManifest) Pages {
 	p := Pages{APages: len(a.Pages), BPages: len(b.Pages)}
-	inA := map[uint32]model.Page{}
-	for _, pg := range a.Pages {
-		inA[pg.Ix] = pg
-	}
-	inB := map[uint32]bool{}
-	for _, pg := range b.Pages {
-		inB[pg.Ix] = true
-		old, ok := inA[pg.Ix]
+	gone := match(a.Pages, b.Pages, func(pg model.Page) uint32 { return pg.Ix }, func(old *model.Page, pg model.Page) {
 		switch {
-		case !ok:
+		case old == nil:
 			p.New++
-		case old == pg:
+		case *old == pg:
 			p.Shared++
 		default:
 			p.Changed++
 		}
-	}
-	for ix := range inA {
-		if !inB[ix] {
-			p.Removed++
-		}
-	}
+	})
+	p.Removed = len(gone)
 	return p
 }
 
@@ -298,20 +304,15 @@ type EnvChange struct {
 
 func compareEnv(a, b *model.Env) Env {
 	e := Env{CwdA: a.Cwd, CwdB: b.Cwd, Added: []model.EnvVar{}, Removed: []model.EnvVar{}, Changed: []EnvChange{}}
-	for _, v := range b.Vars {
-		old, ok := a.Value(v.Name)
+	gone := match(a.Vars, b.Vars, func(v model.EnvVar) string { return v.Name }, func(old *model.EnvVar, v model.EnvVar) {
 		switch {
-		case !ok:
+		case old == nil:
 			e.Added = append(e.Added, v)
-		case old != v.Value:
-			e.Changed = append(e.Changed, EnvChange{Name: v.Name, A: old, B: v.Value})
+		case old.Value != v.Value:
+			e.Changed = append(e.Changed, EnvChange{Name: v.Name, A: old.Value, B: v.Value})
 		}
-	}
-	for _, v := range a.Vars {
-		if _, ok := b.Value(v.Name); !ok {
-			e.Removed = append(e.Removed, v)
-		}
-	}
+	})
+	e.Removed = append(e.Removed, gone...)
 	return e
 }
 
