@@ -75,7 +75,7 @@ func (g *Graph) Parents(n *Node) []*Node {
 func Build(images []Image) *Graph {
 	g := &Graph{byID: map[model.Digest]*Node{}}
 	for _, im := range images {
-		if im.Err != nil || im.In == nil || im.In.Manifest == nil {
+		if im.Err != nil || im.In == nil || im.In.Manifest == nil || im.In.ManifestError != "" {
 			g.Problems = append(g.Problems, problem(im))
 			continue
 		}

@@ -76,7 +76,9 @@ func TestRender(t *testing.T) {
 func TestBuildResolvesParents(t *testing.T) {
 	dup := img("a", 1)
 	dup.Name = "mirror:a"
-	g := lineage.Build([]lineage.Image{img("a", 1), dup, img("b", 2, "a", "gone"),
+	malformed := img("m", 3)
+	malformed.In.ManifestError = "manifest: parents[0]: not a digest"
+	g := lineage.Build([]lineage.Image{img("a", 1), dup, img("b", 2, "a", "gone"), malformed,
 		{Name: "broken", Err: fault.NotFoundf("manifest.json is missing")}})
 	a, b := g.Node(id("a")), g.Node(id("b"))
 	if len(a.Tags) != 2 || a.Tags[1] != "mirror:a" || !a.Root() || len(a.Children) != 1 {
@@ -86,7 +88,7 @@ func TestBuildResolvesParents(t *testing.T) {
 	if len(ps) != 2 || ps[0] != a || !ps[1].External || !b.Merge() {
 		t.Fatalf("parents of b: %+v", ps)
 	}
-	if len(g.Problems) != 1 || !strings.Contains(g.Problems[0], "broken: manifest.json is missing") {
+	if len(g.Problems) != 2 || !strings.Contains(g.Problems[0], "m: manifest: parents[0]") || !strings.Contains(g.Problems[1], "broken: manifest.json is missing") || g.Node(id("m")) != nil {
 		t.Fatalf("problems: %v", g.Problems)
 	}
 	if got := lineage.Label(ps[1]); got != id("gone").Short()+" (parent not under this root)" {
@@ -94,8 +96,11 @@ func TestBuildResolvesParents(t *testing.T) {
 	}
 	evil := img("e\x1b]0;pwned\x07", 5)
 	evil.In.Manifest.Agent.Kind = "bot\x1b[2J"
-	if l := lineage.Label(lineage.Build([]lineage.Image{evil}).Nodes[0]); strings.ContainsAny(l, "\x1b\x07") {
-		t.Errorf("label keeps control characters: %q", l)
+	evil.In.Manifest.Parents = []model.Digest{"sha256:\x1b]0;x\x07"}
+	for _, n := range lineage.Build([]lineage.Image{evil}).Nodes {
+		if l := lineage.Label(n); strings.ContainsAny(l, "\x1b\x07") {
+			t.Errorf("label keeps control characters: %q", l)
+		}
 	}
 }
 

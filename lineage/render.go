@@ -114,7 +114,7 @@ func connector(edges []edge, lanes int) string {
 // is.
 func Label(n *Node) string {
 	if n.External {
-		return n.ID.Short() + " (parent not under this root)"
+		return termsafe.Line(n.ID.Short()) + " (parent not under this root)"
 	}
 	parts := []string{n.ID.Short()}
 	if len(n.Tags) > 0 {
