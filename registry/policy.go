@@ -34,3 +34,12 @@ func (c Config) withLimits(opt TransferOptions) TransferOptions {
 	}
 	return opt
 }
+
+// BackendOf is the backend a Registry wraps, to ask for its optional
+// capabilities (Deleter, BlobSweeper, ...).
+func BackendOf(r Registry) Backend {
+	if e, ok := r.(*engine); ok {
+		return e.Backend
+	}
+	return r
+}

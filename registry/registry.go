@@ -27,6 +27,13 @@ type Registry interface {
 	Pull(ctx context.Context, ref Ref, st *store.Store, opt TransferOptions) (*Report, error)
 	// Push uploads a local image, signing it with the backend's key.
 	Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error)
+	// Delete removes images: manifests and signatures first, then the
+	// blobs no remaining image reaches (see DeleteOptions).
+	Delete(ctx context.Context, refs []Ref, opt DeleteOptions) (*DeleteReport, error)
+	// Retag makes the image at src also available at dst in the same
+	// registry, without moving blob bytes where the backend copies server
+	// side.
+	Retag(ctx context.Context, src, dst Ref) (*RetagReport, error)
 }
 
 // Backend is the part a storage backend implements.

@@ -1,0 +1,196 @@
+// Package managetest checks, against any backend, that deleting images
+// never breaks an image that stays: over random sets of images that share
+// blobs (forks of one project, and the same image under two names), any
+// subset is deleted and every other image must still verify --deep. Each
+// backend's tests run it on its real server.
+package managetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"pf-registry/demo"
+	"pf-registry/internal/fault"
+	"pf-registry/model"
+	"pf-registry/registry"
+	"pf-registry/store"
+)
+
+// SharedImages builds n small images in st that share blobs the way forks
+// do: files, KV pages and messages of one project, each with its own
+// edits and pages, and one merge of the first two. Pages are 64 bytes, so
+// a set moves fast.
+func SharedImages(t testing.TB, st *store.Store, n int, rng *rand.Rand) []model.Digest {
+	t.Helper()
+	project := rng.Uint64()
+	var ids []model.Digest
+	for i := range n {
+		pages := 1 + rng.IntN(3)
+		spec := demo.ImageSpec{
+			Seed: project + uint64(i) + 1, Project: project, Files: 2 + rng.IntN(4),
+			Edits: map[int]uint64{rng.IntN(2): rng.Uint64()}, Pages: pages, SharedPages: rng.IntN(pages + 1),
+			Messages: 3 + rng.IntN(4), Diverge: 2 + rng.IntN(2),
+			Created: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour),
+			Layers:  1, Tokens: 4, Heads: 1, HeadDim: 8,
+		}
+		if i == 2 {
+			spec.Parents = ids[:2] // a merge: its ledger points at both parents'
+		}
+		id, err := demo.Build(st, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Rand returns the generator of a property run and logs its seed;
+// PF_PROPERTY_SEED replays one.
+func Rand(t testing.TB) *rand.Rand {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("PF_PROPERTY_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("PF_PROPERTY_SEED=%q: %v", s, err)
+		}
+		seed = v
+	}
+	t.Logf("property seed %d (replay with PF_PROPERTY_SEED=%d)", seed, seed)
+	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// Locations hands out image references of one repository: Image(i) is
+// where image i goes; every call with the same i returns the same place.
+type Locations func(t testing.TB, i int) registry.Ref
+
+// DeleteKeepsTheRest runs rounds of: push a random set of images sharing
+// blobs (one of them also retagged under a second name), check that a dry
+// run removes nothing, delete a random subset, then check that the
+// deleted ones are gone, their blobs swept where the backend sweeps, and
+// every other image verifies --deep. Each round uses fresh locations from
+// loc (indices round*100 + i).
+func DeleteKeepsTheRest(t *testing.T, reg registry.Registry, loc Locations, rounds int) {
+	rng := Rand(t)
+	for round := range rounds {
+		t.Run(fmt.Sprintf("round%d", round), func(t *testing.T) {
+			deleteRound(t, reg, func(i int) registry.Ref { return loc(t, round*100+i) }, rng)
+		})
+	}
+}
+
+func deleteRound(t *testing.T, reg registry.Registry, loc func(int) registry.Ref, rng *rand.Rand) {
+	ctx := context.Background()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := SharedImages(t, st, 3+rng.IntN(3), rng)
+	images := map[string]model.Digest{}
+	var refs []registry.Ref
+	for i, id := range ids {
+		r := loc(i)
+		if _, err := reg.Push(ctx, st, id, r, registry.TransferOptions{}); err != nil {
+			t.Fatalf("push %s: %v", r.Raw, err)
+		}
+		refs = append(refs, r)
+		images[r.Raw] = id
+	}
+	alias := loc(len(ids))
+	src := refs[rng.IntN(len(refs))]
+	if _, err := reg.Retag(ctx, src, alias); err != nil {
+		t.Fatalf("retag %s %s: %v", src.Raw, alias.Raw, err)
+	}
+	refs = append(refs, alias)
+	images[alias.Raw] = images[src.Raw]
+
+	var gone, stay []registry.Ref
+	for _, r := range refs {
+		if rng.IntN(2) == 0 {
+			gone = append(gone, r)
+		} else {
+			stay = append(stay, r)
+		}
+	}
+	if len(gone) == 0 {
+		gone, stay = stay[:1], stay[1:]
+	}
+	t.Logf("deleting %d of %d images", len(gone), len(refs))
+
+	dry, err := reg.Delete(ctx, gone, registry.DeleteOptions{DryRun: true, Grace: registry.NoGrace})
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	for _, r := range refs {
+		checkImage(t, reg, r, images[r.Raw])
+	}
+	rep, err := reg.Delete(ctx, gone, registry.DeleteOptions{Grace: registry.NoGrace})
+	if err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if len(rep.Images) != len(gone) || len(dry.Images) != len(gone) || dry.Bytes != rep.Bytes || len(dry.Blobs) != len(rep.Blobs) {
+		t.Errorf("dry run said %d images, %d blobs, %d bytes; the deletion removed %d images, %d blobs, %d bytes",
+			len(dry.Images), len(dry.Blobs), dry.Bytes, len(rep.Images), len(rep.Blobs), rep.Bytes)
+	}
+	for _, r := range gone {
+		if ok, err := reg.Exists(ctx, r); ok || err != nil {
+			t.Errorf("%s still exists after its deletion (%v)", r.Raw, err)
+		}
+		checkSwept(t, reg, r, stay)
+	}
+	for _, r := range stay {
+		checkImage(t, reg, r, images[r.Raw])
+	}
+}
+
+// checkImage verifies the image at r deeply and checks its ID.
+func checkImage(t *testing.T, reg registry.Registry, r registry.Ref, id model.Digest) {
+	t.Helper()
+	rep, err := reg.Verify(context.Background(), r, registry.VerifyOptions{Deep: true})
+	if err != nil {
+		t.Fatalf("%s no longer verifies: %v", r.Raw, err)
+	}
+	if rep.Inspection.ImageID != id || !rep.Complete {
+		t.Fatalf("%s: image %s complete %v, want %s", r.Raw, rep.Inspection.ImageID, rep.Complete, id)
+	}
+}
+
+// checkSwept: where the backend sweeps, a deleted image's store keeps no
+// blob unless an image that stays shares the store.
+func checkSwept(t *testing.T, reg registry.Registry, r registry.Ref, stay []registry.Ref) {
+	t.Helper()
+	sw, ok := registry.BackendOf(reg).(registry.BlobSweeper)
+	if !ok {
+		return
+	}
+	ctx := context.Background()
+	bs, err := sw.BlobStore(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stay {
+		other, err := sw.BlobStore(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.Describe() == bs.Describe() {
+			return
+		}
+	}
+	blobs, err := bs.Blobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blobs) != 0 {
+		t.Errorf("%s: %d blob(s) left behind after its deletion", r.Raw, len(blobs))
+	}
+	if _, err := reg.Delete(ctx, []registry.Ref{r}, registry.DeleteOptions{}); !errors.Is(err, fault.ErrNotFound) {
+		t.Errorf("deleting %s again: %v, want not found", r.Raw, err)
+	}
+}
