@@ -28,7 +28,7 @@ type PruneReport struct {
 	// Kept are the images that stay, newest first.
 	Kept []PruneEntry `json:"kept"`
 	// Pruned are the images deleted (or, in a dry run, to delete).
-	Pruned []PruneEntry   `json:"pruned"`
+	Pruned []PruneEntry  `json:"pruned"`
 	Delete *DeleteReport `json:"delete"`
 }
 
