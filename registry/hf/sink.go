@@ -169,12 +169,26 @@ func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
 // listFiles lists the files under dir at rev recursively; a missing dir is
 // empty.
 func (b *Backend) listFiles(ctx context.Context, r repoRef, rev, dir string) (map[string]bool, error) {
+	items, err := b.listTree(ctx, r, rev, dir, true, false)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]bool{}
+	for _, it := range items {
+		out[it.Path] = true
+	}
+	return out, nil
+}
+
+// listTree lists the files under dir at rev (following pagination); with
+// expand each one carries its last commit. A missing dir is empty.
+func (b *Backend) listTree(ctx context.Context, r repoRef, rev, dir string, recursive, expand bool) ([]pathInfo, error) {
+	var out []pathInfo
 	u := r.apiPath() + "/tree/" + url.PathEscape(rev)
 	if dir != "" {
 		u += "/" + dir
 	}
-	u += "?recursive=true&expand=false"
+	u += fmt.Sprintf("?recursive=%t&expand=%t", recursive, expand)
 	for u != "" {
 		resp, err := b.c.do(ctx, request{method: http.MethodGet, url: u, header: map[string]string{"Accept": "application/json"}})
 		if err != nil {
@@ -196,7 +210,7 @@ func (b *Backend) listFiles(ctx context.Context, r repoRef, rev, dir string) (ma
 		}
 		for _, it := range items {
 			if it.Type == "file" {
-				out[it.Path] = true
+				out = append(out, it)
 			}
 		}
 		if u, err = b.c.nextLink(resp.Header); err != nil {
