@@ -40,12 +40,17 @@ func TestMain(m *testing.M) {
 
 // startDistribution runs distribution v3 in-process with in-memory storage
 // on 127.0.0.1 and returns host:port.
-func startDistribution(t testing.TB) string {
+func startDistribution(t testing.TB) string { return startDistributionWith(t, false) }
+
+// startDistributionWith enables deletes when asked (the default refuses
+// them with 405 UNSUPPORTED).
+func startDistributionWith(t testing.TB, deletes bool) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := &configuration.Configuration{Storage: configuration.Storage{
 		"inmemory":    configuration.Parameters{},
 		"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
+		"delete":      configuration.Parameters{"enabled": deletes},
 	}}
 	cfg.HTTP.Secret = "test-secret"
 	cfg.Catalog.MaxEntries = 1000 // the file config's default; the zero value refuses every n
