@@ -371,12 +371,7 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 		t = target{raw: t.raw} // placeholder or CID: an unnamed push
 	}
 	b.dropStaleStaging(ctx)
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	// The name starts with the creation time so abandoned pushes can be
-	// recognised and removed later.
-	name := strconv.FormatInt(time.Now().Unix(), 10) + "-" + hex.EncodeToString(rnd[:])
-	s := &sink{b: b, t: t, staging: stagingRoot + "/" + name, have: map[string]string{}}
+	s := &sink{b: b, t: t, staging: newStaging(), have: map[string]string{}}
 	if err := b.c.callJSON(ctx, "files/mkdir", args("arg", s.staging, "parents", "true"), nil, nil); err != nil {
 		return nil, err
 	}
@@ -386,6 +381,27 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 		}
 	}
 	return s, nil
+}
+
+// newStaging names a fresh staging directory. The name starts with the
+// creation time so abandoned pushes can be recognised and removed later.
+func newStaging() string {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	return stagingRoot + "/" + strconv.FormatInt(time.Now().Unix(), 10) + "-" + hex.EncodeToString(rnd[:])
+}
+
+// install moves a staged image directory to its name in the index,
+// replacing the image the name held.
+func (b *Backend) install(ctx context.Context, staging string, t target) error {
+	if err := b.c.callJSON(ctx, "files/mkdir", args("arg", IndexRoot+"/"+t.repo, "parents", "true"), nil, nil); err != nil {
+		return err
+	}
+	// force: also succeeds when the name is new.
+	if err := b.c.callJSON(ctx, "files/rm", args("arg", t.indexPath(), "force", "true"), nil, nil); err != nil {
+		return err
+	}
+	return b.c.callJSON(ctx, "files/mv", args("arg", staging, "arg", t.indexPath()), nil, nil)
 }
 
 // staleStaging is the age after which a staging directory is taken to
@@ -612,15 +628,7 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 		return err
 	}
 	if s.t.named() {
-		dest := s.t.indexPath()
-		if err := s.b.c.callJSON(ctx, "files/mkdir", args("arg", IndexRoot+"/"+s.t.repo, "parents", "true"), nil, nil); err != nil {
-			return err
-		}
-		// force: also succeeds when the name is new.
-		if err := s.b.c.callJSON(ctx, "files/rm", args("arg", dest, "force", "true"), nil, nil); err != nil {
-			return err
-		}
-		if err := s.b.c.callJSON(ctx, "files/mv", args("arg", s.staging, "arg", dest), nil, nil); err != nil {
+		if err := s.b.install(ctx, s.staging, s.t); err != nil {
 			return err
 		}
 	} else if err := s.b.c.callJSON(ctx, "files/rm", args("arg", s.staging, "recursive", "true"), nil, nil); err != nil {

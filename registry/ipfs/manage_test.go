@@ -1,0 +1,75 @@
+package ipfs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"pf-registry/internal/fault"
+	"pf-registry/registry"
+	"pf-registry/registry/managetest"
+)
+
+func TestDeleteKeepsTheRest(t *testing.T) {
+	needDaemon(t)
+	reg := openIPFS(t, registry.Config{})
+	run := runSeq.Add(1)
+	managetest.DeleteKeepsTheRest(t, reg, func(t testing.TB, i int) registry.Ref {
+		return mustRef(t, fmt.Sprintf("ipfs://prop%d-%d:t%d", run, i/100, i%100))
+	}, 2)
+}
+
+// Deleting a name unpins its directory once no other name points at it;
+// a CID that a name points at is refused; retag copies within MFS.
+func TestDeleteUnpinsAndRetagCopies(t *testing.T) {
+	k := needDaemon(t)
+	ctx := withTimeout(t, 2*time.Minute)
+	reg := openIPFS(t, registry.Config{})
+	st, id := smallImage(t, 303)
+	repo := fmt.Sprintf("unpin-%d", runSeq.Add(1))
+	v1 := mustRef(t, "ipfs://"+repo+":v1")
+	rep, err := reg.Push(ctx, st, id, v1, registry.TransferOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid := cidOf(t, rep.Destination)
+	stable := mustRef(t, "ipfs://"+repo+":stable")
+	if _, err := reg.Retag(ctx, v1, stable); err != nil {
+		t.Fatal(err)
+	}
+	if got := k.ipfs(t, "files", "stat", "--hash", IndexRoot+"/"+repo+"/stable"); strings.TrimSpace(got) != cid {
+		t.Fatalf("the retagged name points at %q, want %s", got, cid)
+	}
+	if _, err := reg.Delete(ctx, []registry.Ref{mustRef(t, "ipfs://"+cid)}, registry.DeleteOptions{}); !errors.Is(err, fault.ErrUsage) ||
+		!strings.Contains(err.Error(), "is named") {
+		t.Fatalf("deleting a named CID: %v", err)
+	}
+	pinned := func() bool {
+		out, err := k.run("pin", "ls", "--type=recursive", cid)
+		return err == nil && strings.Contains(out, cid)
+	}
+	if _, err := reg.Delete(ctx, []registry.Ref{v1}, registry.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !pinned() {
+		t.Fatal("the directory was unpinned while a name still points at it")
+	}
+	if _, err := reg.Verify(ctx, stable, registry.VerifyOptions{Deep: true}); err != nil {
+		t.Fatalf("the other name lost its image: %v", err)
+	}
+	drep, err := reg.Delete(ctx, []registry.Ref{stable}, registry.DeleteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pinned() {
+		t.Fatal("the directory is still pinned after its last name went")
+	}
+	if len(drep.Notes) != 1 || !strings.Contains(drep.Notes[0], "repo gc") {
+		t.Fatalf("notes: %v", drep.Notes)
+	}
+	if out, _ := k.run("files", "ls", IndexRoot); strings.Contains(out, repo) {
+		t.Fatalf("the empty repository stays in the index: %s", out)
+	}
+}
