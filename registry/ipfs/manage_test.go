@@ -27,7 +27,7 @@ func TestDeleteUnpinsAndRetagCopies(t *testing.T) {
 	k := needDaemon(t)
 	ctx := withTimeout(t, 2*time.Minute)
 	reg := openIPFS(t, registry.Config{})
-	st, id := smallImage(t, 303)
+	st, id := smallImage(t, 9301)
 	repo := fmt.Sprintf("unpin-%d", runSeq.Add(1))
 	v1 := mustRef(t, "ipfs://"+repo+":v1")
 	rep, err := reg.Push(ctx, st, id, v1, registry.TransferOptions{})
