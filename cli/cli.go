@@ -1,5 +1,6 @@
 // Package cli is the command line: the plain commands for scripts (ls, tags,
-// inspect, verify, pull, push, copy, images, demo) and the entry into the
+// inspect, verify, pull, push, copy, images, demo; rm, prune, tag, sync,
+// gc, du to manage registries and the local store) and the entry into the
 // terminal UI. Data goes to stdout, progress and errors to stderr.
 package cli
 
@@ -135,7 +136,7 @@ Without a command it opens the terminal UI.`,
 	pf.IntVar(&g.concurrency, "concurrency", registry.DefaultConcurrency, "parallel blob transfers")
 	pf.IntVar(&g.zstdLevel, "zstd-level", blob.DefaultLevel, "zstd level (1-22) when content is compressed")
 	pf.BoolVar(&g.insecure, "insecure", false, "allow plain HTTP and unverified TLS to non-loopback hosts")
-	pf.BoolVar(&g.readOnly, "readonly", false, "refuse every write (push, copy, pull into the store)")
+	pf.BoolVar(&g.readOnly, "readonly", false, "refuse every write (push, copy, pull into the store, rm, prune, tag, sync, images rm, gc)")
 	pf.BoolVar(&g.strict, "strict", false, "also reject images signed with the public default key")
 	pf.DurationVar(&g.timeout, "timeout", 0, "per-request timeout of network backends (default: backend's)")
 	pf.Int64Var(&g.maxBlob, "max-blob-size", blob.DefaultMaxLogicalSize, "largest decompressed blob accepted, in bytes")
@@ -148,11 +149,17 @@ Without a command it opens the terminal UI.`,
 	root.AddCommand(e.showCmd())
 	root.AddCommand(e.diffCmd())
 	root.AddCommand(e.logCmd())
-	for _, c := range root.Commands() {
-		if c.Args != nil {
-			c.Args = wrapArgs(c.Args)
+	root.AddCommand(e.rmCmd(), e.pruneCmd(), e.tagCmd(), e.syncCmd(), e.gcCmd(), e.duCmd())
+	var wrap func(*cobra.Command)
+	wrap = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Args != nil {
+				sub.Args = wrapArgs(sub.Args)
+			}
+			wrap(sub)
 		}
 	}
+	wrap(root)
 	return root
 }
 

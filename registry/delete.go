@@ -71,8 +71,7 @@ func (e *engine) Delete(ctx context.Context, refs []Ref, opt DeleteOptions) (*De
 	if len(swept) == 0 {
 		s.rep.Notes = append(s.rep.Notes, e.sweepNote())
 	}
-	s.em.send(Event{Kind: KindRun, Phase: PhaseDone, Images: len(targets), Done: s.rep.Bytes, Total: s.rep.Bytes,
-		Message: fmt.Sprintf("%d image(s), %d blob(s)", len(s.rep.Images), len(s.rep.Blobs))})
+	s.done(len(targets))
 	return s.rep, nil
 }
 

@@ -57,7 +57,7 @@ func (l *Local) Remove(ctx context.Context, ids []model.Digest, opt DeleteOption
 		skip = nil
 	}
 	err := s.sweep(ctx, &localBlobs{st: l.st, skip: skip}, nil)
-	s.em.send(Event{Kind: KindRun, Phase: PhaseDone, Images: len(s.rep.Images), Done: s.rep.Bytes, Total: s.rep.Bytes})
+	s.done(len(s.rep.Images))
 	return s.rep, err
 }
 
@@ -70,7 +70,7 @@ func (l *Local) GC(ctx context.Context, opt DeleteOptions) (*DeleteReport, error
 	s := newSweeper(opt)
 	s.merged = true
 	err := s.sweep(ctx, &localBlobs{st: l.st}, nil)
-	s.em.send(Event{Kind: KindRun, Phase: PhaseDone, Done: s.rep.Bytes, Total: s.rep.Bytes})
+	s.done(0)
 	return s.rep, err
 }
 

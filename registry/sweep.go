@@ -38,6 +38,12 @@ func newSweeper(opt DeleteOptions) *sweeper {
 		rep: &DeleteReport{DryRun: opt.DryRun, Images: []DeletedImage{}, Blobs: []DeletedBlob{}}}
 }
 
+// done reports the end of the run.
+func (s *sweeper) done(images int) {
+	s.em.send(Event{Kind: KindRun, Phase: PhaseDone, Images: images, Done: s.rep.Bytes, Total: s.rep.Bytes,
+		Message: fmt.Sprintf("%d image(s), %d blob(s)", len(s.rep.Images), len(s.rep.Blobs))})
+}
+
 // markConcurrency bounds the images walked at once.
 const markConcurrency = 4
 

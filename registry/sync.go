@@ -273,7 +273,7 @@ func (s *syncRun) copyMissing(ctx context.Context) error {
 		return err
 	}
 	if first != nil {
-		return fmt.Errorf("sync: %d of %d image(s) failed; first: %w", s.rep.Failed, s.rep.Failed+s.rep.Copied, first)
+		return fmt.Errorf("sync: %d of the %d image(s) to copy failed; first: %w", s.rep.Failed, s.rep.Failed+s.rep.Copied, first)
 	}
 	return nil
 }
