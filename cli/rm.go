@@ -43,6 +43,7 @@ func (f *deleteFlags) options(e *env) (registry.DeleteOptions, func(), error) {
 type rmOpts struct {
 	*env
 	deleteFlags
+	missingOK bool
 }
 
 func (e *env) rmCmd() *cobra.Command {
@@ -56,7 +57,8 @@ blobs no remaining image reaches are removed where the backend keeps them
 beside the image (file, S3, HF), except blobs younger than --grace, which a
 push in progress elsewhere may be about to use. OCI registries and IPFS
 reclaim blobs with their own garbage collection. Running a deletion again
-finishes one that was interrupted. --readonly refuses it (not --dry-run).`,
+(with --missing-ok, since some references may be gone entirely) finishes
+one that was interrupted. --readonly refuses it (not --dry-run).`,
 		Example: `  pf-registry rm --dry-run s3://bucket/agents/nightly-2026-11-01
   pf-registry rm oci://localhost:5000/alice/agent:old hf://alice/agent-snapshots:exp
   pf-registry rm --grace 0 --json file://./registry/alice/agent/v1`,
@@ -64,6 +66,7 @@ finishes one that was interrupted. --readonly refuses it (not --dry-run).`,
 		RunE: o.runRm,
 	}
 	o.register(c, true)
+	c.Flags().BoolVar(&o.missingOK, "missing-ok", false, "a reference with nothing left is not an error (to re-run an interrupted deletion)")
 	return c
 }
 
@@ -91,6 +94,7 @@ func (o *rmOpts) runRm(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	opt.MissingOK = o.missingOK
 	total := &registry.DeleteReport{DryRun: o.dryRun, Images: []registry.DeletedImage{}, Blobs: []registry.DeletedBlob{}}
 	var derr error
 	for _, s := range order {

@@ -36,7 +36,7 @@ func (e *engine) Delete(ctx context.Context, refs []Ref, opt DeleteOptions) (*De
 		return nil, unsupported(e.Scheme(), "delete images")
 	}
 	s := newSweeper(opt)
-	targets, err := e.planDelete(ctx, uniqueRefs(refs))
+	targets, err := e.planDelete(ctx, uniqueRefs(refs), opt.MissingOK)
 	if err != nil {
 		return s.rep, err
 	}
@@ -77,8 +77,8 @@ func (e *engine) Delete(ctx context.Context, refs []Ref, opt DeleteOptions) (*De
 
 // planDelete learns what is at each reference before anything is removed:
 // a reference with neither an image nor leftover blobs fails the whole
-// deletion.
-func (e *engine) planDelete(ctx context.Context, refs []Ref) ([]delTarget, error) {
+// deletion, or with missingOK is passed over.
+func (e *engine) planDelete(ctx context.Context, refs []Ref, missingOK bool) ([]delTarget, error) {
 	sw, _ := e.Backend.(BlobSweeper)
 	var out []delTarget
 	for _, r := range refs {
@@ -96,7 +96,11 @@ func (e *engine) planDelete(ctx context.Context, refs []Ref) ([]delTarget, error
 			}
 		}
 		if !t.present {
-			if err := leftovers(ctx, t.store, r); err != nil {
+			err := leftovers(ctx, t.store, r)
+			if errors.Is(err, fault.ErrNotFound) && missingOK {
+				continue
+			}
+			if err != nil {
 				return nil, err
 			}
 		}

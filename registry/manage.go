@@ -82,6 +82,9 @@ type DeleteOptions struct {
 	// Grace keeps unreached blobs younger than this: 0 means DefaultGrace,
 	// a negative value keeps none (NoGrace).
 	Grace time.Duration
+	// MissingOK passes over references where nothing is left (neither an
+	// image nor blobs): re-running a finished deletion is then no error.
+	MissingOK bool
 	// Progress receives one event per removed image and blob.
 	Progress func(Event)
 	// Now is the clock blob ages are measured against (nil: time.Now).
