@@ -45,7 +45,7 @@ func TestReadOnlyCopyRefused(t *testing.T) {
 
 // Every command's --help ends with examples that use the command.
 func TestHelpShowsExamples(t *testing.T) {
-	for _, cmd := range []string{"ls", "tags", "inspect", "verify", "pull", "push", "copy", "images", "demo", "ui"} {
+	for _, cmd := range []string{"ls", "tags", "inspect", "verify", "pull", "push", "copy", "images", "demo", "ui", "rm", "prune", "tag", "sync", "gc", "du"} {
 		r := run(t, cmd, "--help")
 		_, examples, ok := strings.Cut(r.stdout, "Examples:\n")
 		if r.code != 0 || !ok || !strings.Contains(examples, " "+cmd+" ") && !strings.Contains(examples, " "+cmd+"\n") {

@@ -67,6 +67,9 @@ func (o *syncOpts) runSync(cmd *cobra.Command, args []string) error {
 	}
 	rep, err := registry.Sync(cmd.Context(), srcReg, src, dstReg, dst, opt)
 	p.finish()
+	if rep == nil {
+		return err
+	}
 	if o.asJSON {
 		out := syncJSON{OK: err == nil, SyncReport: rep, ElapsedMS: rep.Elapsed.Milliseconds()}
 		if err != nil {
