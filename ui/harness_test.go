@@ -264,3 +264,24 @@ func topIs[T screen](m *App) bool {
 
 // idle reports that nothing loads in the background.
 func idle(m *App) bool { return !m.busy() }
+
+// press sends the first key of a binding, named as in the config file.
+func (h *harness) press(name string) {
+	h.t.Helper()
+	b, ok := h.m.sh.keys.byName()[name]
+	if !ok || len(b.Keys()) == 0 {
+		h.t.Fatalf("no binding named %q", name)
+	}
+	h.send(keyMsg(b.Keys()[0]))
+}
+
+// typeText types each rune of s, without waiting in between.
+func (h *harness) typeText(s string) {
+	h.t.Helper()
+	for _, r := range s {
+		h.send(keyMsg(string(r)))
+	}
+}
+
+// lines is the rendered frame, plain, one entry per terminal line.
+func (h *harness) lines() []string { return strings.Split(h.plain(), "\n") }
