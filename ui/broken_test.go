@@ -70,6 +70,7 @@ func TestEightyColumns(t *testing.T) {
 		}
 	}
 	check("registries", "file://demo ")
+	h.press("top")
 	h.press("open") // local store
 	h.settle("local", func(m *App) bool { return h.contains("holds no images") })
 	check("local store")
@@ -81,7 +82,7 @@ func TestEightyColumns(t *testing.T) {
 	check("detail", "Image ID")
 	h.press("back")
 	h.press("back")
-	check("repositories", "alice/refactor-agent")
+	check("repositories", "ci/nightly")
 	h.press("transfers")
 	check("transfers")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,14 +14,14 @@ import (
 	"pf-registry/registry"
 )
 
-// mainViews drives a model through the main screens against the demo
-// registry and returns each frame, in order: registries, tags (with
-// verdicts), detail of the tampered image, and the transfers view.
+// mainViews drives a model through every screen against the demo
+// registry and returns each frame, in order. all is false for the themes
+// that show only the four main screens.
 //
 // The transfers frame shows a pull of the demo image with progress events
 // fed at fixed points (a real pull finishes in milliseconds, and blob
 // completion order is not deterministic), so the frame is reproducible.
-func mainViews(t *testing.T, theme string, w, h int) [][2]string {
+func mainViews(t *testing.T, theme string, w, h int, all bool) [][2]string {
 	// Paths as a user would see them (relative directories literally
 	// named "~" inside the test's working directory).
 	hs := newHarness(t, w, h, withTheme(theme), func(o *Options) {
@@ -29,18 +30,53 @@ func mainViews(t *testing.T, theme string, w, h int) [][2]string {
 	})
 	var out [][2]string
 	shot := func(name string) { out = append(out, [2]string{name, hs.view()}) }
+	extra := func(name string) {
+		if all {
+			shot(name)
+		}
+	}
 
 	hs.settle("roots", idle)
-	hs.key("down")
 	shot("registries")
+	if all {
+		hs.press("top")
+		hs.press("open")
+		hs.settle("local", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
+		shot("local")
+		hs.press("back")
+		hs.press("help")
+		shot("help")
+		hs.key("x")
+	}
 	openTags(t, hs)
-	hs.key("/", "esc", "j") // clear the repository filter's echo, select the tampered tag
+	hs.press("down") // the tampered tag
 	shot("tags")
-	hs.key("enter")
+	hs.press("pull")
+	extra("tags-refused")
+	hs.press("open")
 	hs.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	shot("detail")
-
-	hs.key("esc", "k")
+	hs.press("back")
+	if all {
+		hs.press("back")
+		hs.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
+		shot("repos")
+		hs.press("search")
+		hs.typeText("v2")
+		hs.settle("search", func(m *App) bool { return idle(m) })
+		shot("search")
+		hs.press("dismiss")
+		hs.press("back")
+		hs.press("command")
+		hs.typeText("file://demo/bob/")
+		shot("goto")
+		hs.press("dismiss")
+		hs.press("open")
+		hs.settle("tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
+		hs.press("copy")
+		shot("copy-dialog")
+		hs.press("dismiss")
+	}
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	hs.send(startJobMsg{jobSpec{op: "pull", src: "file://demo/ci/nightly/2026-11-25", dst: "local store",
@@ -55,7 +91,16 @@ func mainViews(t *testing.T, theme string, w, h int) [][2]string {
 	hs.send(jobProgressMsg{id: j.id, snap: demoPullSnap(0)})
 	hs.now = hs.now.Add(3 * time.Second)
 	hs.send(jobProgressMsg{id: j.id, snap: demoPullSnap(1)})
-	hs.key("t")
+	if all {
+		hs.press("quit")
+		shot("quit-dialog")
+		hs.press("dismiss")
+		hs.m.sh.notify("copy #7 failed: "+strings.Repeat("a long error that goes on ", 8)+"— the end", true)
+		hs.press("notifications")
+		shot("messages")
+		hs.press("back")
+	}
+	hs.press("transfers")
 	shot("transfers")
 	return out
 }
@@ -113,7 +158,7 @@ func TestGolden(t *testing.T) {
 				continue
 			}
 			t.Run(fmt.Sprintf("%s_%dx%d", theme, sz[0], sz[1]), func(t *testing.T) {
-				for _, f := range mainViews(t, theme, sz[0], sz[1]) {
+				for _, f := range mainViews(t, theme, sz[0], sz[1], theme == "dark") {
 					t.Run(f[0], func(t *testing.T) { golden.RequireEqual(t, f[1]) })
 					saveScreenshotFrame(t, fmt.Sprintf("%s-%s-%dx%d", f[0], theme, sz[0], sz[1]), f[1])
 				}

@@ -15,6 +15,7 @@ import (
 
 	"pf-registry/demo"
 	_ "pf-registry/registry/file"
+	_ "pf-registry/registry/oci"
 )
 
 // The tests run in a temporary working directory holding one demo registry
@@ -97,6 +98,8 @@ type harness struct {
 	// now is the model's clock; tests move it forward.
 	now time.Time
 	dir string
+	// quit is set when the program asked to end (tea.QuitMsg).
+	quit bool
 }
 
 type harnessOpt func(*Options)
@@ -165,6 +168,9 @@ func (h *harness) send(msg tea.Msg) {
 	switch msg.(type) {
 	case spinner.TickMsg, jobTickMsg:
 		return
+	case tea.QuitMsg:
+		h.quit = true
+		return
 	}
 	_, cmd := h.m.Update(msg)
 	h.exec(cmd)
@@ -202,6 +208,22 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: 'y', Mod: tea.ModCtrl}
 	case "ctrl+r":
 		return tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
+	case "ctrl+b":
+		return tea.KeyPressMsg{Code: 'b', Mod: tea.ModCtrl}
+	case "ctrl+f":
+		return tea.KeyPressMsg{Code: 'f', Mod: tea.ModCtrl}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "home":
+		return tea.KeyPressMsg{Code: tea.KeyHome}
+	case "end":
+		return tea.KeyPressMsg{Code: tea.KeyEnd}
 	}
 	r := []rune(k)
 	if len(r) != 1 {
@@ -285,3 +307,34 @@ func (h *harness) typeText(s string) {
 
 // lines is the rendered frame, plain, one entry per terminal line.
 func (h *harness) lines() []string { return strings.Split(h.plain(), "\n") }
+
+// statusLine is the line under the body.
+func (h *harness) statusLine() string { l := h.lines(); return l[len(l)-2] }
+
+// footerLine is the last line (the short help).
+func (h *harness) footerLine() string { l := h.lines(); return l[len(l)-1] }
+
+// dialogOpen reports an overlay of type T on top.
+func dialogOpen[T overlay](m *App) bool {
+	_, ok := m.topOverlay().(T)
+	return ok
+}
+
+// anyOverlay reports that something is over the screens.
+func anyOverlay(m *App) bool { return m.topOverlay() != nil }
+
+// lastNote is the newest message of the history.
+func lastNote(m *App) note {
+	if len(m.sh.notes) == 0 {
+		return note{}
+	}
+	return m.sh.notes[len(m.sh.notes)-1]
+}
+
+// typeInto replaces the text of the open input (dialog or go-to bar) by
+// typing: clear, then the runes.
+func (h *harness) typeInto(s string) {
+	h.t.Helper()
+	h.press("clear_input")
+	h.typeText(s)
+}
