@@ -432,8 +432,10 @@ func repoAndTag(ref string) (repo, tag string) {
 	switch r.Scheme {
 	case "file", "oci-layout":
 		p = strings.TrimRight(r.Path, "/")
-	case "oci", "hf":
+	case "oci":
 		p = r.Repo
+	case "hf":
+		p = r.User + "/" + r.Repo
 	case "s3":
 		p = strings.TrimRight(r.Prefix, "/")
 	}

@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"pf-registry/registry"
 	"pf-registry/themes"
 )
 
@@ -73,7 +74,12 @@ func (m *App) busy() bool {
 // so keys that follow reach them.
 func (m *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmds := []tea.Cmd{m.update(msg)}
-	for len(m.sh.pending) > 0 || len(m.sh.jobs) > 0 {
+	for len(m.sh.pending) > 0 || len(m.sh.jobs) > 0 || len(m.sh.screens) > 0 {
+		screens := m.sh.screens
+		m.sh.screens = nil
+		for _, s := range screens {
+			cmds = append(cmds, m.push(s))
+		}
 		m.overlays = append(m.overlays, m.sh.pending...)
 		m.sh.pending = nil
 		jobs := m.sh.jobs
@@ -293,12 +299,12 @@ func (m *App) showHelp() tea.Cmd {
 		bs = m.top().Bindings()
 	}
 	bs = append(bs, m.globalBindings()...)
-	text := st.Section.Render("Keys") + "\n\n" + fullHelpView(m.sh, bs) + "\n\n" + st.Muted.Render(wrap(
+	text := fullHelpView(m.sh, bs) + "\n\n" + st.Muted.Render(wrap(
 		"Signature column: ✓ valid (your key) · ! default-key (the public key: anyone can sign) · ✗ invalid · ? missing · … not checked yet. "+
 			"Registries: ◆ is the local store, › a root given on the command line; CREDENTIALS is how the backend "+
 			"authenticates, SIGNING KEY the key it verifies and signs with (PF_<BACKEND>_REG_SIGN_KEY, else the public default key). "+
-			"Keys can be remapped in "+tildePath(m.sh.cfgPath)+" (keys: {quit: [q]}). Any key closes this page.", m.sh.width))
-	m.sh.open(&helpPage{text: text})
+			"Keys can be remapped in "+tildePath(m.sh.cfgPath)+" (keys: {quit: [q]}).", m.sh.width))
+	m.sh.open(newTextPage(m.sh, "Keys", strings.Split(text, "\n")))
 	return nil
 }
 
@@ -322,12 +328,15 @@ func (m *App) goTo(v string) (tea.Cmd, error) {
 		m.sh.open(notesPage(m.sh))
 		return nil, nil
 	case "store":
-		return emit(pushScreenMsg{newLocalScreen(m.sh)}), nil
+		return m.push(newLocalScreen(m.sh)), nil
 	case "registries", "home":
 		for len(m.stack) > 1 {
 			m.pop()
 		}
 		return nil, nil
+	}
+	if _, err := registry.ParseRoot(v); err != nil {
+		return nil, err
 	}
 	return waitFor(m.sh, "Opening "+v+"…", resolve(m.sh, v), func(msg tea.Msg) tea.Cmd { return emit(msg) }), nil
 }

@@ -113,7 +113,9 @@ func shortHelpView(sh *shared, bs []binding, tail []binding) string {
 		parts = append(parts, p)
 		used += w
 	}
-	parts = append(parts, end)
+	if end != "" {
+		parts = append(parts, end)
+	}
 	return ansi.Truncate(strings.Join(parts, sep), sh.width, "")
 }
 

@@ -39,6 +39,9 @@ func newCommandBar(sh *shared, prefill string, words []string, run func(string) 
 }
 
 func (c *commandBar) hint() string {
+	if c.err != "" {
+		return "✗ " + c.err
+	}
 	return "go to a root, repository or image reference, or: " + strings.Join(commandWords, ", ")
 }
 
@@ -104,9 +107,6 @@ func (c *commandBar) update(msg tea.Msg) tea.Cmd {
 func (c *commandBar) render(sh *shared, body string) string {
 	lines := strings.Split(body, "\n")
 	bar := c.in.View()
-	if c.err != "" {
-		bar += "  " + sh.st.Error.Render(c.err)
-	}
 	if len(lines) > 0 {
 		lines[len(lines)-1] = fit(bar, sh.width, false)
 	}

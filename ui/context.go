@@ -42,8 +42,10 @@ type shared struct {
 	// pending overlays, opened by the current Update: the root model
 	// stacks them before the next key is read, so type-ahead reaches them.
 	pending []overlay
-	// jobs to start, taken by the root model in the same way.
-	jobs []jobSpec
+	// jobs to start and screens to open, taken by the root model in the
+	// same way.
+	jobs    []jobSpec
+	screens []screen
 
 	mu   sync.Mutex
 	regs map[string]registry.Registry // by scheme
@@ -79,6 +81,12 @@ func (s *shared) status() (note, bool) {
 		return note{}, false
 	}
 	return s.notes[len(s.notes)-1], true
+}
+
+// push opens a screen at once.
+func (s *shared) push(sc screen) tea.Cmd {
+	s.screens = append(s.screens, sc)
+	return nil
 }
 
 // open stacks an overlay (a dialog) at once.

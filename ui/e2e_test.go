@@ -155,16 +155,14 @@ func TestEndToEndTmux(t *testing.T) {
 	s.keys("Enter")
 	s.waitFor("Image ID", "✗ invalid", "manifest bytes do not match", "nightly-patched", "world.fs")
 	s.shot("detail")
-	// Pull it: asks first, then the engine refuses it.
+	// Pull it: refused at once, with the reason.
 	s.keys("p")
-	s.waitFor("does NOT verify")
-	s.keys("y", "t")
-	s.waitFor("✗ #1 pull", "does not verify")
+	s.waitFor("not pulled: its signature does not verify")
 	// Back to the tags, pull the valid image with progress.
-	s.keys("t", "Escape")
+	s.keys("Escape")
 	s.waitFor("3 tags")
 	s.keys("k", "p", "t")
-	s.waitFor("#2 pull", "Layers of #2", "25 blobs", "100%", "✓ #2 pull", "25 moved")
+	s.waitFor("#1   pull", "Layers of #1", "25 blobs", "100%", "✓ #1 pull", "25 moved")
 	s.shot("transfers")
 	s.keys("q")
 	deadline := time.Now().Add(15 * time.Second)

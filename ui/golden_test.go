@@ -24,7 +24,11 @@ import (
 func mainViews(t *testing.T, theme string, w, h int, all bool) [][2]string {
 	// Paths as a user would see them (relative directories literally
 	// named "~" inside the test's working directory).
-	hs := newHarness(t, w, h, withTheme(theme), func(o *Options) {
+	roots := []string{demoRoot}
+	if all {
+		roots = append(roots, "file://mirror")
+	}
+	hs := newHarness(t, w, h, withTheme(theme), withRoots(roots...), func(o *Options) {
 		o.StorePath = "~/.processfork"
 		o.ConfigPath = "~/.config/pf-registry/config.yaml"
 	})
@@ -46,7 +50,7 @@ func mainViews(t *testing.T, theme string, w, h int, all bool) [][2]string {
 		hs.press("back")
 		hs.press("help")
 		shot("help")
-		hs.key("x")
+		hs.press("back")
 	}
 	openTags(t, hs)
 	hs.press("down") // the tampered tag

@@ -67,6 +67,11 @@ func runMain(m *testing.M) int {
 	}
 	os.Setenv("PF_FILE_REG_SIGN_KEY", demoKey)
 	os.Unsetenv("NO_COLOR")
+	// An empty registry to copy to.
+	if err := os.MkdirAll("mirror", 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	demoResult, err = demo.Generate("demo")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo registry:", err)

@@ -119,7 +119,7 @@ func (s *localScreen) Bindings() []binding {
 // open shows the selected image's detail.
 func (s *localScreen) open() tea.Cmd {
 	if i := s.tbl.selected(); i >= 0 {
-		return emit(pushScreenMsg{newLocalDetailScreen(s.sh, s.images[i].ID)})
+		return s.sh.push(newLocalDetailScreen(s.sh, s.images[i].ID))
 	}
 	return nil
 }

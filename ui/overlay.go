@@ -125,17 +125,3 @@ func notesPage(sh *shared) *textPage {
 	return p
 }
 
-// helpPage lists every key of the context beneath it; any key closes it.
-type helpPage struct {
-	overlayBase
-	text string
-}
-
-func (p *helpPage) bindings() []binding { return nil }
-func (p *helpPage) crumb() string       { return "help" }
-func (p *helpPage) hint() string        { return "any key closes this page" }
-func (p *helpPage) input(tea.KeyPressMsg) tea.Cmd {
-	p.close()
-	return nil
-}
-func (p *helpPage) render(sh *shared, _ string) string { return clipLines(p.text, sh.height) }

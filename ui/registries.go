@@ -273,11 +273,11 @@ func (s *registriesScreen) open() tea.Cmd {
 	r := s.rows[i]
 	switch {
 	case r.origin == originStore:
-		return emit(pushScreenMsg{newLocalScreen(s.sh)})
+		return s.sh.push(newLocalScreen(s.sh))
 	case r.image:
-		return emit(pushScreenMsg{newDetailScreen(s.sh, image{ref: r.root, root: r.root}, r.root)})
+		return s.sh.push(newDetailScreen(s.sh, image{ref: r.root, root: r.root}, r.root))
 	}
-	return emit(pushScreenMsg{newReposScreen(s.sh, r.root)})
+	return s.sh.push(newReposScreen(s.sh, r.root))
 }
 
 func (s *registriesScreen) addRoot() tea.Cmd {

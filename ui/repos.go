@@ -123,7 +123,7 @@ func (s *reposScreen) Bindings() []binding {
 	return append(s.navBindings(),
 		bind(&k.Open, groupView, true, s.open),
 		bind(&k.Search, groupView, true, func() tea.Cmd {
-			return emit(pushScreenMsg{newSearchScreen(s.sh, s.root)})
+			return s.sh.push(newSearchScreen(s.sh, s.root))
 		}),
 		bind(&k.Refresh, groupView, false, func() tea.Cmd {
 			s.repos, s.next, s.done, s.err = nil, "", false, nil
@@ -140,7 +140,7 @@ func (s *reposScreen) open() tea.Cmd {
 	if i < 0 {
 		return nil
 	}
-	return emit(pushScreenMsg{newTagsScreen(s.sh, s.root, s.repos[i].Ref, s.repos[i].Name)})
+	return s.sh.push(newTagsScreen(s.sh, s.root, s.repos[i].Ref, s.repos[i].Name))
 }
 
 func (s *reposScreen) View() string {

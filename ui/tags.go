@@ -393,7 +393,7 @@ func (s *tagsScreen) open() tea.Cmd {
 	if i < 0 {
 		return nil
 	}
-	return emit(pushScreenMsg{newDetailScreen(s.sh, s.imageAt(i), s.tags[i].label)})
+	return s.sh.push(newDetailScreen(s.sh, s.imageAt(i), s.tags[i].label))
 }
 
 func (s *tagsScreen) View() string {

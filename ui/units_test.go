@@ -176,7 +176,7 @@ func TestGoTo(t *testing.T) {
 	h.press("dismiss")
 	// A bad reference keeps the bar open with the error.
 	goTo("nope://x")
-	if !dialogOpen[*commandBar](h.m) || !h.contains("unsupported") {
+	if !dialogOpen[*commandBar](h.m) || !h.contains("unrecognised URL scheme") {
 		t.Fatalf("bad reference:\n%s", h.plain())
 	}
 	h.press("dismiss")
