@@ -32,14 +32,7 @@ func (c *sinkCounter) Sink(ctx context.Context, ref registry.Ref) (registry.Sink
 // reference.
 func published(t *testing.T) (registry.Ref, *store.Store, model.Digest) {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := demo.Build(st, demo.ImageSpec{Seed: 11, Files: 2, Pages: 1, Messages: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, id := demoImage(t, demo.ImageSpec{Seed: 11, Files: 2, Pages: 1, Messages: 2})
 	ref := mustParse(t, "file://"+filepath.Join(t.TempDir(), "reg", "alice", "agent", "v1"))
 	if _, err := registry.New(file.New(registry.Config{}), registry.Config{}).Push(context.Background(), st, id, ref, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)

@@ -315,9 +315,9 @@ func (s *detailScreen) blobLines(w int) []string {
 func (s *detailScreen) manifestLines(int) []string {
 	var out bytes.Buffer
 	if err := json.Indent(&out, s.data.in.Raw, "", "  "); err != nil {
-		return strings.Split(safe(string(s.data.in.Raw)), "\n")
+		return strings.Split(safeText(string(s.data.in.Raw)), "\n")
 	}
-	lines := strings.Split(safe(out.String()), "\n")
+	lines := strings.Split(safeText(out.String()), "\n")
 	for i, l := range lines {
 		lines[i] = s.sh.st.Value.Render(l)
 	}

@@ -6,13 +6,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
-
+	"pf-registry/internal/termsafe"
 	"pf-registry/internal/termtext"
 )
 
 // errLine renders an error as one line with its hint.
-func errLine(err error) string { return termtext.ErrorLine(err, " — ") }
+func errLine(err error) string { return termsafe.Line(termtext.ErrorLine(err, " — ")) }
 
 // tildePath shortens a path under the home directory for display.
 func tildePath(p string) string {
@@ -52,14 +51,9 @@ func shortTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04")
 }
 
-// safe makes a string read from a registry or an image harmless on a
-// terminal: escape sequences and control characters are dropped.
-func safe(s string) string {
-	s = ansi.Strip(s)
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 {
-			return -1
-		}
-		return r
-	}, s)
-}
+// safe makes one line read from a registry or an image harmless on a
+// terminal (escape sequences and controls become visible symbols).
+func safe(s string) string { return termsafe.Line(s) }
+
+// safeText is safe for text of several lines.
+func safeText(s string) string { return termsafe.Text(s) }

@@ -266,3 +266,27 @@ func TestLazyPagingFileBackend(t *testing.T) {
 	// Visible rows are inspected first; the filtered row gets its verdict.
 	h.settle("verdict", func(*App) bool { return s.verdicts[s.tags[s.tbl.view[0]].Ref].status == "valid" })
 }
+
+// Names read from a registry cannot drive the terminal: escape sequences
+// in a tag name are shown as visible symbols.
+func TestRegistryTextIsSanitised(t *testing.T) {
+	src := filepath.Join("demo", "ci", "nightly", "2026-11-25")
+	dir := filepath.Join("t", "evil", "repo", "x\x1b]0;pwned\x07\x1b[31m")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"manifest.json", "manifest.json.sig"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	h := newHarness(t, 100, 20)
+	h.send(pushScreenMsg{newTagsScreen(h.m.sh, "file://t/evil", "file://t/evil/repo", "repo")})
+	h.settle("tags", func(m *App) bool { return idle(m) && h.contains("valid") })
+	if v := h.view(); strings.Contains(v, "\x1b]0;") || strings.Contains(v, "\x07") {
+		t.Fatalf("an escape sequence from a tag name reached the terminal: %q", v)
+	}
+	h.requireContains("x␛]0;pwned")
+}

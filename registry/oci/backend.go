@@ -8,11 +8,11 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/regclient/regclient/scheme"
 	"github.com/regclient/regclient/types/errs"
 	"github.com/regclient/regclient/types/ref"
+	"golang.org/x/sync/errgroup"
 
 	"pf-registry/internal/fault"
 	"pf-registry/model"
@@ -212,6 +212,36 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	if err != nil {
 		return nil, err
 	}
+	names, next, err := b.tagPage(ctx, l, opt)
+	if err != nil {
+		return nil, err
+	}
+	tags := make([]registry.TagEntry, len(names))
+	keep := make([]bool, len(names))
+	errsOut := make([]error, len(names))
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i, name := range names {
+		g.Go(func() error {
+			tags[i], keep[i], errsOut[i] = b.describeTag(ctx, l, repo, name)
+			return nil // every tag is described; the first error by position wins
+		})
+	}
+	_ = g.Wait()
+	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: []registry.TagEntry{}}
+	for i, t := range tags {
+		if errsOut[i] != nil {
+			return nil, errsOut[i]
+		}
+		if keep[i] {
+			out.Tags = append(out.Tags, t)
+		}
+	}
+	return out, nil
+}
+
+// tagPage lists one page of tag names and the token of the next page.
+func (b *Backend) tagPage(ctx context.Context, l location, opt registry.ListOptions) (names []string, next string, err error) {
 	limit := opt.Limit
 	if limit <= 0 {
 		limit = defaultPage
@@ -222,11 +252,11 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	}
 	tl, err := l.rc.TagList(ctx, l.ref, tagOpts...)
 	if err != nil {
-		return nil, classify(err, l.name, "tag list")
+		return nil, "", classify(err, l.name, "tag list")
 	}
-	names, err := tl.GetTags()
+	names, err = tl.GetTags()
 	if err != nil {
-		return nil, classify(err, l.name, "tag list")
+		return nil, "", classify(err, l.name, "tag list")
 	}
 	if b.isLayout() {
 		sort.Strings(names)
@@ -238,74 +268,51 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 			names = names[i:]
 		}
 	}
-	next := ""
 	if len(names) > limit {
 		names = names[:limit]
 	}
 	if len(names) == limit {
 		next = names[len(names)-1]
 	}
-	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: make([]registry.TagEntry, len(names))}
-	keep := make([]bool, len(names))
-	errsOut := make([]error, len(names))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			tl := l
-			tl.ref = l.ref.SetTag(name)
-			tl.name = b.tagRef(repo, name)
-			out.Tags[i] = registry.TagEntry{Name: name, Ref: tl.name}
-			raw, err := getManifest(ctx, tl)
-			switch {
-			case errors.Is(err, fault.ErrNotFound):
-				return // deleted meanwhile
-			case errors.Is(err, fault.ErrAuth) || isUnreachable(err):
-				errsOut[i] = err
-				return
-			case err != nil:
-				// A manifest regclient cannot even parse (e.g. Docker
-				// schema 1) is somebody else's artefact.
-				keep[i] = true
-				out.Tags[i].Foreign = true
-				return
-			}
-			keep[i] = true
-			img, perr := ParseImage(raw)
-			var foreign *errNotProcessFork
-			if errors.As(perr, &foreign) {
-				out.Tags[i].Foreign = true
-				return
-			}
-			if perr != nil {
-				return // ours but malformed: inspect explains why
-			}
-			// The creation time for the listing (display only, unverified).
-			if cfg, err := readSmallBlob(ctx, tl, img.Config, maxConfigSize, "config blob"); err == nil {
-				if m, err := model.ParseManifest(cfg); err == nil {
-					out.Tags[i].Updated = m.CreatedAt
-				}
-			}
-		}()
+	return names, next, nil
+}
+
+// describeTag reads one tag's manifest and config: whether it is a
+// ProcessFork image and when it was created. keep is false for a tag
+// deleted meanwhile; err is set only when the registry cannot be read.
+func (b *Backend) describeTag(ctx context.Context, l location, repo registry.Ref, name string) (e registry.TagEntry, keep bool, err error) {
+	tl := l
+	tl.ref = l.ref.SetTag(name)
+	tl.name = b.tagRef(repo, name)
+	e = registry.TagEntry{Name: name, Ref: tl.name}
+	raw, err := getManifest(ctx, tl)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+		return e, false, nil // deleted meanwhile
+	case errors.Is(err, fault.ErrAuth) || isUnreachable(err):
+		return e, false, err
+	case err != nil:
+		// A manifest regclient cannot even parse (e.g. Docker schema 1)
+		// is somebody else's artefact.
+		e.Foreign = true
+		return e, true, nil
 	}
-	wg.Wait()
-	for _, e := range errsOut {
-		if e != nil {
-			return nil, e
+	img, perr := ParseImage(raw)
+	var foreign *errNotProcessFork
+	if errors.As(perr, &foreign) {
+		e.Foreign = true
+		return e, true, nil
+	}
+	if perr != nil {
+		return e, true, nil // ours but malformed: inspect explains why
+	}
+	// The creation time for the listing (display only, unverified).
+	if cfg, err := readSmallBlob(ctx, tl, img.Config, maxConfigSize, "config blob"); err == nil {
+		if m, err := model.ParseManifest(cfg); err == nil {
+			e.Updated = m.CreatedAt
 		}
 	}
-	kept := out.Tags[:0]
-	for i, t := range out.Tags {
-		if keep[i] {
-			kept = append(kept, t)
-		}
-	}
-	out.Tags = kept
-	return out, nil
+	return e, true, nil
 }
 
 // isUnreachable reports a transport failure (connection refused, DNS, a

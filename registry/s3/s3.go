@@ -46,6 +46,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -247,18 +249,15 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	found := make([]bucket.Entry, len(dirs))
 	isImage := make([]bool, len(dirs))
 	errs := make([]error, len(dirs))
-	sem := make(chan struct{}, probeConcurrency)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(probeConcurrency)
 	for i, d := range dirs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			found[i], isImage[i], errs[i] = c.Stat(ctx, d.Key+manifestLeaf)
-		}()
+			return nil // every folder is probed; the first error by position wins
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	if err := errors.Join(errs...); err != nil {
 		for _, e := range errs {
 			if e != nil {

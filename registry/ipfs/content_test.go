@@ -1,0 +1,17 @@
+package ipfs
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"pf-registry/registry"
+	"pf-registry/registry/contenttest"
+)
+
+func TestContentConformance(t *testing.T) {
+	needDaemon(t)
+	st, id := contenttest.Image(t, filepath.Join(t.TempDir(), "store"))
+	name := fmt.Sprintf("ipfs://browse-%d:v1", runSeq.Add(1))
+	contenttest.Check(t, openIPFS(t, registry.Config{}), st, id, mustRef(t, name))
+}
