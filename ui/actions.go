@@ -305,14 +305,7 @@ type localImagesMsg struct {
 // pushFlow: choose a local image, confirm the destination, start. dest is
 // a root, or a repository (tags go under it) when repo is set.
 func pushFlow(sh *shared, dest string, repo bool) tea.Cmd {
-	return waitFor(sh, "Reading the local store…", func() tea.Msg {
-		st, err := sh.openStore()
-		if err != nil {
-			return localImagesMsg{err: err}
-		}
-		imgs, err := st.Images()
-		return localImagesMsg{images: imgs, err: err}
-	}, func(msg tea.Msg) tea.Cmd {
+	return waitFor(sh, "Reading the local store…", readLocalImages(sh), func(msg tea.Msg) tea.Cmd {
 		m := msg.(localImagesMsg)
 		if m.err != nil {
 			sh.fail(m.err)
@@ -334,6 +327,18 @@ func pushFlow(sh *shared, dest string, repo bool) tea.Cmd {
 			return pushDestDialog(sh, dest, im)
 		})
 	})
+}
+
+// readLocalImages lists the local store's images (in a tea.Cmd).
+func readLocalImages(sh *shared) func() tea.Msg {
+	return func() tea.Msg {
+		st, err := sh.openStore()
+		if err != nil {
+			return localImagesMsg{err: err}
+		}
+		imgs, err := st.Images()
+		return localImagesMsg{images: imgs, err: err}
+	}
 }
 
 // pushImageFlow: choose a root, then the destination, for one local image.

@@ -88,21 +88,8 @@ func (c *commandBar) complete() tea.Cmd {
 	return nil
 }
 
-func (c *commandBar) input(msg tea.KeyPressMsg) tea.Cmd {
-	c.err = ""
-	var cmd tea.Cmd
-	c.in, cmd = c.in.Update(msg)
-	return cmd
-}
-
-func (c *commandBar) update(msg tea.Msg) tea.Cmd {
-	if p, ok := msg.(tea.PasteMsg); ok {
-		var cmd tea.Cmd
-		c.in, cmd = c.in.Update(p)
-		return cmd
-	}
-	return nil
-}
+func (c *commandBar) input(msg tea.KeyPressMsg) tea.Cmd { return typeInto(&c.in, &c.err, msg) }
+func (c *commandBar) update(msg tea.Msg) tea.Cmd        { return pasteInto(&c.in, msg) }
 
 func (c *commandBar) render(sh *shared, body string) string {
 	lines := strings.Split(body, "\n")

@@ -107,18 +107,22 @@ func (d *inputDialog) ok() tea.Cmd {
 	return cmd
 }
 
-func (d *inputDialog) input(msg tea.KeyPressMsg) tea.Cmd {
-	d.err = ""
+func (d *inputDialog) input(msg tea.KeyPressMsg) tea.Cmd { return typeInto(&d.in, &d.err, msg) }
+func (d *inputDialog) update(msg tea.Msg) tea.Cmd        { return pasteInto(&d.in, msg) }
+
+// typeInto edits a text input with a key and clears its error.
+func typeInto(in *textinput.Model, errText *string, msg tea.KeyPressMsg) tea.Cmd {
+	*errText = ""
 	var cmd tea.Cmd
-	d.in, cmd = d.in.Update(msg)
+	*in, cmd = in.Update(msg)
 	return cmd
 }
 
-// paste puts pasted text into the input.
-func (d *inputDialog) update(msg tea.Msg) tea.Cmd {
+// pasteInto puts pasted text into a text input.
+func pasteInto(in *textinput.Model, msg tea.Msg) tea.Cmd {
 	if p, ok := msg.(tea.PasteMsg); ok {
 		var cmd tea.Cmd
-		d.in, cmd = d.in.Update(p)
+		*in, cmd = in.Update(p)
 		return cmd
 	}
 	return nil

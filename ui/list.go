@@ -7,8 +7,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-type keyBinding = key.Binding
-
 // sortOption is one way a list can be ordered.
 type sortOption struct {
 	name string

@@ -126,14 +126,7 @@ func (s *localScreen) open() tea.Cmd {
 
 // pushLocalFlow is pushImageFlow for an image known by its ID.
 func pushLocalFlow(sh *shared, id model.Digest) tea.Cmd {
-	return waitFor(sh, "Reading the local store…", func() tea.Msg {
-		st, err := sh.openStore()
-		if err != nil {
-			return localImagesMsg{err: err}
-		}
-		imgs, err := st.Images()
-		return localImagesMsg{images: imgs, err: err}
-	}, func(msg tea.Msg) tea.Cmd {
+	return waitFor(sh, "Reading the local store…", readLocalImages(sh), func(msg tea.Msg) tea.Cmd {
 		m := msg.(localImagesMsg)
 		if m.err != nil {
 			sh.fail(m.err)

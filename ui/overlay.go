@@ -124,4 +124,3 @@ func notesPage(sh *shared) *textPage {
 	p.scroll(len(lines)) // newest in view
 	return p
 }
-
