@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
@@ -33,6 +34,7 @@ type App struct {
 	spinning  bool
 	themeName string
 	quitting  bool
+	quitAsk   overlay // the open quit question, if any
 	termW     int
 	termH     int
 }
@@ -259,8 +261,10 @@ func (m *App) askQuit() tea.Cmd {
 	if n == 0 {
 		return m.quit()
 	}
-	return confirm(m.sh, "Quit?", fmt.Sprintf("%d transfer(s) still running. Quit and cancel them?", n), "Quit",
+	confirm(m.sh, "Quit?", fmt.Sprintf("%d transfer(s) still running. Quit and cancel them?", n), "Quit",
 		func() tea.Cmd { return emit(quitMsg{}) })
+	m.quitAsk = m.sh.pending[len(m.sh.pending)-1]
+	return nil
 }
 
 // globalBindings are the keys every context has.
@@ -342,9 +346,11 @@ func (m *App) goTo(v string) (tea.Cmd, error) {
 }
 
 func (m *App) key(msg tea.KeyPressMsg) tea.Cmd {
-	if msg.String() == "ctrl+c" {
-		if _, asking := m.topOverlay().(*confirmDialog); asking && m.xfers.running() > 0 {
-			return m.quit() // ctrl+c twice: quit now
+	// A quit key that types no text (ctrl+c) works everywhere, even in
+	// inputs and dialogs; pressed again while asking, it quits at once.
+	if key.Matches(msg, m.sh.keys.Quit) && msg.Text == "" {
+		if m.quitAsk != nil && !m.quitAsk.closed() {
+			return m.quit()
 		}
 		return m.askQuit()
 	}

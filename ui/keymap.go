@@ -22,7 +22,7 @@ type KeyMap struct {
 	AddRoot, RemoveRoot                     key.Binding
 	Cancel, Retry                           key.Binding
 	// Dialogs and inputs.
-	Confirm, Deny, Submit, Dismiss, Switch, ClearInput key.Binding
+	Confirm, Deny, Submit, Dismiss, Switch, ClearInput, DeleteChar key.Binding
 }
 
 // DefaultKeyMap is the built-in layout: arrows and vim keys.
@@ -68,6 +68,7 @@ func DefaultKeyMap() *KeyMap {
 		Dismiss:       b("esc", "cancel", "esc"),
 		Switch:        b("←/→", "switch", "left", "right", "tab"),
 		ClearInput:    b("ctrl+u", "clear", "ctrl+u"),
+		DeleteChar:    b("backspace", "delete", "backspace"),
 	}
 }
 
@@ -84,6 +85,7 @@ func (k *KeyMap) byName() map[string]*key.Binding {
 		"add_root": &k.AddRoot, "remove_root": &k.RemoveRoot,
 		"cancel": &k.Cancel, "retry": &k.Retry, "confirm": &k.Confirm, "deny": &k.Deny,
 		"submit": &k.Submit, "dismiss": &k.Dismiss, "switch": &k.Switch, "clear_input": &k.ClearInput,
+		"delete_char": &k.DeleteChar,
 	}
 }
 

@@ -179,7 +179,7 @@ func (l *listBase) filterKey(msg tea.KeyPressMsg) tea.Cmd {
 		key.Matches(msg, k.PageUp) || key.Matches(msg, k.PageDown)):
 		cmd, _ := dispatch(l.navBindings(), msg, l.sh)
 		return cmd
-	case msg.Code == tea.KeyBackspace:
+	case key.Matches(msg, k.DeleteChar):
 		if r := []rune(t.filter); len(r) > 0 {
 			t.setFilter(string(r[:len(r)-1]))
 		}

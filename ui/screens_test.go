@@ -652,3 +652,52 @@ var (
 	lightBG = color.RGBA{R: 250, G: 250, B: 245, A: 255}
 	darkBG  = color.RGBA{R: 20, G: 20, B: 28, A: 255}
 )
+
+// ctrl+c twice quits at once, even while transfers run.
+func TestCtrlCTwice(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.settle("roots", idle)
+	h.send(startJobMsg{jobSpec{op: "pull", src: "x", run: func(ctx context.Context, _ func(registry.Event)) (*registry.Report, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}})
+	h.send(keyMsg("ctrl+c"))
+	if h.m.quitting {
+		t.Fatal("one ctrl+c quit without asking")
+	}
+	h.send(keyMsg("ctrl+c"))
+	h.settle("quit", func(*App) bool { return h.quit })
+}
+
+// Search lists the images of every repository, filtered as you type, with
+// their verdicts; marks then act on all of them: a bulk pull starts what
+// can succeed and names what it refuses.
+func TestSearchAndBulkPull(t *testing.T) {
+	h := newHarness(t, 120, 30)
+	h.settle("roots", idle)
+	h.press("open")
+	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
+	h.press("search")
+	h.typeText("nightly")
+	h.settle("search", func(m *App) bool { return idle(m) && h.contains("ci/nightly:2026-11-27") })
+	h.requireContains("3/10 match", "✗ invalid", "✓ valid")
+	h.press("submit")
+	h.press("top")
+	for range 3 {
+		h.press("mark")
+	}
+	h.requireContains("3 marked")
+	h.press("pull")
+	h.settle("pulls", func(m *App) bool { return len(m.xfers.jobs) == 2 && idle(m) })
+	// The refusal comes first; the started pulls follow it.
+	if !slices.ContainsFunc(h.m.sh.notes, func(n note) bool {
+		return n.err && strings.Contains(n.text, "ci/nightly:2026-11-26 not pulled: its signature does not verify")
+	}) {
+		t.Fatalf("the refused image is not named: %+v", h.m.sh.notes)
+	}
+	for _, j := range h.m.xfers.jobs {
+		if j.state != jobDone || strings.HasSuffix(j.spec.src, "2026-11-26") {
+			t.Fatalf("bulk pull job %s: %v %v", j.spec.src, j.state, j.err)
+		}
+	}
+}
