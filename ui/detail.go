@@ -282,14 +282,19 @@ func (s *detailScreen) setPaneContent() {
 	s.vp.GotoTop()
 }
 
-// blobCols are the widths of the blob table: role, digest, stored size,
-// local presence.
-func blobCols(w int) (role, dig, size, local int) {
-	return max(w-12-12-11-3, 12), 12, 12, 11
+// blobCols are the widths of the blob table: role (as wide as the
+// longest, so the data stays near the names), digest, stored size, local
+// presence.
+func (s *detailScreen) blobCols(w int) (role, dig, size, local int) {
+	longest := 4
+	for _, b := range s.data.blobs {
+		longest = max(longest, ansi.StringWidth(b.Role))
+	}
+	return max(min(w-12-12-11-3, longest+2), 12), 12, 12, 11
 }
 
 func (s *detailScreen) blobHeader(w int) []string {
-	role, dig, size, local := blobCols(w)
+	role, dig, size, local := s.blobCols(w)
 	return []string{s.sh.st.ColHeader.Render(fit("ROLE", role, false) + " " + fit("DIGEST", dig, false) + " " +
 		fit("STORED SIZE", size, true) + " " + fit("LOCAL", local, false))}
 }
@@ -299,7 +304,7 @@ func (s *detailScreen) blobLines(w int) []string {
 	if s.data.walkErr != "" {
 		return []string{st.Error.Render(wrap("✗ "+s.data.walkErr, w))}
 	}
-	role, dig, size, local := blobCols(w)
+	role, dig, size, local := s.blobCols(w)
 	out := make([]string, 0, len(s.data.blobs))
 	for _, r := range s.data.blobs {
 		loc := st.Muted.Render(fit("· remote", local, false))

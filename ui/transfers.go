@@ -428,12 +428,16 @@ func (t *transfers) layerLines(j *job, room, w int) []string {
 		room--
 	}
 	order = order[off:]
+	roleW := 8
+	for _, b := range order {
+		roleW = max(roleW, ansi.StringWidth(b.Role)+1)
+	}
 	for i := 0; i < len(order) && i < room; i++ {
 		if i == room-1 && len(order) > room {
 			lines = append(lines, st.Muted.Render(fmt.Sprintf("  ↓ %d more (%s)", len(order)-i, t.sh.keys.PageDown.Help().Key)))
 			break
 		}
-		lines = append(lines, t.layerLine(j, order[i], w))
+		lines = append(lines, t.layerLine(j, order[i], w, roleW))
 	}
 	return lines
 }
@@ -495,11 +499,13 @@ func (t *transfers) phaseWord(j *job, p registry.Phase) string {
 	return phaseWord(p)
 }
 
-func (t *transfers) layerLine(j *job, b blobProgress, w int) string {
+// layerLine is one blob of a job; the role column is at most roleW wide
+// so that the bars stay near the names on wide terminals.
+func (t *transfers) layerLine(j *job, b blobProgress, w, roleW int) string {
 	st := t.sh.st
 	const digW, phW, sizeW = 12, 9, 19
 	barW := min(max(w/6, 8), 30)
-	roleW := max(w-digW-barW-phW-sizeW-6, 8)
+	roleW = max(min(w-digW-barW-phW-sizeW-6, roleW), 8)
 	frac := -1.0
 	switch {
 	case b.Phase == registry.PhaseDone || b.Phase == registry.PhaseSkipped:
