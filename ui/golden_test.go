@@ -3,8 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -143,18 +141,6 @@ func demoPullSnap(step int) progressSnap {
 	return s
 }
 
-// saveScreenshotFrame writes a frame for scripts/screenshots.sh when
-// PF_UI_SCREENSHOTS names a directory.
-func saveScreenshotFrame(t *testing.T, name, frame string) {
-	dir := os.Getenv(e2eShotsEnv)
-	if dir == "" {
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".ansi"), []byte(frame), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	for _, theme := range []string{"dark", "light", "high-contrast"} {
 		for _, sz := range [][2]int{{80, 24}, {140, 40}} {
@@ -164,7 +150,6 @@ func TestGolden(t *testing.T) {
 			t.Run(fmt.Sprintf("%s_%dx%d", theme, sz[0], sz[1]), func(t *testing.T) {
 				for _, f := range mainViews(t, theme, sz[0], sz[1], theme == "dark") {
 					t.Run(f[0], func(t *testing.T) { golden.RequireEqual(t, f[1]) })
-					saveScreenshotFrame(t, fmt.Sprintf("%s-%s-%dx%d", f[0], theme, sz[0], sz[1]), f[1])
 				}
 			})
 		}

@@ -688,6 +688,9 @@ func TestSearchAndBulkPull(t *testing.T) {
 	}
 	h.requireContains("3 marked")
 	h.press("pull")
+	if h.contains("marked") {
+		t.Fatalf("marks kept after the bulk pull:\n%s", h.plain())
+	}
 	h.settle("pulls", func(m *App) bool { return len(m.xfers.jobs) == 2 && idle(m) })
 	// The refusal comes first; the started pulls follow it.
 	if !slices.ContainsFunc(h.m.sh.notes, func(n note) bool {

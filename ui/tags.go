@@ -362,7 +362,19 @@ func (s *tagsScreen) Bindings() []binding {
 		bs = append(bs, bind(&k.Push, groupImage, false, func() tea.Cmd { return pushFlow(s.sh, s.repoRef, true) }).
 			unless(s.sh.writeOff(s.repoRef)))
 	}
-	return append(bs, imageBindings(s.sh, s.selection)...)
+	// Marks are spent by the action that uses them.
+	for _, b := range imageBindings(s.sh, s.selection) {
+		if b.key == &k.Pull || b.key == &k.Verify || b.key == &k.Copy {
+			run := b.run
+			b.run = func() tea.Cmd {
+				cmd := run()
+				s.tbl.marked = map[int]bool{}
+				return cmd
+			}
+		}
+		bs = append(bs, b)
+	}
+	return bs
 }
 
 // selection is the marked images, or the one under the cursor.
