@@ -275,7 +275,7 @@ func (m *App) globalBindings() []binding {
 		bind(&k.Command, groupApp, true, func() tea.Cmd { return m.command("") }),
 		bind(&k.OpenRef, groupApp, false, func() tea.Cmd { return m.command(m.top().Prefill()) }),
 		bind(&k.Transfers, groupApp, true, m.showTransfers),
-		bind(&k.Notifications, groupApp, false, func() tea.Cmd { m.sh.open(notesPage(m.sh)); return nil }),
+		bind(&k.Notifications, groupApp, false, m.showNotes),
 		bind(&k.Help, groupApp, true, m.showHelp),
 		bind(&k.Quit, groupApp, true, m.askQuit),
 	}
@@ -290,11 +290,36 @@ func (m *App) back() tea.Cmd {
 }
 
 func (m *App) showTransfers() tea.Cmd {
-	m.sh.open(&transfersPage{t: m.xfers})
+	if !m.closeIfTop("transfers") {
+		m.sh.open(&transfersPage{t: m.xfers})
+	}
+	return nil
+}
+
+// closeIfTop closes the top page when it is the one named: the key that
+// opened a page closes it.
+func (m *App) closeIfTop(crumb string) bool {
+	o := m.topOverlay()
+	if o == nil || o.crumb() != crumb {
+		return false
+	}
+	if c, ok := o.(interface{ close() }); ok {
+		c.close()
+	}
+	return true
+}
+
+func (m *App) showNotes() tea.Cmd {
+	if !m.closeIfTop("Messages") {
+		m.sh.open(notesPage(m.sh))
+	}
 	return nil
 }
 
 func (m *App) showHelp() tea.Cmd {
+	if m.closeIfTop("Keys") {
+		return nil
+	}
 	st := m.sh.st
 	var bs []binding
 	if o := m.topOverlay(); o != nil {
@@ -329,8 +354,7 @@ func (m *App) goTo(v string) (tea.Cmd, error) {
 	case "transfers":
 		return m.showTransfers(), nil
 	case "messages", "log":
-		m.sh.open(notesPage(m.sh))
-		return nil, nil
+		return m.showNotes(), nil
 	case "store":
 		return m.push(newLocalScreen(m.sh)), nil
 	case "registries", "home":
