@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"pf-registry/internal/termsafe"
 	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 	"pf-registry/snapdiff"
@@ -91,8 +90,8 @@ func (o *diffOpts) print(d *snapdiff.Diff) {
 		name string
 		side snapdiff.Side
 	}{{"A", d.A}, {"B", d.B}} {
-		fmt.Fprintf(tw, "%s\t%s  %s  %s  %s\n", s.name, termsafe.Line(s.side.Ref), s.side.ImageID.Short(),
-			termsafe.Line(s.side.Agent), s.side.Created.UTC().Format("2006-01-02 15:04"))
+		fmt.Fprintf(tw, "%s\t%s  %s  %s  %s\n", s.name, termtext.Line(s.side.Ref), s.side.ImageID.Short(),
+			termtext.Line(s.side.Agent), s.side.Created.UTC().Format("2006-01-02 15:04"))
 	}
 	fmt.Fprintln(tw)
 	o.printFiles(tw, d.Files)
@@ -111,7 +110,7 @@ func (o *diffOpts) print(d *snapdiff.Diff) {
 func (o *diffOpts) printFiles(tw *tabwriter.Writer, f snapdiff.Files) {
 	fmt.Fprintf(tw, "Files\t+%d −%d ~%d, %d unchanged\n", len(f.Added), len(f.Removed), len(f.Changed), f.Unchanged)
 	entry := func(sign string, x snapdiff.File) {
-		fmt.Fprintf(tw, "\t%s %s  %s %s\n", sign, termsafe.Line(x.Path), termsafe.Line(x.Mode), fileSize(x.Kind, x.Size))
+		fmt.Fprintf(tw, "\t%s %s  %s %s\n", sign, termtext.Line(x.Path), termtext.Line(x.Mode), fileSize(x.Kind, x.Size))
 	}
 	for _, x := range f.Added {
 		entry("+", x)
@@ -125,14 +124,14 @@ func (o *diffOpts) printFiles(tw *tabwriter.Writer, f snapdiff.Files) {
 			what = append(what, x.KindA+" → "+x.KindB)
 		}
 		if x.ModeA != x.ModeB {
-			what = append(what, "mode "+termsafe.Line(x.ModeA)+" → "+termsafe.Line(x.ModeB))
+			what = append(what, "mode "+termtext.Line(x.ModeA)+" → "+termtext.Line(x.ModeB))
 		}
 		if x.SizeA != x.SizeB {
 			what = append(what, fileSize(x.KindA, x.SizeA)+" → "+fileSize(x.KindB, x.SizeB))
 		} else if x.Content {
 			what = append(what, "content")
 		}
-		fmt.Fprintf(tw, "\t~ %s  %s\n", termsafe.Line(x.Path), strings.Join(what, ", "))
+		fmt.Fprintf(tw, "\t~ %s  %s\n", termtext.Line(x.Path), strings.Join(what, ", "))
 	}
 }
 
@@ -150,14 +149,14 @@ func (o *diffOpts) printTrace(tw *tabwriter.Writer, t snapdiff.Trace) {
 	}
 	fmt.Fprintln(tw)
 	for _, m := range t.New {
-		lines := strings.Split(termsafe.Text(m.Content), "\n")
+		lines := strings.Split(termtext.Block(m.Content), "\n")
 		if o.fold > 0 && len(lines) > o.fold {
 			lines = append(lines[:o.fold], "… "+moreLines(len(lines)-o.fold))
 		}
 		for i, l := range lines {
 			prefix := "  "
 			if i == 0 {
-				prefix = "+ [" + termsafe.Line(m.Role) + "] "
+				prefix = "+ [" + termtext.Line(m.Role) + "] "
 			}
 			fmt.Fprintf(tw, "\t%s%s\n", prefix, strings.ReplaceAll(l, "\t", " "))
 		}
@@ -171,23 +170,23 @@ func (o *diffOpts) printEffects(tw *tabwriter.Writer, e snapdiff.Effects) {
 		if x.Class.Outward() {
 			mark = "!"
 		}
-		fmt.Fprintf(tw, "\t%s %s  %s  %s\n", mark, termsafe.Line(x.TS), termsafe.Line(x.ToolID), termsafe.Line(string(x.Class)))
+		fmt.Fprintf(tw, "\t%s %s  %s  %s\n", mark, termtext.Line(x.TS), termtext.Line(x.ToolID), termtext.Line(string(x.Class)))
 	}
 }
 
 func (o *diffOpts) printEnvModel(tw *tabwriter.Writer, e snapdiff.Env, m snapdiff.Model) {
 	var env []string
 	if e.CwdA != e.CwdB {
-		env = append(env, "cwd "+termsafe.Line(e.CwdA)+" → "+termsafe.Line(e.CwdB))
+		env = append(env, "cwd "+termtext.Line(e.CwdA)+" → "+termtext.Line(e.CwdB))
 	}
 	for _, v := range e.Added {
-		env = append(env, "+"+termsafe.Line(v.Name)+"="+termsafe.Line(v.Value))
+		env = append(env, "+"+termtext.Line(v.Name)+"="+termtext.Line(v.Value))
 	}
 	for _, v := range e.Removed {
-		env = append(env, "−"+termsafe.Line(v.Name))
+		env = append(env, "−"+termtext.Line(v.Name))
 	}
 	for _, v := range e.Changed {
-		env = append(env, termsafe.Line(v.Name)+": "+termsafe.Line(v.A)+" → "+termsafe.Line(v.B))
+		env = append(env, termtext.Line(v.Name)+": "+termtext.Line(v.A)+" → "+termtext.Line(v.B))
 	}
 	if len(env) == 0 {
 		env = []string{"unchanged"}
@@ -195,11 +194,11 @@ func (o *diffOpts) printEnvModel(tw *tabwriter.Writer, e snapdiff.Env, m snapdif
 	fmt.Fprintf(tw, "Env\t%s\n", strings.Join(env, "; "))
 	var mod []string
 	if m.BaseChanged {
-		mod = append(mod, "base "+termsafe.Line(m.BaseA)+" → "+termsafe.Line(m.BaseB))
+		mod = append(mod, "base "+termtext.Line(m.BaseA)+" → "+termtext.Line(m.BaseB))
 	}
 	if m.DiffChanged {
-		mod = append(mod, fmt.Sprintf("diff %s [%s] → %s [%s]", termsafe.Line(m.KindA), termsafe.Line(strings.Join(m.AdaptersA, ", ")),
-			termsafe.Line(m.KindB), termsafe.Line(strings.Join(m.AdaptersB, ", "))))
+		mod = append(mod, fmt.Sprintf("diff %s [%s] → %s [%s]", termtext.Line(m.KindA), termtext.Line(strings.Join(m.AdaptersA, ", ")),
+			termtext.Line(m.KindB), termtext.Line(strings.Join(m.AdaptersB, ", "))))
 	}
 	if len(mod) == 0 {
 		mod = []string{"unchanged"}

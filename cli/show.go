@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"pf-registry/internal/fault"
-	"pf-registry/internal/termsafe"
 	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -140,12 +139,12 @@ func (o *showOpts) printTrace(t *model.Trace) {
 		return
 	}
 	for i, m := range t.Messages {
-		head := fmt.Sprintf("── %d · %s", i+1, termsafe.Line(m.Role))
+		head := fmt.Sprintf("── %d · %s", i+1, termtext.Line(m.Role))
 		if m.Name != "" {
-			head += " (" + termsafe.Line(m.Name) + ")"
+			head += " (" + termtext.Line(m.Name) + ")"
 		}
 		fmt.Fprintln(w, head+" ──")
-		lines := strings.Split(termsafe.Text(m.Content), "\n")
+		lines := strings.Split(termtext.Block(m.Content), "\n")
 		if o.fold > 0 && len(lines) > o.fold {
 			lines = append(lines[:o.fold], "… "+moreLines(len(lines)-o.fold)+" (--fold 0 shows all)")
 		}
@@ -169,7 +168,7 @@ func (o *showOpts) printEffects(ctx context.Context, c *registry.Content, l *mod
 			} else if !errors.Is(err, fault.ErrNotFound) {
 				what = "unreadable: " + termtext.ErrorLine(err, "; ")
 			}
-			fmt.Fprintf(tw, "%s\t%s  %s\n", p.name, p.d, termsafe.Line(what))
+			fmt.Fprintf(tw, "%s\t%s  %s\n", p.name, p.d, termtext.Line(what))
 		}
 		return
 	}
@@ -178,10 +177,10 @@ func (o *showOpts) printEffects(ctx context.Context, c *registry.Content, l *mod
 	if h.SessionSecret {
 		secret = "present (never shown)"
 	}
-	fmt.Fprintf(tw, "Ledger\t%s · %d entries · verification %s · session secret %s\n", l.Kind, len(l.Entries), termsafe.Line(orDash(h.VerificationMode)), secret)
+	fmt.Fprintf(tw, "Ledger\t%s · %d entries · verification %s · session secret %s\n", l.Kind, len(l.Entries), termtext.Line(orDash(h.VerificationMode)), secret)
 	fmt.Fprintf(tw, "Summary\t%s\n", l.Summary())
 	for _, w := range l.Warnings {
-		fmt.Fprintf(tw, "Warning\t%s\n", termsafe.Line(w))
+		fmt.Fprintf(tw, "Warning\t%s\n", termtext.Line(w))
 	}
 	if len(l.Entries) == 0 {
 		return
@@ -193,7 +192,7 @@ func (o *showOpts) printEffects(ctx context.Context, c *registry.Content, l *mod
 		if x.Class.Outward() {
 			class = "! " + class
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", termsafe.Line(x.TS), termsafe.Line(x.ToolID), termsafe.Line(class), termsafe.Line(orDash(x.IdempotencyKey)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", termtext.Line(x.TS), termtext.Line(x.ToolID), termtext.Line(class), termtext.Line(orDash(x.IdempotencyKey)))
 	}
 }
 
@@ -217,25 +216,25 @@ func orDash(s string) string {
 func (o *showOpts) printEnv(env *model.Env) {
 	tw := o.table()
 	defer tw.Flush()
-	fmt.Fprintf(tw, "Cwd\t%s\n\n", termsafe.Line(env.Cwd))
+	fmt.Fprintf(tw, "Cwd\t%s\n\n", termtext.Line(env.Cwd))
 	fmt.Fprintln(tw, "NAME\tVALUE")
 	for _, v := range env.Vars {
-		val := termsafe.Line(v.Value)
+		val := termtext.Line(v.Value)
 		if v.Masked {
 			val += "  (masked: the name looks secret)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", termsafe.Line(v.Name), val)
+		fmt.Fprintf(tw, "%s\t%s\n", termtext.Line(v.Name), val)
 	}
 }
 
 func (o *showOpts) printCache(s *model.CacheSummary) {
 	tw := o.table()
 	defer tw.Flush()
-	fmt.Fprintf(tw, "Layout\t%s\n", termsafe.Line(s.Layout))
+	fmt.Fprintf(tw, "Layout\t%s\n", termtext.Line(s.Layout))
 	if s.Empty {
 		fmt.Fprintln(tw, "Cache\tno KV cache captured")
 		if s.Note != "" {
-			fmt.Fprintf(tw, "Note\t%s\n", termsafe.Line(s.Note))
+			fmt.Fprintf(tw, "Note\t%s\n", termtext.Line(s.Note))
 		}
 		return
 	}
@@ -245,39 +244,39 @@ func (o *showOpts) printCache(s *model.CacheSummary) {
 		}
 		return termtext.Bytes(n)
 	}
-	fmt.Fprintf(tw, "Geometry\t%d layers × %d heads × %d head dim, %s\n", s.Layers, s.Heads, s.HeadDim, termsafe.Line(s.Dtype))
+	fmt.Fprintf(tw, "Geometry\t%d layers × %d heads × %d head dim, %s\n", s.Layers, s.Heads, s.HeadDim, termtext.Line(s.Dtype))
 	fmt.Fprintf(tw, "Page size\t%d tokens, %s per K or V page\n", s.PageSizeTokens, size(s.PageBytes))
 	fmt.Fprintf(tw, "Pages\t%d (%s)\n", s.Pages, size(s.Bytes))
 	fmt.Fprintf(tw, "Tokens held\t%d\n", s.TokensHeld)
 	for _, q := range s.Sequences {
-		fmt.Fprintf(tw, "Sequence\t%s: %d pages, %d tokens\n", termsafe.Line(q.ID), q.Pages, q.Tokens)
+		fmt.Fprintf(tw, "Sequence\t%s: %d pages, %d tokens\n", termtext.Line(q.ID), q.Pages, q.Tokens)
 	}
 }
 
 func (o *showOpts) printModel(mi *registry.ModelInfo) {
 	tw := o.table()
 	defer tw.Flush()
-	fmt.Fprintf(tw, "Base\t%s  (%s)\n", termsafe.Line(mi.BaseText), mi.Base.Short())
+	fmt.Fprintf(tw, "Base\t%s  (%s)\n", termtext.Line(mi.BaseText), mi.Base.Short())
 	if mi.Diff == nil {
-		fmt.Fprintf(tw, "Diff\t%s\n", termsafe.Line(mi.DiffError))
+		fmt.Fprintf(tw, "Diff\t%s\n", termtext.Line(mi.DiffError))
 		return
 	}
-	fmt.Fprintf(tw, "Diff\t%s (%s), %s\n", termsafe.Line(orDash(mi.Diff.Kind)), termsafe.Line(mi.Diff.Layout), count(len(mi.Diff.Adapters), "adapter"))
+	fmt.Fprintf(tw, "Diff\t%s (%s), %s\n", termtext.Line(orDash(mi.Diff.Kind)), termtext.Line(mi.Diff.Layout), count(len(mi.Diff.Adapters), "adapter"))
 	for _, a := range mi.Diff.Adapters {
-		fmt.Fprintf(tw, "Adapter\t%s  %s\n", termsafe.Line(a.Name), termsafe.Line(a.Detail))
+		fmt.Fprintf(tw, "Adapter\t%s  %s\n", termtext.Line(a.Name), termtext.Line(a.Detail))
 	}
 }
 
 func (o *showOpts) printProcs(p *model.Procs) {
 	tw := o.table()
 	defer tw.Flush()
-	fmt.Fprintf(tw, "Kind\t%s\n", termsafe.Line(orDash(p.Kind)))
-	fmt.Fprintf(tw, "Capture\t%s\n", termsafe.Line(p.Description))
+	fmt.Fprintf(tw, "Kind\t%s\n", termtext.Line(orDash(p.Kind)))
+	fmt.Fprintf(tw, "Capture\t%s\n", termtext.Line(p.Description))
 	if p.Note != "" {
-		fmt.Fprintf(tw, "Note\t%s\n", termsafe.Line(p.Note))
+		fmt.Fprintf(tw, "Note\t%s\n", termtext.Line(p.Note))
 	}
 	for _, c := range p.Commands {
-		fmt.Fprintf(tw, "Command\t%s\n", termsafe.Line(c))
+		fmt.Fprintf(tw, "Command\t%s\n", termtext.Line(c))
 	}
 }
 
@@ -301,30 +300,30 @@ func (o *showOpts) printTree(t *model.FsTree) {
 	defer tw.Flush()
 	fmt.Fprintln(tw, "MODE\tSIZE\tPATH")
 	for _, e := range t.Entries {
-		p, size := termsafe.Line(e.Path), termtext.Bytes(int64(min(e.Size, 1<<62)))
+		p, size := termtext.Line(e.Path), termtext.Bytes(int64(min(e.Size, 1<<62)))
 		switch e.Kind {
 		case "dir":
 			p, size = p+"/", "-"
 		case "symlink":
-			p += " -> " + termsafe.Line(e.LinkTarget)
+			p += " -> " + termtext.Line(e.LinkTarget)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", termsafe.Line(e.Mode), size, p)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", termtext.Line(e.Mode), size, p)
 	}
 }
 
 func (o *showOpts) printPreview(fp *registry.FilePreview) {
 	w := o.stdout
-	head := fmt.Sprintf("%s  %s  %s  %s", termsafe.Line(fp.Path), fp.Kind, termsafe.Line(fp.Mode), termtext.Bytes(int64(min(fp.Size, 1<<62))))
+	head := fmt.Sprintf("%s  %s  %s  %s", termtext.Line(fp.Path), fp.Kind, termtext.Line(fp.Mode), termtext.Bytes(int64(min(fp.Size, 1<<62))))
 	switch {
 	case fp.Kind == "symlink":
-		fmt.Fprintf(w, "%s -> %s\n", termsafe.Line(fp.Path), termsafe.Line(fp.LinkTarget))
+		fmt.Fprintf(w, "%s -> %s\n", termtext.Line(fp.Path), termtext.Line(fp.LinkTarget))
 	case fp.Text != "" || (fp.Fetched && !fp.Binary):
 		fmt.Fprintln(o.stderr, head)
-		fmt.Fprint(w, termsafe.Text(fp.Text))
+		fmt.Fprint(w, termtext.Block(fp.Text))
 		if !strings.HasSuffix(fp.Text, "\n") {
 			fmt.Fprintln(w)
 		}
 	default:
-		fmt.Fprintf(w, "%s: %s\n", head, termsafe.Line(fp.Description))
+		fmt.Fprintf(w, "%s: %s\n", head, termtext.Line(fp.Description))
 	}
 }

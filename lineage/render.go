@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"pf-registry/internal/termsafe"
 	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/signing"
@@ -114,7 +113,7 @@ func connector(edges []edge, lanes int) string {
 // is.
 func Label(n *Node) string {
 	if n.External {
-		return termsafe.Line(n.ID.Short()) + " (parent not under this root)"
+		return termtext.Line(n.ID.Short()) + " (parent not under this root)"
 	}
 	parts := []string{n.ID.Short()}
 	if len(n.Tags) > 0 {
@@ -143,7 +142,7 @@ func Label(n *Node) string {
 	if len(kind) > 0 {
 		s += "  (" + strings.Join(kind, ", ") + ")"
 	}
-	return termsafe.Line(s)
+	return termtext.Line(s)
 }
 
 func verdict(s signing.Status) string {
@@ -161,7 +160,7 @@ func Text(g *Graph) string {
 		b.WriteString(line + "\n")
 	}
 	for _, p := range g.Problems {
-		b.WriteString("! " + termsafe.Line(p) + "\n")
+		b.WriteString("! " + termtext.Line(p) + "\n")
 	}
 	return b.String()
 }

@@ -61,8 +61,12 @@ func WalkSource(ctx context.Context, src Source, m *model.Manifest, maxStat int)
 	for d, b := range meta {
 		w.Metadata[d] = b.logical
 	}
+	refs, err := walk(src.Describe(), m, meta)
+	if err != nil {
+		return nil, err
+	}
 	stater, _ := src.(BlobStater)
-	for i, r := range walk(m, meta) {
+	for i, r := range refs {
 		b := WalkedBlob{Role: r.Role, Digest: r.Digest, StoredSize: -1}
 		if mb, ok := meta[r.Digest]; ok {
 			b.StoredSize = int64(len(mb.stored))

@@ -357,12 +357,15 @@ func (c *Content) Blobs(ctx context.Context) ([]SizedBlob, error) {
 		}
 	}
 	c.mu.Lock()
-	refs := walk(m, c.docs)
+	refs, err := walk(c.src.Describe(), m, c.docs)
 	meta := make(map[model.Digest]metaBlob, len(c.docs))
 	for d, mb := range c.docs {
 		meta[d] = mb
 	}
 	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	sizes, err := statAll(ctx, c.src, refs, meta, DefaultConcurrency)
 	if err != nil {
 		return nil, err

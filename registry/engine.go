@@ -180,13 +180,33 @@ func loadMetadata(ctx context.Context, src Source, m *model.Manifest) (map[model
 	return out, nil
 }
 
-func walk(m *model.Manifest, meta map[model.Digest]metaBlob) []model.BlobRef {
-	return model.Walk(m, func(d model.Digest) ([]byte, error) {
+// reach loads the metadata blobs and lists every blob the image reaches.
+func reach(ctx context.Context, src Source, m *model.Manifest) (map[model.Digest]metaBlob, []model.BlobRef, error) {
+	meta, err := loadMetadata(ctx, src, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	refs, err := walk(src.Describe(), m, meta)
+	return meta, refs, err
+}
+
+// walk lists the blobs of the image. A nested digest with uppercase hex is
+// in Rust's walk but can never verify: every operation, quick verify
+// included, reports the same integrity failure for it.
+func walk(where string, m *model.Manifest, meta map[model.Digest]metaBlob) ([]model.BlobRef, error) {
+	refs := model.Walk(m, func(d model.Digest) ([]byte, error) {
 		if b, ok := meta[d]; ok {
 			return b.logical, nil
 		}
 		return nil, fault.ErrNotFound
 	})
+	for _, r := range refs {
+		if !r.Digest.IsLower() {
+			return nil, fault.WithHint(fault.Integrityf("%s: %s digest %s has uppercase hex and can never verify", where, r.Role, r.Digest),
+				"the image is malformed; re-create it (producers write lowercase digests)")
+		}
+	}
+	return refs, nil
 }
 
 // VerifySource checks signature and manifest, then the presence (or, with
@@ -205,12 +225,12 @@ func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOp
 	if err := in.Problem(false); err != nil {
 		return rep, err
 	}
-	meta, err := loadMetadata(ctx, src, in.Manifest)
+	_, refs, err := reach(ctx, src, in.Manifest)
 	if err != nil {
 		return rep, err
 	}
 	var missing []string
-	for _, r := range walk(in.Manifest, meta) {
+	for _, r := range refs {
 		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobPresent}
 		size, err := statBlob(ctx, src, r.Digest)
 		switch {

@@ -98,10 +98,9 @@ func (t *transfer) plan(ctx context.Context, srcKey, signKey *signing.Key) (*pla
 			in.Signature = signing.Verify(raw, p.sig, *signKey)
 		}
 	}
-	if p.meta, err = loadMetadata(ctx, t.src, in.Manifest); err != nil {
+	if p.meta, p.refs, err = reach(ctx, t.src, in.Manifest); err != nil {
 		return nil, err
 	}
-	p.refs = walk(in.Manifest, p.meta)
 	if p.sizes, err = statAll(ctx, t.src, p.refs, p.meta, t.opt.Concurrency); err != nil {
 		return nil, err
 	}

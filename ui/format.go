@@ -6,12 +6,11 @@ import (
 	"strings"
 	"time"
 
-	"pf-registry/internal/termsafe"
 	"pf-registry/internal/termtext"
 )
 
 // errLine renders an error as one line with its hint.
-func errLine(err error) string { return termsafe.Line(termtext.ErrorLine(err, " — ")) }
+func errLine(err error) string { return termtext.Line(termtext.ErrorLine(err, " — ")) }
 
 // tildePath shortens a path under the home directory for display.
 func tildePath(p string) string {
@@ -52,8 +51,8 @@ func shortTime(t time.Time) string {
 }
 
 // safe makes one line read from a registry or an image harmless on a
-// terminal (escape sequences and controls become visible symbols).
-func safe(s string) string { return termsafe.Line(s) }
+// terminal (escape sequences and controls are shown escaped).
+func safe(s string) string { return termtext.Line(s) }
 
 // safeText is safe for text of several lines.
-func safeText(s string) string { return termsafe.Text(s) }
+func safeText(s string) string { return termtext.Block(s) }

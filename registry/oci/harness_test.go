@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 	// environment would change every signature.
 	os.Unsetenv(signing.EnvVar("oci"))
 	os.Unsetenv(signing.EnvVar("file"))
-	for _, v := range []string{EnvUser, EnvPass, EnvBearer} {
+	for _, v := range []string{EnvUser, EnvPass, EnvBearer, EnvRegistry} {
 		os.Unsetenv(v)
 	}
 	logrus.SetOutput(io.Discard) // distribution logs every 404 HEAD at error level
