@@ -8,6 +8,7 @@ import (
 	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/store"
 )
 
 // The local store's management: `images rm`, `gc` and `du`. The store
@@ -38,25 +39,36 @@ marker). IMAGE_ID is a full ID or a unique hex prefix.`,
 }
 
 func (o *localRmOpts) run(cmd *cobra.Command, args []string) error {
-	st, err := o.openStore()
-	if err != nil {
-		return err
-	}
-	var ids []model.Digest
-	for _, a := range args {
-		id, err := st.Resolve(a)
-		if err != nil {
-			return err
+	return o.runLocal(o.env, func(local *registry.Local, st *store.Store, opt registry.DeleteOptions) (*registry.DeleteReport, error) {
+		var ids []model.Digest
+		for _, a := range args {
+			id, err := st.Resolve(a)
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
 		}
-		ids = append(ids, id)
-	}
-	opt, done, err := o.options(o.env)
+		return local.Remove(cmd.Context(), ids, opt)
+	})
+}
+
+// runLocal opens the store and runs one removal on it, reported as every
+// deletion is.
+func (f *deleteFlags) runLocal(e *env, remove func(*registry.Local, *store.Store, registry.DeleteOptions) (*registry.DeleteReport, error)) error {
+	st, err := e.openStore()
 	if err != nil {
 		return err
 	}
-	rep, err := registry.NewLocal(st, o.cfg).Remove(cmd.Context(), ids, opt)
+	opt, done, err := f.options(e)
+	if err != nil {
+		return err
+	}
+	rep, err := remove(registry.NewLocal(st, e.cfg), st, opt)
 	done()
-	return o.finish(o.env, orEmpty(rep, opt.DryRun), err)
+	if rep == nil {
+		rep = &registry.DeleteReport{DryRun: opt.DryRun, Images: []registry.DeletedImage{}, Blobs: []registry.DeletedBlob{}}
+	}
+	return f.finish(e, rep, err)
 }
 
 // gcOpts are the options of `gc`.
@@ -85,24 +97,9 @@ cannot be read, since removing blobs it might reach could break it.`,
 }
 
 func (o *gcOpts) run(cmd *cobra.Command, _ []string) error {
-	st, err := o.openStore()
-	if err != nil {
-		return err
-	}
-	opt, done, err := o.options(o.env)
-	if err != nil {
-		return err
-	}
-	rep, err := registry.NewLocal(st, o.cfg).GC(cmd.Context(), opt)
-	done()
-	return o.finish(o.env, orEmpty(rep, opt.DryRun), err)
-}
-
-func orEmpty(rep *registry.DeleteReport, dry bool) *registry.DeleteReport {
-	if rep == nil {
-		return &registry.DeleteReport{DryRun: dry, Images: []registry.DeletedImage{}, Blobs: []registry.DeletedBlob{}}
-	}
-	return rep
+	return o.runLocal(o.env, func(local *registry.Local, _ *store.Store, opt registry.DeleteOptions) (*registry.DeleteReport, error) {
+		return local.GC(cmd.Context(), opt)
+	})
 }
 
 // duOpts are the options of `du`.

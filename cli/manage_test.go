@@ -234,24 +234,11 @@ func rerun(t *testing.T, args ...string) {
 }
 
 // copyTree hard-links a prepared registry or store into a fresh place, so
-// each kill starts from the same state without rebuilding it (deletions
-// only unlink; writers rename new files into place).
+// each kill starts from the same state without rebuilding it.
 func copyTree(t *testing.T, from string) string {
 	t.Helper()
 	to := filepath.Join(t.TempDir(), filepath.Base(from))
-	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		return os.Link(p, filepath.Join(to, rel))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	managetest.LinkTree(t, from, to)
 	return to
 }
 

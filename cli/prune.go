@@ -43,8 +43,7 @@ only lists what would be deleted. Deletion works as for ` + "`rm`" + `.`,
 
 // pruneJSON is the document `prune --json` prints.
 type pruneJSON struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
+	outcome
 	*registry.PruneReport
 }
 
@@ -67,14 +66,8 @@ func (o *pruneOpts) runPrune(cmd *cobra.Command, args []string) error {
 	rep, err := registry.Prune(cmd.Context(), reg, repo, registry.PruneOptions{DeleteOptions: dopt, Keep: o.keep, OlderThan: o.olderThan})
 	done()
 	if o.asJSON {
-		out := pruneJSON{OK: err == nil, PruneReport: rep}
-		if err != nil {
-			out.Error = termtext.OneLine(err.Error(), 0)
-		}
-		if jerr := o.printJSON(out); jerr != nil {
-			return jerr
-		}
-		return err
+		out := &pruneJSON{PruneReport: rep}
+		return o.printOutcome(&out.outcome, out, err)
 	}
 	if rep == nil {
 		return err

@@ -121,25 +121,38 @@ func mergeDelete(into, rep *registry.DeleteReport) {
 	into.Notes = append(into.Notes, rep.Notes...)
 }
 
-// deleteJSON is the document the deleting commands print with --json.
-type deleteJSON struct {
+// outcome heads the JSON report of a command that may have done part of
+// its work before failing: whether all went well, and the error if not.
+type outcome struct {
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
+}
+
+// printOutcome prints a JSON report headed by err's outcome and returns
+// err, the command's result.
+func (e *env) printOutcome(head *outcome, doc any, err error) error {
+	head.OK = err == nil
+	if err != nil {
+		head.Error = termtext.OneLine(err.Error(), 0)
+	}
+	if jerr := e.printJSON(doc); jerr != nil {
+		return jerr
+	}
+	return err
+}
+
+// deleteJSON is the document the deleting commands print with --json.
+type deleteJSON struct {
+	outcome
 	*registry.DeleteReport
 }
 
-// finishDelete prints a deletion's report (also the part done before a
-// failure) and returns the failure.
+// finish prints a deletion's report (also the part done before a failure)
+// and returns the failure.
 func (f *deleteFlags) finish(e *env, rep *registry.DeleteReport, err error) error {
 	if f.asJSON {
-		out := deleteJSON{OK: err == nil, DeleteReport: rep}
-		if err != nil {
-			out.Error = termtext.OneLine(err.Error(), 0)
-		}
-		if jerr := e.printJSON(out); jerr != nil {
-			return jerr
-		}
-		return err
+		out := &deleteJSON{DeleteReport: rep}
+		return e.printOutcome(&out.outcome, out, err)
 	}
 	e.printDelete(rep)
 	return err

@@ -31,11 +31,7 @@ func (e *env) newRunProgress(op registry.Op) *runProgress {
 func (p *runProgress) event(ev registry.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	switch p.mode {
-	case "json":
-		_ = p.enc.Encode(ev)
-		return
-	case "none":
+	if p.raw(ev) {
 		return
 	}
 	switch {

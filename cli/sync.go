@@ -42,9 +42,8 @@ interrupted sync again finishes it.`,
 
 // syncJSON is the document `sync --json` prints.
 type syncJSON struct {
-	OK        bool   `json:"ok"`
-	Error     string `json:"error,omitempty"`
-	ElapsedMS int64  `json:"elapsed_ms"`
+	outcome
+	ElapsedMS int64 `json:"elapsed_ms"`
 	*registry.SyncReport
 }
 
@@ -71,14 +70,8 @@ func (o *syncOpts) runSync(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	if o.asJSON {
-		out := syncJSON{OK: err == nil, SyncReport: rep, ElapsedMS: rep.Elapsed.Milliseconds()}
-		if err != nil {
-			out.Error = termtext.OneLine(err.Error(), 0)
-		}
-		if jerr := o.printJSON(out); jerr != nil {
-			return jerr
-		}
-		return err
+		out := &syncJSON{SyncReport: rep, ElapsedMS: rep.Elapsed.Milliseconds()}
+		return o.printOutcome(&out.outcome, out, err)
 	}
 	o.printSync(rep)
 	return err

@@ -83,7 +83,7 @@ func (e *engine) planDelete(ctx context.Context, refs []Ref, missingOK bool) ([]
 	var out []delTarget
 	for _, r := range refs {
 		t := delTarget{ref: r}
-		id, err := e.imageAt(ctx, r)
+		id, err := imageID(ctx, e, r)
 		switch {
 		case err == nil:
 			t.id, t.present = id, true
@@ -109,9 +109,9 @@ func (e *engine) planDelete(ctx context.Context, refs []Ref, missingOK bool) ([]
 	return out, nil
 }
 
-// imageAt is the ID of the image at ref (fault.ErrNotFound when none).
-func (e *engine) imageAt(ctx context.Context, ref Ref) (model.Digest, error) {
-	src, err := e.Source(ctx, ref)
+// imageID is the ID of the image at ref (fault.ErrNotFound when none).
+func imageID(ctx context.Context, b Backend, ref Ref) (model.Digest, error) {
+	src, err := b.Source(ctx, ref)
 	if err != nil {
 		return "", err
 	}

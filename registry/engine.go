@@ -159,25 +159,34 @@ func loadMetadata(ctx context.Context, src Source, m *model.Manifest) (map[model
 		if _, ok := out[d]; ok {
 			continue
 		}
-		rc, _, err := src.OpenBlob(ctx, d)
-		if err != nil {
-			if errors.Is(err, fault.ErrNotFound) {
-				continue // reported as missing by the completeness check
-			}
-			return nil, err
+		stored, logical, err := readVerified(ctx, src, d, model.MaxMetadataSize)
+		if errors.Is(err, fault.ErrNotFound) {
+			continue // reported as missing by the completeness check
 		}
-		stored, err := io.ReadAll(io.LimitReader(rc, model.MaxMetadataSize+1))
-		rc.Close()
-		if err != nil {
-			return nil, err
-		}
-		logical, err := blob.DecodeVerified(stored, d, model.MaxMetadataSize)
 		if err != nil {
 			return nil, err
 		}
 		out[d] = metaBlob{stored: stored, logical: logical}
 	}
 	return out, nil
+}
+
+// readVerified reads a small blob whole: its stored bytes, then its logical
+// bytes re-hashed; both are capped at limit.
+func readVerified(ctx context.Context, src Source, d model.Digest, limit int64) (stored, logical []byte, err error) {
+	rc, _, err := src.OpenBlob(ctx, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	if stored, err = io.ReadAll(io.LimitReader(rc, limit+1)); err != nil {
+		return nil, nil, err
+	}
+	if int64(len(stored)) > limit {
+		return nil, nil, fmt.Errorf("%s: blob %s is larger than %d bytes", src.Describe(), d.Short(), limit)
+	}
+	logical, err = blob.DecodeVerified(stored, d, limit)
+	return stored, logical, err
 }
 
 // reach loads the metadata blobs and lists every blob the image reaches.

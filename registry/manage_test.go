@@ -308,10 +308,10 @@ func TestSyncMovesOnlyMissingBlobs(t *testing.T) {
 		blobs := len(walkOf(t, st, id))
 		switch {
 		case !missing[i]:
-			linkTree(t, filepath.Join(src.Path, r.Path[len(dst.Path):]), r.Path)
+			managetest.LinkTree(t, filepath.Join(src.Path, r.Path[len(dst.Path):]), r.Path)
 		case i == 17 || i == 33:
 			// Half copied: blobs there, no manifest.
-			linkTree(t, filepath.Join(src.Path, r.Path[len(dst.Path):]), r.Path)
+			managetest.LinkTree(t, filepath.Join(src.Path, r.Path[len(dst.Path):]), r.Path)
 			del := registry.BackendOf(reg).(registry.Deleter)
 			if err := del.DeleteImage(ctx, r); err != nil {
 				t.Fatal(err)
@@ -357,25 +357,6 @@ func TestSyncMovesOnlyMissingBlobs(t *testing.T) {
 	again, err := registry.Sync(ctx, reg, src, reg, dst, registry.SyncOptions{})
 	if err != nil || again.Copied != 0 || again.Present != 50 || again.Transferred != 0 {
 		t.Fatalf("a second sync: %d copied, %d present, %d blobs: %v", again.Copied, again.Present, again.Transferred, err)
-	}
-}
-
-// linkTree hard-links the files of one image directory into another: the
-// destination then holds the image as a copy would leave it.
-func linkTree(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		return os.Link(p, filepath.Join(to, rel))
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 

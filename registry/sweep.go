@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"pf-registry/blob"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
@@ -219,7 +217,7 @@ func mergedLedgers(ctx context.Context, src Source, ledger model.Digest) ([]mode
 			continue
 		}
 		seen[d] = true
-		doc, err := readSmallBlob(ctx, src, d, maxMergedDoc)
+		_, doc, err := readVerified(ctx, src, d, maxMergedDoc)
 		if err != nil {
 			continue // absent or larger: not a merged document
 		}
@@ -233,22 +231,4 @@ func mergedLedgers(ctx context.Context, src Source, ledger model.Digest) ([]mode
 		}
 	}
 	return out, nil
-}
-
-// readSmallBlob reads and verifies a blob of at most limit bytes (stored
-// and logical).
-func readSmallBlob(ctx context.Context, src Source, d model.Digest, limit int64) ([]byte, error) {
-	rc, _, err := src.OpenBlob(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	stored, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(stored)) > limit {
-		return nil, errors.New("too large")
-	}
-	return blob.DecodeVerified(stored, d, limit)
 }

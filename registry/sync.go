@@ -229,15 +229,7 @@ func manifestID(ctx context.Context, reg Registry, raw string) (model.Digest, er
 	if err != nil {
 		return "", err
 	}
-	src, err := reg.Source(ctx, r)
-	if err != nil {
-		return "", err
-	}
-	m, _, err := src.FetchManifest(ctx)
-	if err != nil {
-		return "", err
-	}
-	return model.FromBytes(m), nil
+	return imageID(ctx, reg, r)
 }
 
 // copyMissing copies the missing images, opt.Images at once. A failed

@@ -243,15 +243,7 @@ func (d *dirImage) linkBlob(root *os.Root, from, rel string) error {
 	} else if err != nil {
 		return d.writeErr(rel, err)
 	}
-	err = root.MkdirAll(path.Dir(rel), 0o755)
-	if err == nil {
-		err = root.Rename(tmp, rel)
-	}
-	if err != nil {
-		root.Remove(tmp)
-		return d.writeErr(rel, err)
-	}
-	return nil
+	return d.place(root, tmp, rel)
 }
 
 // copyBundles copies the signature files other than manifest.json.sig

@@ -175,7 +175,12 @@ func (d *dirImage) PutBlob(_ context.Context, b *registry.Blob) error {
 		return d.asWriteErr(err)
 	}
 	step("blob")
-	err = root.MkdirAll(path.Dir(rel), 0o755)
+	return d.place(root, tmp, rel)
+}
+
+// place renames a staged file to rel, creating its directory.
+func (d *dirImage) place(root *os.Root, tmp, rel string) error {
+	err := root.MkdirAll(path.Dir(rel), 0o755)
 	if err == nil {
 		err = root.Rename(tmp, rel)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -64,6 +65,26 @@ func Rand(t testing.TB) *rand.Rand {
 	}
 	t.Logf("property seed %d (replay with PF_PROPERTY_SEED=%d)", seed, seed)
 	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// LinkTree hard-links the files under from into to: a prepared registry or
+// store is reused without being rebuilt (deletions only unlink, and every
+// writer renames new files into place, so the original stays as it was).
+func LinkTree(t testing.TB, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		return os.Link(p, filepath.Join(to, rel))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Locations hands out image references of one repository: Image(i) is
