@@ -1,7 +1,11 @@
 // Package registry defines the one interface every backend implements, the
 // image reference grammar, progress events, and the transfer engine that
 // moves an image between any source and any sink (a backend or the local
-// store), verifying everything on the way.
+// store), verifying everything on the way. It also holds what managing
+// registries needs once for every backend: deletion with its
+// mark-and-sweep and grace period, prune, retag, sync, and the local
+// store's removal, gc and usage; backends only offer the optional
+// capabilities of manage.go.
 package registry
 
 import (
