@@ -43,8 +43,9 @@ func (e *engine) Delete(ctx context.Context, refs []Ref, opt DeleteOptions) (*De
 	s.em.send(Event{Kind: KindRun, Phase: PhaseQueued, Images: len(targets), Total: -1})
 	for _, t := range targets {
 		if !opt.DryRun {
-			// A leftover location may still hold signatures.
-			if err := del.DeleteImage(ctx, t.ref); err != nil && (t.present || !errors.Is(err, fault.ErrNotFound)) {
+			// A leftover location may still hold signatures; an image
+			// deleted meanwhile by someone else is as good as deleted.
+			if err := del.DeleteImage(ctx, t.ref); err != nil && !errors.Is(err, fault.ErrNotFound) {
 				s.em.send(Event{Kind: KindImage, Ref: t.ref.Raw, Phase: PhaseFailed, Error: err.Error(), Total: -1})
 				return s.rep, err
 			}

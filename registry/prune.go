@@ -101,6 +101,11 @@ func datedImages(ctx context.Context, reg Registry, repo Ref) ([]PruneEntry, err
 	g.SetLimit(markConcurrency)
 	for i, t := range tags {
 		out[i] = PruneEntry{Ref: t.Ref}
+		// The tag's own name: a listing may give a content address (IPFS),
+		// and deleting that would not delete the tag.
+		if r, err := ImageIn(repo, t.Name); err == nil {
+			out[i].Ref = r.Raw
+		}
 		g.Go(func() error {
 			in, err := inspectRef(gctx, reg, t.Ref)
 			switch {

@@ -73,3 +73,28 @@ func TestDeleteUnpinsAndRetagCopies(t *testing.T) {
 		t.Fatalf("the empty repository stays in the index: %s", out)
 	}
 }
+
+// Prune deletes IPFS images by name (the listing names them by CID).
+func TestPruneByName(t *testing.T) {
+	needDaemon(t)
+	ctx := withTimeout(t, 2*time.Minute)
+	reg := openIPFS(t, registry.Config{})
+	repo := fmt.Sprintf("prune-%d", runSeq.Add(1))
+	for i, seed := range []uint64{9401, 9402, 9403} {
+		st, id := smallImage(t, seed)
+		if _, err := reg.Push(ctx, st, id, mustRef(t, fmt.Sprintf("ipfs://%s:t%d", repo, i)), registry.TransferOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := registry.Prune(ctx, reg, mustRef(t, "ipfs://"+repo), registry.PruneOptions{Keep: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Pruned) != 2 || len(rep.Delete.Images) != 2 {
+		t.Fatalf("pruned %v", rep.Pruned)
+	}
+	tags, err := reg.Tags(ctx, mustRef(t, "ipfs://"+repo), registry.ListOptions{})
+	if err != nil || len(tags.Tags) != 1 || "ipfs://"+repo+":"+tags.Tags[0].Name != rep.Kept[0].Ref {
+		t.Fatalf("after the prune: %+v %v (kept %v)", tags, err, rep.Kept)
+	}
+}
