@@ -26,7 +26,9 @@ func (harness) Open(_ testing.TB, cfg registry.Config) registry.Registry {
 	return registry.New(file.New(cfg), cfg)
 }
 
-func (harness) NewRef(t testing.TB) registry.Ref { return registrytest.MustRef(t, registrytest.FileRef(t)) }
+func (harness) NewRef(t testing.TB) registry.Ref {
+	return registrytest.MustRef(t, registrytest.FileRef(t))
+}
 
 func (harness) Namespace(t testing.TB) registrytest.Namespace {
 	root := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "ns"))

@@ -3,7 +3,10 @@ package registrytest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -223,5 +226,39 @@ func (s *suite) readOnly(t *testing.T) {
 	}
 	if in, err := ro.Inspect(ctx, existing); err != nil || in.ImageID != s.id {
 		t.Errorf("read-only inspect: %v", err)
+	}
+}
+
+// sinkKeepsNothing hands a sink blob streams that fail verification at
+// their end, small and larger than a multipart part: the sink fails with
+// the integrity error and keeps nothing.
+func (s *suite) sinkKeepsNothing(t *testing.T) {
+	ctx := context.Background()
+	reg := s.open(t)
+	good := []byte("the real content")
+	d := model.FromBytes(good)
+	for _, size := range []int{100, 9 << 20} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			noise := make([]byte, size)
+			rand.Read(noise)
+			evil := blob.CompressBytes(noise, 1)
+			ref := s.h.NewRef(t)
+			sink, err := reg.Sink(ctx, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := registry.NewBlob(d, "test", int64(len(evil)), func() (io.ReadCloser, error) {
+				return blob.NewVerifier(bytes.NewReader(evil), d, 0), nil
+			})
+			if err := sink.PutBlob(ctx, b); !errors.Is(err, fault.ErrIntegrity) {
+				t.Fatalf("PutBlob: %v, want an integrity error", err)
+			}
+			if has, err := sink.HasBlob(ctx, d); err != nil || has {
+				t.Errorf("the sink kept the blob: has %v, %v", has, err)
+			}
+			if _, ok := s.h.Read(t, ref, BlobObject(d)); ok {
+				t.Error("the blob is stored")
+			}
+		})
 	}
 }

@@ -8,9 +8,10 @@
 // the image ID, a re-push skips every blob, an interrupted pull resumes, a
 // cancelled transfer leaves nothing partial, every tampering is an
 // integrity error and a missing blob an incomplete image, listings page,
-// read-only mode refuses every write, progress events add up, and frames
-// written by the reference zstd CLI are read while frames we write are
-// read by it. Backend test files keep only what is specific to them.
+// read-only mode refuses every write, a sink keeps no blob that fails
+// verification, progress events add up, and frames written by the
+// reference zstd CLI are read while frames we write are read by it.
+// Backend test files keep only what is specific to them.
 package registrytest
 
 import (
@@ -118,6 +119,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("RePushSkipsEveryBlob", s.rePush)
 	t.Run("InterruptedPullResumes", s.resume)
 	t.Run("CancelLeavesNothingPartial", s.cancel)
+	t.Run("SinkKeepsNothingUnverified", s.sinkKeepsNothing)
 	t.Run("Tampering", s.tampering)
 	t.Run("Listing", s.listing)
 	t.Run("ReadOnly", s.readOnly)

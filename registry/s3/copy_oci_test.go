@@ -2,49 +2,25 @@ package s3_test
 
 import (
 	"context"
-	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/distribution/distribution/v3/configuration"
-	"github.com/distribution/distribution/v3/registry/handlers"
-	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
-	"github.com/sirupsen/logrus"
-
+	"pf-registry/internal/vectors"
 	"pf-registry/model"
 	"pf-registry/registry"
 	_ "pf-registry/registry/oci"
+	"pf-registry/registry/oci/ocitest"
 )
-
-// startDistribution runs an OCI registry (distribution v3, in memory) on
-// 127.0.0.1 and returns host:port.
-func startDistribution(t testing.TB) string {
-	t.Helper()
-	logrus.SetOutput(io.Discard) // it logs every 404 HEAD at error level
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := &configuration.Configuration{Storage: configuration.Storage{
-		"inmemory":    configuration.Parameters{},
-		"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
-	}}
-	cfg.HTTP.Secret = "test-secret"
-	cfg.Log.AccessLog.Disabled = true
-	cfg.Log.Level = "error"
-	srv := httptest.NewServer(handlers.NewApp(ctx, cfg))
-	t.Cleanup(func() { srv.Close(); cancel() })
-	return strings.TrimPrefix(srv.URL, "http://")
-}
 
 // The fixture goes file → s3 → oci → s3 → oci-layout → s3 → file; the
 // image ID never changes and every s3 copy verifies deeply.
 func TestCopyThroughOCIKeepsImageID(t *testing.T) {
 	ctx := context.Background()
 	bkt := newBucket(t)
-	host := startDistribution(t)
+	host := ocitest.Distribution(t)
 	dir := t.TempDir()
-	fixture, _ := filepath.Abs("../../testdata/file-registry-example")
+	fixture := vectors.FixtureDir()
 	raw, err := os.ReadFile(filepath.Join(fixture, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -3,10 +3,7 @@ package s3test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +15,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"pf-registry/internal/testenv"
 )
 
 // Credentials of the test server's root account (loopback only).
@@ -36,31 +35,10 @@ type Server struct {
 	done     chan struct{}
 }
 
-// Binary finds a provisioned tool: $PF_CACHE_DIR/bin (default
-// ~/.cache/pf-registry/bin), then PATH.
-func Binary(name string) (string, error) {
-	dir := os.Getenv("PF_CACHE_DIR")
-	if dir == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			dir = filepath.Join(home, ".cache", "pf-registry")
-		}
-	}
-	if dir != "" {
-		p := filepath.Join(dir, "bin", name)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("%s not found: run ./test.sh once, it builds it", name)
-}
-
 // Start launches versitygw on a free loopback port and waits until its
 // health endpoint answers.
 func Start() (*Server, error) {
-	bin, err := Binary("versitygw")
+	bin, err := testenv.Tool("versitygw")
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +51,7 @@ func Start() (*Server, error) {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := testenv.FreePort()
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
@@ -88,29 +66,12 @@ func Start() (*Server, error) {
 		return nil, fmt.Errorf("start versitygw: %w", err)
 	}
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
-
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-s.done:
-			log := s.log.String()
-			s.Stop()
-			return nil, fmt.Errorf("versitygw exited at start: %s", log)
-		default:
-		}
-		resp, err := http.Get(s.Endpoint + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.Stop()
-			return nil, errors.New("versitygw did not become healthy within 30s")
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := testenv.WaitHTTP(s.Endpoint+"/health", 30*time.Second, s.done); err != nil {
+		log := s.log.String()
+		s.Stop()
+		return nil, fmt.Errorf("versitygw: %v: %s", err, log)
 	}
+	return s, nil
 }
 
 // Stop ends the server and removes its data.
@@ -168,24 +129,52 @@ func (s *Server) NewBucket(t testing.TB) string {
 	return name
 }
 
-// MakeBucket creates a bucket through the S3 API.
-func (s *Server) MakeBucket(ctx context.Context, name string) error {
-	mc, err := minio.New(strings.TrimPrefix(s.Endpoint, "http://"), &minio.Options{
+// Client is a client of the server's S3 API with the root credentials,
+// for what tests do around the backend.
+func (s *Server) Client() (*minio.Client, error) {
+	return minio.New(strings.TrimPrefix(s.Endpoint, "http://"), &minio.Options{
 		Creds:        credentials.NewStaticV4(AccessKey, SecretKey, ""),
 		Region:       "us-east-1",
 		BucketLookup: minio.BucketLookupPath,
 	})
+}
+
+// MakeBucket creates a bucket through the S3 API.
+func (s *Server) MakeBucket(ctx context.Context, name string) error {
+	mc, err := s.Client()
 	if err != nil {
 		return err
 	}
 	return mc.MakeBucket(ctx, name, minio.MakeBucketOptions{Region: "us-east-1"})
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// Main is a TestMain that runs the package's tests against one server,
+// handed to use before they start.
+func Main(m *testing.M, use func(*Server)) {
+	s, err := Start()
 	if err != nil {
-		return 0, err
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		os.Exit(1)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	use(s)
+	code := m.Run()
+	s.Stop()
+	os.Exit(code)
+}
+
+// IncompleteUploads lists the multipart uploads under prefix that were
+// started and neither completed nor aborted.
+func (s *Server) IncompleteUploads(ctx context.Context, bucket, prefix string) ([]string, error) {
+	mc, err := s.Client()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for u := range mc.ListIncompleteUploads(ctx, bucket, prefix, true) {
+		if u.Err != nil {
+			return nil, u.Err
+		}
+		out = append(out, u.Key)
+	}
+	return out, nil
 }
