@@ -20,10 +20,17 @@ import (
 func (s *suite) cliFrames(t *testing.T) {
 	reg := s.open(t)
 	ref := s.push(t, reg)
+	var logical [][]byte
+	var kinds []int
+	for i, w := range s.fx.WalkOrder {
+		logical = append(logical, s.logical[model.Digest(w.Digest)])
+		kinds = append(kinds, i%numFrameKinds)
+	}
+	made := CLIFrames(t, logical, kinds)
 	frames := map[model.Digest][]byte{}
 	for i, w := range s.fx.WalkOrder {
 		d := model.Digest(w.Digest)
-		frames[d] = CLIFrame(t, s.logical[d], i%numFrameKinds)
+		frames[d] = made[i]
 		s.h.Write(t, ref, BlobObject(d), frames[d])
 	}
 	st, _ := s.pull(t, reg, ref)

@@ -2,6 +2,7 @@ package registrytest
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,10 +29,10 @@ func Zstd(t testing.TB, stdin []byte, args ...string) []byte {
 // CLIFrame kinds: what the zstd CLI writes at level 19, the level the Rust
 // tool uses (spec §6).
 const (
-	// OneFrame is one frame with content size and checksum (a file input).
+	// OneFrame is one frame with content size and checksum.
 	OneFrame = iota
-	// OneFrameNoCheck is one frame without checksum or content size (from
-	// a stream, as the Rust tool's encoder writes them).
+	// OneFrameNoCheck is one frame without checksum or content size, as the
+	// Rust tool's streaming encoder writes them.
 	OneFrameNoCheck
 	// TwoFrames is two concatenated frames with checksums.
 	TwoFrames
@@ -40,43 +41,88 @@ const (
 	numFrameKinds
 )
 
-// CLIFrame compresses logical with the zstd CLI at level 19 as kind says
-// and checks that the frames carry the flags claimed.
-func CLIFrame(t testing.TB, logical []byte, kind int) []byte {
+// CLIFrames compresses logical[i] with the zstd CLI at level 19 as
+// kinds[i] says (one CLI run per kind) and checks that every frame carries
+// the flags claimed.
+func CLIFrames(t testing.TB, logical [][]byte, kinds []int) [][]byte {
 	t.Helper()
-	check := kind == OneFrame || kind == TwoFrames
-	parts := [][]byte{logical}
-	if kind == TwoFrames || kind == TwoFramesNoCheck {
-		parts = [][]byte{logical[:len(logical)/2], logical[len(logical)/2:]}
-	}
-	var out []byte
-	for _, p := range parts {
-		f := cliFrame(t, p, check, kind == OneFrame)
-		hasCheck, hasSize := f[4]&0x04 != 0, f[4]>>6 != 0 || f[4]&0x20 != 0
-		if hasCheck != check || hasSize != (kind == OneFrame) {
-			t.Fatalf("zstd frame kind %d: checksum %v, content size %v", kind, hasCheck, hasSize)
+	out := make([][]byte, len(logical))
+	for kind := range numFrameKinds {
+		var parts [][]byte
+		var owner []int
+		for i, b := range logical {
+			if kinds[i] != kind {
+				continue
+			}
+			if kind == TwoFrames || kind == TwoFramesNoCheck {
+				parts, owner = append(parts, b[:len(b)/2], b[len(b)/2:]), append(owner, i, i)
+			} else {
+				parts, owner = append(parts, b), append(owner, i)
+			}
 		}
-		out = append(out, f...)
+		for j, f := range cliRun(t, parts, kind) {
+			checkFrameFlags(t, f, kind)
+			out[owner[j]] = append(out[owner[j]], f...)
+		}
 	}
 	return out
 }
 
-// cliFrame runs the CLI once: from a file (the frame then records the
-// content size) or from stdin.
-func cliFrame(t testing.TB, logical []byte, check, fromFile bool) []byte {
+// cliRun compresses each part to one frame in one run of the CLI.
+func cliRun(t testing.TB, parts [][]byte, kind int) [][]byte {
 	t.Helper()
-	args := []string{"-19", "-q", "-c"}
-	if !check {
-		args = append(args, "--no-check")
+	if len(parts) == 0 {
+		return nil
 	}
-	if !fromFile {
-		return Zstd(t, logical, args...)
+	args := map[int][]string{
+		OneFrame:         {},
+		OneFrameNoCheck:  {"--no-check", "--no-content-size"},
+		TwoFrames:        {"--no-content-size"},
+		TwoFramesNoCheck: {"--no-check"},
+	}[kind]
+	in, out := dirs(t)
+	args = append([]string{"-19", "-q", "--output-dir-flat", out}, args...)
+	for j, p := range parts {
+		name := filepath.Join(in, fmt.Sprint(j))
+		if err := os.WriteFile(name, p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, name)
 	}
-	p := filepath.Join(t.TempDir(), "in")
-	if err := os.WriteFile(p, logical, 0o600); err != nil {
-		t.Fatal(err)
+	Zstd(t, nil, args...)
+	frames := make([][]byte, len(parts))
+	for j := range parts {
+		var err error
+		if frames[j], err = os.ReadFile(filepath.Join(out, fmt.Sprint(j)+".zst")); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return Zstd(t, nil, append(args, p)...)
+	return frames
+}
+
+// checkFrameFlags reads a frame header descriptor: the checksum flag and
+// whether a content size is recorded.
+func checkFrameFlags(t testing.TB, f []byte, kind int) {
+	t.Helper()
+	hasCheck, hasSize := f[4]&0x04 != 0, f[4]>>6 != 0 || f[4]&0x20 != 0
+	wantCheck := kind == OneFrame || kind == TwoFrames
+	wantSize := kind == OneFrame || kind == TwoFramesNoCheck
+	if hasCheck != wantCheck || hasSize != wantSize {
+		t.Fatalf("zstd frame of kind %d: checksum %v, content size %v", kind, hasCheck, hasSize)
+	}
+}
+
+// dirs makes an input and an output directory (zstd 1.5.4 crashes on a
+// missing output directory).
+func dirs(t testing.TB) (in, out string) {
+	t.Helper()
+	in, out = filepath.Join(t.TempDir(), "in"), filepath.Join(t.TempDir(), "out")
+	for _, d := range []string{in, out} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in, out
 }
 
 // CheckCLIDecodes decodes stored blobs with one run of `zstd -d` and checks
@@ -86,12 +132,7 @@ func CheckCLIDecodes(t testing.TB, blobs map[model.Digest][]byte) {
 	if len(blobs) == 0 {
 		t.Fatal("no blobs to decode")
 	}
-	in, out := filepath.Join(t.TempDir(), "in"), filepath.Join(t.TempDir(), "out")
-	for _, dir := range []string{in, out} { // zstd 1.5.4 crashes on a missing output dir
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in, out := dirs(t)
 	args := []string{"-d", "-q", "--output-dir-flat", out}
 	for d, b := range blobs {
 		p := filepath.Join(in, d.Hex()+".zst")
