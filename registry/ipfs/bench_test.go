@@ -11,7 +11,9 @@ import (
 
 	"pf-registry/demo"
 	"pf-registry/internal/memwatch"
+	"pf-registry/internal/testenv"
 	"pf-registry/registry"
+	"pf-registry/registry/registrytest"
 	"pf-registry/signing"
 )
 
@@ -24,7 +26,7 @@ import (
 func BenchmarkPushPull(b *testing.B) {
 	size := memwatch.BenchBytes(b)
 	needDaemon(b) // ours: push and pull go through the shared daemon
-	bin, err := ipfsBinary()
+	bin, err := testenv.Tool("ipfs")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func BenchmarkPushPull(b *testing.B) {
 	}
 	defer peer.stop()
 
-	st := newStore(b)
+	st := registrytest.NewStore(b)
 	start := time.Now()
 	id, err := demo.BigImage(st, size, 7)
 	if err != nil {
@@ -51,7 +53,7 @@ func BenchmarkPushPull(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		mem := memwatch.Start()
 		t0 := time.Now()
-		rep, err := reg.Push(ctx, st, id, mustRef(b, "ipfs://bench:"+strconv.Itoa(i)), registry.TransferOptions{})
+		rep, err := reg.Push(ctx, st, id, registrytest.MustRef(b, "ipfs://bench:"+strconv.Itoa(i)), registry.TransferOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -61,7 +63,7 @@ func BenchmarkPushPull(b *testing.B) {
 
 		mem = memwatch.Start()
 		t0 = time.Now()
-		if _, err := reg.Pull(ctx, mustRef(b, rep.Destination), newStore(b), registry.TransferOptions{}); err != nil {
+		if _, err := reg.Pull(ctx, registrytest.MustRef(b, rep.Destination), registrytest.NewStore(b), registry.TransferOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		pullTime := time.Since(t0)

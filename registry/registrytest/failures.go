@@ -88,9 +88,11 @@ type tamperCase struct {
 	name   string
 	tamper func(t *testing.T, s *suite, reg registry.Registry, ref registry.Ref)
 	want   string // in the error text
-	// bad is the blob that must never enter the store; "" when the image
+	// bad is the blob that must never enter the store; nil when the image
 	// fails before any blob moves.
 	bad func(s *suite, t testing.TB) model.Digest
+	// verdict is what inspect says of the signature ("": default-key).
+	verdict signing.Status
 }
 
 func (s *suite) replaceBlob(role string, content func(s *suite, d model.Digest) []byte) func(*testing.T, *suite, registry.Registry, registry.Ref) {
@@ -108,7 +110,7 @@ func (s *suite) tamperCases() []tamperCase {
 	return []tamperCase{
 		{"manifest byte", func(t *testing.T, s *suite, _ registry.Registry, ref registry.Ref) {
 			s.h.Write(t, ref, ManifestObject, bytes.Replace(s.raw, []byte("claude-code"), []byte("claude-codf"), 1))
-		}, "manifest bytes do not match", nil},
+		}, "manifest bytes do not match", nil, signing.Invalid},
 		{"signature byte", func(t *testing.T, s *suite, reg registry.Registry, ref registry.Ref) {
 			sig := signing.SignBytes(s.raw, reg.SignKey())
 			i := bytes.Index(sig, []byte(`"signature":"`)) + len(`"signature":"`)
@@ -118,38 +120,38 @@ func (s *suite) tamperCases() []tamperCase {
 				sig[i] = '0'
 			}
 			s.h.Write(t, ref, SignatureObject, sig)
-		}, "HMAC tag does not validate", nil},
+		}, "HMAC tag does not validate", nil, signing.Invalid},
 		{"other key", func(t *testing.T, _ *suite, reg registry.Registry, _ registry.Ref) {
 			t.Setenv(reg.SignKey().Env, "test-key")
-		}, "HMAC tag does not validate", nil},
+		}, "HMAC tag does not validate", nil, signing.Invalid},
 		{"missing signature", func(t *testing.T, s *suite, _ registry.Registry, ref registry.Ref) {
 			s.h.Remove(t, ref, SignatureObject)
-		}, "no signature", nil},
+		}, "no signature", nil, signing.Missing},
 		{"malformed manifest digest", func(t *testing.T, s *suite, reg registry.Registry, ref registry.Ref) {
 			bad := bytes.Replace(s.raw, []byte(s.blob(t, "model.base")), []byte("sha256:a8"), 1)
 			s.h.Write(t, ref, ManifestObject, bad)
 			s.h.Write(t, ref, SignatureObject, signing.SignBytes(bad, reg.SignKey()))
-		}, "model.base", nil},
+		}, "model.base", nil, ""},
 		{"blob payload byte", s.replaceBlob("page:0.v", func(s *suite, d model.Digest) []byte {
 			b := bytes.Clone(s.stored[d])
 			b[len(b)-1] ^= 0x01 // a raw block: still decodes, to other bytes
 			return b
-		}), "does not match its digest", badBlob("page:0.v")},
+		}), "does not match its digest", badBlob("page:0.v"), ""},
 		{"other blob at the digest", s.replaceBlob("world.env", func(*suite, model.Digest) []byte {
 			return blob.CompressBytes([]byte(`{"kind":"env.v1","evil":true}`), 3)
-		}), "does not match its digest", badBlob("world.env")},
+		}), "does not match its digest", badBlob("world.env"), ""},
 		{"other fs tree at the digest", s.replaceBlob("world.fs", func(*suite, model.Digest) []byte {
 			return blob.CompressBytes([]byte(`{"entries":[],"kind":"fs.tree.v1"}`), 3)
-		}), "does not match its digest", badBlob("world.fs")},
+		}), "does not match its digest", badBlob("world.fs"), ""},
 		{"blob not zstd", s.replaceBlob("trace.messages", func(*suite, model.Digest) []byte {
 			return []byte("plain text, not a zstd frame")
-		}), "zstd", badBlob("trace.messages")},
+		}), "zstd", badBlob("trace.messages"), ""},
 		{"truncated blob", s.replaceBlob("fs:src/main.py", func(s *suite, d model.Digest) []byte {
 			return s.stored[d][:len(s.stored[d])-3]
-		}), "zstd", badBlob("fs:src/main.py")},
+		}), "zstd", badBlob("fs:src/main.py"), ""},
 		{"missing blob", func(t *testing.T, s *suite, _ registry.Registry, ref registry.Ref) {
 			s.h.Remove(t, ref, BlobObject(s.blob(t, "page:0.k")))
-		}, "incomplete", nil},
+		}, "incomplete", nil, ""},
 	}
 }
 
@@ -162,6 +164,7 @@ func (s *suite) tampering(t *testing.T) {
 			ref := s.push(t, s.open(t))
 			tc.tamper(t, s, s.open(t), ref)
 			reg := s.open(t) // after the case's environment
+			s.checkVerdict(t, reg, ref, tc.verdict)
 			st := NewStore(t)
 			rec := &Recorder{}
 			rep, err := reg.Pull(context.Background(), ref, st, rec.Options(1))
@@ -178,6 +181,18 @@ func (s *suite) tampering(t *testing.T) {
 			checkRefused(t, "deep verify", err, fault.ErrIntegrity, tc.want)
 			s.checkCopyRefused(t, reg, ref, tc.want)
 		})
+	}
+}
+
+// checkVerdict: inspect reads a damaged image without failing and says
+// what is wrong with its signature.
+func (s *suite) checkVerdict(t *testing.T, reg registry.Registry, ref registry.Ref, want signing.Status) {
+	t.Helper()
+	if want == "" {
+		want = signing.DefaultKey
+	}
+	if in, err := reg.Inspect(context.Background(), ref); err != nil || in.Signature.Status != want {
+		t.Errorf("inspect: %v, %+v; want the verdict %s", err, in, want)
 	}
 }
 
