@@ -3,21 +3,21 @@ package hf
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
-	"pf-registry/blob"
 	"pf-registry/demo"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
-	_ "pf-registry/registry/file"
 	"pf-registry/registry/hf/hubtest"
-	"pf-registry/signing"
+	"pf-registry/registry/registrytest"
 	"pf-registry/store"
 )
 
@@ -50,33 +50,28 @@ func startHub(t testing.TB, opt hubtest.Options) *hubtest.Hub {
 // environment, with token tok ("" for none).
 func open(t testing.TB, h *hubtest.Hub, tok string) registry.Registry {
 	t.Helper()
+	return openWith(t, h, tok, registry.Config{})
+}
+
+func openWith(t testing.TB, h *hubtest.Hub, tok string, cfg registry.Config) registry.Registry {
+	t.Helper()
 	t.Setenv("HF_ENDPOINT", h.URL())
 	t.Setenv("HF_TOKEN", tok)
 	t.Setenv("HF_HOME", t.TempDir()) // no token file from the machine
 	t.Setenv("HF_TOKEN_PATH", "")
-	reg, err := registry.Open("hf", registry.Config{})
+	reg, err := registry.Open("hf", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return reg
 }
 
-func ref(t testing.TB, s string) registry.Ref {
-	t.Helper()
-	r, err := registry.ParseRef(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
+func ref(t testing.TB, s string) registry.Ref { return registrytest.MustRef(t, s) }
 
 // smallImage builds a demo image in a fresh store.
 func smallImage(t testing.TB, seed uint64) (*store.Store, model.Digest) {
 	t.Helper()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := registrytest.NewStore(t)
 	id, err := demo.Build(st, demo.ImageSpec{Seed: seed, Files: 6, Pages: 2, Messages: 5})
 	if err != nil {
 		t.Fatal(err)
@@ -84,100 +79,111 @@ func smallImage(t testing.TB, seed uint64) (*store.Store, model.Digest) {
 	return st, id
 }
 
-func TestPushListInspectVerifyPull(t *testing.T) {
+// harness: images in dataset repositories of alice on one test hub, read
+// and changed through the hub's direct access (commits on the branch).
+type harness struct {
+	hub *hubtest.Hub
+	seq atomic.Int64
+}
+
+func (h *harness) Open(t testing.TB, cfg registry.Config) registry.Registry {
+	return openWith(t, h.hub, aliceToken, cfg)
+}
+
+func (h *harness) NewRef(t testing.TB) registry.Ref {
+	return ref(t, fmt.Sprintf("hf://alice/conformance-%d", h.seq.Add(1)))
+}
+
+// Namespace is an organisation alice belongs to: its repositories are
+// listed two per page.
+func (h *harness) Namespace(t testing.TB) registrytest.Namespace {
+	org := fmt.Sprintf("ns%d", h.seq.Add(1))
+	h.hub.AddOrg(org, "alice")
+	return registrytest.Namespace{
+		Root:       registrytest.MustRoot(t, "hf://"+org),
+		Repo:       func(repo string) registry.Ref { return registrytest.MustRoot(t, "hf://"+org+"/"+repo) },
+		Image:      func(repo, tag string) registry.Ref { return ref(t, "hf://"+org+"/"+repo+":"+tag) },
+		ServerPage: 2,
+	}
+}
+
+// place is the repository, revision and path of an object.
+func place(r registry.Ref, o registrytest.Object) (repoID, rev, p string) {
+	rev = "main"
+	if r.HasTag {
+		rev = r.Tag
+	}
+	p = map[registrytest.ObjectKind]string{registrytest.Manifest: "manifest.json", registrytest.Signature: "manifest.json.sig"}[o.Kind]
+	if o.Kind == registrytest.Blob {
+		p = o.Digest.ShardPath()
+	}
+	return r.User + "/" + r.Repo, rev, p
+}
+
+func (h *harness) Read(t testing.TB, r registry.Ref, o registrytest.Object) ([]byte, bool) {
+	repoID, rev, p := place(r, o)
+	b, ok, err := h.hub.ReadFile("datasets", repoID, rev, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, ok
+}
+
+func (h *harness) Write(t testing.TB, r registry.Ref, o registrytest.Object, b []byte) {
+	repoID, rev, p := place(r, o)
+	if err := h.hub.WriteFile("datasets", repoID, rev, p, b, o.Kind == registrytest.Blob); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *harness) Remove(t testing.TB, r registry.Ref, o registrytest.Object) {
+	repoID, rev, p := place(r, o)
+	if err := h.hub.RemoveFile("datasets", repoID, rev, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConformance(t *testing.T) {
+	registrytest.Run(t, &harness{hub: startHub(t, hubtest.Options{ListPageSize: 2})})
+}
+
+// TestPushUsesTheHubProtocol: a push is one commit with manifest and
+// signature inline and every blob through LFS; a second push uploads no LFS
+// object again; the repository is created private; a pull follows the
+// resolve redirects to LFS storage; main, which holds no image, is listed
+// as a foreign revision.
+func TestPushUsesTheHubProtocol(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
 	st, id := smallImage(t, 1)
-
 	rep, err := reg.Push(ctx, st, id, ref(t, "hf://alice/agents:v1"), registry.TransferOptions{})
 	if err != nil {
 		t.Fatalf("push: %v", err)
-	}
-	if !rep.Complete || rep.Transferred == 0 {
-		t.Fatalf("push report: complete=%v transferred=%d", rep.Complete, rep.Transferred)
 	}
 	s := h.Stats()
 	if s.Commits != 1 || s.LFSFiles != int64(rep.Transferred) || s.RegularFiles != 2 {
 		t.Errorf("want one commit with 2 inline files and %d LFS blobs, hub saw %+v", rep.Transferred, s)
 	}
-
-	// A second push of the same image uploads no blob again.
-	rep2, err := reg.Push(ctx, st, id, ref(t, "hf://alice/agents:v1"), registry.TransferOptions{})
-	if err != nil {
+	if _, err := reg.Push(ctx, st, id, ref(t, "hf://alice/agents:v1"), registry.TransferOptions{}); err != nil {
 		t.Fatalf("second push: %v", err)
-	}
-	if rep2.Transferred != 0 || rep2.Skipped != rep.Transferred {
-		t.Errorf("second push moved %d blobs, skipped %d; want 0 and %d", rep2.Transferred, rep2.Skipped, rep.Transferred)
 	}
 	if got := h.Stats().BasicUploads + h.Stats().MultipartUploads; got != s.BasicUploads+s.MultipartUploads {
 		t.Errorf("second push uploaded LFS objects again (%d → %d)", s.BasicUploads+s.MultipartUploads, got)
 	}
-
-	if ok, err := reg.Exists(ctx, ref(t, "hf://alice/agents:v1")); err != nil || !ok {
-		t.Errorf("Exists(v1) = %v, %v", ok, err)
-	}
 	if ok, err := reg.Exists(ctx, ref(t, "hf://alice/agents")); err != nil || ok {
 		t.Errorf("Exists(main) = %v, %v; main holds no image", ok, err)
 	}
-
-	root, err := registry.ParseRoot("hf://alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls, err := reg.List(ctx, root, registry.ListOptions{})
-	if err != nil {
-		t.Fatalf("ls: %v", err)
-	}
-	if len(ls.Repos) != 1 || ls.Repos[0].Name != "alice/agents" || strings.Join(ls.Repos[0].Tags, ",") != "v1" {
-		t.Errorf("ls hf://alice = %+v", ls.Repos)
-	}
-
 	tags, err := reg.Tags(ctx, ref(t, "hf://alice/agents"), registry.ListOptions{})
-	if err != nil {
-		t.Fatalf("tags: %v", err)
+	if err != nil || len(tags.Tags) != 2 || tags.Tags[0].Name != "main" || !tags.Tags[0].Foreign || tags.Tags[1].Updated.IsZero() {
+		t.Errorf("tags = %+v, %v; want main (no image) and v1 (with its time)", tags, err)
 	}
-	got := map[string]bool{}
-	for _, tg := range tags.Tags {
-		got[tg.Name] = !tg.Foreign
-		if tg.Name == "v1" && (tg.Ref != "hf://alice/agents:v1" || tg.Updated.IsZero()) {
-			t.Errorf("tag v1 = %+v", tg)
-		}
-	}
-	if !got["v1"] || got["main"] || len(got) != 2 {
-		t.Errorf("tags = %+v; want v1 (image) and main (no image)", tags.Tags)
-	}
-
-	in, err := reg.Inspect(ctx, ref(t, "hf://alice/agents:v1"))
-	if err != nil {
-		t.Fatalf("inspect: %v", err)
-	}
-	if in.ImageID != id || in.Signature.Status != signing.DefaultKey {
-		t.Errorf("inspect: id %s (want %s), signature %s", in.ImageID, id, in.Signature.Status)
-	}
-	for _, deep := range []bool{false, true} {
-		vr, err := reg.Verify(ctx, ref(t, "hf://alice/agents:v1"), registry.VerifyOptions{Deep: deep})
-		if err != nil || !vr.Complete {
-			t.Errorf("verify deep=%v: %v (complete %v)", deep, err, vr != nil && vr.Complete)
-		}
-	}
-
-	st2, err := store.Open(t.TempDir())
-	if err != nil {
+	if _, err := reg.Pull(ctx, ref(t, "hf://alice/agents:v1"), registrytest.NewStore(t), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
-	}
-	pr, err := reg.Pull(ctx, ref(t, "hf://alice/agents:v1"), st2, registry.TransferOptions{})
-	if err != nil {
-		t.Fatalf("pull: %v", err)
-	}
-	if !pr.Complete || !st2.HasImage(id) {
-		t.Errorf("pull: complete=%v, image in store=%v", pr.Complete, st2.HasImage(id))
 	}
 	if h.Stats().RedirectsToStorage == 0 {
 		t.Error("pull never followed a resolve redirect to LFS storage")
 	}
-
-	// The repository was created private: invisible without a token.
 	resp, err := http.Get(h.URL() + "/api/datasets/alice/agents")
 	if err != nil {
 		t.Fatal(err)
@@ -219,46 +225,6 @@ func TestRustLayout(t *testing.T) {
 		if !files[f] {
 			t.Errorf("missing %s in the repository", f)
 		}
-	}
-}
-
-func TestCopyFileToHubAndBack(t *testing.T) {
-	h := startHub(t, hubtest.Options{})
-	reg := open(t, h, aliceToken)
-	ctx := context.Background()
-	dir := t.TempDir()
-	fileReg, err := registry.Open("file", registry.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, want := smallImage(t, 11)
-	srcRef := ref(t, "file://"+filepath.ToSlash(filepath.Join(dir, "src")))
-	if _, err := fileReg.Push(ctx, st, want, srcRef, registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
-
-	if _, err := registry.Copy(ctx, fileReg, srcRef, reg, ref(t, "hf://alice/refactor-agent:v2"), registry.TransferOptions{}); err != nil {
-		t.Fatalf("copy file → hf: %v", err)
-	}
-	back := ref(t, "file://"+filepath.ToSlash(filepath.Join(dir, "back")))
-	if _, err := registry.Copy(ctx, reg, ref(t, "hf://alice/refactor-agent:v2"), fileReg, back, registry.TransferOptions{}); err != nil {
-		t.Fatalf("copy hf → file: %v", err)
-	}
-	for _, r := range []struct {
-		reg registry.Registry
-		ref registry.Ref
-	}{{reg, ref(t, "hf://alice/refactor-agent:v2")}, {fileReg, back}} {
-		in, err := r.reg.Inspect(ctx, r.ref)
-		if err != nil {
-			t.Fatalf("inspect %s: %v", r.ref, err)
-		}
-		if in.ImageID != want || !in.Signature.OK() {
-			t.Errorf("%s: image %s (signature %s), want %s", r.ref, in.ImageID, in.Signature.Status, want)
-		}
-	}
-	vr, err := fileReg.Verify(ctx, back, registry.VerifyOptions{Deep: true})
-	if err != nil || !vr.Complete {
-		t.Errorf("deep verify of the copy back: %v", err)
 	}
 }
 
@@ -317,7 +283,7 @@ func TestMultipartBlobWithProgress(t *testing.T) {
 	if !progressed {
 		t.Error("no progress event between 0 and the full size of a large blob")
 	}
-	st2, _ := store.Open(t.TempDir())
+	st2 := registrytest.NewStore(t)
 	if _, err := reg.Pull(ctx, ref(t, "hf://alice/big"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
 		t.Fatalf("pull of the multipart image: %v", err)
 	}
@@ -346,7 +312,7 @@ func TestErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			reg := open(t, h, c.token)
-			st2, _ := store.Open(t.TempDir())
+			st2 := registrytest.NewStore(t)
 			_, err := reg.Pull(context.Background(), ref(t, c.ref), st2, registry.TransferOptions{})
 			if err == nil {
 				t.Fatal("pull succeeded")
@@ -401,49 +367,6 @@ func TestErrors(t *testing.T) {
 			t.Errorf("want a refusal without the token in it, got %v", err)
 		}
 	})
-}
-
-// TestTampered: a changed blob or manifest on the Hub is an integrity
-// error, and nothing enters the local store.
-func TestTampered(t *testing.T) {
-	h := startHub(t, hubtest.Options{})
-	reg := open(t, h, aliceToken)
-	ctx := context.Background()
-	st, id := smallImage(t, 4)
-	rep, err := reg.Push(ctx, st, id, ref(t, "hf://alice/t1"), registry.TransferOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := reg.Push(ctx, st, id, ref(t, "hf://alice/t2"), registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	// t1: a blob replaced by a valid zstd frame of other bytes.
-	victim := rep.Blobs[len(rep.Blobs)-1].Digest
-	if err := h.WriteFile("datasets", "alice/t1", "main", victim.ShardPath(), blob.CompressBytes([]byte("evil"), 1), true); err != nil {
-		t.Fatal(err)
-	}
-	// t2: the manifest edited after signing.
-	raw, err := st.Manifest(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	evil := strings.Replace(string(raw), "pf-cli", "pf-evil", 1)
-	if evil == string(raw) {
-		t.Fatal("could not tamper with the manifest")
-	}
-	if err := h.WriteFile("datasets", "alice/t2", "main", "manifest.json", []byte(evil), false); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range []string{"hf://alice/t1", "hf://alice/t2"} {
-		st2, _ := store.Open(t.TempDir())
-		_, err := reg.Pull(ctx, ref(t, r), st2, registry.TransferOptions{})
-		if !errors.Is(err, fault.ErrIntegrity) {
-			t.Errorf("pull %s: %v, want an integrity error", r, err)
-		}
-		if imgs, _ := st2.Images(); len(imgs) != 0 {
-			t.Errorf("pull %s stored an image despite tampering", r)
-		}
-	}
 }
 
 // TestRevisions: a new revision becomes a branch; PF_HF_TAG tags the push.
@@ -533,7 +456,7 @@ func TestPublicSwitch(t *testing.T) {
 	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, ref(t, "hf://alice/open"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	st2, _ := store.Open(t.TempDir())
+	st2 := registrytest.NewStore(t)
 	if _, err := open(t, h, "").Pull(context.Background(), ref(t, "hf://alice/open"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
 		t.Errorf("anonymous pull of a public push: %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"pf-registry/registry"
 	"pf-registry/registry/hf/hubtest"
-	"pf-registry/store"
+	"pf-registry/registry/registrytest"
 )
 
 // cuttingWriter passes half of a response through, then breaks the
@@ -74,7 +74,7 @@ func TestPullResumesBrokenDownloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2, _ := store.Open(t.TempDir())
+	st2 := registrytest.NewStore(t)
 	before := h.Stats().RangeRequests
 	rep, err := reg.Pull(context.Background(), ref(t, "hf://alice/flaky"), st2, registry.TransferOptions{})
 	if err != nil {

@@ -546,31 +546,3 @@ func validPath(p string) bool {
 	}
 	return true
 }
-
-// WriteFile commits content at p on a branch directly (as LFS when lfs is
-// set), bypassing the API. Tests use it to tamper with stored files.
-func (h *Hub) WriteFile(kind, repoID, branch, p string, content []byte, lfs bool) error {
-	sha, err := h.storeBytes(content)
-	if err != nil {
-		return err
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	rp := h.repos[kind+"/"+repoID]
-	if rp == nil {
-		return fmt.Errorf("no repo %s/%s", kind, repoID)
-	}
-	head, ok := rp.branches[branch]
-	if !ok {
-		return fmt.Errorf("no branch %s", branch)
-	}
-	c := h.newCommit(rp, head, "write "+p, rp.commits[head].files)
-	e := &entry{size: int64(len(content)), sha256: sha, gitOid: gitBlobID(content), lfs: lfs, lastCommit: c.id}
-	if lfs {
-		e.gitOid = gitBlobID(lfsPointer(sha, e.size))
-		rp.lfs[sha] = e.size
-	}
-	c.files[p] = e
-	rp.branches[branch] = c.id
-	return nil
-}
