@@ -78,3 +78,74 @@ func WaitHTTP(url string, wait time.Duration, exited <-chan struct{}) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Proc is a server process started for tests, with a temporary directory
+// of its own that Stop removes.
+type Proc struct {
+	Dir    string // the temporary directory (the log is Dir/log)
+	Port   int    // on 127.0.0.1
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// StartProc starts the provisioned tool with the arguments args returns for
+// a fresh temporary directory and a free port, with env added to this
+// process's environment, and waits until health (a path) answers on that
+// port over HTTP.
+func StartProc(tool, health string, env []string, args func(dir string, port int) ([]string, error)) (*Proc, error) {
+	bin, err := Tool(tool)
+	if err != nil {
+		return nil, err
+	}
+	p := &Proc{exited: make(chan struct{})}
+	if p.Dir, err = os.MkdirTemp("", "pf-"+tool+"-"); err != nil {
+		return nil, err
+	}
+	if err := p.start(bin, env, args); err != nil {
+		os.RemoveAll(p.Dir)
+		return nil, err
+	}
+	if err := WaitHTTP("http://"+p.Addr()+health, 30*time.Second, p.exited); err != nil {
+		log, _ := os.ReadFile(filepath.Join(p.Dir, "log"))
+		p.Stop()
+		return nil, fmt.Errorf("%s: %v\n%s", tool, err, log)
+	}
+	return p, nil
+}
+
+func (p *Proc) start(bin string, env []string, args func(dir string, port int) ([]string, error)) error {
+	var err error
+	if p.Port, err = FreePort(); err != nil {
+		return err
+	}
+	a, err := args(p.Dir, p.Port)
+	if err != nil {
+		return err
+	}
+	logf, err := os.Create(filepath.Join(p.Dir, "log"))
+	if err != nil {
+		return err
+	}
+	p.cmd = exec.Command(bin, a...)
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	if err := p.cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start %s: %w", bin, err)
+	}
+	go func() { _ = p.cmd.Wait(); logf.Close(); close(p.exited) }()
+	return nil
+}
+
+// Addr is 127.0.0.1:<port>.
+func (p *Proc) Addr() string { return fmt.Sprintf("127.0.0.1:%d", p.Port) }
+
+// PID of the process (for benchmarks that sample it).
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
+
+// Stop kills the process and removes its directory.
+func (p *Proc) Stop() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+	os.RemoveAll(p.Dir)
+}

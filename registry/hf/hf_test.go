@@ -66,19 +66,6 @@ func openWith(t testing.TB, h *hubtest.Hub, tok string, cfg registry.Config) reg
 	return reg
 }
 
-func ref(t testing.TB, s string) registry.Ref { return registrytest.MustRef(t, s) }
-
-// smallImage builds a demo image in a fresh store.
-func smallImage(t testing.TB, seed uint64) (*store.Store, model.Digest) {
-	t.Helper()
-	st := registrytest.NewStore(t)
-	id, err := demo.Build(st, demo.ImageSpec{Seed: seed, Files: 6, Pages: 2, Messages: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, id
-}
-
 // harness: images in dataset repositories of alice on one test hub, read
 // and changed through the hub's direct access (commits on the branch).
 type harness struct {
@@ -91,7 +78,7 @@ func (h *harness) Open(t testing.TB, cfg registry.Config) registry.Registry {
 }
 
 func (h *harness) NewRef(t testing.TB) registry.Ref {
-	return ref(t, fmt.Sprintf("hf://alice/conformance-%d", h.seq.Add(1)))
+	return registrytest.MustRef(t, fmt.Sprintf("hf://alice/conformance-%d", h.seq.Add(1)))
 }
 
 // Namespace is an organisation alice belongs to: its repositories are
@@ -102,7 +89,7 @@ func (h *harness) Namespace(t testing.TB) registrytest.Namespace {
 	return registrytest.Namespace{
 		Root:       registrytest.MustRoot(t, "hf://"+org),
 		Repo:       func(repo string) registry.Ref { return registrytest.MustRoot(t, "hf://"+org+"/"+repo) },
-		Image:      func(repo, tag string) registry.Ref { return ref(t, "hf://"+org+"/"+repo+":"+tag) },
+		Image:      func(repo, tag string) registry.Ref { return registrytest.MustRef(t, "hf://"+org+"/"+repo+":"+tag) },
 		ServerPage: 2,
 	}
 }
@@ -156,8 +143,8 @@ func TestPushUsesTheHubProtocol(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
-	st, id := smallImage(t, 1)
-	rep, err := reg.Push(ctx, st, id, ref(t, "hf://alice/agents:v1"), registry.TransferOptions{})
+	st, id := registrytest.SmallImage(t, 1)
+	rep, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "hf://alice/agents:v1"), registry.TransferOptions{})
 	if err != nil {
 		t.Fatalf("push: %v", err)
 	}
@@ -165,20 +152,20 @@ func TestPushUsesTheHubProtocol(t *testing.T) {
 	if s.Commits != 1 || s.LFSFiles != int64(rep.Transferred) || s.RegularFiles != 2 {
 		t.Errorf("want one commit with 2 inline files and %d LFS blobs, hub saw %+v", rep.Transferred, s)
 	}
-	if _, err := reg.Push(ctx, st, id, ref(t, "hf://alice/agents:v1"), registry.TransferOptions{}); err != nil {
+	if _, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "hf://alice/agents:v1"), registry.TransferOptions{}); err != nil {
 		t.Fatalf("second push: %v", err)
 	}
 	if got := h.Stats().BasicUploads + h.Stats().MultipartUploads; got != s.BasicUploads+s.MultipartUploads {
 		t.Errorf("second push uploaded LFS objects again (%d → %d)", s.BasicUploads+s.MultipartUploads, got)
 	}
-	if ok, err := reg.Exists(ctx, ref(t, "hf://alice/agents")); err != nil || ok {
+	if ok, err := reg.Exists(ctx, registrytest.MustRef(t, "hf://alice/agents")); err != nil || ok {
 		t.Errorf("Exists(main) = %v, %v; main holds no image", ok, err)
 	}
-	tags, err := reg.Tags(ctx, ref(t, "hf://alice/agents"), registry.ListOptions{})
+	tags, err := reg.Tags(ctx, registrytest.MustRef(t, "hf://alice/agents"), registry.ListOptions{})
 	if err != nil || len(tags.Tags) != 2 || tags.Tags[0].Name != "main" || !tags.Tags[0].Foreign || tags.Tags[1].Updated.IsZero() {
 		t.Errorf("tags = %+v, %v; want main (no image) and v1 (with its time)", tags, err)
 	}
-	if _, err := reg.Pull(ctx, ref(t, "hf://alice/agents:v1"), registrytest.NewStore(t), registry.TransferOptions{}); err != nil {
+	if _, err := reg.Pull(ctx, registrytest.MustRef(t, "hf://alice/agents:v1"), registrytest.NewStore(t), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if h.Stats().RedirectsToStorage == 0 {
@@ -199,8 +186,8 @@ func TestPushUsesTheHubProtocol(t *testing.T) {
 func TestRustLayout(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
-	st, id := smallImage(t, 2)
-	rep, err := reg.Push(context.Background(), st, id, ref(t, "hf://alice/layout"), registry.TransferOptions{})
+	st, id := registrytest.SmallImage(t, 2)
+	rep, err := reg.Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/layout"), registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +249,7 @@ func TestMultipartBlobWithProgress(t *testing.T) {
 		}
 		steps[ev.Digest] = append(steps[ev.Digest], ev.Done)
 	}}
-	if _, err := reg.Push(ctx, st, id, ref(t, "hf://alice/big"), opt); err != nil {
+	if _, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "hf://alice/big"), opt); err != nil {
 		t.Fatalf("push: %v", err)
 	}
 	s := h.Stats()
@@ -284,7 +271,7 @@ func TestMultipartBlobWithProgress(t *testing.T) {
 		t.Error("no progress event between 0 and the full size of a large blob")
 	}
 	st2 := registrytest.NewStore(t)
-	if _, err := reg.Pull(ctx, ref(t, "hf://alice/big"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
+	if _, err := reg.Pull(ctx, registrytest.MustRef(t, "hf://alice/big"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
 		t.Fatalf("pull of the multipart image: %v", err)
 	}
 }
@@ -293,8 +280,8 @@ func TestMultipartBlobWithProgress(t *testing.T) {
 // shows the token.
 func TestErrors(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
-	st, id := smallImage(t, 3)
-	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, ref(t, "hf://alice/private:img"), registry.TransferOptions{}); err != nil {
+	st, id := registrytest.SmallImage(t, 3)
+	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/private:img"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -313,7 +300,7 @@ func TestErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			reg := open(t, h, c.token)
 			st2 := registrytest.NewStore(t)
-			_, err := reg.Pull(context.Background(), ref(t, c.ref), st2, registry.TransferOptions{})
+			_, err := reg.Pull(context.Background(), registrytest.MustRef(t, c.ref), st2, registry.TransferOptions{})
 			if err == nil {
 				t.Fatal("pull succeeded")
 			}
@@ -337,13 +324,13 @@ func TestErrors(t *testing.T) {
 	}
 
 	t.Run("push without token", func(t *testing.T) {
-		_, err := open(t, h, "").Push(context.Background(), st, id, ref(t, "hf://alice/x"), registry.TransferOptions{})
+		_, err := open(t, h, "").Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/x"), registry.TransferOptions{})
 		if !errors.Is(err, fault.ErrAuth) {
 			t.Errorf("push without token: %v", err)
 		}
 	})
 	t.Run("push with a read token", func(t *testing.T) {
-		_, err := open(t, h, readToken_).Push(context.Background(), st, id, ref(t, "hf://bob/x"), registry.TransferOptions{})
+		_, err := open(t, h, readToken_).Push(context.Background(), st, id, registrytest.MustRef(t, "hf://bob/x"), registry.TransferOptions{})
 		if !errors.Is(err, fault.ErrAuth) || strings.Contains(err.Error(), readToken_) {
 			t.Errorf("push with a read-only token: %v", err)
 		}
@@ -351,10 +338,10 @@ func TestErrors(t *testing.T) {
 	t.Run("push to a tag", func(t *testing.T) {
 		reg := open(t, h, aliceToken)
 		hb, _ := New(registry.Config{})
-		if err := hb.CreateTag(context.Background(), ref(t, "hf://alice/private"), "v1"); err != nil {
+		if err := hb.CreateTag(context.Background(), registrytest.MustRef(t, "hf://alice/private"), "v1"); err != nil {
 			t.Fatal(err)
 		}
-		_, err := reg.Push(context.Background(), st, id, ref(t, "hf://alice/private:v1"), registry.TransferOptions{})
+		_, err := reg.Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/private:v1"), registry.TransferOptions{})
 		if err == nil || !strings.Contains(err.Error(), "is a tag") {
 			t.Errorf("push to a tag: %v", err)
 		}
@@ -374,18 +361,18 @@ func TestRevisions(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
-	st, id := smallImage(t, 5)
+	st, id := registrytest.SmallImage(t, 5)
 	t.Setenv("PF_HF_TAG", "release-1")
-	if _, err := reg.Push(ctx, st, id, ref(t, "hf://alice/rev:feature"), registry.TransferOptions{}); err != nil {
+	if _, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "hf://alice/rev:feature"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []string{"hf://alice/rev:feature", "hf://alice/rev:release-1"} {
-		in, err := reg.Inspect(ctx, ref(t, r))
+		in, err := reg.Inspect(ctx, registrytest.MustRef(t, r))
 		if err != nil || in.ImageID != id {
 			t.Errorf("inspect %s: %v", r, err)
 		}
 	}
-	if ok, _ := reg.Exists(ctx, ref(t, "hf://alice/rev")); ok {
+	if ok, _ := reg.Exists(ctx, registrytest.MustRef(t, "hf://alice/rev")); ok {
 		t.Error("push to a new branch also changed main")
 	}
 }
@@ -393,8 +380,8 @@ func TestRevisions(t *testing.T) {
 // TestTokenFile: without HF_TOKEN the token file under HF_HOME is used.
 func TestTokenFile(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
-	st, id := smallImage(t, 6)
-	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, ref(t, "hf://alice/tf"), registry.TransferOptions{}); err != nil {
+	st, id := registrytest.SmallImage(t, 6)
+	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/tf"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
@@ -407,7 +394,7 @@ func TestTokenFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := reg.Exists(context.Background(), ref(t, "hf://alice/tf")); err != nil || !ok {
+	if ok, err := reg.Exists(context.Background(), registrytest.MustRef(t, "hf://alice/tf")); err != nil || !ok {
 		t.Errorf("with the token file: exists=%v err=%v", ok, err)
 	}
 }
@@ -418,19 +405,19 @@ func TestSourcePinsCommit(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
-	stA, idA := smallImage(t, 9)
-	stB, idB := smallImage(t, 10)
-	if _, err := reg.Push(ctx, stA, idA, ref(t, "hf://alice/pin"), registry.TransferOptions{}); err != nil {
+	stA, idA := registrytest.SmallImage(t, 9)
+	stB, idB := registrytest.SmallImage(t, 10)
+	if _, err := reg.Push(ctx, stA, idA, registrytest.MustRef(t, "hf://alice/pin"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	src, err := reg.Source(ctx, ref(t, "hf://alice/pin"))
+	src, err := reg.Source(ctx, registrytest.MustRef(t, "hf://alice/pin"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := src.FetchManifest(ctx); err != nil {
 		t.Fatal(err)
 	}
-	repB, err := reg.Push(ctx, stB, idB, ref(t, "hf://alice/pin"), registry.TransferOptions{})
+	repB, err := reg.Push(ctx, stB, idB, registrytest.MustRef(t, "hf://alice/pin"), registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +425,7 @@ func TestSourcePinsCommit(t *testing.T) {
 	if _, err := src.(registry.BlobStater).StatBlob(ctx, onlyB); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("pinned source sees a blob of the later push: %v", err)
 	}
-	fresh, _ := reg.Source(ctx, ref(t, "hf://alice/pin"))
+	fresh, _ := reg.Source(ctx, registrytest.MustRef(t, "hf://alice/pin"))
 	if _, _, err := fresh.FetchManifest(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -452,12 +439,12 @@ func TestSourcePinsCommit(t *testing.T) {
 func TestPublicSwitch(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	t.Setenv("PF_HF_PUBLIC", "1")
-	st, id := smallImage(t, 13)
-	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, ref(t, "hf://alice/open"), registry.TransferOptions{}); err != nil {
+	st, id := registrytest.SmallImage(t, 13)
+	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/open"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	st2 := registrytest.NewStore(t)
-	if _, err := open(t, h, "").Pull(context.Background(), ref(t, "hf://alice/open"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
+	if _, err := open(t, h, "").Pull(context.Background(), registrytest.MustRef(t, "hf://alice/open"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
 		t.Errorf("anonymous pull of a public push: %v", err)
 	}
 }

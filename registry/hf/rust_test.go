@@ -43,7 +43,7 @@ func TestPullRustPushedImage(t *testing.T) {
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
 	st := registrytest.NewStore(t)
-	rep, err := reg.Pull(ctx, ref(t, "hf://alice/sess"), st, registry.TransferOptions{})
+	rep, err := reg.Pull(ctx, registrytest.MustRef(t, "hf://alice/sess"), st, registry.TransferOptions{})
 	if err != nil {
 		t.Fatalf("pull of a Rust-pushed image: %v", err)
 	}
@@ -60,8 +60,8 @@ func TestRustCanPullPushedImage(t *testing.T) {
 	h := startHub(t, hubtest.Options{TreePageSize: 1000}) // the Hub's page size
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
-	st, id := smallImage(t, 12)
-	rep, err := reg.Push(ctx, st, id, ref(t, "hf://alice/forrust"), registry.TransferOptions{})
+	st, id := registrytest.SmallImage(t, 12)
+	rep, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "hf://alice/forrust"), registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

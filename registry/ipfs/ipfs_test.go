@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path"
@@ -22,10 +21,8 @@ import (
 	"pf-registry/internal/fault"
 	"pf-registry/internal/testenv"
 	"pf-registry/internal/vectors"
-	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/registry/registrytest"
-	"pf-registry/store"
 )
 
 // fixtureID is the image ID of testdata/file-registry-example.
@@ -38,21 +35,6 @@ func openIPFS(t testing.TB, cfg registry.Config) registry.Registry {
 		t.Fatal(err)
 	}
 	return reg
-}
-
-func mustRef(t testing.TB, s string) registry.Ref { return registrytest.MustRef(t, s) }
-
-func newStore(t testing.TB) *store.Store { return registrytest.NewStore(t) }
-
-// smallImage builds a demo image with files and KV pages in a new store.
-func smallImage(t testing.TB, seed uint64) (*store.Store, model.Digest) {
-	t.Helper()
-	st := newStore(t)
-	id, err := demo.Build(st, demo.ImageSpec{Seed: seed, Files: 6, Pages: 2, Messages: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, id
 }
 
 // entryNames lists a directory with the ipfs CLI (a peer client).
@@ -103,7 +85,7 @@ func (h *harness) Open(t testing.TB, cfg registry.Config) registry.Registry {
 }
 
 func (h *harness) NewRef(t testing.TB) registry.Ref {
-	return mustRef(t, fmt.Sprintf("ipfs://conformance-%d:v1", runSeq.Add(1)))
+	return registrytest.MustRef(t, fmt.Sprintf("ipfs://conformance-%d:v1", runSeq.Add(1)))
 }
 
 func (h *harness) Namespace(t testing.TB) registrytest.Namespace {
@@ -111,7 +93,7 @@ func (h *harness) Namespace(t testing.TB) registrytest.Namespace {
 	return registrytest.Namespace{
 		Root:   registrytest.MustRoot(t, "ipfs://"),
 		Repo:   func(repo string) registry.Ref { return registrytest.MustRoot(t, "ipfs://"+ns+"-"+repo) },
-		Image:  func(repo, tag string) registry.Ref { return mustRef(t, "ipfs://"+ns+"-"+repo+":"+tag) },
+		Image:  func(repo, tag string) registry.Ref { return registrytest.MustRef(t, "ipfs://"+ns+"-"+repo+":"+tag) },
 		Shared: true, // one index per daemon
 	}
 }
@@ -145,15 +127,7 @@ func (h *harness) Read(t testing.TB, ref registry.Ref, o registrytest.Object) ([
 	if errors.Is(err, fault.ErrNotFound) {
 		return nil, false
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, true
+	return registrytest.ReadAll(t, rc, err), true
 }
 
 func (h *harness) Write(t testing.TB, ref registry.Ref, o registrytest.Object, data []byte) {
@@ -212,10 +186,7 @@ func TestPushWritesTheRustLayout(t *testing.T) {
 	st, id := registrytest.FixtureStore(t)
 	repo := fmt.Sprintf("agent-%d", runSeq.Add(1))
 	named := "ipfs://" + repo + ":v1"
-	rep, err := reg.Push(ctx, st, id, mustRef(t, named), registry.TransferOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := registrytest.Push(t, reg, st, id, named)
 	cid := cidOf(t, rep.Destination)
 	want := vectors.LoadFixture(t).IPFSLinkNames
 	for i, b := range rep.Blobs {
@@ -240,16 +211,16 @@ func TestPushWritesTheRustLayout(t *testing.T) {
 		t.Fatalf("staging area not cleaned: %q", out)
 	}
 	for _, ref := range []string{"ipfs://" + cid, named, "ipfs:///ipfs/" + cid} {
-		in, err := reg.Inspect(ctx, mustRef(t, ref))
+		in, err := reg.Inspect(ctx, registrytest.MustRef(t, ref))
 		if err != nil || in.ImageID != id || !in.Signature.OK() {
 			t.Fatalf("inspect %s: %v", ref, err)
 		}
 	}
 	fileReg, fileRef := registrytest.Open(t, registrytest.FileRef(t), registry.Config{})
-	if _, err := registry.Copy(ctx, reg, mustRef(t, named), fileReg, fileRef, registry.TransferOptions{}); err != nil {
+	if _, err := registry.Copy(ctx, reg, registrytest.MustRef(t, named), fileReg, fileRef, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	crep, err := registry.Copy(ctx, fileReg, fileRef, reg, mustRef(t, "ipfs://new"), registry.TransferOptions{})
+	crep, err := registry.Copy(ctx, fileReg, fileRef, reg, registrytest.MustRef(t, "ipfs://new"), registry.TransferOptions{})
 	if err != nil || crep.Destination != "ipfs://"+cid {
 		t.Fatalf("copy from file:// gave %s (%v), want ipfs://%s", crep.Destination, err, cid)
 	}
@@ -262,22 +233,16 @@ func TestRePushSameRepoCopiesBlobs(t *testing.T) {
 	needDaemon(t)
 	ctx := withTimeout(t, 2*time.Minute)
 	reg := openIPFS(t, registry.Config{})
-	st, id := smallImage(t, 202)
-	first, err := reg.Push(ctx, st, id, mustRef(t, "ipfs://repush"), registry.TransferOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := reg.Push(ctx, st, id, mustRef(t, "ipfs://repush:again"), registry.TransferOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, id := registrytest.SmallImage(t, 202)
+	first := registrytest.Push(t, reg, st, id, "ipfs://repush")
+	second := registrytest.Push(t, reg, st, id, "ipfs://repush:again")
 	if second.Skipped != len(second.Blobs) || second.Transferred != 0 {
 		t.Fatalf("re-push under the same repo moved %d blobs, skipped %d of %d", second.Transferred, second.Skipped, len(second.Blobs))
 	}
 	if first.Destination != second.Destination {
 		t.Fatalf("re-push changed the directory: %s vs %s", first.Destination, second.Destination)
 	}
-	tags, err := reg.Tags(ctx, mustRef(t, "ipfs://repush"), registry.ListOptions{})
+	tags, err := reg.Tags(ctx, registrytest.MustRef(t, "ipfs://repush"), registry.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,14 +257,12 @@ func TestRePushSameRepoCopiesBlobs(t *testing.T) {
 		t.Fatalf("tags %v, want [again latest]", names)
 	}
 	// The repository as a listing root: an image (its latest tag) ...
-	if ls, err := reg.List(ctx, mustRef(t, "ipfs://repush"), registry.ListOptions{}); err != nil || !ls.Image {
+	if ls, err := reg.List(ctx, registrytest.MustRef(t, "ipfs://repush"), registry.ListOptions{}); err != nil || !ls.Image {
 		t.Fatalf("list ipfs://repush: %+v %v", ls, err)
 	}
 	// ... and without a latest tag, the repository with its tags.
-	if _, err := reg.Push(ctx, st, id, mustRef(t, "ipfs://nolatest:one"), registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	ls, err := reg.List(ctx, mustRef(t, "ipfs://nolatest"), registry.ListOptions{})
+	registrytest.Push(t, reg, st, id, "ipfs://nolatest:one")
+	ls, err := reg.List(ctx, registrytest.MustRef(t, "ipfs://nolatest"), registry.ListOptions{})
 	if err != nil || ls.Image || len(ls.Repos) != 1 || strings.Join(ls.Repos[0].Tags, ",") != "one" {
 		t.Fatalf("list ipfs://nolatest: %+v %v", ls, err)
 	}
@@ -346,19 +309,19 @@ func TestPullHandBuiltRustLayout(t *testing.T) {
 	ctx := withTimeout(t, time.Minute)
 	reg := openIPFS(t, registry.Config{})
 	cid := handBuilt(t, k, nil)
-	st := newStore(t)
-	rep, err := reg.Pull(ctx, mustRef(t, "ipfs://"+cid), st, registry.TransferOptions{})
+	st := registrytest.NewStore(t)
+	rep, err := reg.Pull(ctx, registrytest.MustRef(t, "ipfs://"+cid), st, registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !st.HasImage(fixtureID) || !rep.Complete || len(rep.Blobs) != 13 {
 		t.Fatalf("pulled fixture: has %v complete %v blobs %d", st.HasImage(fixtureID), rep.Complete, len(rep.Blobs))
 	}
-	vrep, err := reg.Verify(ctx, mustRef(t, "ipfs://"+cid), registry.VerifyOptions{Deep: true})
+	vrep, err := reg.Verify(ctx, registrytest.MustRef(t, "ipfs://"+cid), registry.VerifyOptions{Deep: true})
 	if err != nil || !vrep.Complete {
 		t.Fatalf("deep verify of hand-built directory: %v", err)
 	}
-	if ok, err := reg.Exists(ctx, mustRef(t, "ipfs://"+cid)); !ok || err != nil {
+	if ok, err := reg.Exists(ctx, registrytest.MustRef(t, "ipfs://"+cid)); !ok || err != nil {
 		t.Fatalf("exists: %v %v", ok, err)
 	}
 }
@@ -394,9 +357,9 @@ func TestErrors(t *testing.T) {
 
 	t.Run("unknown CID", func(t *testing.T) {
 		// A valid CID of content this daemon never saw (offline: answered at once).
-		ref := mustRef(t, "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi")
+		ref := registrytest.MustRef(t, "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi")
 		start := time.Now()
-		_, err := reg.Pull(withTimeout(t, time.Minute), ref, newStore(t), registry.TransferOptions{})
+		_, err := reg.Pull(withTimeout(t, time.Minute), ref, registrytest.NewStore(t), registry.TransferOptions{})
 		checkOneLine(t, err, start, fault.ErrNotFound, "not found")
 		if ok, err := reg.Exists(withTimeout(t, time.Minute), ref); ok || err != nil {
 			t.Fatalf("exists of unknown CID: %v %v", ok, err)
@@ -404,12 +367,12 @@ func TestErrors(t *testing.T) {
 	})
 	t.Run("unknown name", func(t *testing.T) {
 		start := time.Now()
-		_, err := reg.Inspect(withTimeout(t, time.Minute), mustRef(t, "ipfs://nobody:v9"))
+		_, err := reg.Inspect(withTimeout(t, time.Minute), registrytest.MustRef(t, "ipfs://nobody:v9"))
 		checkOneLine(t, err, start, fault.ErrNotFound, "no image named ipfs://nobody:v9")
 	})
 	t.Run("not a CID", func(t *testing.T) {
 		start := time.Now()
-		_, err := reg.Inspect(withTimeout(t, time.Minute), mustRef(t, "ipfs://this-is-not-a-cid-and-longer-than-forty-chars"))
+		_, err := reg.Inspect(withTimeout(t, time.Minute), registrytest.MustRef(t, "ipfs://this-is-not-a-cid-and-longer-than-forty-chars"))
 		checkOneLine(t, err, start, fault.ErrBadRef, "invalid path")
 	})
 	t.Run("stopped daemon", func(t *testing.T) {
@@ -422,7 +385,7 @@ func TestErrors(t *testing.T) {
 		t.Setenv("IPFS_API", "http://"+addr)
 		dead := openIPFS(t, registry.Config{})
 		start := time.Now()
-		_, err = dead.Inspect(withTimeout(t, time.Minute), mustRef(t, "ipfs://agent"))
+		_, err = dead.Inspect(withTimeout(t, time.Minute), registrytest.MustRef(t, "ipfs://agent"))
 		checkOneLine(t, err, start, nil, "cannot reach the IPFS daemon at http://"+addr)
 		if !strings.Contains(fault.Hint(err), "ipfs daemon") {
 			t.Fatalf("hint %q does not say how to start the daemon", fault.Hint(err))
@@ -433,7 +396,7 @@ func TestErrors(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "blob_xyz.zst"), []byte("x"), 0o644)
 		})
 		start := time.Now()
-		_, err := reg.Inspect(withTimeout(t, time.Minute), mustRef(t, "ipfs://"+cid))
+		_, err := reg.Inspect(withTimeout(t, time.Minute), registrytest.MustRef(t, "ipfs://"+cid))
 		checkOneLine(t, err, start, fault.ErrIntegrity, `"blob_xyz.zst"`)
 	})
 }
@@ -459,7 +422,7 @@ func TestUnresponsiveDaemon(t *testing.T) {
 	t.Setenv("IPFS_API", "http://"+l.Addr().String())
 	reg := openIPFS(t, registry.Config{Timeout: 300 * time.Millisecond})
 	start := time.Now()
-	_, err = reg.Inspect(context.Background(), mustRef(t, "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"))
+	_, err = reg.Inspect(context.Background(), registrytest.MustRef(t, "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"))
 	if err == nil || !strings.Contains(err.Error(), "no answer from the daemon") {
 		t.Fatalf("want a timeout error, got %v", err)
 	}
@@ -471,7 +434,7 @@ func TestUnresponsiveDaemon(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	_, err = reg.Inspect(ctx, mustRef(t, "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"))
+	_, err = reg.Inspect(ctx, registrytest.MustRef(t, "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"))
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Fatalf("cancelled inspect: %v after %s", err, time.Since(start))
 	}
@@ -481,16 +444,10 @@ func TestListing(t *testing.T) {
 	k := needDaemon(t)
 	ctx := withTimeout(t, 2*time.Minute)
 	reg := openIPFS(t, registry.Config{})
-	st, id := smallImage(t, 303)
-	named, err := reg.Push(ctx, st, id, mustRef(t, "ipfs://listed:v1"), registry.TransferOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st2, id2 := smallImage(t, 304)
-	unnamed, err := reg.Push(ctx, st2, id2, mustRef(t, "ipfs://new"), registry.TransferOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, id := registrytest.SmallImage(t, 303)
+	named := registrytest.Push(t, reg, st, id, "ipfs://listed:v1")
+	st2, id2 := registrytest.SmallImage(t, 304)
+	unnamed := registrytest.Push(t, reg, st2, id2, "ipfs://new")
 	// A pinned directory that is not an image must not be listed.
 	junk := filepath.Join(t.TempDir(), "junk")
 	os.MkdirAll(junk, 0o755)
@@ -526,11 +483,11 @@ func TestListing(t *testing.T) {
 		t.Fatal("staging area listed")
 	}
 	// An image root lists as an image; tags of a CID repo are the image.
-	img, err := reg.List(ctx, mustRef(t, unnamed.Destination), registry.ListOptions{})
+	img, err := reg.List(ctx, registrytest.MustRef(t, unnamed.Destination), registry.ListOptions{})
 	if err != nil || !img.Image {
 		t.Fatalf("image root: %+v %v", img, err)
 	}
-	tags, err := reg.Tags(ctx, mustRef(t, unnamed.Destination), registry.ListOptions{})
+	tags, err := reg.Tags(ctx, registrytest.MustRef(t, unnamed.Destination), registry.ListOptions{})
 	if err != nil || len(tags.Tags) != 1 || tags.Tags[0].Ref != unnamed.Destination {
 		t.Fatalf("tags of a CID: %+v %v", tags, err)
 	}
@@ -563,7 +520,7 @@ func TestEndpointDiscovery(t *testing.T) {
 			}
 			reg, err := registry.Open(Scheme, registry.Config{})
 			if err == nil {
-				_, err = reg.Inspect(ctx, mustRef(t, "ipfs://"+cid))
+				_, err = reg.Inspect(ctx, registrytest.MustRef(t, "ipfs://"+cid))
 			}
 			if c.wantErr == "" {
 				if err != nil {
@@ -607,8 +564,8 @@ func TestShardedAndNestedDirectories(t *testing.T) {
 		t.Fatalf("directory of 3013 entries has %d links in its root block: not sharded, the test proves nothing", len(node.Links))
 	}
 	ctx := withTimeout(t, time.Minute)
-	st := newStore(t)
-	rep, err := reg.Pull(ctx, mustRef(t, "ipfs://"+sub), st, registry.TransferOptions{})
+	st := registrytest.NewStore(t)
+	rep, err := reg.Pull(ctx, registrytest.MustRef(t, "ipfs://"+sub), st, registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -633,12 +590,12 @@ func TestPushShardedDirectory(t *testing.T) {
 	t.Setenv("IPFS_API", k.api)
 	ctx := withTimeout(t, 2*time.Minute)
 	reg := openIPFS(t, registry.Config{})
-	st := newStore(t)
+	st := registrytest.NewStore(t)
 	id, err := demo.Build(st, demo.ImageSpec{Seed: 404, Files: 300, Pages: 1, Messages: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := reg.Push(ctx, st, id, mustRef(t, "ipfs://sharded"), registry.TransferOptions{Concurrency: 8})
+	rep, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "ipfs://sharded"), registry.TransferOptions{Concurrency: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -657,25 +614,22 @@ func TestPushShardedDirectory(t *testing.T) {
 	if got, want := entryNames(t, k, cid), wantEntries(t, rep); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("sharded directory lists\n%v\nwant\n%v", got, want)
 	}
-	pulled := newStore(t)
-	if _, err := reg.Pull(ctx, mustRef(t, "ipfs://sharded"), pulled, registry.TransferOptions{}); err != nil || !pulled.HasImage(id) {
+	pulled := registrytest.NewStore(t)
+	if _, err := reg.Pull(ctx, registrytest.MustRef(t, "ipfs://sharded"), pulled, registry.TransferOptions{}); err != nil || !pulled.HasImage(id) {
 		t.Fatalf("pull of the sharded image: %v", err)
 	}
 }
 
 func TestStaleStagingRemoved(t *testing.T) {
 	k := needDaemon(t)
-	ctx := withTimeout(t, time.Minute)
 	old := fmt.Sprintf("%s/%d-deadbeef", stagingRoot, time.Now().Add(-48*time.Hour).Unix())
 	fresh := fmt.Sprintf("%s/%d-cafef00d", stagingRoot, time.Now().Add(-time.Minute).Unix())
 	for _, d := range []string{old, fresh} {
 		k.ipfs(t, "files", "mkdir", "-p", d)
 	}
 	reg := openIPFS(t, registry.Config{})
-	st, id := smallImage(t, 505)
-	if _, err := reg.Push(ctx, st, id, mustRef(t, "ipfs://new"), registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	st, id := registrytest.SmallImage(t, 505)
+	registrytest.Push(t, reg, st, id, "ipfs://new")
 	left := k.ipfs(t, "files", "ls", stagingRoot)
 	if strings.Contains(left, "deadbeef") || !strings.Contains(left, "cafef00d") {
 		t.Fatalf("staging area after push: %q; want the day-old directory gone, the fresh one (a concurrent push) kept", left)

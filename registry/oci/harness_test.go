@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -164,15 +163,7 @@ func (h *harness) image(t testing.TB, ref registry.Ref) (*image, bool) {
 func (im *image) get(t testing.TB, d Descriptor) []byte {
 	t.Helper()
 	br, err := im.l.rc.BlobGet(context.Background(), im.l.ref, toRC(d))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer br.Close()
-	b, err := io.ReadAll(br)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return registrytest.ReadAll(t, br, err)
 }
 
 func (im *image) put(t testing.TB, mediaType string, b []byte) Descriptor {

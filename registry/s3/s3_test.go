@@ -22,7 +22,6 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"pf-registry/blob"
-	"pf-registry/demo"
 	"pf-registry/internal/fault"
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
@@ -31,25 +30,12 @@ import (
 	"pf-registry/registry/s3"
 	"pf-registry/registry/s3/bucket"
 	"pf-registry/registry/s3/s3test"
-	"pf-registry/store"
 )
-
-var srv *s3test.Server
 
 func TestMain(m *testing.M) { s3test.Main(m, func(s *s3test.Server) { srv = s }) }
 
-// env is the server's environment with overrides ("" removes a variable).
-func env(over map[string]string) func(string) string {
-	m := srv.Env()
-	for k, v := range over {
-		if v == "" {
-			delete(m, k)
-		} else {
-			m[k] = v
-		}
-	}
-	return func(k string) string { return m[k] }
-}
+// srv is the versitygw every test of the package uses.
+var srv *s3test.Server
 
 // openReg opens the backend against the test server; listings ask for
 // pages of 2 keys, so that every listing follows continuation tokens.
@@ -61,7 +47,7 @@ func openReg(t testing.TB, over map[string]string) registry.Registry {
 func openWith(t testing.TB, cfg registry.Config, over map[string]string) registry.Registry {
 	t.Helper()
 	cfg.Timeout, cfg.UserAgent = 20*time.Second, "pf-registry/test"
-	b, err := s3.New(cfg, env(over), s3.WithListPageSize(2))
+	b, err := s3.New(cfg, srv.Getenv(over), s3.WithListPageSize(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,19 +56,6 @@ func openWith(t testing.TB, cfg registry.Config, over map[string]string) registr
 
 // newBucket creates a bucket named after the test.
 func newBucket(t testing.TB) string { return srv.NewBucket(t) }
-
-func ref(t testing.TB, s string) registry.Ref { return registrytest.MustRef(t, s) }
-
-func newStore(t testing.TB) *store.Store { return registrytest.NewStore(t) }
-
-func smallImage(t testing.TB, st *store.Store, seed uint64) model.Digest {
-	t.Helper()
-	id, err := demo.Build(st, demo.ImageSpec{Seed: seed, Files: 4, Pages: 2, Messages: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
 
 // harness: images under prefixes of one bucket, changed through the S3
 // API with the project's bucket client.
@@ -96,7 +69,7 @@ func (h *harness) Open(t testing.TB, cfg registry.Config) registry.Registry {
 }
 
 func (h *harness) NewRef(t testing.TB) registry.Ref {
-	return ref(t, fmt.Sprintf("s3://%s/img%d", h.bucket, h.seq.Add(1)))
+	return registrytest.MustRef(t, fmt.Sprintf("s3://%s/img%d", h.bucket, h.seq.Add(1)))
 }
 
 func (h *harness) Namespace(t testing.TB) registrytest.Namespace {
@@ -104,14 +77,14 @@ func (h *harness) Namespace(t testing.TB) registrytest.Namespace {
 	return registrytest.Namespace{
 		Root:       registrytest.MustRoot(t, root),
 		Repo:       func(repo string) registry.Ref { return registrytest.MustRoot(t, root+"/"+repo) },
-		Image:      func(repo, tag string) registry.Ref { return ref(t, root+"/"+repo+"/"+tag) },
+		Image:      func(repo, tag string) registry.Ref { return registrytest.MustRef(t, root+"/"+repo+"/"+tag) },
 		ServerPage: 2,
 	}
 }
 
 func (h *harness) client(t testing.TB) *bucket.Client {
 	t.Helper()
-	cfg, err := bucket.ConfigFromEnv(env(nil))
+	cfg, err := bucket.ConfigFromEnv(srv.Getenv(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +190,7 @@ func TestPushWritesTheSpecKeys(t *testing.T) {
 	bkt := newBucket(t)
 	reg := openReg(t, nil)
 	st, id := registrytest.FixtureStore(t)
-	rep, err := reg.Push(ctx, st, id, ref(t, "s3://"+bkt+"/alice/sess//"), registry.TransferOptions{})
+	rep, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "s3://"+bkt+"/alice/sess//"), registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,10 +240,10 @@ func TestImageAtTheRootListsAsDot(t *testing.T) {
 	ctx := context.Background()
 	bkt := newBucket(t)
 	reg := openReg(t, nil)
-	st := newStore(t)
-	id := smallImage(t, st, 1)
+	st := registrytest.NewStore(t)
+	id := registrytest.AddSmallImage(t, st, 1)
 	for _, p := range []string{"solo", "alice/agent/v1", "alice/agent/v2"} {
-		if _, err := reg.Push(ctx, st, id, ref(t, "s3://"+bkt+"/"+p), registry.TransferOptions{}); err != nil {
+		if _, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "s3://"+bkt+"/"+p), registry.TransferOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -286,10 +259,10 @@ func TestImageAtTheRootListsAsDot(t *testing.T) {
 	if !slices.Equal(got, want) || ls.Image {
 		t.Errorf("ls = %v (image %v), want %v", got, ls.Image, want)
 	}
-	if img, err := reg.List(ctx, ref(t, "s3://"+bkt+"/alice/agent/v1/"), registry.ListOptions{}); err != nil || !img.Image {
+	if img, err := reg.List(ctx, registrytest.MustRef(t, "s3://"+bkt+"/alice/agent/v1/"), registry.ListOptions{}); err != nil || !img.Image {
 		t.Fatalf("ls of an image with a trailing slash: %+v %v", img, err)
 	}
-	tags, err := reg.Tags(ctx, ref(t, "s3://"+bkt+"/alice/agent"), registry.ListOptions{})
+	tags, err := reg.Tags(ctx, registrytest.MustRef(t, "s3://"+bkt+"/alice/agent"), registry.ListOptions{})
 	if err != nil || len(tags.Tags) != 2 || tags.Tags[1].Ref != "s3://"+bkt+"/alice/agent/v2" || tags.Tags[0].Updated.IsZero() {
 		t.Errorf("tags = %+v, %v; want v1 and v2 with their times", tags, err)
 	}
@@ -300,8 +273,8 @@ func TestImageAtTheRootListsAsDot(t *testing.T) {
 func TestSharedCredentialsFileAndProfile(t *testing.T) {
 	ctx := context.Background()
 	bkt := newBucket(t)
-	st := newStore(t)
-	id := smallImage(t, st, 10)
+	st := registrytest.NewStore(t)
+	id := registrytest.AddSmallImage(t, st, 10)
 	file := filepath.Join(t.TempDir(), "credentials")
 	body := fmt.Sprintf("[ci]\naws_access_key_id = %s\naws_secret_access_key = %s\n[bad]\naws_access_key_id = %s\naws_secret_access_key = nope\n",
 		s3test.AccessKey, s3test.SecretKey, s3test.AccessKey)
@@ -316,10 +289,10 @@ func TestSharedCredentialsFileAndProfile(t *testing.T) {
 		}
 		return m
 	}
-	if _, err := openReg(t, with("ci")).Push(ctx, st, id, ref(t, "s3://"+bkt+"/p"), registry.TransferOptions{}); err != nil {
+	if _, err := openReg(t, with("ci")).Push(ctx, st, id, registrytest.MustRef(t, "s3://"+bkt+"/p"), registry.TransferOptions{}); err != nil {
 		t.Fatalf("push with profile ci: %v", err)
 	}
-	_, err := openReg(t, with("bad")).Pull(ctx, ref(t, "s3://"+bkt+"/p"), newStore(t), registry.TransferOptions{})
+	_, err := openReg(t, with("bad")).Pull(ctx, registrytest.MustRef(t, "s3://"+bkt+"/p"), registrytest.NewStore(t), registry.TransferOptions{})
 	if !errors.Is(err, fault.ErrAuth) {
 		t.Fatalf("pull with profile bad: %v, want an authentication error", err)
 	}
@@ -331,12 +304,12 @@ func TestPullImageUploadedByAWSCLI(t *testing.T) {
 	awsCLI(t, "s3", "cp", "--recursive", "--only-show-errors", vectors.FixtureDir(), "s3://"+bkt+"/fixture/")
 	want := model.Digest(vectors.LoadFixture(t).ImageCID)
 	reg := openReg(t, nil)
-	vr, err := reg.Verify(ctx, ref(t, "s3://"+bkt+"/fixture"), registry.VerifyOptions{Deep: true})
+	vr, err := reg.Verify(ctx, registrytest.MustRef(t, "s3://"+bkt+"/fixture"), registry.VerifyOptions{Deep: true})
 	if err != nil || !vr.Complete {
 		t.Fatalf("verify: %v", err)
 	}
-	st := newStore(t)
-	rep, err := reg.Pull(ctx, ref(t, "s3://"+bkt+"/fixture"), st, registry.TransferOptions{})
+	st := registrytest.NewStore(t)
+	rep, err := reg.Pull(ctx, registrytest.MustRef(t, "s3://"+bkt+"/fixture"), st, registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +322,7 @@ func TestLargeBlobGoesUpInPartsWithProgress(t *testing.T) {
 	ctx := context.Background()
 	bkt := newBucket(t)
 	reg := openReg(t, nil)
-	st := newStore(t)
+	st := registrytest.NewStore(t)
 	// A small image whose model.base is a 64 MiB blob, stored as a zstd
 	// frame of raw blocks (cheap to build, even under -race).
 	logical := make([]byte, 64<<20)
@@ -362,7 +335,7 @@ func TestLargeBlobGoesUpInPartsWithProgress(t *testing.T) {
 	if err := st.PutStored(big, blob.NewVerifier(bytes.NewReader(stored), big, 0)); err != nil {
 		t.Fatal(err)
 	}
-	small := smallImage(t, st, 8)
+	small := registrytest.AddSmallImage(t, st, 8)
 	raw, _ := st.Manifest(small)
 	m, _ := model.ParseManifest(raw)
 	m.Model.Base = big
@@ -377,7 +350,7 @@ func TestLargeBlobGoesUpInPartsWithProgress(t *testing.T) {
 
 	var mu sync.Mutex
 	steps := map[int64]bool{}
-	_, err = reg.Push(ctx, st, id, ref(t, "s3://"+bkt+"/big"), registry.TransferOptions{Progress: func(e registry.Event) {
+	_, err = reg.Push(ctx, st, id, registrytest.MustRef(t, "s3://"+bkt+"/big"), registry.TransferOptions{Progress: func(e registry.Event) {
 		if e.Kind == registry.KindBlob && e.Digest == big && e.Done > 0 {
 			mu.Lock()
 			steps[e.Done] = true
@@ -409,8 +382,8 @@ func TestLargeBlobGoesUpInPartsWithProgress(t *testing.T) {
 		t.Errorf("ETag %s, length %d: want a multipart upload of ≥ 3 parts and %d bytes", head.ETag, head.ContentLength, fi.Size())
 	}
 	// And it comes back whole.
-	dst := newStore(t)
-	if _, err := reg.Pull(ctx, ref(t, "s3://"+bkt+"/big"), dst, registry.TransferOptions{}); err != nil || !dst.HasImage(id) {
+	dst := registrytest.NewStore(t)
+	if _, err := reg.Pull(ctx, registrytest.MustRef(t, "s3://"+bkt+"/big"), dst, registry.TransferOptions{}); err != nil || !dst.HasImage(id) {
 		t.Fatalf("pull: %v", err)
 	}
 }
@@ -433,9 +406,9 @@ func snapshot(t testing.TB, dir string) string {
 func TestFailuresAreOneLineExit1AndLeaveStoreUntouched(t *testing.T) {
 	ctx := context.Background()
 	bkt := newBucket(t)
-	st := newStore(t)
-	id := smallImage(t, st, 5)
-	if _, err := openReg(t, nil).Push(ctx, st, id, ref(t, "s3://"+bkt+"/img"), registry.TransferOptions{}); err != nil {
+	st := registrytest.NewStore(t)
+	id := registrytest.AddSmallImage(t, st, 5)
+	if _, err := openReg(t, nil).Push(ctx, st, id, registrytest.MustRef(t, "s3://"+bkt+"/img"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -451,11 +424,11 @@ func TestFailuresAreOneLineExit1AndLeaveStoreUntouched(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := openReg(t, tc.over)
-			r := ref(t, "s3://"+tc.bucket+"/img")
-			pullStore := newStore(t)
+			r := registrytest.MustRef(t, "s3://"+tc.bucket+"/img")
+			pullStore := registrytest.NewStore(t)
 			before, beforePush := snapshot(t, pullStore.Root()), snapshot(t, st.Root())
 			_, pullErr := reg.Pull(ctx, r, pullStore, registry.TransferOptions{})
-			_, pushErr := reg.Push(ctx, st, id, ref(t, "s3://"+tc.bucket+"/other"), registry.TransferOptions{})
+			_, pushErr := reg.Push(ctx, st, id, registrytest.MustRef(t, "s3://"+tc.bucket+"/other"), registry.TransferOptions{})
 			_, lsErr := reg.List(ctx, r, registry.ListOptions{})
 			for op, err := range map[string]error{"pull": pullErr, "push": pushErr, "ls": lsErr} {
 				if err == nil {

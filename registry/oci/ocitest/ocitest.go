@@ -10,11 +10,9 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
@@ -67,60 +65,21 @@ func Distribution(t testing.TB) string {
 // adds settings to the http section of its configuration (e.g.
 // ", relativeurls: true").
 func StartDebian(httpExtra string) (*Server, error) {
-	bin, err := testenv.Tool("docker-registry")
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "pf-oci-registry-")
-	if err != nil {
-		return nil, err
-	}
-	s, err := startDebianIn(bin, dir, httpExtra)
-	if err != nil {
-		os.RemoveAll(dir)
-	}
-	return s, err
-}
-
-func startDebianIn(bin, dir, httpExtra string) (*Server, error) {
-	port, err := testenv.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	data := filepath.Join(dir, "data")
-	conf := fmt.Sprintf(`version: 0.1
+	var data string
+	p, err := testenv.StartProc("docker-registry", "/v2/", nil, func(dir string, port int) ([]string, error) {
+		data = filepath.Join(dir, "data")
+		conf := fmt.Sprintf(`version: 0.1
 log: {level: error, accesslog: {disabled: true}}
 storage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}
 http: {addr: 127.0.0.1:%d, secret: test-secret%s}
 `, data, port, httpExtra)
-	cf := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(filepath.Join(dir, "log"))
+		cf := filepath.Join(dir, "config.yml")
+		return []string{"serve", cf}, os.WriteFile(cf, []byte(conf), 0o600)
+	})
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", cf)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, err
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	s := &Server{Host: fmt.Sprintf("127.0.0.1:%d", port), Data: data, stop: func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		logf.Close()
-		os.RemoveAll(dir)
-	}}
-	if err := testenv.WaitHTTP("http://"+s.Host+"/v2/", 15*time.Second, exited); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		s.stop()
-		return nil, fmt.Errorf("docker-registry: %v\n%s", err, log)
-	}
-	return s, nil
+	return &Server{Host: p.Addr(), Data: data, stop: p.Stop}, nil
 }
 
 // Debian is StartDebian for one test.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,18 +26,11 @@ var srv *s3test.Server
 
 func TestMain(m *testing.M) { s3test.Main(m, func(s *s3test.Server) { srv = s }) }
 
-// envOf builds a Getenv from the server's environment plus overrides ("" deletes).
+// envOf is the server's environment plus overrides ("" deletes).
 func envOf(over map[string]string) Getenv {
-	m := srv.Env()
-	m["HOME"] = os.Getenv("HOME")
-	for k, v := range over {
-		if v == "" {
-			delete(m, k)
-		} else {
-			m[k] = v
-		}
-	}
-	return func(k string) string { return m[k] }
+	all := map[string]string{"HOME": os.Getenv("HOME")}
+	maps.Copy(all, over)
+	return srv.Getenv(all)
 }
 
 func newBucket(t *testing.T, over map[string]string) *Client {

@@ -1,17 +1,14 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -29,62 +26,31 @@ const (
 type Server struct {
 	Endpoint string // http://127.0.0.1:PORT
 	Dir      string // data root (one directory per bucket)
-	cmd      *exec.Cmd
-	log      *bytes.Buffer
-	tmp      string
-	done     chan struct{}
+	proc     *testenv.Proc
 }
 
 // Start launches versitygw on a free loopback port and waits until its
 // health endpoint answers.
 func Start() (*Server, error) {
-	bin, err := testenv.Tool("versitygw")
+	s := &Server{}
+	p, err := testenv.StartProc("versitygw", "/health", []string{"ROOT_ACCESS_KEY=" + AccessKey, "ROOT_SECRET_KEY=" + SecretKey},
+		func(dir string, port int) ([]string, error) {
+			s.Dir = filepath.Join(dir, "data")
+			addr := "127.0.0.1:" + strconv.Itoa(port)
+			return []string{"--port", addr, "--health", "/health", "--quiet", "posix", s.Dir}, os.Mkdir(s.Dir, 0o755)
+		})
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "pf-s3test-")
-	if err != nil {
-		return nil, err
-	}
-	data := filepath.Join(tmp, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	port, err := testenv.FreePort()
-	if err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	s := &Server{Endpoint: "http://" + addr, Dir: data, log: &bytes.Buffer{}, tmp: tmp, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "--port", addr, "--health", "/health", "--quiet", "posix", data)
-	s.cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+AccessKey, "ROOT_SECRET_KEY="+SecretKey)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("start versitygw: %w", err)
-	}
-	go func() { _ = s.cmd.Wait(); close(s.done) }()
-	if err := testenv.WaitHTTP(s.Endpoint+"/health", 30*time.Second, s.done); err != nil {
-		log := s.log.String()
-		s.Stop()
-		return nil, fmt.Errorf("versitygw: %v: %s", err, log)
-	}
+	s.proc, s.Endpoint = p, "http://"+p.Addr()
 	return s, nil
 }
 
 // Stop ends the server and removes its data.
-func (s *Server) Stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	os.RemoveAll(s.tmp)
-}
+func (s *Server) Stop() { s.proc.Stop() }
 
 // PID of the server process (for benchmarks that sample it).
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+func (s *Server) PID() int { return s.proc.PID() }
 
 // Env is the environment a client needs to reach the server with the root
 // credentials.
@@ -97,6 +63,19 @@ func (s *Server) Env() map[string]string {
 		"AWS_ENDPOINT_URL":          s.Endpoint,
 		"AWS_EC2_METADATA_DISABLED": "true",
 	}
+}
+
+// Getenv is Env with overrides ("" removes a variable), as a lookup.
+func (s *Server) Getenv(over map[string]string) func(string) string {
+	m := s.Env()
+	for k, v := range over {
+		if v == "" {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+	}
+	return func(k string) string { return m[k] }
 }
 
 // Setenv exports Env into the process (for code that reads os.Getenv)
