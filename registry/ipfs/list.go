@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"pf-registry/internal/fault"
 	"pf-registry/registry"
@@ -112,26 +114,18 @@ func (b *Backend) pinnedImages(ctx context.Context, skip map[string]bool) ([]reg
 		cids = cids[:maxPinProbes]
 	}
 	images := make([]bool, len(cids))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
+	var g errgroup.Group
+	g.SetLimit(4)
 	for i, cid := range cids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			links, err := b.ls(ctx, cid, false)
-			if err != nil {
-				return // a pinned file, or content this daemon cannot read: not an image
-			}
-			for _, l := range links {
-				if l.Name == ManifestEntry {
-					images[i] = true
-					return
-				}
-			}
-		}()
+		g.Go(func() error {
+			// An error: a pinned file, or content this daemon cannot
+			// read; not an image either way.
+			links, _ := b.ls(ctx, cid, false)
+			images[i] = slices.ContainsFunc(links, func(l lsLink) bool { return l.Name == ManifestEntry })
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}

@@ -8,13 +8,13 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/regclient/regclient"
 	"github.com/regclient/regclient/scheme"
 	"github.com/regclient/regclient/types/errs"
 	"github.com/regclient/regclient/types/ref"
 	"github.com/regclient/regclient/types/repo"
+	"golang.org/x/sync/errgroup"
 
 	"pf-registry/internal/fault"
 	"pf-registry/model"
@@ -274,56 +274,16 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	}
 	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: make([]registry.TagEntry, len(names))}
 	keep := make([]bool, len(names))
-	errsOut := make([]error, len(names))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(4)
 	for i, name := range names {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			tl := l
-			tl.ref = l.ref.SetTag(name)
-			tl.name = b.tagRef(repo, name)
-			out.Tags[i] = registry.TagEntry{Name: name, Ref: tl.name}
-			raw, err := getManifest(ctx, tl)
-			switch {
-			case errors.Is(err, fault.ErrNotFound):
-				return // deleted meanwhile
-			case errors.Is(err, fault.ErrAuth) || isUnreachable(err):
-				errsOut[i] = err
-				return
-			case err != nil:
-				// A manifest regclient cannot even parse (e.g. Docker
-				// schema 1) is somebody else's artefact.
-				keep[i] = true
-				out.Tags[i].Foreign = true
-				return
-			}
-			keep[i] = true
-			img, perr := ParseImage(raw)
-			var foreign *errNotProcessFork
-			if errors.As(perr, &foreign) {
-				out.Tags[i].Foreign = true
-				return
-			}
-			if perr != nil {
-				return // ours but malformed: inspect explains why
-			}
-			// The creation time for the listing (display only, unverified).
-			if cfg, err := readSmallBlob(ctx, tl, img.Config, maxConfigSize, "config blob"); err == nil {
-				if m, err := model.ParseManifest(cfg); err == nil {
-					out.Tags[i].Updated = m.CreatedAt
-				}
-			}
-		}()
+		g.Go(func() (err error) {
+			out.Tags[i], keep[i], err = b.tagEntry(ctx, l, repo, name)
+			return err
+		})
 	}
-	wg.Wait()
-	for _, e := range errsOut {
-		if e != nil {
-			return nil, e
-		}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	kept := out.Tags[:0]
 	for i, t := range out.Tags {
@@ -333,6 +293,43 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	}
 	out.Tags = kept
 	return out, nil
+}
+
+// tagEntry reads one tag's manifest (and config, for the creation time):
+// keep is false for a tag deleted meanwhile; artefacts that are not
+// ProcessFork images are kept as foreign.
+func (b *Backend) tagEntry(ctx context.Context, l location, repo registry.Ref, name string) (e registry.TagEntry, keep bool, err error) {
+	l.ref = l.ref.SetTag(name)
+	l.name = b.tagRef(repo, name)
+	e = registry.TagEntry{Name: name, Ref: l.name}
+	raw, err := getManifest(ctx, l)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+		return e, false, nil // deleted meanwhile
+	case errors.Is(err, fault.ErrAuth) || isUnreachable(err):
+		return e, false, err
+	case err != nil:
+		// A manifest regclient cannot even parse (e.g. Docker schema 1)
+		// is somebody else's artefact.
+		e.Foreign = true
+		return e, true, nil
+	}
+	img, perr := ParseImage(raw)
+	var foreign *errNotProcessFork
+	if errors.As(perr, &foreign) {
+		e.Foreign = true
+		return e, true, nil
+	}
+	if perr != nil {
+		return e, true, nil // ours but malformed: inspect explains why
+	}
+	// The creation time for the listing (display only, unverified).
+	if cfg, err := readSmallBlob(ctx, l, img.Config, maxConfigSize, "config blob"); err == nil {
+		if m, err := model.ParseManifest(cfg); err == nil {
+			e.Updated = m.CreatedAt
+		}
+	}
+	return e, true, nil
 }
 
 // isUnreachable reports a transport failure (connection refused, DNS, a

@@ -48,6 +48,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -267,25 +269,16 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	// One HEAD per folder, a few at a time.
 	found := make([]bucket.Entry, len(dirs))
 	isImage := make([]bool, len(dirs))
-	errs := make([]error, len(dirs))
-	sem := make(chan struct{}, probeConcurrency)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(probeConcurrency)
 	for i, d := range dirs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			found[i], isImage[i], errs[i] = c.Stat(ctx, d.Key+manifestLeaf)
-		}()
+		g.Go(func() (err error) {
+			found[i], isImage[i], err = c.Stat(ctx, d.Key+manifestLeaf)
+			return err
+		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for _, e := range errs {
-			if e != nil {
-				return nil, e // the first one: one line
-			}
-		}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	var names []string
 	byName := map[string]bucket.Entry{}
