@@ -175,10 +175,10 @@ func AddSmallImage(t testing.TB, st *store.Store, seed uint64) model.Digest {
 
 // BigImage builds a benchmark's image of size logical bytes
 // (demo.BigImage) in a fresh store.
-func BigImage(b testing.TB, size int64) (*store.Store, model.Digest) {
+func BigImage(b testing.TB, size int64) (st *store.Store, id model.Digest) {
 	b.Helper()
-	st := NewStore(b)
 	start := time.Now()
+	st = NewStore(b)
 	id, err := demo.BigImage(st, size, 7)
 	if err != nil {
 		b.Fatal(err)
