@@ -395,24 +395,41 @@ func (h *Hub) storageGet(w http.ResponseWriter, r *http.Request, oid string) {
 	h.serveObject(w, r, oid, `"`+oid+`"`)
 }
 
+// commitOp is one operation of an NDJSON commit.
+type commitOp struct {
+	path string
+	del  bool
+	dir  bool
+	e    *entry
+}
+
 // commit applies an NDJSON commit to a branch.
 func (h *Hub) commit(w http.ResponseWriter, r *http.Request, rp *repo, rev string) {
 	if r.URL.Query().Get("create_pr") != "" {
 		writeErr(w, r, errf(400, "", "pull requests are not served by the test hub"))
 		return
 	}
-	type op struct {
-		path string
-		del  bool
-		dir  bool
-		e    *entry
+	title, parent, ops, e := h.readCommit(r.Body)
+	if e != nil {
+		writeErr(w, r, e)
+		return
 	}
-	var (
-		title, parent string
-		ops           []op
-		sawHeader     bool
-	)
-	dec := json.NewDecoder(r.Body)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, e := h.applyCommit(rp, rev, title, parent, ops)
+	if e != nil {
+		writeErr(w, r, e)
+		return
+	}
+	h.commits.Add(1)
+	writeJSON(w, 200, map[string]any{"success": true, "commitOid": c.id,
+		"commitUrl": baseURL(r) + "/" + urlPrefix(rp.kind) + rp.id() + "/commit/" + c.id, "hookOutput": ""})
+}
+
+// readCommit reads the header and the operations of an NDJSON commit body.
+func (h *Hub) readCommit(body io.Reader) (title, parent string, ops []commitOp, e *apiError) {
+	sawHeader := false
+	dec := json.NewDecoder(body)
 	for {
 		var line struct {
 			Key   string          `json:"key"`
@@ -421,121 +438,124 @@ func (h *Hub) commit(w http.ResponseWriter, r *http.Request, rp *repo, rev strin
 		if err := dec.Decode(&line); err == io.EOF {
 			break
 		} else if err != nil {
-			writeErr(w, r, errf(400, "", "invalid NDJSON commit body: %v", err))
-			return
+			return "", "", nil, errf(400, "", "invalid NDJSON commit body: %v", err)
 		}
-		switch line.Key {
-		case "header":
-			var v struct {
-				Summary      string `json:"summary"`
-				ParentCommit string `json:"parentCommit"`
+		if line.Key != "header" {
+			op, e := h.readOp(line.Key, line.Value)
+			if e != nil {
+				return "", "", nil, e
 			}
-			if err := json.Unmarshal(line.Value, &v); err != nil {
-				writeErr(w, r, errf(400, "", "invalid header: %v", err))
-				return
-			}
-			title, parent, sawHeader = v.Summary, v.ParentCommit, true
-		case "file":
-			var v struct {
-				Path, Content, Encoding string
-			}
-			if err := json.Unmarshal(line.Value, &v); err != nil || v.Encoding != "base64" || !validPath(v.Path) {
-				writeErr(w, r, errf(400, "", "invalid file operation"))
-				return
-			}
-			b, err := base64.StdEncoding.DecodeString(v.Content)
-			if err != nil {
-				writeErr(w, r, errf(400, "", "%s: content is not base64", v.Path))
-				return
-			}
-			if int64(len(b)) > h.opt.RegularMax {
-				writeErr(w, r, errf(400, "", "Your push was rejected because it contains files larger than 10 MiB. Please use https://huggingface.co/docs/hub/xet to store large files."))
-				return
-			}
-			if int64(len(b)) > h.opt.BinaryRegularMax && isBinary(b[:min(len(b), 512)]) {
-				writeErr(w, r, errf(400, "", "Your push was rejected because it contains binary files. Please use https://huggingface.co/docs/hub/xet to store binary files."))
-				return
-			}
-			sha, err := h.storeBytes(b)
-			if err != nil {
-				writeErr(w, r, errf(500, "", "%v", err))
-				return
-			}
-			ops = append(ops, op{path: v.Path, e: &entry{size: int64(len(b)), sha256: sha, gitOid: gitBlobID(b)}})
-		case "lfsFile":
-			var v struct {
-				Path, Algo, Oid string
-				Size            int64
-			}
-			if err := json.Unmarshal(line.Value, &v); err != nil || v.Algo != "sha256" || !validPath(v.Path) {
-				writeErr(w, r, errf(400, "", "invalid lfsFile operation"))
-				return
-			}
-			ops = append(ops, op{path: v.Path, e: &entry{size: v.Size, sha256: v.Oid, lfs: true,
-				gitOid: gitBlobID(lfsPointer(v.Oid, v.Size))}})
-		case "deletedFile", "deletedFolder":
-			var v struct{ Path string }
-			if err := json.Unmarshal(line.Value, &v); err != nil || v.Path == "" {
-				writeErr(w, r, errf(400, "", "invalid %s operation", line.Key))
-				return
-			}
-			ops = append(ops, op{path: strings.Trim(v.Path, "/"), del: true, dir: line.Key == "deletedFolder"})
-		default:
-			writeErr(w, r, errf(400, "", "unknown commit operation %q", line.Key))
-			return
+			ops = append(ops, op)
+			continue
 		}
+		var v struct {
+			Summary      string `json:"summary"`
+			ParentCommit string `json:"parentCommit"`
+		}
+		if err := json.Unmarshal(line.Value, &v); err != nil {
+			return "", "", nil, errf(400, "", "invalid header: %v", err)
+		}
+		title, parent, sawHeader = v.Summary, v.ParentCommit, true
 	}
 	if !sawHeader || title == "" {
-		writeErr(w, r, errf(400, "", "commit header with a summary is required"))
-		return
+		return "", "", nil, errf(400, "", "commit header with a summary is required")
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	return title, parent, ops, nil
+}
+
+// readOp reads one file operation; inline files are stored (and checked
+// against the Hub's limits) right away.
+func (h *Hub) readOp(key string, value json.RawMessage) (commitOp, *apiError) {
+	switch key {
+	case "file":
+		var v struct {
+			Path, Content, Encoding string
+		}
+		if err := json.Unmarshal(value, &v); err != nil || v.Encoding != "base64" || !validPath(v.Path) {
+			return commitOp{}, errf(400, "", "invalid file operation")
+		}
+		b, err := base64.StdEncoding.DecodeString(v.Content)
+		if err != nil {
+			return commitOp{}, errf(400, "", "%s: content is not base64", v.Path)
+		}
+		if int64(len(b)) > h.opt.RegularMax {
+			return commitOp{}, errf(400, "", "Your push was rejected because it contains files larger than 10 MiB. Please use https://huggingface.co/docs/hub/xet to store large files.")
+		}
+		if int64(len(b)) > h.opt.BinaryRegularMax && isBinary(b[:min(len(b), 512)]) {
+			return commitOp{}, errf(400, "", "Your push was rejected because it contains binary files. Please use https://huggingface.co/docs/hub/xet to store binary files.")
+		}
+		sha, err := h.storeBytes(b)
+		if err != nil {
+			return commitOp{}, errf(500, "", "%v", err)
+		}
+		return commitOp{path: v.Path, e: &entry{size: int64(len(b)), sha256: sha, gitOid: gitBlobID(b)}}, nil
+	case "lfsFile":
+		var v struct {
+			Path, Algo, Oid string
+			Size            int64
+		}
+		if err := json.Unmarshal(value, &v); err != nil || v.Algo != "sha256" || !validPath(v.Path) {
+			return commitOp{}, errf(400, "", "invalid lfsFile operation")
+		}
+		return commitOp{path: v.Path, e: &entry{size: v.Size, sha256: v.Oid, lfs: true, gitOid: gitBlobID(lfsPointer(v.Oid, v.Size))}}, nil
+	case "deletedFile", "deletedFolder":
+		var v struct{ Path string }
+		if err := json.Unmarshal(value, &v); err != nil || v.Path == "" {
+			return commitOp{}, errf(400, "", "invalid %s operation", key)
+		}
+		return commitOp{path: strings.Trim(v.Path, "/"), del: true, dir: key == "deletedFolder"}, nil
+	}
+	return commitOp{}, errf(400, "", "unknown commit operation %q", key)
+}
+
+// applyCommit makes the operations a new commit on the branch rev
+// (h.mu held); nothing changes when one of them fails.
+func (h *Hub) applyCommit(rp *repo, rev, title, parent string, ops []commitOp) (*commit, *apiError) {
 	head, ok := rp.branches[rev]
 	if !ok {
-		writeErr(w, r, errf(404, "RevisionNotFound", "Invalid rev id: %s", rev))
-		return
+		return nil, errf(404, "RevisionNotFound", "Invalid rev id: %s", rev)
 	}
 	if parent != "" && parent != head {
-		writeErr(w, r, errf(412, "", "A commit has happened since. Please refresh and try again."))
-		return
+		return nil, errf(412, "", "A commit has happened since. Please refresh and try again.")
 	}
 	c := h.newCommit(rp, head, title, rp.commits[head].files)
 	for _, o := range ops {
-		switch {
-		case o.del && o.dir:
-			for p := range c.files {
-				if strings.HasPrefix(p, o.path+"/") {
-					delete(c.files, p)
-				}
-			}
-		case o.del:
-			if _, ok := c.files[o.path]; !ok {
-				delete(rp.commits, c.id)
-				writeErr(w, r, errf(404, "EntryNotFound", "%s does not exist", o.path))
-				return
-			}
-			delete(c.files, o.path)
-		default:
-			if o.e.lfs {
-				if sz, ok := rp.lfs[o.e.sha256]; !ok || sz != o.e.size {
-					delete(rp.commits, c.id)
-					writeErr(w, r, errf(400, "", "Your push was rejected because an LFS pointer for %s points to a file that does not exist", o.path))
-					return
-				}
-				h.lfsFiles.Add(1)
-			} else {
-				h.regular.Add(1)
-			}
-			e := *o.e
-			e.lastCommit = c.id
-			c.files[o.path] = &e
+		if e := h.applyOp(rp, c, o); e != nil {
+			delete(rp.commits, c.id)
+			return nil, e
 		}
 	}
 	rp.branches[rev] = c.id
-	h.commits.Add(1)
-	writeJSON(w, 200, map[string]any{"success": true, "commitOid": c.id,
-		"commitUrl": baseURL(r) + "/" + urlPrefix(rp.kind) + rp.id() + "/commit/" + c.id, "hookOutput": ""})
+	return c, nil
+}
+
+func (h *Hub) applyOp(rp *repo, c *commit, o commitOp) *apiError {
+	switch {
+	case o.del && o.dir:
+		for p := range c.files {
+			if strings.HasPrefix(p, o.path+"/") {
+				delete(c.files, p)
+			}
+		}
+	case o.del:
+		if _, ok := c.files[o.path]; !ok {
+			return errf(404, "EntryNotFound", "%s does not exist", o.path)
+		}
+		delete(c.files, o.path)
+	default:
+		if o.e.lfs {
+			if sz, ok := rp.lfs[o.e.sha256]; !ok || sz != o.e.size {
+				return errf(400, "", "Your push was rejected because an LFS pointer for %s points to a file that does not exist", o.path)
+			}
+			h.lfsFiles.Add(1)
+		} else {
+			h.regular.Add(1)
+		}
+		e := *o.e
+		e.lastCommit = c.id
+		c.files[o.path] = &e
+	}
+	return nil
 }
 
 func validPath(p string) bool {
