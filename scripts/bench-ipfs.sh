@@ -3,4 +3,9 @@
 # pushes and pulls a 256 MiB+ image and prints the wall-time ratios against
 # `ipfs add -r` / `ipfs get` of the same stored files, and the peak memory.
 # PF_BENCH_BYTES sets the logical image size in bytes.
-exec "$(dirname "$0")/bench.sh" ipfs 60-ipfs "$@"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PF_CACHE_DIR="${PF_CACHE_DIR:-$HOME/.cache/pf-registry}"
+bash scripts/provision.d/60-ipfs.sh
+export PATH="$PF_CACHE_DIR/bin:$PATH"
+go test -run '^$' -bench '^BenchmarkPushPull$' -benchtime 1x -timeout 30m ./registry/ipfs
