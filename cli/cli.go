@@ -145,6 +145,9 @@ Without a command it opens the terminal UI.`,
 
 	root.AddCommand(e.lsCmd(), e.tagsCmd(), e.inspectCmd(), e.verifyCmd(), e.pullCmd(),
 		e.pushCmd(), e.copyCmd(), e.imagesCmd(), e.demoCmd(), e.uiCmd())
+	root.AddCommand(e.showCmd())
+	root.AddCommand(e.diffCmd())
+	root.AddCommand(e.logCmd())
 	for _, c := range root.Commands() {
 		if c.Args != nil {
 			c.Args = wrapArgs(c.Args)

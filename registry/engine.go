@@ -1,13 +1,10 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"pf-registry/blob"
@@ -183,13 +180,33 @@ func loadMetadata(ctx context.Context, src Source, m *model.Manifest) (map[model
 	return out, nil
 }
 
-func walk(m *model.Manifest, meta map[model.Digest]metaBlob) []model.BlobRef {
-	return model.Walk(m, func(d model.Digest) ([]byte, error) {
+// reach loads the metadata blobs and lists every blob the image reaches.
+func reach(ctx context.Context, src Source, m *model.Manifest) (map[model.Digest]metaBlob, []model.BlobRef, error) {
+	meta, err := loadMetadata(ctx, src, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	refs, err := walk(src.Describe(), m, meta)
+	return meta, refs, err
+}
+
+// walk lists the blobs of the image. A nested digest with uppercase hex is
+// in Rust's walk but can never verify: every operation, quick verify
+// included, reports the same integrity failure for it.
+func walk(where string, m *model.Manifest, meta map[model.Digest]metaBlob) ([]model.BlobRef, error) {
+	refs := model.Walk(m, func(d model.Digest) ([]byte, error) {
 		if b, ok := meta[d]; ok {
 			return b.logical, nil
 		}
 		return nil, fault.ErrNotFound
 	})
+	for _, r := range refs {
+		if !r.Digest.IsLower() {
+			return nil, fault.WithHint(fault.Integrityf("%s: %s digest %s has uppercase hex and can never verify", where, r.Role, r.Digest),
+				"the image is malformed; re-create it (producers write lowercase digests)")
+		}
+	}
+	return refs, nil
 }
 
 // VerifySource checks signature and manifest, then the presence (or, with
@@ -208,12 +225,12 @@ func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOp
 	if err := in.Problem(false); err != nil {
 		return rep, err
 	}
-	meta, err := loadMetadata(ctx, src, in.Manifest)
+	_, refs, err := reach(ctx, src, in.Manifest)
 	if err != nil {
 		return rep, err
 	}
 	var missing []string
-	for _, r := range walk(in.Manifest, meta) {
+	for _, r := range refs {
 		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobPresent}
 		size, err := statBlob(ctx, src, r.Digest)
 		switch {
@@ -254,341 +271,4 @@ func incompleteErr(where string, roles []string) error {
 	}
 	return fault.WithHint(fault.Integrityf("image at %s is incomplete: %d blob(s) missing (%v)", where, len(roles), list),
 		"push the image again from a complete copy")
-}
-
-// Transfer moves one image from src to dst. srcKey nil skips signature
-// verification (the source is the local store, which keeps none); signKey
-// nil writes no signature (the sink is the local store).
-func Transfer(ctx context.Context, op Op, src Source, srcKey *signing.Key, dst Sink, signKey *signing.Key, opt TransferOptions) (rep *Report, err error) {
-	start := time.Now()
-	em := newEmitter(op, opt.Progress)
-	rep = &Report{Op: op, Source: src.Describe(), Destination: dst.Describe()}
-	em.image(PhaseQueued, Event{Message: "fetching manifest"})
-	defer func() {
-		rep.Elapsed = time.Since(start)
-		if err != nil {
-			em.image(PhaseFailed, Event{Error: err.Error()})
-		} else {
-			em.image(PhaseDone, Event{Done: rep.Bytes, Message: fmt.Sprintf("%d transferred, %d skipped", rep.Transferred, rep.Skipped)})
-		}
-	}()
-
-	raw, sig, err := src.FetchManifest(ctx)
-	if err != nil {
-		return rep, err
-	}
-	in := inspectBytes(src.Describe(), raw)
-	rep.Inspection = in
-	if srcKey != nil {
-		in.Signature = signing.Verify(raw, sig, *srcKey)
-		em.image(PhaseVerifying, Event{Signature: string(in.Signature.Status), Message: "signature " + string(in.Signature.Status)})
-		if err := in.Problem(opt.Strict); err != nil {
-			return rep, err
-		}
-	} else if in.ManifestError != "" {
-		return rep, in.Problem(false)
-	}
-	var sigOut []byte
-	if signKey != nil {
-		sigOut = signing.SignBytes(raw, *signKey)
-		if srcKey == nil {
-			in.Signature = signing.Verify(raw, sigOut, *signKey)
-		}
-	}
-
-	meta, err := loadMetadata(ctx, src, in.Manifest)
-	if err != nil {
-		return rep, err
-	}
-	refs := walk(in.Manifest, meta)
-	n := opt.Concurrency
-	if n <= 0 {
-		n = DefaultConcurrency
-	}
-	// Completeness first, when the source can tell cheaply: an incomplete
-	// image then writes nothing at all, and the totals are known up front.
-	sizes, err := statAll(ctx, src, refs, meta, n)
-	if err != nil {
-		return rep, err
-	}
-	rep.Blobs = make([]BlobStatus, len(refs))
-	var total int64
-	for i, r := range refs {
-		rep.Blobs[i] = BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobQueued, StoredSize: sizes[i]}
-		em.blob(r, PhaseQueued, 0, sizes[i], nil)
-		if sizes[i] > 0 && total >= 0 {
-			total += sizes[i]
-		} else {
-			total = -1
-		}
-	}
-	em.image(PhaseTransferring, Event{Blobs: len(refs), Total: total})
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		firstErr error
-		missing  []string
-		wg       sync.WaitGroup
-		next     = make(chan int)
-	)
-	fail := func(i int, e error) {
-		mu.Lock()
-		defer mu.Unlock()
-		rep.Blobs[i].Error = e.Error()
-		if errors.Is(e, fault.ErrNotFound) {
-			rep.Blobs[i].Status = BlobMissing
-			missing = append(missing, refs[i].Role)
-			return // keep going: report every missing blob at once
-		}
-		rep.Blobs[i].Status = BlobFailed
-		if errors.Is(e, fault.ErrIntegrity) {
-			rep.Blobs[i].Status = BlobCorrupt
-		}
-		if firstErr == nil {
-			firstErr = e
-			cancel()
-		}
-	}
-	for w := 0; w < n; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r := refs[i]
-				skipped, moved, size, err := moveBlob(ctx, src, dst, r, sizes[i], meta, em, opt.MaxBlobSize)
-				if err != nil {
-					em.blob(r, PhaseFailed, moved, size, err)
-					fail(i, err)
-					continue
-				}
-				mu.Lock()
-				rep.Blobs[i].StoredSize = size
-				if skipped {
-					rep.Blobs[i].Status = BlobSkipped
-					rep.Skipped++
-				} else {
-					rep.Blobs[i].Status = BlobOK
-					rep.Transferred++
-					rep.Bytes += moved
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := range refs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return rep, firstErr
-	}
-	if err := ctx.Err(); err != nil {
-		return rep, err
-	}
-	if len(missing) > 0 {
-		return rep, incompleteErr(src.Describe(), missing)
-	}
-	if err := dst.Commit(ctx, raw, sigOut); err != nil {
-		return rep, err
-	}
-	if rr, ok := dst.(ResultReffer); ok {
-		rep.Destination = rr.ResultRef()
-	}
-	rep.Complete = true
-	return rep, nil
-}
-
-// statAll returns the stored size of every blob (-1 when the source cannot
-// tell cheaply) and fails with an incomplete-image error listing every
-// missing blob.
-func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[model.Digest]metaBlob, n int) ([]int64, error) {
-	sizes := make([]int64, len(refs))
-	st, ok := src.(BlobStater)
-	if !ok {
-		for i := range sizes {
-			sizes[i] = -1
-		}
-		return sizes, nil
-	}
-	errs := make([]error, len(refs))
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	for i, r := range refs {
-		if mb, ok := meta[r.Digest]; ok {
-			sizes[i] = int64(len(mb.stored))
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			sizes[i], errs[i] = st.StatBlob(ctx, r.Digest)
-		}()
-	}
-	wg.Wait()
-	var missing []string
-	for i, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, fault.ErrNotFound):
-			missing = append(missing, refs[i].Role)
-		default:
-			return nil, err
-		}
-	}
-	if len(missing) > 0 {
-		return nil, incompleteErr(src.Describe(), missing)
-	}
-	return sizes, nil
-}
-
-// moveBlob transfers one blob unless the sink has it.
-func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownSize int64, meta map[model.Digest]metaBlob, em *emitter, maxBlob int64) (skipped bool, moved, size int64, err error) {
-	has, err := dst.HasBlob(ctx, r.Digest)
-	if err != nil {
-		return false, 0, -1, err
-	}
-	if has {
-		em.blob(r, PhaseSkipped, 0, knownSize, nil)
-		return true, 0, knownSize, nil
-	}
-	size = knownSize
-	var counted *countingReader
-	var uploading atomic.Bool
-	open := func() (io.ReadCloser, error) {
-		var rc io.ReadCloser
-		if mb, ok := meta[r.Digest]; ok {
-			rc, size = io.NopCloser(bytes.NewReader(mb.stored)), int64(len(mb.stored))
-		} else {
-			var err error
-			rc, size, err = src.OpenBlob(ctx, r.Digest)
-			if err != nil {
-				return nil, err
-			}
-		}
-		counted = &countingReader{ctx: ctx, rc: rc, report: func(n int64, eof bool) {
-			if uploading.Load() {
-				return // the sink reports its upload instead
-			}
-			ph := PhaseTransferring
-			if eof {
-				ph = PhaseVerifying
-			}
-			em.blobThrottled(r, ph, n, size, eof)
-		}}
-		return verifyingCloser{blob.NewVerifier(counted, r.Digest, maxBlob)}, nil
-	}
-	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: knownSize, open: open,
-		upload: func(n int64) {
-			uploading.Store(true)
-			em.blobThrottled(r, PhaseTransferring, n, size, n == 0)
-		}}
-	if sd, ok := src.(storedDigester); ok {
-		b.StoredDigest = sd.StoredDigest(r.Digest)
-	}
-	em.blob(r, PhaseTransferring, 0, b.StoredSize, nil)
-	if err := dst.PutBlob(ctx, b); err != nil {
-		if counted != nil {
-			moved = counted.n
-		}
-		return false, moved, size, err
-	}
-	if counted != nil {
-		moved = counted.n
-	}
-	em.blob(r, PhaseDone, moved, size, nil)
-	return false, moved, size, nil
-}
-
-// storedDigester is an optional Source capability: the digest of a blob's
-// stored bytes when known without reading them (OCI layer digests).
-type storedDigester interface {
-	StoredDigest(d model.Digest) model.Digest
-}
-
-type verifyingCloser struct{ *blob.Verifier }
-
-// countingReader reports stored bytes as they are read and stops a
-// transfer promptly when its context is cancelled.
-type countingReader struct {
-	ctx    context.Context
-	rc     io.ReadCloser
-	n      int64
-	report func(n int64, eof bool)
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := c.rc.Read(p)
-	c.n += int64(n)
-	c.report(c.n, err == io.EOF)
-	return n, err
-}
-
-func (c *countingReader) Close() error { return c.rc.Close() }
-
-// emitter serialises progress callbacks and throttles byte updates.
-type emitter struct {
-	op   Op
-	fn   func(Event)
-	mu   sync.Mutex
-	last map[model.Digest]time.Time
-}
-
-func newEmitter(op Op, fn func(Event)) *emitter {
-	return &emitter{op: op, fn: fn, last: map[model.Digest]time.Time{}}
-}
-
-const progressInterval = 100 * time.Millisecond
-
-func (e *emitter) send(ev Event) {
-	if e.fn == nil {
-		return
-	}
-	ev.Op, ev.Time = e.op, time.Now()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.fn(ev)
-}
-
-func (e *emitter) image(ph Phase, ev Event) {
-	ev.Kind, ev.Phase = KindImage, ph
-	if ev.Total == 0 {
-		ev.Total = -1
-	}
-	e.send(ev)
-}
-
-func (e *emitter) blob(r model.BlobRef, ph Phase, done, total int64, err error) {
-	ev := Event{Kind: KindBlob, Digest: r.Digest, Role: r.Role, Phase: ph, Done: done, Total: total}
-	if err != nil {
-		ev.Error = err.Error()
-	}
-	e.send(ev)
-}
-
-func (e *emitter) blobThrottled(r model.BlobRef, ph Phase, done, total int64, force bool) {
-	if e.fn == nil {
-		return
-	}
-	now := time.Now()
-	e.mu.Lock()
-	last := e.last[r.Digest]
-	if !force && now.Sub(last) < progressInterval {
-		e.mu.Unlock()
-		return
-	}
-	e.last[r.Digest] = now
-	e.mu.Unlock()
-	e.blob(r, ph, done, total, nil)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -118,10 +117,16 @@ func (b *Backend) pinnedImages(ctx context.Context, skip map[string]bool) ([]reg
 	g.SetLimit(4)
 	for i, cid := range cids {
 		g.Go(func() error {
-			// An error: a pinned file, or content this daemon cannot
-			// read; not an image either way.
-			links, _ := b.ls(ctx, cid, false)
-			images[i] = slices.ContainsFunc(links, func(l lsLink) bool { return l.Name == ManifestEntry })
+			links, err := b.ls(ctx, cid, false)
+			if err != nil {
+				return nil // a pinned file, or content this daemon cannot read: not an image
+			}
+			for _, l := range links {
+				if l.Name == ManifestEntry {
+					images[i] = true
+					break
+				}
+			}
 			return nil
 		})
 	}

@@ -249,6 +249,36 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	if err != nil {
 		return nil, err
 	}
+	names, next, err := b.tagPage(ctx, l, opt)
+	if err != nil {
+		return nil, err
+	}
+	tags := make([]registry.TagEntry, len(names))
+	keep := make([]bool, len(names))
+	errsOut := make([]error, len(names))
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i, name := range names {
+		g.Go(func() error {
+			tags[i], keep[i], errsOut[i] = b.describeTag(ctx, l, repo, name)
+			return nil // every tag is described; the first error by position wins
+		})
+	}
+	_ = g.Wait()
+	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: []registry.TagEntry{}}
+	for i, t := range tags {
+		if errsOut[i] != nil {
+			return nil, errsOut[i]
+		}
+		if keep[i] {
+			out.Tags = append(out.Tags, t)
+		}
+	}
+	return out, nil
+}
+
+// tagPage lists one page of tag names and the token of the next page.
+func (b *Backend) tagPage(ctx context.Context, l location, opt registry.ListOptions) (names []string, next string, err error) {
 	limit := opt.Limit
 	if limit <= 0 {
 		limit = defaultPage
@@ -259,50 +289,31 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	}
 	tl, err := l.rc.TagList(ctx, l.ref, tagOpts...)
 	if err != nil {
-		return nil, classify(err, l.name, "tag list")
+		return nil, "", classify(err, l.name, "tag list")
 	}
-	names, err := tl.GetTags()
+	names, err = tl.GetTags()
 	if err != nil {
-		return nil, classify(err, l.name, "tag list")
+		return nil, "", classify(err, l.name, "tag list")
 	}
 	// A layout's index is read whole, and some registries (distribution
 	// 2.8) ignore n and last and answer in any order: sort and page here.
 	sort.Strings(names)
-	names, next := registry.PageNames(names, registry.ListOptions{Limit: limit, After: opt.After})
+	names, next = registry.PageNames(names, registry.ListOptions{Limit: limit, After: opt.After})
 	if len(names) == limit {
 		next = names[len(names)-1] // the registry may hold more
 	}
-	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: make([]registry.TagEntry, len(names))}
-	keep := make([]bool, len(names))
-	var g errgroup.Group
-	g.SetLimit(4)
-	for i, name := range names {
-		g.Go(func() (err error) {
-			out.Tags[i], keep[i], err = b.tagEntry(ctx, l, repo, name)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	kept := out.Tags[:0]
-	for i, t := range out.Tags {
-		if keep[i] {
-			kept = append(kept, t)
-		}
-	}
-	out.Tags = kept
-	return out, nil
+	return names, next, nil
 }
 
-// tagEntry reads one tag's manifest (and config, for the creation time):
-// keep is false for a tag deleted meanwhile; artefacts that are not
-// ProcessFork images are kept as foreign.
-func (b *Backend) tagEntry(ctx context.Context, l location, repo registry.Ref, name string) (e registry.TagEntry, keep bool, err error) {
-	l.ref = l.ref.SetTag(name)
-	l.name = b.tagRef(repo, name)
-	e = registry.TagEntry{Name: name, Ref: l.name}
-	raw, err := getManifest(ctx, l)
+// describeTag reads one tag's manifest and config: whether it is a
+// ProcessFork image and when it was created. keep is false for a tag
+// deleted meanwhile; err is set only when the registry cannot be read.
+func (b *Backend) describeTag(ctx context.Context, l location, repo registry.Ref, name string) (e registry.TagEntry, keep bool, err error) {
+	tl := l
+	tl.ref = l.ref.SetTag(name)
+	tl.name = b.tagRef(repo, name)
+	e = registry.TagEntry{Name: name, Ref: tl.name}
+	raw, err := getManifest(ctx, tl)
 	switch {
 	case errors.Is(err, fault.ErrNotFound):
 		return e, false, nil // deleted meanwhile
@@ -324,7 +335,7 @@ func (b *Backend) tagEntry(ctx context.Context, l location, repo registry.Ref, n
 		return e, true, nil // ours but malformed: inspect explains why
 	}
 	// The creation time for the listing (display only, unverified).
-	if cfg, err := readSmallBlob(ctx, l, img.Config, maxConfigSize, "config blob"); err == nil {
+	if cfg, err := readSmallBlob(ctx, tl, img.Config, maxConfigSize, "config blob"); err == nil {
 		if m, err := model.ParseManifest(cfg); err == nil {
 			e.Updated = m.CreatedAt
 		}

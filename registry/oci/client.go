@@ -24,16 +24,16 @@ import (
 	"pf-registry/registry"
 )
 
-// Environment variables with registry credentials (spec §9.5). Docker's
+// Environment variables with registry credentials (spec §9.5), sent only
+// to the registry OCI_REGISTRY names (see credentials.go). Docker's
 // config.json and credential helpers are read as well.
 const (
 	EnvUser   = "OCI_USERNAME"
 	EnvPass   = "OCI_PASSWORD"
 	EnvBearer = "OCI_BEARER"
+	// EnvRegistry names the registry (host[:port]) the three above belong to.
+	EnvRegistry = "OCI_REGISTRY"
 )
-
-// authHint is the "what to do" of authentication failures.
-const authHint = "log in with docker/regctl/skopeo, or set " + EnvUser + "/" + EnvPass + " or " + EnvBearer
 
 // transport says how one registry host is reached.
 type transport struct {
@@ -66,10 +66,13 @@ type clients struct {
 	cfg    registry.Config
 	mu     sync.Mutex
 	layout *regclient.RegClient
+	// transport is the HTTP transport every client starts from (tests
+	// route host names to loopback servers through it).
+	transport func() *http.Transport
 }
 
 func newClients(cfg registry.Config) *clients {
-	return &clients{cfg: cfg}
+	return &clients{cfg: cfg, transport: http.DefaultTransport.(*http.Transport).Clone}
 }
 
 // forHost returns the client for an oci:// reference's host.
@@ -93,12 +96,14 @@ func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 	var opts []regclient.Opt
 	if tr.credentials {
 		opts = append(opts, regclient.WithDockerCreds())
-		if u, p := os.Getenv(EnvUser), os.Getenv(EnvPass); u != "" || p != "" {
-			h.User, h.Pass = u, p
+		if envCredentialsFor(host) {
+			if u, p := os.Getenv(EnvUser), os.Getenv(EnvPass); u != "" || p != "" {
+				h.User, h.Pass = u, p
+			}
+			bearer = os.Getenv(EnvBearer)
 		}
-		bearer = os.Getenv(EnvBearer)
 	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
+	base := c.transport()
 	if tr.skipVerify {
 		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //#nosec G402 -- only with --insecure
 	}
@@ -109,9 +114,9 @@ func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 	// A header timeout, not a whole-request one: big layers take long.
 	base.ResponseHeaderTimeout = timeout
 	base.MaxIdleConnsPerHost = 16 // keep one connection per concurrent transfer
-	var rt http.RoundTripper = base
+	var rt http.RoundTripper = &credGuard{base: base, registry: host}
 	if bearer != "" {
-		rt = &bearerTransport{base: base, host: host, token: bearer}
+		rt = &bearerTransport{base: rt, host: host, token: bearer}
 	}
 	ua := c.cfg.UserAgent
 	if ua == "" {
@@ -167,6 +172,9 @@ func classify(err error, where, what string) error {
 	if errors.Is(err, fault.ErrIntegrity) || errors.Is(err, fault.ErrBadRef) || isClassed(err) {
 		return err
 	}
+	if r := refusal(err, where); r != nil {
+		return r
+	}
 	// Messages are this package's own; the cause stays reachable for
 	// errors.Is / errors.As (never printed: it may carry response bodies).
 	wrap := func(format string, a ...any) error { return &causeErr{msg: fmt.Sprintf(format, a...), cause: err} }
@@ -182,7 +190,7 @@ func classify(err error, where, what string) error {
 		errors.Is(err, errs.ErrEmptyChallenge) || errors.Is(err, errs.ErrNoNewChallenge) ||
 		errors.Is(err, errs.ErrInvalidChallenge) || errors.Is(err, errs.ErrNoLogin):
 		return fault.WithHint(fault.Classed(fault.ErrAuth,
-			wrap("%s: access to %s refused%s", where, what, status)), authHint)
+			wrap("%s: access to %s refused%s", where, what, status)), authHint())
 	case errors.Is(err, errs.ErrNotFound) || errors.Is(err, os.ErrNotExist) || code == 404:
 		return fault.WithHint(fault.Classed(fault.ErrNotFound,
 			wrap("%s: %s not found", where, what)), "check the repository and tag (pf-registry tags <repo>)")

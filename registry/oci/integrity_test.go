@@ -227,6 +227,7 @@ func TestHTTPFailures(t *testing.T) {
 			}))
 			defer srv.Close()
 			host := strings.TrimPrefix(srv.URL, "http://")
+			t.Setenv(EnvRegistry, host) // the secret is offered to this server
 			ref := "oci://" + host + "/some/repo:v1"
 			reg, r := open(t, ref)
 			dst := registrytest.NewStore(t)

@@ -269,16 +269,22 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	// One HEAD per folder, a few at a time.
 	found := make([]bucket.Entry, len(dirs))
 	isImage := make([]bool, len(dirs))
+	errs := make([]error, len(dirs))
 	var g errgroup.Group
 	g.SetLimit(probeConcurrency)
 	for i, d := range dirs {
-		g.Go(func() (err error) {
-			found[i], isImage[i], err = c.Stat(ctx, d.Key+manifestLeaf)
-			return err
+		g.Go(func() error {
+			found[i], isImage[i], errs[i] = c.Stat(ctx, d.Key+manifestLeaf)
+			return nil // every folder is probed; the first error by position wins
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	_ = g.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, e := range errs {
+			if e != nil {
+				return nil, e // the first one: one line
+			}
+		}
 	}
 	var names []string
 	byName := map[string]bucket.Entry{}

@@ -395,7 +395,32 @@ func (h *Hub) storageGet(w http.ResponseWriter, r *http.Request, oid string) {
 	h.serveObject(w, r, oid, `"`+oid+`"`)
 }
 
-// commitOp is one operation of an NDJSON commit.
+// commit applies an NDJSON commit to a branch.
+func (h *Hub) commit(w http.ResponseWriter, r *http.Request, rp *repo, rev string) {
+	if r.URL.Query().Get("create_pr") != "" {
+		writeErr(w, r, errf(400, "", "pull requests are not served by the test hub"))
+		return
+	}
+	req, aerr := h.parseCommit(r.Body)
+	if aerr == nil {
+		aerr = h.applyCommit(rp, rev, req)
+	}
+	if aerr != nil {
+		writeErr(w, r, aerr)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"success": true, "commitOid": req.id,
+		"commitUrl": baseURL(r) + "/" + urlPrefix(rp.kind) + rp.id() + "/commit/" + req.id, "hookOutput": ""})
+}
+
+// commitReq is a parsed NDJSON commit body.
+type commitReq struct {
+	title, parent string
+	ops           []commitOp
+	id            string // set once applied
+}
+
+// commitOp is one file operation of a commit.
 type commitOp struct {
 	path string
 	del  bool
@@ -403,31 +428,9 @@ type commitOp struct {
 	e    *entry
 }
 
-// commit applies an NDJSON commit to a branch.
-func (h *Hub) commit(w http.ResponseWriter, r *http.Request, rp *repo, rev string) {
-	if r.URL.Query().Get("create_pr") != "" {
-		writeErr(w, r, errf(400, "", "pull requests are not served by the test hub"))
-		return
-	}
-	title, parent, ops, e := h.readCommit(r.Body)
-	if e != nil {
-		writeErr(w, r, e)
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	c, e := h.applyCommit(rp, rev, title, parent, ops)
-	if e != nil {
-		writeErr(w, r, e)
-		return
-	}
-	h.commits.Add(1)
-	writeJSON(w, 200, map[string]any{"success": true, "commitOid": c.id,
-		"commitUrl": baseURL(r) + "/" + urlPrefix(rp.kind) + rp.id() + "/commit/" + c.id, "hookOutput": ""})
-}
-
-// readCommit reads the header and the operations of an NDJSON commit body.
-func (h *Hub) readCommit(body io.Reader) (title, parent string, ops []commitOp, e *apiError) {
+// parseCommit reads the NDJSON body, storing the regular files it carries.
+func (h *Hub) parseCommit(body io.Reader) (*commitReq, *apiError) {
+	req := &commitReq{}
 	sawHeader := false
 	dec := json.NewDecoder(body)
 	for {
@@ -438,34 +441,33 @@ func (h *Hub) readCommit(body io.Reader) (title, parent string, ops []commitOp, 
 		if err := dec.Decode(&line); err == io.EOF {
 			break
 		} else if err != nil {
-			return "", "", nil, errf(400, "", "invalid NDJSON commit body: %v", err)
+			return nil, errf(400, "", "invalid NDJSON commit body: %v", err)
 		}
-		if line.Key != "header" {
-			op, e := h.readOp(line.Key, line.Value)
-			if e != nil {
-				return "", "", nil, e
+		if line.Key == "header" {
+			var v struct {
+				Summary      string `json:"summary"`
+				ParentCommit string `json:"parentCommit"`
 			}
-			ops = append(ops, op)
+			if err := json.Unmarshal(line.Value, &v); err != nil {
+				return nil, errf(400, "", "invalid header: %v", err)
+			}
+			req.title, req.parent, sawHeader = v.Summary, v.ParentCommit, true
 			continue
 		}
-		var v struct {
-			Summary      string `json:"summary"`
-			ParentCommit string `json:"parentCommit"`
+		op, aerr := h.parseCommitOp(line.Key, line.Value)
+		if aerr != nil {
+			return nil, aerr
 		}
-		if err := json.Unmarshal(line.Value, &v); err != nil {
-			return "", "", nil, errf(400, "", "invalid header: %v", err)
-		}
-		title, parent, sawHeader = v.Summary, v.ParentCommit, true
+		req.ops = append(req.ops, op)
 	}
-	if !sawHeader || title == "" {
-		return "", "", nil, errf(400, "", "commit header with a summary is required")
+	if !sawHeader || req.title == "" {
+		return nil, errf(400, "", "commit header with a summary is required")
 	}
-	return title, parent, ops, nil
+	return req, nil
 }
 
-// readOp reads one file operation; inline files are stored (and checked
-// against the Hub's limits) right away.
-func (h *Hub) readOp(key string, value json.RawMessage) (commitOp, *apiError) {
+// parseCommitOp reads one file, lfsFile, deletedFile or deletedFolder line.
+func (h *Hub) parseCommitOp(key string, value json.RawMessage) (commitOp, *apiError) {
 	switch key {
 	case "file":
 		var v struct {
@@ -497,7 +499,8 @@ func (h *Hub) readOp(key string, value json.RawMessage) (commitOp, *apiError) {
 		if err := json.Unmarshal(value, &v); err != nil || v.Algo != "sha256" || !validPath(v.Path) {
 			return commitOp{}, errf(400, "", "invalid lfsFile operation")
 		}
-		return commitOp{path: v.Path, e: &entry{size: v.Size, sha256: v.Oid, lfs: true, gitOid: gitBlobID(lfsPointer(v.Oid, v.Size))}}, nil
+		return commitOp{path: v.Path, e: &entry{size: v.Size, sha256: v.Oid, lfs: true,
+			gitOid: gitBlobID(lfsPointer(v.Oid, v.Size))}}, nil
 	case "deletedFile", "deletedFolder":
 		var v struct{ Path string }
 		if err := json.Unmarshal(value, &v); err != nil || v.Path == "" {
@@ -508,53 +511,50 @@ func (h *Hub) readOp(key string, value json.RawMessage) (commitOp, *apiError) {
 	return commitOp{}, errf(400, "", "unknown commit operation %q", key)
 }
 
-// applyCommit makes the operations a new commit on the branch rev
-// (h.mu held); nothing changes when one of them fails.
-func (h *Hub) applyCommit(rp *repo, rev, title, parent string, ops []commitOp) (*commit, *apiError) {
+// applyCommit makes req the new head of branch rev, or changes nothing.
+func (h *Hub) applyCommit(rp *repo, rev string, req *commitReq) *apiError {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	head, ok := rp.branches[rev]
 	if !ok {
-		return nil, errf(404, "RevisionNotFound", "Invalid rev id: %s", rev)
+		return errf(404, "RevisionNotFound", "Invalid rev id: %s", rev)
 	}
-	if parent != "" && parent != head {
-		return nil, errf(412, "", "A commit has happened since. Please refresh and try again.")
+	if req.parent != "" && req.parent != head {
+		return errf(412, "", "A commit has happened since. Please refresh and try again.")
 	}
-	c := h.newCommit(rp, head, title, rp.commits[head].files)
-	for _, o := range ops {
-		if e := h.applyOp(rp, c, o); e != nil {
-			delete(rp.commits, c.id)
-			return nil, e
+	c := h.newCommit(rp, head, req.title, rp.commits[head].files)
+	for _, o := range req.ops {
+		switch {
+		case o.del && o.dir:
+			for p := range c.files {
+				if strings.HasPrefix(p, o.path+"/") {
+					delete(c.files, p)
+				}
+			}
+		case o.del:
+			if _, ok := c.files[o.path]; !ok {
+				delete(rp.commits, c.id)
+				return errf(404, "EntryNotFound", "%s does not exist", o.path)
+			}
+			delete(c.files, o.path)
+		default:
+			if o.e.lfs {
+				if sz, ok := rp.lfs[o.e.sha256]; !ok || sz != o.e.size {
+					delete(rp.commits, c.id)
+					return errf(400, "", "Your push was rejected because an LFS pointer for %s points to a file that does not exist", o.path)
+				}
+				h.lfsFiles.Add(1)
+			} else {
+				h.regular.Add(1)
+			}
+			e := *o.e
+			e.lastCommit = c.id
+			c.files[o.path] = &e
 		}
 	}
 	rp.branches[rev] = c.id
-	return c, nil
-}
-
-func (h *Hub) applyOp(rp *repo, c *commit, o commitOp) *apiError {
-	switch {
-	case o.del && o.dir:
-		for p := range c.files {
-			if strings.HasPrefix(p, o.path+"/") {
-				delete(c.files, p)
-			}
-		}
-	case o.del:
-		if _, ok := c.files[o.path]; !ok {
-			return errf(404, "EntryNotFound", "%s does not exist", o.path)
-		}
-		delete(c.files, o.path)
-	default:
-		if o.e.lfs {
-			if sz, ok := rp.lfs[o.e.sha256]; !ok || sz != o.e.size {
-				return errf(400, "", "Your push was rejected because an LFS pointer for %s points to a file that does not exist", o.path)
-			}
-			h.lfsFiles.Add(1)
-		} else {
-			h.regular.Add(1)
-		}
-		e := *o.e
-		e.lastCommit = c.id
-		c.files[o.path] = &e
-	}
+	h.commits.Add(1)
+	req.id = c.id
 	return nil
 }
 
