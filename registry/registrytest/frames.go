@@ -10,6 +10,7 @@ import (
 	"pf-registry/demo"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/registry/contenttest"
 )
 
 // cliFrames replaces every blob of a pushed image by frames the zstd CLI
@@ -70,4 +71,11 @@ func (s *suite) ourFrames(t *testing.T, reg registry.Registry) {
 		blobs[b.Digest] = stored
 	}
 	CheckCLIDecodes(t, blobs)
+}
+
+// content pushes an image holding every kind of blob and browses it
+// (contenttest.Check).
+func (s *suite) content(t *testing.T) {
+	st, id := contenttest.Image(t, filepath.Join(t.TempDir(), "store"))
+	contenttest.Check(t, s.open(t), st, id, s.h.NewRef(t))
 }

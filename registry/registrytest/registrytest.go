@@ -9,8 +9,9 @@
 // cancelled transfer leaves nothing partial, every tampering is an
 // integrity error and a missing blob an incomplete image, listings page,
 // read-only mode refuses every write, a sink keeps no blob that fails
-// verification, progress events add up, and frames written by the
-// reference zstd CLI are read while frames we write are read by it.
+// verification, progress events add up, frames written by the reference
+// zstd CLI are read while frames we write are read by it, and browsing an
+// image's content works (contenttest).
 // Backend test files keep only what is specific to them.
 package registrytest
 
@@ -117,6 +118,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Listing", s.listing)
 	t.Run("ReadOnly", s.readOnly)
 	t.Run("FramesFromTheZstdCLI", s.cliFrames)
+	t.Run("Content", s.content)
 }
 
 // RunTransfers runs the transfer tests only (round trip, copy, re-push,
