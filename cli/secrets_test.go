@@ -10,6 +10,7 @@ import (
 
 	"pf-registry/demo"
 	"pf-registry/model"
+	"pf-registry/registry/registrytest"
 	"pf-registry/store"
 )
 
@@ -22,14 +23,7 @@ const sessionSecret = "5ec2e75e55107abcdef0123456789abcdef0123456789abcdefc0ffee
 // really carries the session secret (else the test would prove nothing).
 func ledgerSecrets(t *testing.T, st *store.Store, id model.Digest) []string {
 	t.Helper()
-	raw, err := st.Manifest(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.ParseManifest(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := registrytest.ReadManifest(t, st, id)
 	ledger, err := st.ReadBlob(m.Effects.Ledger, 1<<20)
 	if err != nil {
 		t.Fatal(err)

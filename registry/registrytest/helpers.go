@@ -196,3 +196,17 @@ func Push(t testing.TB, reg registry.Registry, st *store.Store, id model.Digest,
 	}
 	return rep
 }
+
+// ReadManifest reads and parses the manifest of image id in st.
+func ReadManifest(t testing.TB, st *store.Store, id model.Digest) *model.Manifest {
+	t.Helper()
+	raw, err := st.Manifest(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.ParseManifest(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
