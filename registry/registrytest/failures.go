@@ -121,8 +121,8 @@ func (s *suite) tamperCases() []tamperCase {
 			}
 			s.h.Write(t, ref, SignatureObject, sig)
 		}, "HMAC tag does not validate", nil, signing.Invalid},
-		{"other key", func(t *testing.T, _ *suite, reg registry.Registry, _ registry.Ref) {
-			t.Setenv(reg.SignKey().Env, "test-key")
+		{"signed with another key", func(t *testing.T, s *suite, _ registry.Registry, ref registry.Ref) {
+			s.h.Write(t, ref, SignatureObject, signing.SignBytes(s.raw, signing.NewKey([]byte("test-key"), "test key")))
 		}, "HMAC tag does not validate", nil, signing.Invalid},
 		{"missing signature", func(t *testing.T, s *suite, _ registry.Registry, ref registry.Ref) {
 			s.h.Remove(t, ref, SignatureObject)
@@ -157,13 +157,15 @@ func (s *suite) tamperCases() []tamperCase {
 
 // tampering damages a pushed image each way a publisher or the storage
 // can: every pull, deep verify and copy of it is an integrity error, and
-// nothing bad enters the store or the copy's destination.
+// nothing bad enters the store or the copy's destination. The cases run in
+// parallel, each on an image of its own.
 func (s *suite) tampering(t *testing.T) {
 	for _, tc := range s.tamperCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			ref := s.push(t, s.open(t))
-			tc.tamper(t, s, s.open(t), ref)
-			reg := s.open(t) // after the case's environment
+			t.Parallel()
+			reg := s.open(t)
+			ref := s.push(t, reg)
+			tc.tamper(t, s, reg, ref)
 			s.checkVerdict(t, reg, ref, tc.verdict)
 			st := NewStore(t)
 			rec := &Recorder{}
