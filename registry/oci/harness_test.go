@@ -268,10 +268,21 @@ func (h *harness) Remove(t testing.TB, ref registry.Ref, o registrytest.Object) 
 	im.commit(t)
 }
 
+// TestConformance runs the suite against each registry and a layout, in
+// parallel (TestMain unset the signing keys).
 func TestConformance(t *testing.T) {
 	for _, name := range []string{distributionV3, dockerRegistry} {
-		t.Run(name, func(t *testing.T) { registrytest.Run(t, &harness{host: server(t, name).Host}) })
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			registrytest.Run(t, &harness{host: server(t, name).Host})
+		})
 	}
-	t.Run(relativeUploads, func(t *testing.T) { registrytest.RunTransfers(t, &harness{host: server(t, relativeUploads).Host}) })
-	t.Run("layout", func(t *testing.T) { registrytest.Run(t, &harness{}) })
+	t.Run(relativeUploads, func(t *testing.T) {
+		t.Parallel()
+		registrytest.RunTransfers(t, &harness{host: server(t, relativeUploads).Host})
+	})
+	t.Run("layout", func(t *testing.T) {
+		t.Parallel()
+		registrytest.Run(t, &harness{})
+	})
 }

@@ -193,8 +193,7 @@ func (s *suite) copyKeepsID(t *testing.T) {
 	s.checkStored(t, reg, back, s.stored)
 	s.copy(t, reg, back, reg, s.h.NewRef(t)) // within the backend
 
-	t.Setenv(reg.SignKey().Env, "team-key")
-	keyed, keyedRef := s.h.Open(t, registry.Config{}), s.h.NewRef(t)
+	keyed, keyedRef := registry.New(withKey{reg, signing.NewKey([]byte("team-key"), "team key")}, registry.Config{}), s.h.NewRef(t)
 	s.copy(t, fileReg, fileRef, keyed, keyedRef)
 	if in, err := keyed.Inspect(ctx, keyedRef); err != nil || in.Signature.Status != signing.Valid {
 		t.Errorf("copy under a private key, inspected with it: %v, %+v", err, in)
@@ -203,6 +202,16 @@ func (s *suite) copyKeepsID(t *testing.T) {
 		t.Errorf("copy under a private key, inspected with the default key: %v, %+v", err, in)
 	}
 }
+
+// withKey is a backend that signs and verifies with another key (what
+// PF_<BACKEND>_REG_SIGN_KEY does), without changing the environment of
+// tests that run in parallel.
+type withKey struct {
+	registry.Backend
+	key signing.Key
+}
+
+func (w withKey) SignKey() signing.Key { return w.key }
 
 func (s *suite) copy(t testing.TB, from registry.Registry, src registry.Ref, to registry.Registry, dst registry.Ref) {
 	t.Helper()
