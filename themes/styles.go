@@ -177,3 +177,43 @@ func (s Styles) Phase(phase string) lipgloss.Style {
 	}
 	return s.Muted
 }
+
+// Role styles the role of a conversation message.
+func (s Styles) Role(role string) lipgloss.Style {
+	switch role {
+	case "user", "human":
+		return s.Info.Bold(true)
+	case "assistant", "model":
+		return s.OK.Bold(true)
+	case "system":
+		return s.Warn
+	}
+	return s.Muted.Bold(true) // tool results and the rest
+}
+
+// Effect styles an effect class: what cannot be undone or reached the
+// network stands out.
+func (s Styles) Effect(class string) lipgloss.Style {
+	switch class {
+	case "irreversible":
+		return s.Error
+	case "network-only":
+		return s.Warn
+	case "idempotent":
+		return s.Info
+	}
+	return s.Muted
+}
+
+// Change styles a line of a diff: "+" added, "-" removed, "~" changed.
+func (s Styles) Change(sign string) lipgloss.Style {
+	switch sign {
+	case "+":
+		return s.OK
+	case "-":
+		return s.Error
+	case "~":
+		return s.Warn
+	}
+	return s.Row
+}

@@ -223,6 +223,13 @@ func TestTagsScreenKeys(t *testing.T) {
 			t.Fatalf("newest first:\n%s", h.plain())
 		}
 		h.press("sort")
+		h.settle("pull costs", idle)
+		// 2026-11-27 has no KV cache: the cheapest; the tampered image
+		// cannot be pulled: last.
+		if !h.contains("PULL ▲") || !strings.HasPrefix(firstRow(), "2026-11-27") || !strings.Contains(h.lines()[4], "2026-11-26") {
+			t.Fatalf("cheapest first:\n%s", h.plain())
+		}
+		h.press("sort")
 		if !h.contains("TAG ▲") || !strings.HasPrefix(firstRow(), "2026-11-25") {
 			t.Fatalf("by name:\n%s", h.plain())
 		}
@@ -363,12 +370,18 @@ func TestDetailScreen(t *testing.T) {
 	h.requireContains(`"parents": []`)
 	h.press("next_pane")
 	h.requireContains("README.md", "src/")
-	h.press("next_pane")
+	for range len(d.panes) - 2 {
+		h.press("next_pane")
+	}
 	if d.pane != 0 {
 		t.Fatalf("tab wraps to pane %d", d.pane)
 	}
+	h.press("prev_pane")
+	if d.pane != len(d.panes)-1 {
+		t.Fatalf("shift+tab from the first pane goes to pane %d", d.pane)
+	}
 	// Mouse: the tab bar is below the info lines.
-	h.send(tea.MouseClickMsg{X: 20, Y: len(d.infoLines()) + 2, Button: tea.MouseLeft})
+	h.send(tea.MouseClickMsg{X: 10, Y: len(d.infoLines()) + 2, Button: tea.MouseLeft})
 	if d.pane != 1 {
 		t.Fatalf("click on the tab bar: pane %d", d.pane)
 	}
