@@ -179,7 +179,8 @@ func (s *tagsScreen) cheaper(a, b int) bool {
 // the local store, from the walk the detail made.
 func (s *detailScreen) pullLine() string {
 	st := s.sh.st
-	if g, why := transferGate(s.current().status, s.current().reason, s.sh.xferOpt.Strict); g == gateRefuse {
+	if s.refused() {
+		_, why := transferGate(s.current().status, "", s.sh.xferOpt.Strict) // the reason is on the Signature line
 		return st.Error.Render("refused: " + why)
 	}
 	present := map[model.Digest]bool{}

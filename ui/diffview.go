@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"pf-registry/internal/termtext"
 	"pf-registry/registry"
@@ -92,12 +93,17 @@ func newDiffScreen(sh *shared, a, b image) *diffScreen {
 	return s
 }
 
-func (s *diffScreen) Title() string     { return "diff " + s.a.name() + " → " + s.b.name() }
-func (s *diffScreen) Busy() bool        { return s.loading }
-func (s *diffScreen) close()            { s.cancel() }
-func (s *diffScreen) Prefill() string   { return s.b.ref }
-func (s *diffScreen) Capturing() bool   { return s.find.typing }
-func (s *diffScreen) ClearFilter() bool { had := s.find.query != ""; s.find.set(""); s.redraw(); return had }
+func (s *diffScreen) Title() string   { return "diff " + s.a.name() + " → " + s.b.name() }
+func (s *diffScreen) Busy() bool      { return s.loading }
+func (s *diffScreen) close()          { s.cancel() }
+func (s *diffScreen) Prefill() string { return s.b.ref }
+func (s *diffScreen) Capturing() bool { return s.find.typing }
+func (s *diffScreen) ClearFilter() bool {
+	had := s.find.query != ""
+	s.find.set("")
+	s.redraw()
+	return had
+}
 
 func (s *diffScreen) Hint() string {
 	if h := s.find.hint(s.sh); h != "" {
@@ -172,7 +178,11 @@ func (s *diffScreen) redraw() {
 		return
 	}
 	keep := s.vp.YOffset()
-	s.vp.SetContentLines(s.find.mark(s.sh, s.lines(s.sh.width)))
+	lines := s.find.mark(s.sh, s.lines(s.sh.width))
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, s.sh.width, "…") // a cut line says so
+	}
+	s.vp.SetContentLines(lines)
 	s.vp.SetYOffset(keep)
 }
 
@@ -208,12 +218,13 @@ func (s *diffScreen) View() string {
 func (s *diffScreen) lines(w int) []string {
 	st, d := s.sh.st, s.d
 	var out []string
+	nameW := max(ansi.StringWidth(s.a.name()), ansi.StringWidth(s.b.name()))
 	for _, x := range []struct {
 		name string
 		side snapdiff.Side
 		im   image
 	}{{"A", d.A, s.a}, {"B", d.B, s.b}} {
-		out = append(out, st.Section.Render(fit(x.name, labelWidth, false))+st.Row.Bold(true).Render(x.im.name())+
+		out = append(out, st.Section.Render(fit(x.name, labelWidth, false))+st.Row.Bold(true).Render(fit(x.im.name(), nameW, false))+
 			st.Muted.Render("  "+x.side.ImageID.Short()+"  "+safe(x.side.Agent)+"  "+shortTime(x.side.Created)))
 	}
 	out = append(out, "")
@@ -226,7 +237,13 @@ func (s *diffScreen) lines(w int) []string {
 	out = append(out, s.envLines(d.Env)...)
 	out = append(out, s.modelLines(d.Model)...)
 	for _, n := range d.Notes {
-		out = append(out, s.head("Note", safe(n)))
+		for i, l := range strings.Split(wrap(safe(n), w-labelWidth), "\n") {
+			label := "Note"
+			if i > 0 {
+				label = ""
+			}
+			out = append(out, s.head(label, l))
+		}
 	}
 	return append(out, s.traceLines(d.Trace, w)...)
 }

@@ -486,7 +486,7 @@ func (s *forkTreeScreen) View() string {
 func (s *forkTreeScreen) columns(id, tags, created, verdict string, w int) string {
 	const idW, dateW, sigW = 12, 16, 13
 	tagW := w - idW - sigW - 4
-	if tagW-dateW-2 >= 24 {
+	if tagW-dateW-2 >= min(s.tagW, 40) {
 		tagW = min(tagW-dateW-2, s.tagW)
 		return fit(id, idW, false) + "  " + fit(tags, tagW, false) + "  " + fit(created, dateW, false) + "  " + verdict
 	}

@@ -254,7 +254,7 @@ func TestDiffScreen(t *testing.T) {
 	// The bytes come from the two walks.
 	ds := h.top().(*diffScreen)
 	wantShared := termtext.Bytes(ds.d.Bytes.SharedBytes)
-	h.requireContains("B stores "+termtext.Bytes(ds.d.Bytes.BStored)+"; "+wantShared+" of it")
+	h.requireContains("B stores " + termtext.Bytes(ds.d.Bytes.BStored) + "; " + wantShared + " of it")
 	h.requireContains("pulling B downloads " + termtext.Bytes(ds.d.Bytes.PullBAfterA) + " when A is in the local store")
 	if ds.d.Bytes.SharedBytes <= 0 || ds.d.Bytes.PullBAfterA >= ds.d.Bytes.BStored {
 		t.Fatalf("v3 shares nothing with v1: %+v", ds.d.Bytes)
@@ -351,4 +351,35 @@ func TestPanesOfRefusedAndEmptyImages(t *testing.T) {
 	if _, l := loaded[*model.Trace](&d.x, loadTrace); l == nil || l.err == nil {
 		t.Fatalf("the trace of a tampered image was read: %+v", l)
 	}
+}
+
+// TestInsideSizes checks every pane, a preview, the fork tree and the
+// diff at several terminal sizes.
+func TestInsideSizes(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	d := openImage(t, h, "refactor", "v3")
+	h.press("diff_mark")
+	for range d.panes {
+		h.press("next_pane")
+		h.settle("pane", idle)
+		checkSizes(t, h, "pane "+d.panes[d.pane].name)
+		if d.panes[d.pane].name == "Trace" {
+			h.press("filter")
+			h.typeText("pytest")
+			checkSizes(t, h, "search")
+			h.press("submit")
+		}
+	}
+	toPane(t, h, d, "Files")
+	h.press("open")
+	h.settle("preview", dialogOpen[*textPage])
+	checkSizes(t, h, "preview")
+	h.press("back")
+	h.press("fork_tree")
+	h.settle("tree", func(m *App) bool { return topIs[*forkTreeScreen](m) && idle(m) })
+	checkSizes(t, h, "fork tree")
+	h.press("up")
+	h.press("diff")
+	h.settle("diff", func(m *App) bool { return topIs[*diffScreen](m) && idle(m) })
+	checkSizes(t, h, "diff")
 }

@@ -297,6 +297,8 @@ func (s *detailScreen) effectsSummary() string {
 	switch {
 	case v == nil && (l == nil || l.running):
 		return st.Muted.Render("reading the ledger…")
+	case v == nil && s.refused():
+		return st.Muted.Render("not read: an image that would not pull is not opened")
 	case v == nil:
 		return st.Muted.Render("not read: " + errLine(l.err))
 	case v.ledger.Merged == nil:
@@ -350,13 +352,13 @@ func (s *detailScreen) fileKeys() []binding {
 }
 
 // minPane is the body height a pane keeps on a short terminal.
-const minPane = 8
+const minPane = 7
 
 // infoDrops are the information lines that give way on a short terminal,
 // first to last, so that the pane keeps minPane lines: what the panes
 // show again (cache, dates, blob counts), then the rest of wrapped texts
-// ("": their continuation lines), then the agent.
-var infoDrops = []string{"Cache", "Created", "Blobs", "", "Agent"}
+// ("": their continuation lines).
+var infoDrops = []string{"Cache", "Created", "Blobs", ""}
 
 // compact drops information lines until the pane has room.
 func (s *detailScreen) compact(lines []string) []string {
@@ -390,4 +392,11 @@ func infoLabel(l string) string {
 		return strings.TrimSpace(p)
 	}
 	return strings.TrimSpace(p[:labelWidth])
+}
+
+// refused reports an image whose pull would be refused (its signature).
+func (s *detailScreen) refused() bool {
+	im := s.current()
+	g, _ := transferGate(im.status, im.reason, s.sh.xferOpt.Strict)
+	return g == gateRefuse
 }

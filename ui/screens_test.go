@@ -137,24 +137,28 @@ func TestRegistriesEmptyState(t *testing.T) {
 
 // TestSizes checks every screen at several terminal sizes: exactly the
 // terminal's height, no line wider than the terminal.
-func TestSizes(t *testing.T) {
-	h := newHarness(t, 80, 24)
-	check := func(name string) {
-		t.Helper()
-		for _, sz := range [][2]int{{80, 24}, {140, 40}, {40, 10}, {200, 60}, {20, 5}} {
-			h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
-			lines := strings.Split(h.view(), "\n")
-			if len(lines) != sz[1] {
-				t.Errorf("%s %dx%d: %d lines", name, sz[0], sz[1], len(lines))
-			}
-			for i, l := range lines {
-				if w := ansi.StringWidth(l); w > sz[0] {
-					t.Errorf("%s %dx%d: line %d is %d wide: %q", name, sz[0], sz[1], i, w, ansi.Strip(l))
-				}
+// checkSizes resizes the terminal through several sizes and checks that
+// every frame has exactly the terminal's height and no wider line.
+func checkSizes(t *testing.T, h *harness, name string) {
+	t.Helper()
+	for _, sz := range [][2]int{{80, 24}, {140, 40}, {40, 10}, {200, 60}, {20, 5}} {
+		h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		lines := strings.Split(h.view(), "\n")
+		if len(lines) != sz[1] {
+			t.Errorf("%s %dx%d: %d lines", name, sz[0], sz[1], len(lines))
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(l); w > sz[0] {
+				t.Errorf("%s %dx%d: line %d is %d wide: %q", name, sz[0], sz[1], i, w, ansi.Strip(l))
 			}
 		}
-		h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	}
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+}
+
+func TestSizes(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	check := func(name string) { t.Helper(); checkSizes(t, h, name) }
 	h.settle("roots", idle)
 	check("registries")
 	h.key("?")
