@@ -17,16 +17,7 @@ import (
 // until its reads are done.
 func openImage(t *testing.T, h *harness, repo, tag string) *detailScreen {
 	t.Helper()
-	h.settle("roots checked", idle)
-	h.press("top")
-	h.press("down")
-	h.press("open")
-	h.settle("repositories", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
-	h.press("filter")
-	h.typeText(repo)
-	h.press("submit")
-	h.press("open")
-	h.settle("tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
+	openRepo(t, h, repo)
 	h.press("filter")
 	h.typeText(tag)
 	h.press("submit")

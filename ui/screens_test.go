@@ -23,13 +23,21 @@ import (
 // every verdict.
 func openTags(t *testing.T, h *harness) *tagsScreen {
 	t.Helper()
+	return openRepo(t, h, "nightly")
+}
+
+// openRepo drives the harness from the registries screen to the tag list
+// of the first repository of the demo root that the filter picks, and
+// waits for every verdict.
+func openRepo(t *testing.T, h *harness, filter string) *tagsScreen {
+	t.Helper()
 	h.settle("roots checked", idle)
 	h.press("top")
 	h.press("down")
 	h.press("open")
 	h.settle("repositories", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
 	h.press("filter")
-	h.typeText("nightly")
+	h.typeText(filter)
 	h.press("submit")
 	h.press("open")
 	h.settle("tags with verdicts", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })

@@ -1,10 +1,7 @@
 package ui
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,63 +9,11 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"pf-registry/demo"
+	"pf-registry/internal/secrettest"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/store"
 )
-
-// uiSessionSecret is the session key of the test image's ledger.
-const uiSessionSecret = "5ec2e75e55107abcdef0123456789abcdef0123456789abcdefc0ffee0ddba11"
-
-// imageSecrets are the values of an image that must never be shown: the
-// ledger's session secret, every entry's HMAC, and the token the writer
-// left unredacted in the environment. It fails unless the image really
-// carries them (else the test would prove nothing).
-func imageSecrets(t *testing.T, st *store.Store, id model.Digest) []string {
-	t.Helper()
-	raw, err := st.Manifest(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.ParseManifest(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ledger, err := st.ReadBlob(m.Effects.Ledger, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secrets := []string{uiSessionSecret}
-	sc := bufio.NewScanner(bytes.NewReader(ledger))
-	for sc.Scan() {
-		var line struct {
-			Secret string `json:"session_secret_hex"`
-			HMAC   string `json:"session_hmac"`
-		}
-		if json.Unmarshal(sc.Bytes(), &line) != nil {
-			continue
-		}
-		if line.Secret != "" && line.Secret != uiSessionSecret {
-			t.Fatalf("ledger header secret %.8s…, want the test's", line.Secret)
-		}
-		if line.HMAC != "" {
-			secrets = append(secrets, line.HMAC)
-		}
-	}
-	env, err := st.ReadBlob(m.World.Env, 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct{ Vars map[string]string }
-	if err := json.Unmarshal(env, &doc); err != nil || doc.Vars["GITHUB_TOKEN"] == "" || doc.Vars["GITHUB_TOKEN"] == model.RedactedValue {
-		t.Fatalf("the test image's env has no clear token: %v %s", err, env)
-	}
-	if !bytes.Contains(ledger, []byte(uiSessionSecret)) || len(secrets) < 4 {
-		t.Fatalf("the test image's ledger lacks the session secret or HMACs (%d values)", len(secrets))
-	}
-	return append(secrets, doc.Vars["GITHUB_TOKEN"])
-}
 
 // TestSessionSecretsNeverRendered opens every pane of an image whose
 // ledger header carries a session_secret_hex and whose entries carry
@@ -79,16 +24,8 @@ func TestSessionSecretsNeverRendered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := demo.Build(src, demo.ImageSpec{Seed: 901, Files: 6, Pages: 2, SharedPages: 1, Messages: 14, SessionSecret: uiSessionSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := demo.Build(src, demo.ImageSpec{Seed: 902, Project: 901, Parents: []model.Digest{a}, Files: 7, Pages: 3, SharedPages: 1,
-		Messages: 20, Diverge: 16, SessionSecret: uiSessionSecret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secrets := imageSecrets(t, src, b)
+	a, b := secrettest.Images(t, src)
+	secrets := secrettest.Values(t, src, b)
 	dir := filepath.Join("t", "secret-registry")
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
