@@ -314,3 +314,16 @@ func parentLedger(ctx context.Context, sh *shared, c *registry.Content, d model.
 	}
 	return "", nil, "not stored with this image, and no image under this root has it"
 }
+
+// insideHelp is the help page's paragraph on seeing inside images.
+func insideHelp(sh *shared) string {
+	k := sh.keys
+	return "Tag lists: PULL is what a pull would still download, given the local store. " +
+		"Image detail: " + k.NextPane.Help().Key + "/" + k.PrevPane.Help().Key + " go through the panes (blobs, manifest, files, " +
+		"trace, effects, env, KV cache, model, lineage), read from the registry on demand without pulling (small blobs only, never a KV page; " +
+		"an image whose signature would not pull is not opened); “" + k.Filter.Help().Key + "” searches the pane, " +
+		k.NextMatch.Help().Key + "/" + k.PrevMatch.Help().Key + " go from match to match, " + k.Fold.Help().Key + " folds long messages, " +
+		k.Open.Help().Key + " previews a file or opens a parent or child; ! marks irreversible and network-only effects. " +
+		k.DiffMark.Help().Key + " marks an image as A of a diff, " + k.Diff.Help().Key + " compares it with the selected one (or two marked rows); " +
+		k.ForkTree.Help().Key + " draws the fork tree (also `tree ROOT` in the go-to bar). "
+}

@@ -65,7 +65,7 @@ func DefaultKeyMap() *KeyMap {
 		RemoveRoot:    b("d", "remove root", "d"),
 		Cancel:        b("x", "cancel job", "x"),
 		Retry:         b("r", "retry job", "r"),
-		PrevPane:      b("shift+tab", "previous pane", "shift+tab"),
+		PrevPane:      b("⇧tab", "previous pane", "shift+tab"),
 		NextMatch:     b("n", "next match", "n"),
 		PrevMatch:     b("N", "previous match", "N"),
 		Fold:          b("z", "fold/unfold long messages", "z"),
