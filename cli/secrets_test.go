@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"pf-registry/internal/secrettest"
+	"pf-registry/internal/testimages"
 	"pf-registry/store"
 )
 
@@ -19,8 +19,8 @@ func TestSessionSecretsNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := secrettest.Images(t, st)
-	secrets := secrettest.Values(t, st, b)
+	a, b := testimages.SecretImages(t, st)
+	secrets := testimages.SecretValues(t, st, b)
 	root := "file://" + filepath.Join(dir, "reg")
 	refA, refB := root+"/team/secret/a", root+"/team/secret/b"
 	pulled, copied := filepath.Join(dir, "pulled"), "file://"+filepath.Join(dir, "copy")
@@ -59,5 +59,5 @@ func TestSessionSecretsNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrettest.Values(t, pst, b)
+	testimages.SecretValues(t, pst, b)
 }

@@ -77,6 +77,9 @@ type detailScreen struct {
 
 func newDetailScreen(sh *shared, img image, title string) *detailScreen {
 	ctx, cancel := context.WithCancel(sh.ctx)
+	if img.root == "" {
+		img.root = sh.rootOf(img.ref)
+	}
 	s := &detailScreen{screenBase: newBase(sh), img: img, title: title, ctx: ctx, cancel: cancel}
 	s.panes = []pane{
 		{name: "Blobs", header: s.blobHeader, body: s.blobLines},
@@ -100,6 +103,7 @@ func newDetailScreen(sh *shared, img image, title string) *detailScreen {
 func newLocalDetailScreen(sh *shared, id model.Digest) *detailScreen {
 	s := newDetailScreen(sh, image{ref: "local store image " + string(id), id: id, status: termtext.VerdictLocal}, id.Short())
 	s.local = id
+	s.resetInside() // its contents come from the store
 	return s
 }
 

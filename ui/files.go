@@ -94,7 +94,7 @@ func (s *detailScreen) fileLines(w int) []string {
 		default:
 			tail = "  " + termtext.Bytes(int64(min(e.Size, 1<<62)))
 		}
-		lead := fit(e.Mode, 6, false) + strings.Repeat("  ", depth)
+		lead := fit(safe(e.Mode), 6, false) + strings.Repeat("  ", depth)
 		if s.x.files.selected(i) {
 			out = append(out, st.Selected.Render(fit(lead+name+tail, w, false)))
 			continue
@@ -157,7 +157,7 @@ func (s *detailScreen) previewFile(i int) tea.Cmd {
 // the text, or what the content is.
 func previewLines(sh *shared, fp *registry.FilePreview) []string {
 	st, w := sh.st, sh.width-2
-	head := fp.Kind + " · " + safe(fp.Mode) + " · " + termtext.Bytes(int64(min(fp.Size, 1<<62)))
+	head := safe(fp.Kind) + " · " + safe(fp.Mode) + " · " + termtext.Bytes(int64(min(fp.Size, 1<<62)))
 	if fp.Digest != "" {
 		head += " · " + fp.Digest.Short()
 	}

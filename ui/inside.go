@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 
 	tea "charm.land/bubbletea/v2"
@@ -207,10 +208,10 @@ func (s *detailScreen) reader(key string) func(context.Context) (any, error) {
 	return nil
 }
 
-// errNoRoot is why an image opened by its reference alone shows no
-// relatives.
-var errNoRoot = fault.WithHint(errors.New("the image was opened by its reference, so the root to look for its relatives in is not known"),
-	"open it from its repository's tag list, or go to `tree ROOT` with :")
+// errNoRoot is why an image opened by a reference under no known root
+// shows no relatives.
+var errNoRoot = fault.WithHint(errors.New("the image lies under no root of the registries screen, so where to look for its relatives is not known"),
+	"add its root (a on the registries screen), or go to `tree ROOT` with :")
 
 // nonNil turns a typed result into an untyped one, nil on error (a nil
 // pointer in an interface is not nil).
@@ -326,4 +327,16 @@ func insideHelp(sh *shared) string {
 		k.Open.Help().Key + " previews a file or opens a parent or child; ! marks irreversible and network-only effects. " +
 		k.DiffMark.Help().Key + " marks an image as A of a diff, " + k.Diff.Help().Key + " compares it with the selected one (or two marked rows); " +
 		k.ForkTree.Help().Key + " draws the fork tree (also `tree ROOT` in the go-to bar). "
+}
+
+// rootOf is the known root (command line or config) an image reference
+// lies under, "" when none: an image opened by its reference finds its
+// relatives there.
+func (sh *shared) rootOf(ref string) string {
+	for _, r := range sh.allRoots() {
+		if strings.HasPrefix(ref, strings.TrimRight(r, "/")+"/") {
+			return r
+		}
+	}
+	return ""
 }

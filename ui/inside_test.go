@@ -220,6 +220,15 @@ func TestForkTreeFromGoTo(t *testing.T) {
 	if h.contains("alice/refactor-agent:v3") {
 		t.Fatalf("tags of a repository tree carry the repository:\n%s", h.plain())
 	}
+	// An image opened by its reference finds its relatives under the root
+	// it lies in.
+	h.press("command")
+	h.typeText("file://demo/alice/refactor-agent/v2")
+	h.press("submit")
+	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
+	h.requireContains("Parents    alice/refactor-agent:v1")
+	toPane(t, h, h.top().(*detailScreen), "Lineage")
+	h.requireContains("alice/refactor-agent:v1", "alice/refactor-agent:v3")
 }
 
 func TestDiffScreen(t *testing.T) {
@@ -373,4 +382,37 @@ func TestInsideSizes(t *testing.T) {
 	h.press("diff")
 	h.settle("diff", func(m *App) bool { return topIs[*diffScreen](m) && idle(m) })
 	checkSizes(t, h, "diff")
+}
+
+// An image of the local store shows its contents from the store.
+func TestLocalImagePanes(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	st, err := store.Open(filepath.Join(h.dir, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, ref, err := registry.ForRef("file://demo/alice/refactor-agent/v1", registry.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Pull(t.Context(), ref, st, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h.settle("roots", idle)
+	h.press("top")
+	h.press("open")
+	h.settle("local images", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
+	h.press("open")
+	h.settle("local detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
+	d := h.top().(*detailScreen)
+	h.requireContains("Effects    1 irreversible effect recorded (8 in all)", "4 pages, 2.0 MiB")
+	if h.contains("Pull  ") {
+		t.Fatalf("an image of the store shows a pull cost:\n%s", h.plain())
+	}
+	toPane(t, h, d, "Trace")
+	h.requireContains("24 messages", "── 1 · system")
+	toPane(t, h, d, "Files")
+	h.press("open")
+	h.settle("preview", dialogOpen[*textPage])
+	h.requireContains("# README")
 }

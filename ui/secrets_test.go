@@ -4,12 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
 
-	"pf-registry/internal/secrettest"
+	"pf-registry/internal/testimages"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/store"
@@ -24,8 +25,8 @@ func TestSessionSecretsNeverRendered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := secrettest.Images(t, src)
-	secrets := secrettest.Values(t, src, b)
+	a, b := testimages.SecretImages(t, src)
+	secrets := testimages.SecretValues(t, src, b)
 	dir := filepath.Join("t", "secret-registry")
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -114,6 +115,82 @@ func TestSessionSecretsNeverRendered(t *testing.T) {
 		"GITHUB_TOKEN", "masked here: the name looks secret", "Effects    +"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no frame shows %q", want)
+		}
+	}
+}
+
+// TestHostileContentIsSanitised opens every pane of an image whose every
+// string attacks the terminal, previews its files, and shows its lineage,
+// fork tree and a diff: no frame sends a control character of the image
+// to the terminal, and the text is still shown, escaped.
+func TestHostileContentIsSanitised(t *testing.T) {
+	src, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := testimages.HostileImage(t, src)
+	dir := filepath.Join("t", "hostile-registry")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	root := "file://" + filepath.ToSlash(dir)
+	for _, tag := range []string{"x", "y"} {
+		reg, ref, err := registry.ForRef(root+"/evil/repo/"+tag, registry.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Push(context.Background(), src, id, ref, registry.TransferOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, 140, 40, withRoots(root), withTheme("dark"))
+	var frames []string
+	shot := func() { frames = append(frames, h.view()) }
+	d := openImage(t, h, "evil", "x")
+	h.press("diff_mark")
+	for range d.panes {
+		h.press("next_pane")
+		h.settle("pane", idle)
+		shot()
+		if d.panes[d.pane].name == "Files" {
+			for range d.data.fsTree.Entries {
+				h.press("open")
+				h.settle("preview", func(m *App) bool { return idle(m) && !dialogOpen[*waitDialog](m) })
+				shot()
+				if dialogOpen[*textPage](h.m) {
+					h.press("back")
+				}
+				h.press("down")
+			}
+		}
+	}
+	h.press("fork_tree")
+	h.settle("tree", func(m *App) bool { return topIs[*forkTreeScreen](m) && idle(m) })
+	shot()
+	h.press("back")
+	backToTags(h)
+	h.press("bottom")
+	h.press("diff")
+	h.settle("diff", func(m *App) bool { return topIs[*diffScreen](m) && idle(m) })
+	shot()
+	for i, f := range frames {
+		// The dark theme styles in truecolour: the image's basic red would
+		// only come from the image.
+		if strings.Contains(f, "\x1b[31m") {
+			t.Fatalf("frame %d sends the image's colour sequence:\n%s", i, ansi.Strip(f))
+		}
+		// Without the UI's own style sequences, nothing may be a control.
+		rest := regexp.MustCompile(`\x1b\[[0-9;]*m`).ReplaceAllString(f, "")
+		if j := strings.IndexFunc(rest, func(c rune) bool {
+			return (c < 0x20 && c != '\n') || (c >= 0x7f && c <= 0x9f) || c == '\u202e'
+		}); j >= 0 {
+			t.Fatalf("frame %d sends a control character at %d: %q\n%s", i, j, rest[max(0, j-30):min(len(rest), j+30)], ansi.Strip(f))
+		}
+	}
+	all := ansi.Strip(strings.Join(frames, "\n"))
+	for _, want := range []string{`hi \x1b[31m`, `bash\x1b[31m`, `X\x1b[31m`, `evil\x1b[31m`, `text \x1b[31m`, `→ x\x1b[31m`, `lora\x1b[31m`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no frame shows %q escaped", want)
 		}
 	}
 }
