@@ -3,10 +3,12 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"pf-registry/internal/fault"
 	"pf-registry/lineage"
@@ -339,4 +341,77 @@ func (sh *shared) rootOf(ref string) string {
 		}
 	}
 	return ""
+}
+
+// Capturing: keys go to the search while it is typed.
+func (s *detailScreen) Capturing() bool { return s.x.find.typing }
+
+// ClearFilter drops the search first (esc then stays on the screen).
+func (s *detailScreen) ClearFilter() bool {
+	if s.x.find.query == "" {
+		return false
+	}
+	s.x.find.set("")
+	s.redraw()
+	return true
+}
+
+func (s *detailScreen) Hint() string { return s.x.find.hint(s.sh) + diffHint(s.sh) }
+
+// forkTree opens the fork tree of the root the image was listed under,
+// on this image.
+func (s *detailScreen) forkTree() tea.Cmd {
+	if s.img.root == "" {
+		s.sh.fail(errNoRoot)
+		return nil
+	}
+	return s.sh.push(newForkTreeScreen(s.sh, s.img.root, s.current().id))
+}
+
+// tabBar is the line of pane names, the current one selected, and where
+// each name is (for clicks). A bar wider than the screen scrolls to keep
+// the current pane in view. The search, or the scroll position, ends it.
+func (s *detailScreen) tabBar() (string, [][2]int) {
+	st, w := s.sh.st, s.sh.width
+	tail := s.x.find.status()
+	if tail == "" {
+		tail = fmt.Sprintf("%3.0f%%", s.vp.ScrollPercent()*100)
+	}
+	room := w - ansi.StringWidth(tail) - 2
+	first := 0
+	for first < s.pane && tabsWidth(s.panes[first:s.pane+1]) > room {
+		first++
+	}
+	var b strings.Builder
+	at := make([][2]int, len(s.panes))
+	x := 0
+	if first > 0 {
+		b.WriteString(st.Muted.Render("‹"))
+		x++
+	}
+	for i := first; i < len(s.panes); i++ {
+		name := " " + s.panes[i].name + " "
+		if x+ansi.StringWidth(name) > room {
+			b.WriteString(st.Muted.Render("›"))
+			x++
+			break
+		}
+		at[i] = [2]int{x, x + ansi.StringWidth(name)}
+		if i == s.pane {
+			b.WriteString(st.Selected.Render(name))
+		} else {
+			b.WriteString(st.Muted.Render(name))
+		}
+		x += ansi.StringWidth(name)
+	}
+	gap := max(w-x-ansi.StringWidth(tail), 1)
+	return b.String() + strings.Repeat(" ", gap) + st.Muted.Render(tail), at
+}
+
+func tabsWidth(ps []pane) int {
+	n := 0
+	for _, p := range ps {
+		n += ansi.StringWidth(p.name) + 2
+	}
+	return n
 }

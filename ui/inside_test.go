@@ -416,3 +416,27 @@ func TestLocalImagePanes(t *testing.T) {
 	h.settle("preview", dialogOpen[*textPage])
 	h.requireContains("# README")
 }
+
+// Leaving a screen cancels its background reads, and a late result is
+// dropped.
+func TestLeavingCancelsReads(t *testing.T) {
+	h := newHarness(t, 120, 30)
+	d := openImage(t, h, "refactor", "v3")
+	h.press("next_pane")
+	h.press("next_pane")
+	h.press("next_pane") // Trace: its read starts
+	h.press("back")
+	if d.ctx.Err() == nil {
+		t.Fatal("leaving the detail did not cancel its reads")
+	}
+	h.send(paneMsg{id: d.id, gen: d.x.gen, key: loadEnv, val: &model.Env{Cwd: "late"}})
+	if d.x.loads[loadEnv] != nil {
+		t.Fatal("a late read reached a detail that was left")
+	}
+	h.press("fork_tree")
+	tree := h.top().(*forkTreeScreen)
+	h.press("back")
+	if tree.ctx.Err() == nil {
+		t.Fatal("leaving the fork tree did not cancel its collection")
+	}
+}
