@@ -77,6 +77,8 @@ type inside struct {
 	files   rowCursor
 	kin     rowCursor // the lineage pane's relatives
 	unfold  bool      // long messages shown whole
+	// traceMemo is the trace pane's last layout.
+	traceMemo traceMemo
 }
 
 func (x *inside) running() bool {

@@ -75,6 +75,13 @@ func (s *detailScreen) traceLines(w int) []string {
 	if len(t.Messages) == 0 {
 		return []string{st.Muted.Render("no messages recorded")}
 	}
+	// A trace can hold megabytes: it is laid out again only when the
+	// width, the folding or the search changes (the search's marks go on
+	// a copy).
+	key := traceKey{w: w, unfold: s.x.unfold, query: s.x.find.query, trace: t, theme: st.Theme.Name}
+	if c := &s.x.traceMemo; c.key == key {
+		return append([]string(nil), c.lines...)
+	}
 	var out []string
 	for i, m := range t.Messages {
 		head := fmt.Sprintf("── %d · %s", i+1, safe(m.Role))
@@ -102,7 +109,8 @@ func (s *detailScreen) traceLines(w int) []string {
 		}
 		out = append(out, "")
 	}
-	return out
+	s.x.traceMemo = traceMemo{key: key, lines: out}
+	return append([]string(nil), out...)
 }
 
 // count is "1 thing" or "n things" ("entry", "entries").
@@ -399,4 +407,19 @@ func (s *detailScreen) refused() bool {
 	im := s.current()
 	g, _ := transferGate(im.status, im.reason, s.sh.xferOpt.Strict)
 	return g == gateRefuse
+}
+
+// traceKey is what the trace's layout depends on.
+type traceKey struct {
+	w      int
+	unfold bool
+	query  string
+	trace  *model.Trace
+	theme  string
+}
+
+// traceMemo is the trace's last layout.
+type traceMemo struct {
+	key   traceKey
+	lines []string
 }
