@@ -55,6 +55,8 @@ type pane struct {
 	load string
 	// keys are the pane's own keys, ahead of the screen's (a cursor).
 	keys func() []binding
+	// cursor, when set, follows the search's current match.
+	cursor *rowCursor
 }
 
 // detailScreen shows one image: identity, signature, layout, blobs, and
@@ -84,13 +86,13 @@ func newDetailScreen(sh *shared, img image, title string) *detailScreen {
 	s.panes = []pane{
 		{name: "Blobs", header: s.blobHeader, body: s.blobLines},
 		{name: "Manifest", body: s.manifestLines},
-		{name: "Files", header: s.filesHeader, body: s.fileLines, keys: s.fileKeys},
+		{name: "Files", header: s.filesHeader, body: s.fileLines, keys: s.fileKeys, cursor: &s.x.files},
 		{name: "Trace", header: s.traceHeader, body: s.traceLines, load: loadTrace, keys: s.traceKeys},
 		{name: "Effects", body: s.effectsLines, load: loadEffects},
 		{name: "Env", body: s.envLines, load: loadEnv},
 		{name: "KV cache", body: s.cacheLines, load: loadCache},
 		{name: "Model", body: s.modelLines, load: loadModel},
-		{name: "Lineage", body: s.lineageLines, load: loadLineage, keys: s.kinKeys},
+		{name: "Lineage", body: s.lineageLines, load: loadLineage, keys: s.kinKeys, cursor: &s.x.kin},
 	}
 	s.resetInside()
 	s.vp = viewport.New()
@@ -390,7 +392,7 @@ func (s *detailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 	case tea.KeyPressMsg:
 		if s.x.find.typing {
-			s.x.find.typeKey(s.sh, msg, s.redraw, &s.vp)
+			s.x.find.typeKey(s.sh, msg, s.findRedraw, &s.vp)
 		}
 	case tea.PasteMsg:
 		if s.x.find.typing {
@@ -457,7 +459,7 @@ func (s *detailScreen) Bindings() []binding {
 			return s.Init()
 		}),
 	)
-	bs = append(bs, s.x.find.bindings(s.sh, s.redraw, &s.vp)...)
+	bs = append(bs, s.x.find.bindings(s.sh, s.findRedraw, &s.vp)...)
 	if s.local != "" {
 		id := s.local
 		return append(bs,

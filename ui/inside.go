@@ -417,3 +417,20 @@ func tabsWidth(ps []pane) int {
 	}
 	return n
 }
+
+// findRedraw renders the pane for the search and puts the pane's cursor,
+// if it has one, on the current match: enter then acts on what was found.
+func (s *detailScreen) findRedraw() {
+	s.redraw()
+	f, c := &s.x.find, s.panes[s.pane].cursor
+	if c == nil || len(f.hits) == 0 {
+		return
+	}
+	for i, l := range c.lines {
+		if l == f.hits[f.cur] && c.sel != i {
+			c.sel = i
+			s.redraw()
+			return
+		}
+	}
+}

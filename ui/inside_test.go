@@ -156,6 +156,17 @@ func TestFilesPanePreviews(t *testing.T) {
 	preview("docs/architecture.png", "binary content: PNG image (not shown)")
 	preview("docs/index.md", "symlink · 0777", "symbolic link → README.md")
 	preview("src/agent/planner.py", "def ")
+	// A search puts the cursor on what it found.
+	h.press("filter")
+	h.typeText("planner.py")
+	h.press("submit")
+	h.press("open")
+	h.settle("preview of the match", func(m *App) bool { return dialogOpen[*textPage](m) })
+	if !strings.Contains(h.lines()[0], "src/agent/planner.py") {
+		t.Fatalf("enter after a search previews another file:\n%s", h.plain())
+	}
+	h.press("back")
+	h.press("back") // clears the search
 	h.press("top")
 	h.press("down") // docs/, a directory
 	h.press("open")
