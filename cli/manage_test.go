@@ -18,7 +18,7 @@ import (
 	"pf-registry/demo"
 	"pf-registry/model"
 	"pf-registry/registry"
-	"pf-registry/registry/managetest"
+	"pf-registry/registry/registrytest"
 	"pf-registry/store"
 )
 
@@ -30,7 +30,7 @@ func fileRegistry(t *testing.T, dir string, repos, n int, rng *rand.Rand) ([]str
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := managetest.SharedImages(t, st, n, rng)
+	ids := registrytest.SharedImages(t, st, n, rng)
 	var refs []string
 	for i, id := range ids {
 		raw := fmt.Sprintf("file://%s/repo%d/t%d", dir, i%repos, i)
@@ -76,7 +76,7 @@ func exists(t *testing.T, raw string) bool {
 // before it changes anything; dry runs and du still work.
 func TestReadOnlyRefusesManagement(t *testing.T) {
 	dir := t.TempDir()
-	refs, _ := fileRegistry(t, filepath.Join(dir, "reg"), 1, 3, managetest.Rand(t))
+	refs, _ := fileRegistry(t, filepath.Join(dir, "reg"), 1, 3, registrytest.Rand(t))
 	st := filepath.Join(dir, "store")
 	r := run(t, "--store", st, "--progress", "none", "pull", refs[0])
 	if r.code != 0 {
@@ -132,7 +132,7 @@ func snapshotTree(t *testing.T, dir string) string {
 // done.
 func TestManagementJSON(t *testing.T) {
 	dir := t.TempDir()
-	refs, ids := fileRegistry(t, filepath.Join(dir, "reg"), 1, 3, managetest.Rand(t))
+	refs, ids := fileRegistry(t, filepath.Join(dir, "reg"), 1, 3, registrytest.Rand(t))
 	var tagged struct {
 		ImageID model.Digest `json:"image_id"`
 	}
@@ -238,7 +238,7 @@ func rerun(t *testing.T, args ...string) {
 func copyTree(t *testing.T, from string) string {
 	t.Helper()
 	to := filepath.Join(t.TempDir(), filepath.Base(from))
-	managetest.LinkTree(t, from, to)
+	registrytest.LinkTree(t, from, to)
 	return to
 }
 
@@ -248,7 +248,7 @@ func TestKilledManagementCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the command line dozens of times; skipped with -short")
 	}
-	rng := managetest.Rand(t)
+	rng := registrytest.Rand(t)
 	k := &killer{t: t, rng: rng}
 	base := t.TempDir()
 	refs, ids := fileRegistry(t, filepath.Join(base, "reg"), 2, 6, rng)

@@ -14,7 +14,7 @@ import (
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
-	"pf-registry/registry/managetest"
+	"pf-registry/registry/registrytest"
 	"pf-registry/store"
 )
 
@@ -61,7 +61,7 @@ func TestDeletePolicyGraceAndLeftovers(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	st := newStore(t)
-	ids := managetest.SharedImages(t, st, 1, managetest.Rand(t))
+	ids := registrytest.SharedImages(t, st, 1, registrytest.Rand(t))
 	reg, r := openFile(t, registry.Config{}, "file://"+filepath.Join(dir, "a"))
 	push(t, reg, st, ids[0], r)
 	blobs := countFiles(t, filepath.Join(dir, "a", "blobs"))
@@ -125,11 +125,11 @@ func verifyLocal(t *testing.T, st *store.Store, id model.Digest) {
 // more, and removes exactly the blobs nothing reaches.
 func TestLocalRemoveKeepsTheRest(t *testing.T) {
 	ctx := context.Background()
-	rng := managetest.Rand(t)
+	rng := registrytest.Rand(t)
 	for round := range 4 {
 		st := newStore(t)
 		local := registry.NewLocal(st, registry.Config{})
-		ids := managetest.SharedImages(t, st, 3+rng.IntN(4), rng)
+		ids := registrytest.SharedImages(t, st, 3+rng.IntN(4), rng)
 		var gone, stay []model.Digest
 		for _, id := range ids {
 			if rng.IntN(2) == 0 {
@@ -191,7 +191,7 @@ func demoManifest(t *testing.T, st *store.Store, id model.Digest) (*model.Manife
 func TestUsageUniqueIsWhatRemovalFrees(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
-	ids := managetest.SharedImages(t, st, 4, managetest.Rand(t))
+	ids := registrytest.SharedImages(t, st, 4, registrytest.Rand(t))
 	local := registry.NewLocal(st, registry.Config{})
 	u, err := local.Usage(ctx)
 	if err != nil {
@@ -292,10 +292,10 @@ func TestSyncMovesOnlyMissingBlobs(t *testing.T) {
 	st := newStore(t)
 	reg, src := openFile(t, registry.Config{}, "file://"+filepath.Join(base, "src"))
 	_, dst := openFile(t, registry.Config{}, "file://"+filepath.Join(base, "dst"))
-	rng := managetest.Rand(t)
+	rng := registrytest.Rand(t)
 	var ids []model.Digest
 	for len(ids) < 50 {
-		ids = append(ids, managetest.SharedImages(t, st, 5, rng)...)
+		ids = append(ids, registrytest.SharedImages(t, st, 5, rng)...)
 	}
 	for i, id := range ids {
 		_, r := openFile(t, registry.Config{}, fmt.Sprintf("%s/repo%d/t%02d", src.Raw, i%3, i))
@@ -308,10 +308,10 @@ func TestSyncMovesOnlyMissingBlobs(t *testing.T) {
 		blobs := len(walkOf(t, st, id))
 		switch {
 		case !missing[i]:
-			managetest.LinkTree(t, filepath.Join(src.Path, r.Path[len(dst.Path):]), r.Path)
+			registrytest.LinkTree(t, filepath.Join(src.Path, r.Path[len(dst.Path):]), r.Path)
 		case i == 17 || i == 33:
 			// Half copied: blobs there, no manifest.
-			managetest.LinkTree(t, filepath.Join(src.Path, r.Path[len(dst.Path):]), r.Path)
+			registrytest.LinkTree(t, filepath.Join(src.Path, r.Path[len(dst.Path):]), r.Path)
 			del := registry.BackendOf(reg).(registry.Deleter)
 			if err := del.DeleteImage(ctx, r); err != nil {
 				t.Fatal(err)

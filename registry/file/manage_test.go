@@ -2,7 +2,6 @@ package file_test
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,20 +9,8 @@ import (
 	"time"
 
 	"pf-registry/registry"
-	"pf-registry/registry/managetest"
+	"pf-registry/registry/registrytest"
 )
-
-func TestDeleteKeepsTheRest(t *testing.T) {
-	base := t.TempDir()
-	reg, _ := openFile(t, "file://"+base)
-	managetest.DeleteKeepsTheRest(t, reg, func(t testing.TB, i int) registry.Ref {
-		r, err := registry.ParseRef("file://" + filepath.Join(base, "repo", fmt.Sprintf("t%03d", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}, 4)
-}
 
 // A push into a directory whose image is being deleted keeps the blobs it
 // found there: the sink refreshes them, so the sweep's grace period covers
@@ -31,9 +18,9 @@ func TestDeleteKeepsTheRest(t *testing.T) {
 func TestPushDuringDeletionKeepsFoundBlobs(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "img")
-	reg, ref := openFile(t, "file://"+dir)
-	st := newStore(t)
-	ids := managetest.SharedImages(t, st, 2, managetest.Rand(t))
+	reg, ref := registrytest.Open(t, "file://"+dir, registry.Config{})
+	st := registrytest.NewStore(t)
+	ids := registrytest.SharedImages(t, st, 2, registrytest.Rand(t))
 	if _, err := reg.Push(ctx, st, ids[0], ref, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}

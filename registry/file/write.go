@@ -276,7 +276,12 @@ func installJournal(root *os.Root, stage string) error {
 		if err == nil {
 			return syncDir(root, stagingDir)
 		}
-		if _, serr := root.Lstat(journal); serr != nil || time.Now().After(deadline) {
+		if time.Now().After(deadline) {
+			return err
+		}
+		if _, serr := root.Lstat(journal); errors.Is(serr, fs.ErrNotExist) {
+			continue // the other journal was dropped meanwhile: try again
+		} else if serr != nil {
 			return err
 		}
 		if ferr := rollForward(root, false); ferr != nil && !errors.Is(ferr, errBusy) {

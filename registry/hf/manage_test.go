@@ -3,22 +3,13 @@ package hf
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 
 	"pf-registry/internal/fault"
 	"pf-registry/registry"
 	"pf-registry/registry/hf/hubtest"
-	"pf-registry/registry/managetest"
+	"pf-registry/registry/registrytest"
 )
-
-func TestDeleteKeepsTheRest(t *testing.T) {
-	h := startHub(t, hubtest.Options{})
-	reg := open(t, h, aliceToken)
-	managetest.DeleteKeepsTheRest(t, reg, func(t testing.TB, i int) registry.Ref {
-		return ref(t, fmt.Sprintf("hf://alice/prop:t%03d", i))
-	}, 2)
-}
 
 // Retag to a new revision makes a branch at the image's commit; to an
 // existing branch it commits the image's LFS files by reference. Neither
@@ -27,18 +18,18 @@ func TestRetagMovesNoBlob(t *testing.T) {
 	ctx := context.Background()
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
-	st, id := smallImage(t, 3)
-	src := ref(t, "hf://alice/agent:main")
+	st, id := registrytest.SmallImage(t, 3)
+	src := registrytest.MustRef(t, "hf://alice/agent:main")
 	if _, err := reg.Push(ctx, st, id, src, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	st2, id2 := smallImage(t, 4)
-	existing := ref(t, "hf://alice/agent:old")
+	st2, id2 := registrytest.SmallImage(t, 4)
+	existing := registrytest.MustRef(t, "hf://alice/agent:old")
 	if _, err := reg.Push(ctx, st2, id2, existing, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before := h.Stats()
-	for _, dst := range []registry.Ref{ref(t, "hf://alice/agent:stable"), existing} {
+	for _, dst := range []registry.Ref{registrytest.MustRef(t, "hf://alice/agent:stable"), existing} {
 		if _, err := reg.Retag(ctx, src, dst); err != nil {
 			t.Fatalf("retag to %s: %v", dst.Raw, err)
 		}
@@ -51,11 +42,11 @@ func TestRetagMovesNoBlob(t *testing.T) {
 	if after.BasicUploads != before.BasicUploads || after.MultipartUploads != before.MultipartUploads {
 		t.Fatalf("retag uploaded blobs: %+v → %+v", before, after)
 	}
-	if _, err := reg.Retag(ctx, src, ref(t, "hf://alice/other:main")); !errors.Is(err, fault.ErrUsage) {
+	if _, err := reg.Retag(ctx, src, registrytest.MustRef(t, "hf://alice/other:main")); !errors.Is(err, fault.ErrUsage) {
 		t.Fatalf("retag to another dataset: %v", err)
 	}
 	ro := open(t, h, readToken_)
-	if _, err := ro.Retag(ctx, src, ref(t, "hf://alice/agent:x")); err == nil {
+	if _, err := ro.Retag(ctx, src, registrytest.MustRef(t, "hf://alice/agent:x")); err == nil {
 		t.Fatal("retag with a read-only token succeeded")
 	}
 }
@@ -66,13 +57,13 @@ func TestDeleteTag(t *testing.T) {
 	ctx := context.Background()
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
-	st, id := smallImage(t, 8)
-	main := ref(t, "hf://alice/tagged:main")
+	st, id := registrytest.SmallImage(t, 8)
+	main := registrytest.MustRef(t, "hf://alice/tagged:main")
 	t.Setenv("PF_HF_TAG", "v1")
 	if _, err := reg.Push(ctx, st, id, main, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	tag := ref(t, "hf://alice/tagged:v1")
+	tag := registrytest.MustRef(t, "hf://alice/tagged:v1")
 	rep, err := reg.Delete(ctx, []registry.Ref{tag}, registry.DeleteOptions{Grace: registry.NoGrace})
 	if err != nil {
 		t.Fatal(err)

@@ -9,17 +9,8 @@ import (
 
 	"pf-registry/internal/fault"
 	"pf-registry/registry"
-	"pf-registry/registry/managetest"
+	"pf-registry/registry/registrytest"
 )
-
-func TestDeleteKeepsTheRest(t *testing.T) {
-	needDaemon(t)
-	reg := openIPFS(t, registry.Config{})
-	run := runSeq.Add(1)
-	managetest.DeleteKeepsTheRest(t, reg, func(t testing.TB, i int) registry.Ref {
-		return mustRef(t, fmt.Sprintf("ipfs://prop%d-%d:t%d", run, i/100, i%100))
-	}, 2)
-}
 
 // Deleting a name unpins its directory once no other name points at it;
 // a CID that a name points at is refused; retag copies within MFS.
@@ -27,22 +18,22 @@ func TestDeleteUnpinsAndRetagCopies(t *testing.T) {
 	k := needDaemon(t)
 	ctx := withTimeout(t, 2*time.Minute)
 	reg := openIPFS(t, registry.Config{})
-	st, id := smallImage(t, 9301)
+	st, id := registrytest.SmallImage(t, 9301)
 	repo := fmt.Sprintf("unpin-%d", runSeq.Add(1))
-	v1 := mustRef(t, "ipfs://"+repo+":v1")
+	v1 := registrytest.MustRef(t, "ipfs://"+repo+":v1")
 	rep, err := reg.Push(ctx, st, id, v1, registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cid := cidOf(t, rep.Destination)
-	stable := mustRef(t, "ipfs://"+repo+":stable")
+	stable := registrytest.MustRef(t, "ipfs://"+repo+":stable")
 	if _, err := reg.Retag(ctx, v1, stable); err != nil {
 		t.Fatal(err)
 	}
 	if got := k.ipfs(t, "files", "stat", "--hash", IndexRoot+"/"+repo+"/stable"); strings.TrimSpace(got) != cid {
 		t.Fatalf("the retagged name points at %q, want %s", got, cid)
 	}
-	if _, err := reg.Delete(ctx, []registry.Ref{mustRef(t, "ipfs://"+cid)}, registry.DeleteOptions{}); !errors.Is(err, fault.ErrUsage) ||
+	if _, err := reg.Delete(ctx, []registry.Ref{registrytest.MustRef(t, "ipfs://"+cid)}, registry.DeleteOptions{}); !errors.Is(err, fault.ErrUsage) ||
 		!strings.Contains(err.Error(), "is named") {
 		t.Fatalf("deleting a named CID: %v", err)
 	}
@@ -81,19 +72,19 @@ func TestPruneByName(t *testing.T) {
 	reg := openIPFS(t, registry.Config{})
 	repo := fmt.Sprintf("prune-%d", runSeq.Add(1))
 	for i, seed := range []uint64{9401, 9402, 9403} {
-		st, id := smallImage(t, seed)
-		if _, err := reg.Push(ctx, st, id, mustRef(t, fmt.Sprintf("ipfs://%s:t%d", repo, i)), registry.TransferOptions{}); err != nil {
+		st, id := registrytest.SmallImage(t, seed)
+		if _, err := reg.Push(ctx, st, id, registrytest.MustRef(t, fmt.Sprintf("ipfs://%s:t%d", repo, i)), registry.TransferOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rep, err := registry.Prune(ctx, reg, mustRef(t, "ipfs://"+repo), registry.PruneOptions{Keep: 1})
+	rep, err := registry.Prune(ctx, reg, registrytest.MustRef(t, "ipfs://"+repo), registry.PruneOptions{Keep: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rep.Pruned) != 2 || len(rep.Delete.Images) != 2 {
 		t.Fatalf("pruned %v", rep.Pruned)
 	}
-	tags, err := reg.Tags(ctx, mustRef(t, "ipfs://"+repo), registry.ListOptions{})
+	tags, err := reg.Tags(ctx, registrytest.MustRef(t, "ipfs://"+repo), registry.ListOptions{})
 	if err != nil || len(tags.Tags) != 1 || "ipfs://"+repo+":"+tags.Tags[0].Name != rep.Kept[0].Ref {
 		t.Fatalf("after the prune: %+v %v (kept %v)", tags, err, rep.Kept)
 	}

@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/regclient/regclient"
@@ -18,52 +18,26 @@ import (
 
 	"pf-registry/internal/fault"
 	"pf-registry/registry"
-	"pf-registry/registry/managetest"
+	"pf-registry/registry/oci/ocitest"
+	"pf-registry/registry/registrytest"
 )
 
-// deleting registries: distribution v3 with deletes enabled, and the
-// Debian docker-registry (whose configuration enables them).
-var deleting = []struct {
-	name  string
-	start func(testing.TB) string
-}{
-	{"distribution-v3", func(t testing.TB) string { return startDistributionWith(t, true) }},
-	{"docker-registry-2.8", func(t testing.TB) string { return startDebianRegistry(t).host }},
-}
+// deleting: the registries with deletes enabled (the conformance suite's
+// own, whose deletion property runs there too).
+var deleting = []string{distributionV3, dockerRegistry}
 
-// Images of one repository share its blobs, and an image retagged under a
-// second tag has one manifest for two tags: deleting any set of tags keeps
-// every other one whole.
-func TestDeleteKeepsTheRest(t *testing.T) {
-	for _, srv := range deleting {
-		t.Run(srv.name, func(t *testing.T) {
-			host := srv.start(t)
-			reg, _ := open(t, "oci://"+host+"/prop:x")
-			managetest.DeleteKeepsTheRest(t, reg, func(t testing.TB, i int) registry.Ref {
-				_, r := open(t, fmt.Sprintf("oci://%s/prop/r%d:t%03d", host, i/100, i))
-				return r
-			}, 2)
-		})
-	}
-	t.Run("oci-layout", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "layout")
-		reg, _ := open(t, "oci-layout:"+dir+"#x")
-		managetest.DeleteKeepsTheRest(t, reg, func(t testing.TB, i int) registry.Ref {
-			_, r := open(t, fmt.Sprintf("oci-layout:%s-%d#t%03d", dir, i/100, i))
-			return r
-		}, 2)
-	})
-}
+// seq makes repository names unique on the shared servers.
+var seq atomic.Int64
 
 // The signatures of a deleted manifest go with it: a referrer (an artifact
 // whose subject is the manifest) and a cosign-style sha256-<hex>.sig tag.
 func TestDeleteRemovesSignatures(t *testing.T) {
-	for _, srv := range deleting {
-		t.Run(srv.name, func(t *testing.T) {
+	for _, name := range deleting {
+		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			host := srv.start(t)
-			st, id := fixtureStore(t)
-			reg, r := open(t, "oci://"+host+"/signed:v1")
+			host := server(t, name).Host
+			st, id := registrytest.FixtureStore(t)
+			reg, r := open(t, fmt.Sprintf("oci://%s/signed%d:v1", host, seq.Add(1)))
 			if _, err := reg.Push(ctx, st, id, r, registry.TransferOptions{}); err != nil {
 				t.Fatal(err)
 			}
@@ -76,9 +50,9 @@ func TestDeleteRemovesSignatures(t *testing.T) {
 				t.Fatal(err)
 			}
 			subject := m.GetDescriptor()
-			referrer := putArtifact(t, l, &subject, "")
+			referrer := putSignature(t, l, &subject, "")
 			sigTag := "sha256-" + strings.TrimPrefix(subject.Digest.String(), "sha256:") + ".sig"
-			putArtifact(t, l, nil, sigTag)
+			putSignature(t, l, nil, sigTag)
 			if rl, err := l.rc.ReferrerList(ctx, l.ref.SetDigest(subject.Digest.String())); err != nil || len(rl.Descriptors) != 1 {
 				t.Fatalf("the referrer was not recorded: %v %v", rl.Descriptors, err)
 			}
@@ -102,9 +76,9 @@ func TestDeleteRemovesSignatures(t *testing.T) {
 	}
 }
 
-// putArtifact pushes a small OCI artifact, as a referrer of subject or
-// under tag, and returns its digest.
-func putArtifact(t *testing.T, l location, subject *descriptor.Descriptor, tag string) string {
+// putSignature pushes a small OCI artifact standing for a signature, as a
+// referrer of subject or under tag, and returns its digest.
+func putSignature(t *testing.T, l location, subject *descriptor.Descriptor, tag string) string {
 	t.Helper()
 	ctx := context.Background()
 	body := []byte(`{"signature":"not a real one"}`)
@@ -136,23 +110,35 @@ func putArtifact(t *testing.T, l location, subject *descriptor.Descriptor, tag s
 	return m.GetDescriptor().Digest.String()
 }
 
-// A registry that refuses deletes (distribution's default) gives one clear
-// line, and the image stays whole.
+// A registry that refuses deletes (distribution's default, and
+// docker-registry configured so) gives one clear line, and the image stays
+// whole.
 func TestDeleteRefusedByRegistry(t *testing.T) {
-	ctx := context.Background()
-	host := startDistribution(t)
-	st, id := fixtureStore(t)
-	reg, r := open(t, "oci://"+host+"/kept:v1")
-	if _, err := reg.Push(ctx, st, id, r, registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := reg.Delete(ctx, []registry.Ref{r}, registry.DeleteOptions{})
-	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "refuses to delete") ||
-		!strings.Contains(err.Error(), "405") || fault.Hint(err) == "" {
-		t.Fatalf("delete on a registry without deletes: %v (hint %q)", err, fault.Hint(err))
-	}
-	if _, err := reg.Verify(ctx, r, registry.VerifyOptions{Deep: true}); err != nil {
-		t.Fatalf("the image was damaged by a refused delete: %v", err)
+	for name, start := range map[string]func() (*ocitest.Server, error){
+		distributionV3: func() (*ocitest.Server, error) { return ocitest.StartDistributionWith(0, false), nil },
+		dockerRegistry: func() (*ocitest.Server, error) { return ocitest.StartDebianWith("", false) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			srv, err := start()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(srv.Stop)
+			st, id := registrytest.FixtureStore(t)
+			reg, r := open(t, "oci://"+srv.Host+"/kept:v1")
+			if _, err := reg.Push(ctx, st, id, r, registry.TransferOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			_, err = reg.Delete(ctx, []registry.Ref{r}, registry.DeleteOptions{})
+			if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "refuses to delete") ||
+				!strings.Contains(err.Error(), "405") || fault.Hint(err) == "" {
+				t.Fatalf("delete on a registry without deletes: %v (hint %q)", err, fault.Hint(err))
+			}
+			if _, err := reg.Verify(ctx, r, registry.VerifyOptions{Deep: true}); err != nil {
+				t.Fatalf("the image was damaged by a refused delete: %v", err)
+			}
+		})
 	}
 }
 
@@ -160,13 +146,14 @@ func TestDeleteRefusedByRegistry(t *testing.T) {
 // signature still applies); another repository is refused.
 func TestRetagSameDigest(t *testing.T) {
 	ctx := context.Background()
-	host := startDebianRegistry(t).host
-	st, id := fixtureStore(t)
-	reg, r := open(t, "oci://"+host+"/agent:v1")
+	host := server(t, dockerRegistry).Host
+	st, id := registrytest.FixtureStore(t)
+	n := seq.Add(1)
+	reg, r := open(t, fmt.Sprintf("oci://%s/agent%d:v1", host, n))
 	if _, err := reg.Push(ctx, st, id, r, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	_, dst := open(t, "oci://"+host+"/agent:stable")
+	_, dst := open(t, fmt.Sprintf("oci://%s/agent%d:stable", host, n))
 	if _, err := reg.Retag(ctx, r, dst); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +172,7 @@ func TestRetagSameDigest(t *testing.T) {
 	if l(r) != l(dst) {
 		t.Fatal("retag changed the manifest digest")
 	}
-	_, other := open(t, "oci://"+host+"/elsewhere:v1")
+	_, other := open(t, fmt.Sprintf("oci://%s/elsewhere%d:v1", host, n))
 	if _, err := reg.Retag(ctx, r, other); !errors.Is(err, fault.ErrUsage) {
 		t.Fatalf("retag to another repository: %v", err)
 	}

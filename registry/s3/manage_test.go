@@ -2,20 +2,11 @@ package s3_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"pf-registry/registry"
-	"pf-registry/registry/managetest"
+	"pf-registry/registry/registrytest"
 )
-
-func TestDeleteKeepsTheRest(t *testing.T) {
-	reg := openReg(t, nil)
-	bkt := newBucket(t)
-	managetest.DeleteKeepsTheRest(t, reg, func(t testing.TB, i int) registry.Ref {
-		return ref(t, fmt.Sprintf("s3://%s/repo/t%03d", bkt, i))
-	}, 3)
-}
 
 // Retag copies every object server side: the new prefix holds the same
 // stored bytes, and the image verifies there under its own name.
@@ -23,13 +14,12 @@ func TestRetagCopiesObjectsServerSide(t *testing.T) {
 	ctx := context.Background()
 	reg := openReg(t, nil)
 	bkt := newBucket(t)
-	st := newStore(t)
-	id := smallImage(t, st, 5)
-	src := ref(t, "s3://"+bkt+"/agents/v1")
+	st, id := registrytest.SmallImage(t, 5)
+	src := registrytest.MustRef(t, "s3://"+bkt+"/agents/v1")
 	if _, err := reg.Push(ctx, st, id, src, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	dst := ref(t, "s3://"+bkt+"/agents/stable")
+	dst := registrytest.MustRef(t, "s3://"+bkt+"/agents/stable")
 	rep, err := reg.Retag(ctx, src, dst)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +37,7 @@ func TestRetagCopiesObjectsServerSide(t *testing.T) {
 		t.Fatalf("retagged image: %v", err)
 	}
 	// Another bucket is refused before any work.
-	if _, err := reg.Retag(ctx, src, ref(t, "s3://other-bucket/x")); err == nil {
+	if _, err := reg.Retag(ctx, src, registrytest.MustRef(t, "s3://other-bucket/x")); err == nil {
 		t.Fatal("retag to another bucket succeeded")
 	}
 }

@@ -1,9 +1,8 @@
-// Package managetest checks, against any backend, that deleting images
-// never breaks an image that stays: over random sets of images that share
-// blobs (forks of one project, and the same image under two names), any
-// subset is deleted and every other image must still verify --deep. Each
-// backend's tests run it on its real server.
-package managetest
+package registrytest
+
+// The deletion property every backend must keep: over random sets of
+// images that share blobs (forks of one project, and the same image under
+// two names), deleting any subset never breaks an image that stays.
 
 import (
 	"context"
@@ -87,22 +86,20 @@ func LinkTree(t testing.TB, from, to string) {
 	}
 }
 
-// Locations hands out image references of one repository: Image(i) is
-// where image i goes; every call with the same i returns the same place.
-type Locations func(t testing.TB, i int) registry.Ref
-
-// DeleteKeepsTheRest runs rounds of: push a random set of images sharing
+// deleteKeepsTheRest runs rounds of: push a random set of images sharing
 // blobs (one of them also retagged under a second name), check that a dry
 // run removes nothing, delete a random subset (with exactly one of the two
-// names of the retagged image), then check that the
-// deleted ones are gone, their blobs swept where the backend sweeps, and
-// every other image verifies --deep. Each round uses fresh locations from
-// loc (indices round*100 + i).
-func DeleteKeepsTheRest(t *testing.T, reg registry.Registry, loc Locations, rounds int) {
+// names of the retagged image), then check that the deleted ones are gone,
+// their blobs swept where the backend sweeps, and every other image
+// verifies --deep. Each round uses a repository of its own.
+func (s *suite) deleteKeepsTheRest(t *testing.T) {
+	reg := s.open(t)
+	ns := s.h.Namespace(t)
 	rng := Rand(t)
-	for round := range rounds {
+	for round := range 2 {
 		t.Run(fmt.Sprintf("round%d", round), func(t *testing.T) {
-			deleteRound(t, reg, func(i int) registry.Ref { return loc(t, round*100+i) }, rng)
+			repo := fmt.Sprintf("del%d", round)
+			deleteRound(t, reg, func(i int) registry.Ref { return ns.Image(repo, fmt.Sprintf("t%d", i)) }, rng)
 		})
 	}
 }
