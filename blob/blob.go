@@ -140,13 +140,26 @@ func DecodeVerified(stored []byte, d model.Digest, max int64) ([]byte, error) {
 		return nil, fault.Integrityf("blob %s: zstd decode failed: %v", d.Short(), err)
 	}
 	if n > max {
-		return nil, fault.Integrityf("blob %s: decompresses to more than %d bytes", d.Short(), max)
+		return nil, tooLarge("blob %s: decompresses to more than %d bytes", d.Short(), max)
 	}
 	if got := model.FromBytes(out.Bytes()); got != d {
 		return nil, mismatch(d, got)
 	}
 	return out.Bytes(), nil
 }
+
+// ErrTooLarge is in the chain of the integrity error of a blob that
+// decompresses to more than its cap: no second try changes that.
+var ErrTooLarge = errors.New("blob over its size cap")
+
+func tooLarge(format string, a ...any) error {
+	return fault.Classed(fault.ErrIntegrity, &capErr{fmt.Sprintf(format, a...)})
+}
+
+type capErr struct{ msg string }
+
+func (e *capErr) Error() string        { return e.msg }
+func (e *capErr) Is(target error) bool { return target == ErrTooLarge }
 
 func mismatch(want, got model.Digest) error {
 	return fault.Integrityf("blob %s does not match its digest (content hashes to %s)", want.Short(), got.Short())
@@ -214,7 +227,7 @@ func (v *Verifier) decode(r io.Reader) (int64, error) {
 		return n, fault.Integrityf("blob %s: zstd decode failed: %v", v.want.Short(), err)
 	}
 	if n > v.max {
-		return n, fault.Integrityf("blob %s: decompresses to more than %d bytes; raise --max-blob-size if that is expected", v.want.Short(), v.max)
+		return n, tooLarge("blob %s: decompresses to more than %d bytes; raise --max-blob-size if that is expected", v.want.Short(), v.max)
 	}
 	if got := model.FromHash(h); got != v.want {
 		return n, mismatch(v.want, got)

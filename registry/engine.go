@@ -43,7 +43,7 @@ func (e *engine) Inspect(ctx context.Context, ref Ref) (*Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return InspectSource(ctx, src, e.SignKey())
+	return inspectSource(ctx, src, e.SignKey(), e.cfg.Retry)
 }
 
 func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error) {
@@ -53,6 +53,9 @@ func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Repor
 	}
 	if opt.MaxBlobSize <= 0 {
 		opt.MaxBlobSize = e.cfg.MaxBlobSize
+	}
+	if opt.Retry == (RetryPolicy{}) {
+		opt.Retry = e.cfg.Retry
 	}
 	return VerifySource(ctx, src, e.SignKey(), opt)
 }
@@ -114,13 +117,26 @@ func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dst
 
 // InspectSource reads manifest and signature and judges them.
 func InspectSource(ctx context.Context, src Source, key signing.Key) (*Inspection, error) {
-	raw, sig, err := src.FetchManifest(ctx)
+	return inspectSource(ctx, src, key, RetryPolicy{})
+}
+
+func inspectSource(ctx context.Context, src Source, key signing.Key, pol RetryPolicy) (*Inspection, error) {
+	raw, sig, err := fetchManifest(ctx, src, pol)
 	if err != nil {
 		return nil, err
 	}
 	in := inspectBytes(src.Describe(), raw)
 	in.Signature = signing.Verify(raw, sig, key)
 	return in, nil
+}
+
+// fetchManifest is FetchManifest, tried again after a passing failure.
+func fetchManifest(ctx context.Context, src Source, pol RetryPolicy) (raw, sig []byte, err error) {
+	err = pol.do(ctx, func(ctx context.Context) (err error) {
+		raw, sig, err = src.FetchManifest(ctx)
+		return err
+	}, nil)
+	return raw, sig, err
 }
 
 func inspectBytes(where string, raw []byte) *Inspection {
@@ -153,36 +169,48 @@ type metaBlob struct {
 
 // loadMetadata fetches and verifies the fs tree and the page manifest, the
 // only blobs the walk reads.
-func loadMetadata(ctx context.Context, src Source, m *model.Manifest) (map[model.Digest]metaBlob, error) {
+func loadMetadata(ctx context.Context, src Source, m *model.Manifest, pol RetryPolicy) (map[model.Digest]metaBlob, error) {
 	out := map[model.Digest]metaBlob{}
 	for _, d := range m.MetadataBlobs() {
 		if _, ok := out[d]; ok {
 			continue
 		}
-		rc, _, err := src.OpenBlob(ctx, d)
-		if err != nil {
-			if errors.Is(err, fault.ErrNotFound) {
-				continue // reported as missing by the completeness check
-			}
+		var mb metaBlob
+		err := pol.do(ctx, func(ctx context.Context) (err error) {
+			mb, err = loadMetaBlob(ctx, src, d)
+			return err
+		}, nil)
+		switch {
+		case errors.Is(err, fault.ErrNotFound):
+			continue // reported as missing by the completeness check
+		case err != nil:
 			return nil, err
 		}
-		stored, err := io.ReadAll(io.LimitReader(rc, model.MaxMetadataSize+1))
-		rc.Close()
-		if err != nil {
-			return nil, err
-		}
-		logical, err := blob.DecodeVerified(stored, d, model.MaxMetadataSize)
-		if err != nil {
-			return nil, err
-		}
-		out[d] = metaBlob{stored: stored, logical: logical}
+		out[d] = mb
 	}
 	return out, nil
 }
 
+func loadMetaBlob(ctx context.Context, src Source, d model.Digest) (metaBlob, error) {
+	rc, _, err := src.OpenBlob(ctx, d)
+	if err != nil {
+		return metaBlob{}, err
+	}
+	stored, err := io.ReadAll(io.LimitReader(rc, model.MaxMetadataSize+1))
+	rc.Close()
+	if err != nil {
+		return metaBlob{}, err
+	}
+	logical, err := blob.DecodeVerified(stored, d, model.MaxMetadataSize)
+	if err != nil {
+		return metaBlob{}, err
+	}
+	return metaBlob{stored: stored, logical: logical}, nil
+}
+
 // reach loads the metadata blobs and lists every blob the image reaches.
-func reach(ctx context.Context, src Source, m *model.Manifest) (map[model.Digest]metaBlob, []model.BlobRef, error) {
-	meta, err := loadMetadata(ctx, src, m)
+func reach(ctx context.Context, src Source, m *model.Manifest, pol RetryPolicy) (map[model.Digest]metaBlob, []model.BlobRef, error) {
+	meta, err := loadMetadata(ctx, src, m, pol)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -214,10 +242,10 @@ func walk(where string, m *model.Manifest, meta map[model.Digest]metaBlob) ([]mo
 func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOptions) (*Report, error) {
 	if opt.Deep {
 		return Transfer(ctx, OpVerify, src, &key, discardSink{}, nil,
-			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress, MaxBlobSize: opt.MaxBlobSize})
+			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress, MaxBlobSize: opt.MaxBlobSize, Retry: opt.Retry})
 	}
 	start := time.Now()
-	in, err := InspectSource(ctx, src, key)
+	in, err := inspectSource(ctx, src, key, opt.Retry)
 	if err != nil {
 		return nil, err
 	}
@@ -225,14 +253,18 @@ func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOp
 	if err := in.Problem(false); err != nil {
 		return rep, err
 	}
-	_, refs, err := reach(ctx, src, in.Manifest)
+	_, refs, err := reach(ctx, src, in.Manifest, opt.Retry)
 	if err != nil {
 		return rep, err
 	}
 	var missing []string
 	for _, r := range refs {
 		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobPresent}
-		size, err := statBlob(ctx, src, r.Digest)
+		var size int64
+		err := opt.Retry.do(ctx, func(ctx context.Context) (err error) {
+			size, err = statBlob(ctx, src, r.Digest)
+			return err
+		}, nil)
 		switch {
 		case errors.Is(err, fault.ErrNotFound):
 			bs.Status = BlobMissing

@@ -202,6 +202,9 @@ type VerifyOptions struct {
 	// MaxBlobSize caps each blob's decompressed size with Deep (0: the
 	// registry's Config.MaxBlobSize).
 	MaxBlobSize int64
+	// Retry bounds retries of passing failures (zero: the registry's
+	// Config.Retry, else the defaults).
+	Retry RetryPolicy
 }
 
 // TransferOptions tune Pull, Push and Copy.
@@ -215,4 +218,7 @@ type TransferOptions struct {
 	// MaxBlobSize caps each blob's decompressed size (0: the registry's
 	// Config.MaxBlobSize, else blob.DefaultMaxLogicalSize).
 	MaxBlobSize int64
+	// Retry bounds retries of passing failures (zero: the registry's
+	// Config.Retry, else the defaults).
+	Retry RetryPolicy
 }
