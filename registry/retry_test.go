@@ -25,7 +25,7 @@ var fast = registry.RetryPolicy{Attempts: 4, Wait: time.Millisecond, MaxWait: 5 
 // happens.
 type flakySource struct {
 	registry.Source
-	fail func(d model.Digest, n int, off int64) fault_
+	fail   func(d model.Digest, n int, off int64) fault_
 	mu     sync.Mutex
 	opens  map[model.Digest]int
 	ranges []int64 // offsets of OpenBlobAt calls
