@@ -177,7 +177,7 @@ func loadMetadata(ctx context.Context, src Source, m *model.Manifest, pol RetryP
 		}
 		var mb metaBlob
 		err := pol.do(ctx, func(ctx context.Context) (err error) {
-			mb, err = loadMetaBlob(ctx, src, d)
+			mb, err = loadMetaBlob(ctx, src, d, pol)
 			return err
 		}, nil)
 		switch {
@@ -191,11 +191,12 @@ func loadMetadata(ctx context.Context, src Source, m *model.Manifest, pol RetryP
 	return out, nil
 }
 
-func loadMetaBlob(ctx context.Context, src Source, d model.Digest) (metaBlob, error) {
-	rc, _, err := src.OpenBlob(ctx, d)
+func loadMetaBlob(ctx context.Context, src Source, d model.Digest, pol RetryPolicy) (metaBlob, error) {
+	rc, size, err := src.OpenBlob(ctx, d)
 	if err != nil {
 		return metaBlob{}, err
 	}
+	rc = newResuming(ctx, src, d, rc, size, pol)
 	stored, err := io.ReadAll(io.LimitReader(rc, model.MaxMetadataSize+1))
 	rc.Close()
 	if err != nil {

@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
@@ -63,17 +62,17 @@ func (p RetryPolicy) Delay(n int, asked time.Duration) time.Duration {
 }
 
 // retryable reports whether a failed try is worth another: transient
-// failures while tries are left, and an integrity failure once (bytes
+// failures while tries are left, and one integrity failure (bytes
 // corrupted on the way fail again only if the stored copy is bad), unless
 // the blob was over its size cap, which no second try changes.
-func (p RetryPolicy) retryable(err error, try int) bool {
+func (p RetryPolicy) retryable(err error, try int, integrityRetried bool) bool {
 	switch {
 	case try >= p.Attempts:
 		return false
 	case errors.Is(err, fault.ErrTransient):
 		return true
 	case errors.Is(err, fault.ErrIntegrity):
-		return try == 1 && !errors.Is(err, blob.ErrTooLarge)
+		return !integrityRetried && !errors.Is(err, blob.ErrTooLarge)
 	}
 	return false
 }
@@ -83,12 +82,14 @@ func (p RetryPolicy) retryable(err error, try int) bool {
 // hears about each retry before its pause.
 func (p RetryPolicy) do(ctx context.Context, step func(ctx context.Context) error, onRetry func(try int, wait time.Duration, err error)) error {
 	p = p.withDefaults()
+	integrityRetried := false
 	for try := 1; ; try++ {
 		tctx, seen := httpguard.Observe(ctx)
 		err := step(tctx)
-		if err == nil || !p.retryable(err, try) {
+		if err == nil || !p.retryable(err, try, integrityRetried) {
 			return err
 		}
+		integrityRetried = integrityRetried || !errors.Is(err, fault.ErrTransient)
 		if ctx.Err() != nil {
 			return ctx.Err() // the pause would end at once
 		}
@@ -150,7 +151,10 @@ func (r *resuming) Read(p []byte) (int, error) {
 		n, err := r.rc.Read(p)
 		r.off += int64(n)
 		if err == io.EOF && r.size >= 0 && r.off < r.size {
-			err = fault.Transient(fmt.Errorf("%s: blob %s ended after %d of its %d bytes", r.where, r.d.Short(), r.off, r.size), 0)
+			// A complete-looking short answer: cut on the way, or the
+			// server holds less than it declares. Asked once more (whole),
+			// it is an integrity failure if it stays short.
+			err = fault.Integrityf("%s: blob %s ended after %d of its %d bytes", r.where, r.d.Short(), r.off, r.size)
 		}
 		if err == nil || err == io.EOF || !errors.Is(err, fault.ErrTransient) || !r.resume(err) {
 			return n, err

@@ -206,7 +206,7 @@ func TestBrokenDownloadResumes(t *testing.T) {
 		case n == 1:
 			return fault_{after: half}
 		case n == 2:
-			return fault_{after: 100, clean: true} // a truncated answer
+			return fault_{after: 100}
 		}
 		return healthy
 	}
@@ -239,6 +239,8 @@ func TestBrokenDownloadStartsOver(t *testing.T) {
 			return fault_{openErr: fault.Transient(errors.New("HTTP 503"), time.Hour)} // capped by MaxWait
 		case n == 2:
 			return fault_{after: 1000}
+		case n == 3:
+			return fault_{after: 500, clean: true} // a short answer that looks complete
 		}
 		return healthy
 	}
@@ -246,12 +248,13 @@ func TestBrokenDownloadStartsOver(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pull: %v", err)
 	}
-	if got := ev.retries(page); len(got) != 2 || !strings.Contains(got[0], "HTTP 503") || !strings.Contains(got[1], "connection reset") {
+	if got := ev.retries(page); len(got) != 3 || !strings.Contains(got[0], "HTTP 503") ||
+		!strings.Contains(got[1], "connection reset") || !strings.Contains(got[2], "ended after 500") {
 		t.Fatalf("retry events %q", got)
 	}
 	ev.checkTotals(t, rep)
-	if !dst.HasImage(id) || fs.opens[page] != 3 {
-		t.Fatalf("image stored %v after %d opens, want 3", dst.HasImage(id), fs.opens[page])
+	if !dst.HasImage(id) || fs.opens[page] != 4 {
+		t.Fatalf("image stored %v after %d opens, want 4", dst.HasImage(id), fs.opens[page])
 	}
 }
 

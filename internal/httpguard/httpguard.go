@@ -1,7 +1,8 @@
 // Package httpguard is the HTTP transport layer every network backend
 // shares. It bounds time the same way everywhere: a request whose
 // server stops answering, or a body that stops moving, ends with a
-// one-line transient error naming the host, however much of it has come;
+// one-line transient error naming the host, however much of it has come,
+// and so does a connection that breaks;
 // and it hands a 429 or 5xx answer's Retry-After to whoever retries
 // (the engine), instead of letting each client library wait as long as a
 // server asks.
@@ -82,7 +83,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if serr := w.err(); serr != nil {
 			return nil, serr
 		}
-		return nil, err
+		return nil, broken(req.URL.Host, err)
 	}
 	w.answered()
 	if ra := retryAfter(resp); ra > 0 {
@@ -93,7 +94,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp.Header.Del("Retry-After")
 		}
 	}
-	resp.Body = &recvBody{rc: resp.Body, w: w, cancel: cancel}
+	resp.Body = &recvBody{rc: resp.Body, w: w, cancel: cancel, host: req.URL.Host}
 	return resp, nil
 }
 
@@ -124,6 +125,7 @@ type recvBody struct {
 	rc     io.ReadCloser
 	w      *watch
 	cancel context.CancelFunc
+	host   string
 	once   sync.Once
 }
 
@@ -131,10 +133,11 @@ func (b *recvBody) Read(p []byte) (int, error) {
 	b.w.enterReader()
 	n, err := b.rc.Read(p)
 	b.w.leaveReader(n)
-	if err != nil {
+	if err != nil && err != io.EOF {
 		if serr := b.w.err(); serr != nil {
 			return n, serr
 		}
+		return n, broken(b.host, err)
 	}
 	return n, err
 }

@@ -34,11 +34,11 @@ func client(strip bool) *http.Client {
 // wantStall checks a transient stall error naming the host and what stalled.
 func wantStall(t *testing.T, err error, host, what string) {
 	t.Helper()
-	var se *StallError
-	if !errors.Is(err, fault.ErrTransient) || !errors.As(err, &se) || !strings.Contains(err.Error(), host) || !strings.Contains(err.Error(), what) {
+	var se *Error
+	if !errors.Is(err, fault.ErrTransient) || !errors.As(err, &se) || !se.Stalled() || !strings.Contains(err.Error(), host) || !strings.Contains(err.Error(), what) {
 		t.Fatalf("got %v, want a transient stall naming %s and %q", err, host, what)
 	}
-	if strings.Contains(err.Error(), "\n") || fault.Hint(err) == "" {
+	if strings.Contains(err.Error(), "\n") || se.Hint() == "" {
 		t.Fatalf("stall error %q: want one line with a hint", err)
 	}
 }
@@ -182,5 +182,30 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := ParseRetryAfter(v, now); got != want {
 			t.Errorf("ParseRetryAfter(%q) = %s, want %s", v, got, want)
 		}
+	}
+}
+
+// TestBrokenConnectionIsTransient: a body cut short is a passing failure
+// that names the host; a refused connection is not.
+func TestBrokenConnectionIsTransient(t *testing.T) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.Write(make([]byte, 100))
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	})
+	srv.Config.ErrorLog = nil
+	resp, err := client(false).Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !errors.Is(err, fault.ErrTransient) || !strings.Contains(err.Error(), strings.TrimPrefix(srv.URL, "http://")) {
+		t.Fatalf("cut body: %v, want a transient error naming the host", err)
+	}
+	srv.Close()
+	if _, err := client(false).Get(srv.URL); err == nil || errors.Is(err, fault.ErrTransient) {
+		t.Fatalf("refused connection: %v, want a plain error", err)
 	}
 }

@@ -176,16 +176,30 @@ func (w *watch) err() error {
 	} else {
 		msg = fmt.Sprintf("%s stalled while %s: less than %d bytes moved in %s", w.host, w.stall, MinProgress, w.window)
 	}
-	return fault.Transient(fault.WithHint(&StallError{msg: msg}, "check the server and the network; on a slow link raise --timeout"), 0)
+	e := &Error{msg: msg, hint: "check the server and the network; on a slow link raise --timeout", stall: true}
+	return fault.Transient(fault.WithHint(e, e.hint), 0)
 }
 
-// StallError is the cause of a stall's transient error.
-type StallError struct{ msg string }
+// Error is a request that failed on the network: it stalled, or its
+// connection broke. Its message names the host and says what happened;
+// find it with errors.As under the wrapping of client libraries.
+type Error struct {
+	msg, hint string
+	stall     bool
+	cause     error
+}
 
-func (e *StallError) Error() string { return e.msg }
+func (e *Error) Error() string { return e.msg }
+func (e *Error) Unwrap() error { return e.cause }
+
+// Hint is the "what to do" of the failure.
+func (e *Error) Hint() string { return e.hint }
+
+// Stalled tells a stall from a broken connection.
+func (e *Error) Stalled() bool { return e.stall }
 
 // Timeout marks a stall as a timeout for code that asks net.Error.
-func (e *StallError) Timeout() bool { return true }
+func (e *Error) Timeout() bool { return e.stall }
 
 // Temporary is part of net.Error.
-func (e *StallError) Temporary() bool { return true }
+func (e *Error) Temporary() bool { return true }
