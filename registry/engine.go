@@ -92,7 +92,25 @@ func (e *engine) Sink(ctx context.Context, ref Ref) (Sink, error) {
 	if err := e.cfg.CheckWrite(ref.Raw); err != nil {
 		return nil, err
 	}
-	return e.Backend.Sink(ctx, ref)
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (Sink, error) { return e.Backend.Sink(ctx, ref) })
+}
+
+// Source, List, Tags and Exists ask the backend again after a passing
+// failure, like every step of a transfer.
+func (e *engine) Source(ctx context.Context, ref Ref) (Source, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (Source, error) { return e.Backend.Source(ctx, ref) })
+}
+
+func (e *engine) List(ctx context.Context, root Ref, opt ListOptions) (*Listing, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (*Listing, error) { return e.Backend.List(ctx, root, opt) })
+}
+
+func (e *engine) Tags(ctx context.Context, repo Ref, opt ListOptions) (*TagList, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (*TagList, error) { return e.Backend.Tags(ctx, repo, opt) })
+}
+
+func (e *engine) Exists(ctx context.Context, ref Ref) (bool, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (bool, error) { return e.Backend.Exists(ctx, ref) })
 }
 
 // Copy moves an image between two registries without going through the

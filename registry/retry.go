@@ -103,6 +103,16 @@ func (p RetryPolicy) do(ctx context.Context, step func(ctx context.Context) erro
 	}
 }
 
+// retried is do for a step with a result.
+func retried[T any](ctx context.Context, pol RetryPolicy, step func(ctx context.Context) (T, error)) (T, error) {
+	var out T
+	err := pol.do(ctx, func(ctx context.Context) (err error) {
+		out, err = step(ctx)
+		return err
+	}, nil)
+	return out, err
+}
+
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -176,7 +176,8 @@ func (w *watch) err() error {
 	} else {
 		msg = fmt.Sprintf("%s stalled while %s: less than %d bytes moved in %s", w.host, w.stall, MinProgress, w.window)
 	}
-	e := &Error{msg: msg, hint: "check the server and the network; on a slow link raise --timeout", stall: true}
+	e := &Error{msg: msg, hint: "check the server and the network; on a slow link raise --timeout", stall: true,
+		unanswered: w.stall == "waiting for an answer"}
 	return fault.Transient(fault.WithHint(e, e.hint), 0)
 }
 
@@ -184,9 +185,10 @@ func (w *watch) err() error {
 // connection broke. Its message names the host and says what happened;
 // find it with errors.As under the wrapping of client libraries.
 type Error struct {
-	msg, hint string
-	stall     bool
-	cause     error
+	msg, hint  string
+	stall      bool
+	unanswered bool
+	cause      error
 }
 
 func (e *Error) Error() string { return e.msg }
@@ -197,6 +199,9 @@ func (e *Error) Hint() string { return e.hint }
 
 // Stalled tells a stall from a broken connection.
 func (e *Error) Stalled() bool { return e.stall }
+
+// Unanswered tells a request that got no answer within the window.
+func (e *Error) Unanswered() bool { return e.unanswered }
 
 // Timeout marks a stall as a timeout for code that asks net.Error.
 func (e *Error) Timeout() bool { return e.stall }

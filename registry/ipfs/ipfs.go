@@ -335,6 +335,23 @@ func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 	return rc, int64(l.Size), nil
 }
 
+// OpenBlobAt implements registry.BlobRanger with cat's offset.
+func (s *source) OpenBlobAt(ctx context.Context, d model.Digest, off int64) (io.ReadCloser, error) {
+	l, ok := s.blobs[d.Hex()]
+	if !ok || off < 0 || off >= int64(l.Size) {
+		return nil, fmt.Errorf("%s: no bytes of blob %s from offset %d", s.Describe(), d.Short(), off)
+	}
+	rc, err := s.b.c.call(ctx, "cat", args("arg", l.Hash, "offset", strconv.FormatInt(off, 10)), nil)
+	if err != nil {
+		return nil, err
+	}
+	if n := rc.(*rpcBody).resp.Header.Get("X-Content-Length"); n != "" && n != strconv.FormatInt(int64(l.Size)-off, 10) {
+		rc.Close()
+		return nil, fmt.Errorf("ipfs cat %s: the daemon answered %s bytes from offset %d of %d", l.Hash, n, off, l.Size)
+	}
+	return rc, nil
+}
+
 // StatBlob implements registry.BlobStater from the directory listing.
 func (s *source) StatBlob(_ context.Context, d model.Digest) (int64, error) {
 	l, ok := s.blobs[d.Hex()]
