@@ -21,7 +21,7 @@ const DefaultTimeout = 30 * time.Second
 
 // MinProgress is what a transfer must move in each stall window: less is
 // a stall, so a server that drips a byte now and then cannot hold a
-// transfer open forever while never being idle.
+// transfer open forever while never being idle. (Messages say "1 KiB".)
 const MinProgress = 1 << 10
 
 // Transport wraps a base transport. The time it bounds is the time spent

@@ -174,7 +174,7 @@ func (w *watch) err() error {
 	if w.stall == "waiting for an answer" {
 		msg = fmt.Sprintf("%s did not answer within %s", w.host, w.window)
 	} else {
-		msg = fmt.Sprintf("%s stalled while %s: less than %d bytes moved in %s", w.host, w.stall, MinProgress, w.window)
+		msg = fmt.Sprintf("%s stalled while %s: less than 1 KiB moved in %s", w.host, w.stall, w.window)
 	}
 	e := &Error{msg: msg, hint: "check the server and the network; on a slow link raise --timeout", stall: true,
 		unanswered: w.stall == "waiting for an answer"}
