@@ -140,7 +140,7 @@ Without a command it opens the terminal UI.`,
 	pf.BoolVar(&g.strict, "strict", false, "also reject images signed with the public default key")
 	pf.DurationVar(&g.timeout, "timeout", registry.DefaultTimeout, "stall window of network requests: no answer, or under 1 KiB moved, within it is a stall (retried)")
 	pf.IntVar(&g.retries, "retries", registry.DefaultAttempts-1, "tries again after a stall, a broken connection or a 5xx/429 answer")
-	pf.Int64Var(&g.maxBlob, "max-blob-size", blob.DefaultMaxLogicalSize, "largest decompressed blob accepted, in bytes")
+	pf.Int64Var(&g.maxBlob, "max-blob-size", 0, "largest decompressed blob accepted, in bytes (0: what the image declares for files and KV pages, and never over 256× the stored size)")
 	pf.BoolVar(&g.noColor, "no-color", false, "disable colour (also NO_COLOR)")
 	pf.StringVar(&g.theme, "theme", "", "UI theme: dark, light, high-contrast or mono (default: detect)")
 	pf.StringVar(&g.config, "config", "", "UI config file (default $XDG_CONFIG_HOME/pf-registry/config.yaml)")
@@ -180,8 +180,8 @@ func (e *env) setup(*cobra.Command, []string) error {
 		bad = fmt.Errorf("--concurrency %d: give at least 1", g.concurrency)
 	case g.zstdLevel < 1 || g.zstdLevel > 22:
 		bad = fmt.Errorf("--zstd-level %d: give a level from 1 to 22", g.zstdLevel)
-	case g.maxBlob < 1:
-		bad = fmt.Errorf("--max-blob-size %d: give a size in bytes", g.maxBlob)
+	case g.maxBlob < 0:
+		bad = fmt.Errorf("--max-blob-size %d: give a size in bytes (0: automatic caps)", g.maxBlob)
 	case g.retries < 0:
 		bad = fmt.Errorf("--retries %d: give 0 or more", g.retries)
 	case g.timeout < 0:

@@ -183,19 +183,21 @@ func inspectBytes(where string, raw []byte) *Inspection {
 type metaBlob struct {
 	stored  []byte
 	logical []byte
+	limit   blob.Limit // what it was read under
 }
 
 // loadMetadata fetches and verifies the fs tree and the page manifest, the
-// only blobs the walk reads.
-func loadMetadata(ctx context.Context, src Source, m *model.Manifest, pol RetryPolicy) (map[model.Digest]metaBlob, error) {
+// only blobs the walk reads, each under metaLimit.
+func loadMetadata(ctx context.Context, src Source, m *model.Manifest, opt TransferOptions) (map[model.Digest]metaBlob, error) {
 	out := map[model.Digest]metaBlob{}
-	for _, d := range m.MetadataBlobs() {
+	for i, d := range m.MetadataBlobs() {
 		if _, ok := out[d]; ok {
 			continue
 		}
+		lim := metaLimit(opt.MaxBlobSize, [...]string{"world.fs", "cache.manifest"}[i])
 		var mb metaBlob
-		err := pol.do(ctx, func(ctx context.Context) (err error) {
-			mb, err = loadMetaBlob(ctx, src, d, pol)
+		err := opt.Retry.do(ctx, func(ctx context.Context) (err error) {
+			mb, err = loadMetaBlob(ctx, src, d, lim, opt.Retry)
 			return err
 		}, nil)
 		switch {
@@ -209,27 +211,37 @@ func loadMetadata(ctx context.Context, src Source, m *model.Manifest, pol RetryP
 	return out, nil
 }
 
-func loadMetaBlob(ctx context.Context, src Source, d model.Digest, pol RetryPolicy) (metaBlob, error) {
+// metaLimit caps a metadata blob, which is held in memory: at most
+// model.MaxMetadataSize, lower with --max-blob-size, and the ratio rule
+// unless that flag is set.
+func metaLimit(maxBlob int64, role string) blob.Limit {
+	if maxBlob > 0 && maxBlob < model.MaxMetadataSize {
+		return blob.Limit{Max: maxBlob, Why: "--max-blob-size", Name: role}
+	}
+	return blob.Limit{Max: model.MaxMetadataSize, Why: "the limit on metadata held in memory", Ratio: maxBlob <= 0, Name: role}
+}
+
+func loadMetaBlob(ctx context.Context, src Source, d model.Digest, lim blob.Limit, pol RetryPolicy) (metaBlob, error) {
 	rc, size, err := src.OpenBlob(ctx, d)
 	if err != nil {
 		return metaBlob{}, err
 	}
 	rc = newResuming(ctx, src, d, rc, size, pol)
-	stored, err := io.ReadAll(io.LimitReader(rc, model.MaxMetadataSize+1))
+	stored, err := io.ReadAll(io.LimitReader(rc, blob.StoredBound(lim.Max)+1))
 	rc.Close()
 	if err != nil {
 		return metaBlob{}, err
 	}
-	logical, err := blob.DecodeVerified(stored, d, model.MaxMetadataSize)
+	logical, err := blob.Decode(stored, d, lim)
 	if err != nil {
 		return metaBlob{}, err
 	}
-	return metaBlob{stored: stored, logical: logical}, nil
+	return metaBlob{stored: stored, logical: logical, limit: lim}, nil
 }
 
 // reach loads the metadata blobs and lists every blob the image reaches.
-func reach(ctx context.Context, src Source, m *model.Manifest, pol RetryPolicy) (map[model.Digest]metaBlob, []model.BlobRef, error) {
-	meta, err := loadMetadata(ctx, src, m, pol)
+func reach(ctx context.Context, src Source, m *model.Manifest, opt TransferOptions) (map[model.Digest]metaBlob, []model.BlobRef, error) {
+	meta, err := loadMetadata(ctx, src, m, opt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -272,7 +284,7 @@ func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOp
 	if err := in.Problem(false); err != nil {
 		return rep, err
 	}
-	_, refs, err := reach(ctx, src, in.Manifest, opt.Retry)
+	_, refs, err := reach(ctx, src, in.Manifest, TransferOptions{Retry: opt.Retry, MaxBlobSize: opt.MaxBlobSize})
 	if err != nil {
 		return rep, err
 	}

@@ -216,7 +216,7 @@ type TransferOptions struct {
 	// Strict also rejects images signed with the public default key.
 	Strict bool
 	// MaxBlobSize caps each blob's decompressed size (0: the registry's
-	// Config.MaxBlobSize, else blob.DefaultMaxLogicalSize).
+	// Config.MaxBlobSize; see there).
 	MaxBlobSize int64
 	// Retry bounds retries of passing failures (zero: the registry's
 	// Config.Retry, else the defaults).

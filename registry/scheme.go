@@ -25,8 +25,12 @@ type Config struct {
 	Timeout time.Duration
 	// Retry bounds how transient failures are retried (zero: defaults).
 	Retry RetryPolicy
-	// MaxBlobSize caps the decompressed size of one blob (zstd bombs);
-	// 0 means blob.DefaultMaxLogicalSize.
+	// MaxBlobSize caps the decompressed size of one blob (zstd bombs).
+	// 0 means automatic caps: the size the image declares for fs-tree
+	// files and KV pages (page geometry), model.MaxMetadataSize for the fs
+	// tree and page manifest, and never more than blob.MaxRatio times the
+	// stored size (at least blob.MinCap). Set, it replaces the ratio rule
+	// and lowers every other cap, metadata included.
 	MaxBlobSize int64
 	// UserAgent for HTTP backends.
 	UserAgent string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"pf-registry/blob"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/signing"
 )
@@ -68,7 +70,8 @@ type plan struct {
 	raw, sig []byte // manifest bytes and the signature to write (nil: none)
 	meta     map[model.Digest]metaBlob
 	refs     []model.BlobRef
-	sizes    []int64 // stored sizes, -1 when unknown
+	sizes    []int64                // stored sizes, -1 when unknown
+	declared map[model.Digest]int64 // logical sizes the image declares
 }
 
 // plan fetches and judges the manifest, signs it for the destination,
@@ -98,9 +101,15 @@ func (t *transfer) plan(ctx context.Context, srcKey, signKey *signing.Key) (*pla
 			in.Signature = signing.Verify(raw, p.sig, *signKey)
 		}
 	}
-	if p.meta, p.refs, err = reach(ctx, t.src, in.Manifest, t.opt.Retry); err != nil {
+	if p.meta, p.refs, err = reach(ctx, t.src, in.Manifest, t.opt); err != nil {
 		return nil, err
 	}
+	p.declared = model.DeclaredSizes(in.Manifest, func(d model.Digest) ([]byte, error) {
+		if b, ok := p.meta[d]; ok {
+			return b.logical, nil
+		}
+		return nil, fault.ErrNotFound
+	})
 	if p.sizes, err = statAll(ctx, t.src, p.refs, p.meta, t.opt.Concurrency, t.opt.Retry); err != nil {
 		return nil, err
 	}
@@ -278,7 +287,7 @@ func (t *transfer) moveBlob(ctx context.Context, p *plan, i int) (skipped bool, 
 			}
 			t.em.blobThrottled(r, ph, n, size, eof)
 		}}
-		return verifyingCloser{blob.NewVerifier(counted, r.Digest, t.opt.MaxBlobSize)}, nil
+		return verifyingCloser{blob.NewLimitedVerifier(counted, r.Digest, t.limit(p, r))}, nil
 	}
 	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: knownSize, open: open,
 		upload: func(n int64) {
@@ -298,6 +307,35 @@ func (t *transfer) moveBlob(ctx context.Context, p *plan, i int) (skipped bool, 
 	}
 	t.em.blob(r, PhaseDone, moved, size, nil)
 	return false, moved, size, nil
+}
+
+// limit is the cap on what blob r may decompress to: the size the image
+// declares for it (an fs-tree file, a KV page), --max-blob-size when set,
+// and else the ratio rule (blob.Limit), which also bounds what a hostile
+// image declares.
+func (t *transfer) limit(p *plan, r model.BlobRef) blob.Limit {
+	if mb, ok := p.meta[r.Digest]; ok {
+		return mb.limit
+	}
+	lim := blob.Limit{Ratio: t.opt.MaxBlobSize <= 0, Name: termtext.Line(r.Role)} // roles hold paths from the image
+	if t.opt.MaxBlobSize > 0 {
+		lim.Max, lim.Why = t.opt.MaxBlobSize, "--max-blob-size"
+	}
+	if n, ok := p.declared[r.Digest]; ok && (lim.Max == 0 || n < lim.Max) {
+		lim.Max, lim.Why = n, declaredBy(r.Role)
+	}
+	return lim
+}
+
+// declaredBy names what declared a blob's size, by the role that reaches it.
+func declaredBy(role string) string {
+	switch {
+	case strings.HasPrefix(role, "fs:"):
+		return "the size its fs-tree entry declares"
+	case strings.HasPrefix(role, "page:"):
+		return "the page size the page manifest declares"
+	}
+	return "the size the image declares for it"
 }
 
 // openStored opens the stored bytes of r: from memory for a metadata blob

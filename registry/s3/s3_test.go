@@ -349,7 +349,7 @@ func TestPushWritesExactlyTheSpecKeysAWSCLISeesThem(t *testing.T) {
 	key := "team/img/" + pm.World.FS.ShardPath()
 	awsCLI(t, "s3api", "get-object", "--bucket", bkt, "--key", key, filepath.Join(dir, "b"))
 	stored, _ := os.ReadFile(filepath.Join(dir, "b"))
-	if _, err := blob.DecodeVerified(stored, pm.World.FS, blob.DefaultMaxLogicalSize); err != nil {
+	if _, err := blob.DecodeVerified(stored, pm.World.FS, model.MaxMetadataSize); err != nil {
 		t.Errorf("blob object %s: %v", key, err)
 	}
 }
