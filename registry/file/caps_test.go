@@ -150,11 +150,11 @@ func TestPageCapIsGeometry(t *testing.T) {
 
 // TestUndeclaredBombCapped: a blob whose size nothing declares (here the
 // trace) may not decompress to more than 256 times its stored size (at
-// least 64 MiB) unless --max-blob-size says otherwise: a 128 MiB bomb of
-// a few KiB is stopped early; with the flag raised it is accepted.
+// least 64 MiB) unless --max-blob-size says otherwise: a 66 MiB bomb of
+// a few KiB is stopped; with the flag raised it is accepted.
 func TestUndeclaredBombCapped(t *testing.T) {
 	dir := vectors.CopyFixture(t)
-	d, stored := zeroBlob(t, 128<<20)
+	d, stored := zeroBlob(t, 66<<20)
 	writeStored(t, dir, d, stored)
 	resign(t, dir, func(m *model.Manifest) { m.Trace.Messages = d })
 	_, err := pullWith(t, dir, registry.Config{})
