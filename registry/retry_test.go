@@ -236,7 +236,7 @@ func TestBrokenDownloadStartsOver(t *testing.T) {
 		case d != page:
 			return healthy
 		case n == 1:
-			return fault_{openErr: fault.Transient(errors.New("HTTP 503"), time.Hour)} // capped by MaxWait
+			return fault_{openErr: fault.Transient(errors.New("HTTP 503"), 3*time.Millisecond)} // Retry-After: 3ms
 		case n == 2:
 			return fault_{after: 1000}
 		case n == 3:
@@ -248,8 +248,10 @@ func TestBrokenDownloadStartsOver(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pull: %v", err)
 	}
-	if got := ev.retries(page); len(got) != 3 || !strings.Contains(got[0], "HTTP 503") ||
-		!strings.Contains(got[1], "connection reset") || !strings.Contains(got[2], "ended after 500") {
+	// The first pause is the server's Retry-After (3ms), not the 1ms
+	// backoff; then the backoff doubles (2ms, 4ms).
+	if got := ev.retries(page); len(got) != 3 || !strings.Contains(got[0], "in 3ms: HTTP 503") ||
+		!strings.Contains(got[1], "in 2ms: connection reset") || !strings.Contains(got[2], "ended after 500") {
 		t.Fatalf("retry events %q", got)
 	}
 	ev.checkTotals(t, rep)
