@@ -179,18 +179,18 @@ func (r *run) drip(t *testing.T) {
 // after the stall window and continues from where it stopped.
 func (r *run) stall(t *testing.T) {
 	p := r.proxy(t, r.download(faultproxy.Rule{Kind: faultproxy.Stall, After: cut, MinSize: bigBlob, Limit: 1}))
-	r.pullOK(t, p, 1)
-	if r.resumes(p) == 0 {
-		t.Fatalf("no download resumed from an offset: %+v", p.Log())
+	rec := r.pullOK(t, p, 1)
+	if r.resumes(p) == 0 || rec.retries() != 0 {
+		t.Fatalf("%d downloads resumed from an offset, %d blobs started over; want a resume only: %+v", r.resumes(p), rec.retries(), p.Log())
 	}
 }
 
 // drop: connections cut mid-blob are resumed from the byte they reached.
 func (r *run) drop(t *testing.T) {
 	p := r.proxy(t, r.download(faultproxy.Rule{Kind: faultproxy.Drop, After: cut, MinSize: bigBlob, Limit: 2}))
-	r.pullOK(t, p, 2)
-	if r.resumes(p) < 2 {
-		t.Fatalf("%d downloads resumed from an offset, want 2: %+v", r.resumes(p), p.Log())
+	rec := r.pullOK(t, p, 2)
+	if r.resumes(p) < 2 || rec.retries() != 0 {
+		t.Fatalf("%d downloads resumed from an offset, %d blobs started over; want 2 resumes only: %+v", r.resumes(p), rec.retries(), p.Log())
 	}
 }
 
