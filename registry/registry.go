@@ -87,6 +87,14 @@ type Sink interface {
 	Commit(ctx context.Context, manifest, sig []byte) error
 }
 
+// Aborter is an optional Sink capability: told when a transfer fails after
+// the sink was opened, so that it removes what it staged. (A sink may not
+// give up on its own after a transient failure: the engine may try that
+// blob again.)
+type Aborter interface {
+	Abort(ctx context.Context, err error)
+}
+
 // Blob is one blob handed to a Sink.
 type Blob struct {
 	Digest     model.Digest // logical digest

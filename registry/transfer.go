@@ -38,6 +38,9 @@ func Transfer(ctx context.Context, op Op, src Source, srcKey *signing.Key, dst S
 	defer func() {
 		t.rep.Elapsed = time.Since(start)
 		if err != nil {
+			if a, ok := dst.(Aborter); ok {
+				a.Abort(context.WithoutCancel(ctx), err)
+			}
 			t.em.image(PhaseFailed, Event{Error: err.Error()})
 		} else {
 			t.em.image(PhaseDone, Event{Done: t.rep.Bytes, Message: fmt.Sprintf("%d transferred, %d skipped", t.rep.Transferred, t.rep.Skipped)})

@@ -17,6 +17,7 @@ import (
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/registry/registrytest"
 	"pf-registry/signing"
 	"pf-registry/store"
 )
@@ -82,7 +83,7 @@ func pullWith(t *testing.T, dir string, cfg registry.Config) (*store.Store, erro
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := newStore(t)
+	st := registrytest.NewStore(t)
 	_, err = reg.Pull(context.Background(), ref, st, registry.TransferOptions{})
 	return st, err
 }

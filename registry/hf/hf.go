@@ -63,7 +63,12 @@ func New(cfg registry.Config) (*Backend, error) {
 	if ep == "" {
 		ep = DefaultEndpoint
 	}
-	c, err := newClient(ep, readToken(), cfg.UserAgent, cfg.Timeout, cfg.Insecure)
+	return newAt(cfg, ep)
+}
+
+// newAt builds the backend for an endpoint.
+func newAt(cfg registry.Config, endpoint string) (*Backend, error) {
+	c, err := newClient(endpoint, readToken(), cfg.UserAgent, cfg.Timeout, cfg.Insecure)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +359,8 @@ func (b *Backend) createTag(ctx context.Context, r repoRef, rev, tag string) err
 	return err
 }
 
-// forEach runs fn(0..n-1) with at most par in flight; the first error wins.
+// forEach runs fn(0..n-1) with at most par in flight; the first error wins
+// and stops the ones not started yet.
 func forEach(ctx context.Context, n, par int, fn func(i int) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(par)

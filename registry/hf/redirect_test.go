@@ -12,6 +12,7 @@ import (
 
 	"pf-registry/registry"
 	"pf-registry/registry/hf/hubtest"
+	"pf-registry/registry/registrytest"
 	"pf-registry/store"
 )
 
@@ -21,9 +22,9 @@ import (
 // (storage URLs carry their own authorisation).
 func TestTokenStaysOnTheEndpoint(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
-	st, id := smallImage(t, 21)
+	st, id := registrytest.SmallImage(t, 21)
 	t.Setenv("PF_HF_PUBLIC", "1") // the redirect target serves it without a token
-	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, ref(t, "hf://alice/redirected"), registry.TransferOptions{}); err != nil {
+	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/redirected"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
@@ -60,7 +61,7 @@ func TestTokenStaysOnTheEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst, _ := store.Open(t.TempDir())
-	if _, err := reg.Pull(context.Background(), ref(t, "hf://alice/redirected"), dst, registry.TransferOptions{}); err != nil {
+	if _, err := reg.Pull(context.Background(), registrytest.MustRef(t, "hf://alice/redirected"), dst, registry.TransferOptions{}); err != nil {
 		t.Fatalf("pull through redirects: %v", err)
 	}
 	mu.Lock()
