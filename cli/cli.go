@@ -48,6 +48,7 @@ type globals struct {
 	readOnly    bool
 	strict      bool
 	timeout     time.Duration
+	retries     int
 	maxBlob     int64
 	noColor     bool
 	theme       string
@@ -138,8 +139,9 @@ Without a command it opens the terminal UI.`,
 	pf.BoolVar(&g.insecure, "insecure", false, "allow plain HTTP and unverified TLS to non-loopback hosts")
 	pf.BoolVar(&g.readOnly, "readonly", false, "refuse every write (push, copy, pull into the store, rm, prune, tag, sync, images rm, gc)")
 	pf.BoolVar(&g.strict, "strict", false, "also reject images signed with the public default key")
-	pf.DurationVar(&g.timeout, "timeout", 0, "per-request timeout of network backends (default: backend's)")
-	pf.Int64Var(&g.maxBlob, "max-blob-size", blob.DefaultMaxLogicalSize, "largest decompressed blob accepted, in bytes")
+	pf.DurationVar(&g.timeout, "timeout", registry.DefaultTimeout, "stall window of network requests: no answer, or under 1 KiB moved, within it is a stall (retried)")
+	pf.IntVar(&g.retries, "retries", registry.DefaultAttempts-1, "tries again after a stall, a broken connection or a 5xx/429 answer")
+	pf.Int64Var(&g.maxBlob, "max-blob-size", 0, "largest decompressed blob accepted, in bytes (0: what the image declares for files and KV pages, and never over 256× the stored size)")
 	pf.BoolVar(&g.noColor, "no-color", false, "disable colour (also NO_COLOR)")
 	pf.StringVar(&g.theme, "theme", "", "UI theme: dark, light, high-contrast or mono (default: detect)")
 	pf.StringVar(&g.config, "config", "", "UI config file (default $XDG_CONFIG_HOME/pf-registry/config.yaml)")
@@ -185,10 +187,12 @@ func (e *env) setup(*cobra.Command, []string) error {
 		bad = fmt.Errorf("--concurrency %d: give at least 1", g.concurrency)
 	case g.zstdLevel < 1 || g.zstdLevel > 22:
 		bad = fmt.Errorf("--zstd-level %d: give a level from 1 to 22", g.zstdLevel)
-	case g.maxBlob < 1:
-		bad = fmt.Errorf("--max-blob-size %d: give a size in bytes", g.maxBlob)
+	case g.maxBlob < 0:
+		bad = fmt.Errorf("--max-blob-size %d: give a size in bytes (0: automatic caps)", g.maxBlob)
+	case g.retries < 0:
+		bad = fmt.Errorf("--retries %d: give 0 or more", g.retries)
 	case g.timeout < 0:
-		bad = fmt.Errorf("--timeout %s: give 0 (the backend's default) or more", g.timeout)
+		bad = fmt.Errorf("--timeout %s: give a duration such as 30s (0 is the default, %s)", g.timeout, registry.DefaultTimeout)
 	}
 	if bad != nil {
 		return usageError{bad}
@@ -197,6 +201,7 @@ func (e *env) setup(*cobra.Command, []string) error {
 		Insecure:    g.insecure,
 		ReadOnly:    g.readOnly,
 		Timeout:     g.timeout,
+		Retry:       registry.RetryPolicy{Attempts: g.retries + 1},
 		UserAgent:   "pf-registry/" + Version,
 		MaxBlobSize: g.maxBlob,
 	}

@@ -16,7 +16,8 @@ func TestGlobalFlagsCheckedBeforeEveryCommand(t *testing.T) {
 		{"--progress", "loud"},
 		{"--concurrency", "0"},
 		{"--zstd-level", "23"},
-		{"--max-blob-size", "0"},
+		{"--max-blob-size", "-1"},
+		{"--retries", "-1"},
 		{"--timeout", "-1s"},
 	} {
 		for _, cmd := range [][]string{{"images"}, {"verify", "file://" + vectors.FixtureDir()}} {

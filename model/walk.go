@@ -129,3 +129,42 @@ func walkPages(b []byte, add func(Digest, string)) {
 		}
 	}
 }
+
+// DeclaredSizes is the logical size the image declares for its nested
+// blobs: an fs-tree entry's size for its blob, and a KV page's geometric
+// size (n_layers × page_size_tokens × n_heads × head_dim × bytes(dtype))
+// for its K and V blobs. A blob declared twice keeps the larger size. The
+// engine caps decompression at these sizes.
+func DeclaredSizes(m *Manifest, load func(Digest) ([]byte, error)) map[Digest]int64 {
+	out := map[Digest]int64{}
+	note := func(d Digest, n uint64) {
+		if n <= 1<<62 {
+			out[d] = max(out[d], int64(n))
+		}
+	}
+	if b, err := load(m.World.FS); err == nil {
+		t := untyped(b)
+		if kind, _ := stringField(t, "kind"); kind == FsTreeKind {
+			for _, e := range objects(t["entries"]) {
+				s, _ := stringField(e, "blob")
+				d, err := ParseDigest(s)
+				var n uint64
+				if err == nil && json.Unmarshal(e["size"], &n) == nil {
+					note(d, n)
+				}
+			}
+		}
+	}
+	if b, err := load(m.Cache.Manifest); err == nil {
+		if pm, err := ParsePageManifest(b); err == nil && pageBytes(pm) > 0 {
+			for _, pg := range pm.Pages {
+				for _, s := range []string{pg.K, pg.V} {
+					if d, err := ParseDigest(s); err == nil {
+						note(d, uint64(pageBytes(pm)))
+					}
+				}
+			}
+		}
+	}
+	return out
+}

@@ -53,7 +53,7 @@ type Walk struct {
 // blobs, and looks up stored sizes (at most maxStat lookups, 0 for none)
 // when the source can stat blobs cheaply.
 func WalkSource(ctx context.Context, src Source, m *model.Manifest, maxStat int) (*Walk, error) {
-	meta, err := loadMetadata(ctx, src, m)
+	meta, err := loadMetadata(ctx, src, m, TransferOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -366,7 +366,7 @@ func (c *Content) Blobs(ctx context.Context) ([]SizedBlob, error) {
 	if err != nil {
 		return nil, err
 	}
-	sizes, err := statAll(ctx, c.src, refs, meta, DefaultConcurrency)
+	sizes, err := statAll(ctx, c.src, refs, meta, DefaultConcurrency, RetryPolicy{})
 	if err != nil {
 		return nil, err
 	}

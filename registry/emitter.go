@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -45,6 +46,13 @@ func (e *emitter) blob(r model.BlobRef, ph Phase, done, total int64, err error) 
 		ev.Error = err.Error()
 	}
 	e.send(ev)
+}
+
+// retry tells that blob r starts over after a failed try: queued again,
+// its bytes back to 0, so totals never count a byte twice.
+func (e *emitter) retry(r model.BlobRef, total int64, try int, wait time.Duration, err error) {
+	e.send(Event{Kind: KindBlob, Digest: r.Digest, Role: r.Role, Phase: PhaseQueued, Total: total,
+		Message: fmt.Sprintf("try %d failed, retrying in %s: %s", try, wait.Round(time.Millisecond), err)})
 }
 
 func (e *emitter) blobThrottled(r model.BlobRef, ph Phase, done, total int64, force bool) {

@@ -43,7 +43,7 @@ func (e *engine) Inspect(ctx context.Context, ref Ref) (*Inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	return InspectSource(ctx, src, e.SignKey())
+	return inspectSource(ctx, src, e.SignKey(), e.cfg.Retry)
 }
 
 func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error) {
@@ -53,6 +53,9 @@ func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Repor
 	}
 	if opt.MaxBlobSize <= 0 {
 		opt.MaxBlobSize = e.cfg.MaxBlobSize
+	}
+	if opt.Retry == (RetryPolicy{}) {
+		opt.Retry = e.cfg.Retry
 	}
 	return VerifySource(ctx, src, e.SignKey(), opt)
 }
@@ -89,7 +92,25 @@ func (e *engine) Sink(ctx context.Context, ref Ref) (Sink, error) {
 	if err := e.cfg.CheckWrite(ref.Raw); err != nil {
 		return nil, err
 	}
-	return e.Backend.Sink(ctx, ref)
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (Sink, error) { return e.Backend.Sink(ctx, ref) })
+}
+
+// Source, List, Tags and Exists ask the backend again after a passing
+// failure, like every step of a transfer.
+func (e *engine) Source(ctx context.Context, ref Ref) (Source, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (Source, error) { return e.Backend.Source(ctx, ref) })
+}
+
+func (e *engine) List(ctx context.Context, root Ref, opt ListOptions) (*Listing, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (*Listing, error) { return e.Backend.List(ctx, root, opt) })
+}
+
+func (e *engine) Tags(ctx context.Context, repo Ref, opt ListOptions) (*TagList, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (*TagList, error) { return e.Backend.Tags(ctx, repo, opt) })
+}
+
+func (e *engine) Exists(ctx context.Context, ref Ref) (bool, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (bool, error) { return e.Backend.Exists(ctx, ref) })
 }
 
 // Copy moves an image between two registries without going through the
@@ -114,13 +135,26 @@ func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dst
 
 // InspectSource reads manifest and signature and judges them.
 func InspectSource(ctx context.Context, src Source, key signing.Key) (*Inspection, error) {
-	raw, sig, err := src.FetchManifest(ctx)
+	return inspectSource(ctx, src, key, RetryPolicy{})
+}
+
+func inspectSource(ctx context.Context, src Source, key signing.Key, pol RetryPolicy) (*Inspection, error) {
+	raw, sig, err := fetchManifest(ctx, src, pol)
 	if err != nil {
 		return nil, err
 	}
 	in := inspectBytes(src.Describe(), raw)
 	in.Signature = signing.Verify(raw, sig, key)
 	return in, nil
+}
+
+// fetchManifest is FetchManifest, tried again after a passing failure.
+func fetchManifest(ctx context.Context, src Source, pol RetryPolicy) (raw, sig []byte, err error) {
+	err = pol.do(ctx, func(ctx context.Context) (err error) {
+		raw, sig, err = src.FetchManifest(ctx)
+		return err
+	}, nil)
+	return raw, sig, err
 }
 
 func inspectBytes(where string, raw []byte) *Inspection {
@@ -149,49 +183,65 @@ func inspectBytes(where string, raw []byte) *Inspection {
 type metaBlob struct {
 	stored  []byte
 	logical []byte
+	limit   blob.Limit // what it was read under
 }
 
 // loadMetadata fetches and verifies the fs tree and the page manifest, the
-// only blobs the walk reads.
-func loadMetadata(ctx context.Context, src Source, m *model.Manifest) (map[model.Digest]metaBlob, error) {
+// only blobs the walk reads, each under metaLimit.
+func loadMetadata(ctx context.Context, src Source, m *model.Manifest, opt TransferOptions) (map[model.Digest]metaBlob, error) {
 	out := map[model.Digest]metaBlob{}
-	for _, d := range m.MetadataBlobs() {
+	for i, d := range m.MetadataBlobs() {
 		if _, ok := out[d]; ok {
 			continue
 		}
-		stored, logical, err := readVerified(ctx, src, d, model.MaxMetadataSize)
-		if errors.Is(err, fault.ErrNotFound) {
+		lim := metaLimit(opt.MaxBlobSize, [...]string{"world.fs", "cache.manifest"}[i])
+		var mb metaBlob
+		err := opt.Retry.do(ctx, func(ctx context.Context) (err error) {
+			mb, err = loadMetaBlob(ctx, src, d, lim, opt.Retry)
+			return err
+		}, nil)
+		switch {
+		case errors.Is(err, fault.ErrNotFound):
 			continue // reported as missing by the completeness check
-		}
-		if err != nil {
+		case err != nil:
 			return nil, err
 		}
-		out[d] = metaBlob{stored: stored, logical: logical}
+		out[d] = mb
 	}
 	return out, nil
 }
 
-// readVerified reads a small blob whole: its stored bytes, then its logical
-// bytes re-hashed; both are capped at limit.
-func readVerified(ctx context.Context, src Source, d model.Digest, limit int64) (stored, logical []byte, err error) {
-	rc, _, err := src.OpenBlob(ctx, d)
+// metaLimit caps a metadata blob, which is held in memory: at most
+// model.MaxMetadataSize, lower with --max-blob-size, and the ratio rule
+// unless that flag is set.
+func metaLimit(maxBlob int64, role string) blob.Limit {
+	if maxBlob > 0 && maxBlob < model.MaxMetadataSize {
+		return blob.Limit{Max: maxBlob, Why: "--max-blob-size", Name: role}
+	}
+	return blob.Limit{Max: model.MaxMetadataSize, Why: "the limit on metadata held in memory", Ratio: maxBlob <= 0, Name: role}
+}
+
+func loadMetaBlob(ctx context.Context, src Source, d model.Digest, lim blob.Limit, pol RetryPolicy) (metaBlob, error) {
+	rc, size, err := src.OpenBlob(ctx, d)
 	if err != nil {
-		return nil, nil, err
+		return metaBlob{}, err
 	}
-	defer rc.Close()
-	if stored, err = io.ReadAll(io.LimitReader(rc, limit+1)); err != nil {
-		return nil, nil, err
+	rc = newResuming(ctx, src, d, rc, size, pol)
+	stored, err := io.ReadAll(io.LimitReader(rc, blob.StoredBound(lim.Max)+1))
+	rc.Close()
+	if err != nil {
+		return metaBlob{}, err
 	}
-	if int64(len(stored)) > limit {
-		return nil, nil, fmt.Errorf("%s: blob %s is larger than %d bytes", src.Describe(), d.Short(), limit)
+	logical, err := blob.Decode(stored, d, lim)
+	if err != nil {
+		return metaBlob{}, err
 	}
-	logical, err = blob.DecodeVerified(stored, d, limit)
-	return stored, logical, err
+	return metaBlob{stored: stored, logical: logical, limit: lim}, nil
 }
 
 // reach loads the metadata blobs and lists every blob the image reaches.
-func reach(ctx context.Context, src Source, m *model.Manifest) (map[model.Digest]metaBlob, []model.BlobRef, error) {
-	meta, err := loadMetadata(ctx, src, m)
+func reach(ctx context.Context, src Source, m *model.Manifest, opt TransferOptions) (map[model.Digest]metaBlob, []model.BlobRef, error) {
+	meta, err := loadMetadata(ctx, src, m, opt)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -223,10 +273,10 @@ func walk(where string, m *model.Manifest, meta map[model.Digest]metaBlob) ([]mo
 func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOptions) (*Report, error) {
 	if opt.Deep {
 		return Transfer(ctx, OpVerify, src, &key, discardSink{}, nil,
-			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress, MaxBlobSize: opt.MaxBlobSize})
+			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress, MaxBlobSize: opt.MaxBlobSize, Retry: opt.Retry})
 	}
 	start := time.Now()
-	in, err := InspectSource(ctx, src, key)
+	in, err := inspectSource(ctx, src, key, opt.Retry)
 	if err != nil {
 		return nil, err
 	}
@@ -234,14 +284,18 @@ func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOp
 	if err := in.Problem(false); err != nil {
 		return rep, err
 	}
-	_, refs, err := reach(ctx, src, in.Manifest)
+	_, refs, err := reach(ctx, src, in.Manifest, TransferOptions{Retry: opt.Retry, MaxBlobSize: opt.MaxBlobSize})
 	if err != nil {
 		return rep, err
 	}
 	var missing []string
 	for _, r := range refs {
 		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobPresent}
-		size, err := statBlob(ctx, src, r.Digest)
+		var size int64
+		err := opt.Retry.do(ctx, func(ctx context.Context) (err error) {
+			size, err = statBlob(ctx, src, r.Digest)
+			return err
+		}, nil)
 		switch {
 		case errors.Is(err, fault.ErrNotFound):
 			bs.Status = BlobMissing

@@ -32,6 +32,9 @@ func (c Config) withLimits(opt TransferOptions) TransferOptions {
 	if opt.MaxBlobSize <= 0 {
 		opt.MaxBlobSize = c.MaxBlobSize
 	}
+	if opt.Retry == (RetryPolicy{}) {
+		opt.Retry = c.Retry
+	}
 	return opt
 }
 

@@ -98,6 +98,14 @@ type Sink interface {
 	Commit(ctx context.Context, manifest, sig []byte) error
 }
 
+// Aborter is an optional Sink capability: told when a transfer fails after
+// the sink was opened, so that it removes what it staged. (A sink may not
+// give up on its own after a transient failure: the engine may try that
+// blob again.)
+type Aborter interface {
+	Abort(ctx context.Context, err error)
+}
+
 // Blob is one blob handed to a Sink.
 type Blob struct {
 	Digest     model.Digest // logical digest
@@ -213,6 +221,9 @@ type VerifyOptions struct {
 	// MaxBlobSize caps each blob's decompressed size with Deep (0: the
 	// registry's Config.MaxBlobSize).
 	MaxBlobSize int64
+	// Retry bounds retries of passing failures (zero: the registry's
+	// Config.Retry, else the defaults).
+	Retry RetryPolicy
 }
 
 // TransferOptions tune Pull, Push and Copy.
@@ -224,6 +235,9 @@ type TransferOptions struct {
 	// Strict also rejects images signed with the public default key.
 	Strict bool
 	// MaxBlobSize caps each blob's decompressed size (0: the registry's
-	// Config.MaxBlobSize, else blob.DefaultMaxLogicalSize).
+	// Config.MaxBlobSize; see there).
 	MaxBlobSize int64
+	// Retry bounds retries of passing failures (zero: the registry's
+	// Config.Retry, else the defaults).
+	Retry RetryPolicy
 }

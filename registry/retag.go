@@ -35,7 +35,7 @@ func (e *engine) Retag(ctx context.Context, src, dst Ref) (*RetagReport, error) 
 	if err := in.Problem(false); err != nil {
 		return nil, err
 	}
-	_, refs, err := reach(ctx, source, in.Manifest)
+	_, refs, err := reach(ctx, source, in.Manifest, e.cfg.withLimits(TransferOptions{}))
 	if err != nil {
 		return nil, err
 	}

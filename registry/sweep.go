@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"pf-registry/blob"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
@@ -160,7 +161,7 @@ func mark(ctx context.Context, images []Source, merged bool) (map[model.Digest]b
 
 // imageBlobs is what one image reaches.
 func imageBlobs(ctx context.Context, src Source, merged bool) ([]model.Digest, error) {
-	raw, _, err := src.FetchManifest(ctx)
+	raw, _, err := fetchManifest(ctx, src, RetryPolicy{})
 	if errors.Is(err, fault.ErrNotFound) {
 		return nil, nil // deleted meanwhile: it reaches nothing
 	}
@@ -174,7 +175,7 @@ func imageBlobs(ctx context.Context, src Source, merged bool) ([]model.Digest, e
 	if err != nil {
 		return nil, unmarkable(src, err)
 	}
-	_, refs, err := reach(ctx, src, m)
+	_, refs, err := reach(ctx, src, m, TransferOptions{})
 	if err != nil {
 		return nil, unmarkable(src, err)
 	}
@@ -217,11 +218,11 @@ func mergedLedgers(ctx context.Context, src Source, ledger model.Digest) ([]mode
 			continue
 		}
 		seen[d] = true
-		_, doc, err := readVerified(ctx, src, d, maxMergedDoc)
+		mb, err := loadMetaBlob(ctx, src, d, blob.Limit{Max: maxMergedDoc, Why: "the size of a merged effects document", Name: "effects.ledger"}, RetryPolicy{})
 		if err != nil {
 			continue // absent or larger: not a merged document
 		}
-		l, err := model.ParseLedger(doc)
+		l, err := model.ParseLedger(mb.logical)
 		if err != nil || l.Merged == nil {
 			continue
 		}

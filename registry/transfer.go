@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"pf-registry/blob"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/signing"
 )
@@ -36,6 +38,9 @@ func Transfer(ctx context.Context, op Op, src Source, srcKey *signing.Key, dst S
 	defer func() {
 		t.rep.Elapsed = time.Since(start)
 		if err != nil {
+			if a, ok := dst.(Aborter); ok {
+				a.Abort(context.WithoutCancel(ctx), err)
+			}
 			t.em.image(PhaseFailed, Event{Error: err.Error()})
 		} else {
 			t.em.image(PhaseDone, Event{Done: t.rep.Bytes, Message: fmt.Sprintf("%d transferred, %d skipped", t.rep.Transferred, t.rep.Skipped)})
@@ -68,7 +73,8 @@ type plan struct {
 	raw, sig []byte // manifest bytes and the signature to write (nil: none)
 	meta     map[model.Digest]metaBlob
 	refs     []model.BlobRef
-	sizes    []int64 // stored sizes, -1 when unknown
+	sizes    []int64                // stored sizes, -1 when unknown
+	declared map[model.Digest]int64 // logical sizes the image declares
 }
 
 // plan fetches and judges the manifest, signs it for the destination,
@@ -76,7 +82,7 @@ type plan struct {
 // check, or is incomplete when the source can tell cheaply, ends here with
 // nothing written.
 func (t *transfer) plan(ctx context.Context, srcKey, signKey *signing.Key) (*plan, error) {
-	raw, sig, err := t.src.FetchManifest(ctx)
+	raw, sig, err := fetchManifest(ctx, t.src, t.opt.Retry)
 	if err != nil {
 		return nil, err
 	}
@@ -98,10 +104,16 @@ func (t *transfer) plan(ctx context.Context, srcKey, signKey *signing.Key) (*pla
 			in.Signature = signing.Verify(raw, p.sig, *signKey)
 		}
 	}
-	if p.meta, p.refs, err = reach(ctx, t.src, in.Manifest); err != nil {
+	if p.meta, p.refs, err = reach(ctx, t.src, in.Manifest, t.opt); err != nil {
 		return nil, err
 	}
-	if p.sizes, err = statAll(ctx, t.src, p.refs, p.meta, t.opt.Concurrency); err != nil {
+	p.declared = model.DeclaredSizes(in.Manifest, func(d model.Digest) ([]byte, error) {
+		if b, ok := p.meta[d]; ok {
+			return b.logical, nil
+		}
+		return nil, fault.ErrNotFound
+	})
+	if p.sizes, err = statAll(ctx, t.src, p.refs, p.meta, t.opt.Concurrency, t.opt.Retry); err != nil {
 		return nil, err
 	}
 	t.rep.Blobs = make([]BlobStatus, len(p.refs))
@@ -149,7 +161,14 @@ func (t *transfer) moveOne(ctx context.Context, p *plan, i int) error {
 		return nil // cancelled before it started: the blob stays queued
 	}
 	r := p.refs[i]
-	skipped, moved, size, err := moveBlob(ctx, t.src, t.dst, r, p.sizes[i], p.meta, t.em, t.opt.MaxBlobSize)
+	var skipped bool
+	var moved, size int64
+	err := t.opt.Retry.do(ctx, func(ctx context.Context) (err error) {
+		skipped, moved, size, err = t.moveBlob(ctx, p, i)
+		return err
+	}, func(try int, wait time.Duration, err error) {
+		t.em.retry(r, size, try, wait, err)
+	})
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	b := &t.rep.Blobs[i]
@@ -178,9 +197,13 @@ func (t *transfer) moveOne(ctx context.Context, p *plan, i int) error {
 	return nil
 }
 
-// commit writes manifest and signature once every blob is in place.
+// commit writes manifest and signature once every blob is in place,
+// again if the destination failed for a passing reason (a commit writes
+// the same bytes each time).
 func (t *transfer) commit(ctx context.Context, p *plan) error {
-	if err := t.dst.Commit(ctx, p.raw, p.sig); err != nil {
+	if err := t.opt.Retry.do(ctx, func(ctx context.Context) error {
+		return t.dst.Commit(ctx, p.raw, p.sig)
+	}, nil); err != nil {
 		return err
 	}
 	if rr, ok := t.dst.(ResultReffer); ok {
@@ -193,7 +216,7 @@ func (t *transfer) commit(ctx context.Context, p *plan) error {
 // statAll returns the stored size of every blob (-1 when the source cannot
 // tell cheaply) and fails with an incomplete-image error listing every
 // missing blob.
-func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[model.Digest]metaBlob, n int) ([]int64, error) {
+func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[model.Digest]metaBlob, n int, pol RetryPolicy) ([]int64, error) {
 	sizes := make([]int64, len(refs))
 	st, ok := src.(BlobStater)
 	if !ok {
@@ -211,7 +234,10 @@ func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[mod
 			continue
 		}
 		g.Go(func() error {
-			sizes[i], errs[i] = st.StatBlob(ctx, r.Digest)
+			errs[i] = pol.do(ctx, func(ctx context.Context) (err error) {
+				sizes[i], err = st.StatBlob(ctx, r.Digest)
+				return err
+			}, nil)
 			return nil // every blob is asked: the error lists all missing ones
 		})
 	}
@@ -232,30 +258,28 @@ func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[mod
 	return sizes, nil
 }
 
-// moveBlob transfers one blob unless the sink has it.
-func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownSize int64, meta map[model.Digest]metaBlob, em *emitter, maxBlob int64) (skipped bool, moved, size int64, err error) {
-	has, err := dst.HasBlob(ctx, r.Digest)
+// moveBlob is one try at blob i: skipped when the sink has it, else
+// streamed from the source (resumed where it broke, when the source can
+// read from an offset) through a verifier into the sink.
+func (t *transfer) moveBlob(ctx context.Context, p *plan, i int) (skipped bool, moved, size int64, err error) {
+	r, knownSize := p.refs[i], p.sizes[i]
+	has, err := t.dst.HasBlob(ctx, r.Digest)
 	if err != nil {
-		return false, 0, -1, err
+		return false, 0, knownSize, err
 	}
 	if has {
-		em.blob(r, PhaseSkipped, 0, knownSize, nil)
+		t.em.blob(r, PhaseSkipped, 0, knownSize, nil)
 		return true, 0, knownSize, nil
 	}
 	size = knownSize
 	var counted *countingReader
 	var uploading atomic.Bool
 	open := func() (io.ReadCloser, error) {
-		var rc io.ReadCloser
-		if mb, ok := meta[r.Digest]; ok {
-			rc, size = io.NopCloser(bytes.NewReader(mb.stored)), int64(len(mb.stored))
-		} else {
-			var err error
-			rc, size, err = src.OpenBlob(ctx, r.Digest)
-			if err != nil {
-				return nil, err
-			}
+		rc, n, err := t.openStored(ctx, p, r, knownSize)
+		if err != nil {
+			return nil, err
 		}
+		size = n
 		counted = &countingReader{ctx: ctx, rc: rc, report: func(n int64, eof bool) {
 			if uploading.Load() {
 				return // the sink reports its upload instead
@@ -264,30 +288,73 @@ func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownS
 			if eof {
 				ph = PhaseVerifying
 			}
-			em.blobThrottled(r, ph, n, size, eof)
+			t.em.blobThrottled(r, ph, n, size, eof)
 		}}
-		return verifyingCloser{blob.NewVerifier(counted, r.Digest, maxBlob)}, nil
+		return verifyingCloser{blob.NewLimitedVerifier(counted, r.Digest, t.limit(p, r))}, nil
 	}
 	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: knownSize, open: open,
 		upload: func(n int64) {
 			uploading.Store(true)
-			em.blobThrottled(r, PhaseTransferring, n, size, n == 0)
+			t.em.blobThrottled(r, PhaseTransferring, n, size, n == 0)
 		}}
-	if sd, ok := src.(storedDigester); ok {
+	if sd, ok := t.src.(storedDigester); ok {
 		b.StoredDigest = sd.StoredDigest(r.Digest)
 	}
-	em.blob(r, PhaseTransferring, 0, b.StoredSize, nil)
-	if err := dst.PutBlob(ctx, b); err != nil {
-		if counted != nil {
-			moved = counted.n
-		}
-		return false, moved, size, err
-	}
+	t.em.blob(r, PhaseTransferring, 0, b.StoredSize, nil)
+	err = t.dst.PutBlob(ctx, b)
 	if counted != nil {
 		moved = counted.n
 	}
-	em.blob(r, PhaseDone, moved, size, nil)
+	if err != nil {
+		return false, moved, size, err
+	}
+	t.em.blob(r, PhaseDone, moved, size, nil)
 	return false, moved, size, nil
+}
+
+// limit is the cap on what blob r may decompress to: the size the image
+// declares for it (an fs-tree file, a KV page), --max-blob-size when set,
+// and else the ratio rule (blob.Limit), which also bounds what a hostile
+// image declares.
+func (t *transfer) limit(p *plan, r model.BlobRef) blob.Limit {
+	if mb, ok := p.meta[r.Digest]; ok {
+		return mb.limit
+	}
+	lim := blob.Limit{Ratio: t.opt.MaxBlobSize <= 0, Name: termtext.Line(r.Role)} // roles hold paths from the image
+	if t.opt.MaxBlobSize > 0 {
+		lim.Max, lim.Why = t.opt.MaxBlobSize, "--max-blob-size"
+	}
+	if n, ok := p.declared[r.Digest]; ok && (lim.Max == 0 || n < lim.Max) {
+		lim.Max, lim.Why = n, declaredBy(r.Role)
+	}
+	return lim
+}
+
+// declaredBy names what declared a blob's size, by the role that reaches it.
+func declaredBy(role string) string {
+	switch {
+	case strings.HasPrefix(role, "fs:"):
+		return "the size its fs-tree entry declares"
+	case strings.HasPrefix(role, "page:"):
+		return "the page size the page manifest declares"
+	}
+	return "the size the image declares for it"
+}
+
+// openStored opens the stored bytes of r: from memory for a metadata blob
+// the plan holds, else from the source, resuming where it can.
+func (t *transfer) openStored(ctx context.Context, p *plan, r model.BlobRef, knownSize int64) (io.ReadCloser, int64, error) {
+	if mb, ok := p.meta[r.Digest]; ok {
+		return io.NopCloser(bytes.NewReader(mb.stored)), int64(len(mb.stored)), nil
+	}
+	rc, size, err := t.src.OpenBlob(ctx, r.Digest)
+	if err != nil {
+		return nil, size, err
+	}
+	if size < 0 {
+		size = knownSize
+	}
+	return newResuming(ctx, t.src, r.Digest, rc, size, t.opt.Retry), size, nil
 }
 
 // storedDigester is an optional Source capability: the digest of a blob's

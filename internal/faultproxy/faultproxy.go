@@ -75,6 +75,13 @@ type Rule struct {
 	Probability float64
 	// Limit caps how often the rule fires (0: no cap).
 	Limit int
+	// MinSize, for body faults, restricts the rule to answers that declare
+	// at least this many body bytes (Content-Length, or Kubo's
+	// X-Content-Length): smaller answers pass unharmed and are not counted
+	// as matches. It picks blob downloads among small metadata answers.
+	// A request whose first matching rule has MinSize is decided when the
+	// answer's headers arrive, by that rule alone.
+	MinSize int64
 
 	Kind       Kind
 	Status     int    // Status: the code, e.g. 503
@@ -82,6 +89,12 @@ type Rule struct {
 	After      int64  // Drop, Truncate, Stall: body bytes sent first; Corrupt: offset
 	Delay      time.Duration
 	Chunk      int // Drip: bytes per write (default 1)
+}
+
+// Request is one request the proxy received.
+type Request struct {
+	Method, Path, Query string
+	Range               string // the Range header, if any
 }
 
 // Event is one injected fault.
@@ -106,7 +119,7 @@ type Proxy struct {
 	fired   []int
 	rng     *rand.Rand
 	events  []Event
-	total   int
+	log     []Request
 }
 
 // New starts a proxy on 127.0.0.1 in front of upstream (a base URL such
@@ -173,39 +186,71 @@ func (p *Proxy) Events() []Event {
 func (p *Proxy) Requests() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.total
+	return len(p.log)
 }
 
-// pick returns the rule that fires for r, if any, and logs it.
-func (p *Proxy) pick(r *http.Request) (Rule, bool) {
+// Log lists the requests the proxy received, in order.
+func (p *Proxy) Log() []Request {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.total++
+	return append([]Request(nil), p.log...)
+}
+
+// pick returns the rule that fires for r, if any, and logs it. A rule
+// with MinSize is returned undecided (deferred), for decide.
+func (p *Proxy) pick(r *http.Request) (rule Rule, idx int, deferred, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.log = append(p.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Range: r.Header.Get("Range")})
 	for i, rule := range p.rules {
 		if (rule.Method != "" && rule.Method != r.Method) || !strings.Contains(r.URL.Path, rule.Path) {
 			continue
 		}
-		p.matches[i]++
-		fire := rule.Nth == 0 || p.matches[i] == rule.Nth
-		if fire && rule.Probability > 0 {
-			fire = p.rng.Float64() < rule.Probability
+		if rule.MinSize > 0 && rule.Kind != Status {
+			return rule, i, true, true
 		}
-		if fire && rule.Limit > 0 && p.fired[i] >= rule.Limit {
-			fire = false
-		}
-		if fire {
-			p.fired[i]++
-			p.events = append(p.events, Event{Rule: i, Kind: rule.Kind, Method: r.Method, Path: r.URL.Path})
-			return rule, true
+		if p.fires(i, r) {
+			return rule, i, false, true
 		}
 	}
-	return Rule{}, false
+	return Rule{}, 0, false, false
+}
+
+// fires counts a match of rule i and reports whether it fires; call with
+// p.mu held.
+func (p *Proxy) fires(i int, r *http.Request) bool {
+	rule := p.rules[i]
+	p.matches[i]++
+	fire := rule.Nth == 0 || p.matches[i] == rule.Nth
+	if fire && rule.Probability > 0 {
+		fire = p.rng.Float64() < rule.Probability
+	}
+	if fire && rule.Limit > 0 && p.fired[i] >= rule.Limit {
+		fire = false
+	}
+	if fire {
+		p.fired[i]++
+		p.events = append(p.events, Event{Rule: i, Kind: rule.Kind, Method: r.Method, Path: r.URL.Path})
+	}
+	return fire
+}
+
+// decide settles a deferred rule once the answer's size is known.
+func (p *Proxy) decide(i int, r *http.Request, size int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return size >= p.rules[i].MinSize && p.fires(i, r)
 }
 
 func (p *Proxy) serve(rp *httputil.ReverseProxy, w http.ResponseWriter, r *http.Request) {
-	rule, ok := p.pick(r)
+	rule, idx, deferred, ok := p.pick(r)
 	if !ok {
 		rp.ServeHTTP(w, r)
+		return
+	}
+	if deferred {
+		rp.ServeHTTP(&faultyWriter{ResponseWriter: w, rule: rule, ctx: r.Context(),
+			decide: func(size int64) bool { return p.decide(idx, r, size) }}, r)
 		return
 	}
 	if rule.Kind == Status {
@@ -229,9 +274,21 @@ type faultyWriter struct {
 	ctx     context.Context
 	written int64
 	stalled bool
+	// decide, when set, says at the headers whether the rule applies.
+	decide func(size int64) bool
 }
 
 func (f *faultyWriter) WriteHeader(code int) {
+	if f.decide != nil {
+		size, err := strconv.ParseInt(f.Header().Get("Content-Length"), 10, 64)
+		if err != nil {
+			size, _ = strconv.ParseInt(f.Header().Get("X-Content-Length"), 10, 64)
+		}
+		if !f.decide(size) {
+			f.rule = Rule{} // no fault: pass through
+		}
+		f.decide = nil
+	}
 	if f.rule.Kind == Truncate {
 		if n, err := strconv.ParseInt(f.Header().Get("Content-Length"), 10, 64); err == nil && n > f.rule.After {
 			f.Header().Set("Content-Length", strconv.FormatInt(f.rule.After, 10))
@@ -241,6 +298,9 @@ func (f *faultyWriter) WriteHeader(code int) {
 }
 
 func (f *faultyWriter) Write(b []byte) (int, error) {
+	if f.decide != nil {
+		f.WriteHeader(http.StatusOK)
+	}
 	switch f.rule.Kind {
 	case Drop, Truncate, Stall:
 		if left := f.rule.After - f.written; left < int64(len(b)) {

@@ -232,3 +232,31 @@ func TestProbabilityIsReproducible(t *testing.T) {
 		t.Fatalf("%d of %d failed at probability 0.5", failed, len(a))
 	}
 }
+
+// TestMinSize: a body fault with MinSize spares small answers (they do
+// not count) and hits the first large one; the log keeps Range headers.
+func TestMinSize(t *testing.T) {
+	up, body, _ := upstream(t) // 64 KiB answers
+	p := start(t, up, Rule{Kind: Drop, After: 10, MinSize: 100 << 10, Limit: 1})
+	if _, b, err := get(t, p, "GET", "/small"); err != nil || !bytes.Equal(b, body) {
+		t.Fatalf("an answer under MinSize was hurt: %v", err)
+	}
+	p.SetRules(Rule{Kind: Drop, After: 10, MinSize: 1 << 10, Limit: 1})
+	if _, _, err := get(t, p, "GET", "/big"); err == nil {
+		t.Fatal("the large answer was not dropped")
+	}
+	if _, _, err := get(t, p, "GET", "/big"); err != nil {
+		t.Fatalf("Limit 1 fired twice: %v", err)
+	}
+	if ev := p.Events(); len(ev) != 1 || ev[0].Path != "/big" {
+		t.Fatalf("events %v", ev)
+	}
+	req, _ := http.NewRequest("GET", p.URL()+"/r?x=1", nil)
+	req.Header.Set("Range", "bytes=5-")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	if l := p.Log(); len(l) != 4 || l[3].Range != "bytes=5-" || l[3].Query != "x=1" || p.Requests() != 4 {
+		t.Fatalf("log %+v", l)
+	}
+}

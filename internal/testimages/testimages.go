@@ -98,10 +98,10 @@ func HostileImage(t testing.TB, st *store.Store) model.Digest {
 		}
 		return d
 	}
-	file := put("text " + esc + " red\n")
+	text := "text " + esc + " red\n"
 	tree := &model.FsTree{Kind: model.FsTreeKind, Entries: []model.FsEntry{
-		{Path: "evil" + esc + ".txt", Mode: "0644", Size: 30, Kind: "file", Blob: string(file)},
-		{Path: "link", Mode: "0777", Size: 3, Kind: "symlink", Blob: string(put("x" + esc)), LinkTarget: "x" + esc},
+		{Path: "evil" + esc + ".txt", Mode: "0644", Size: uint64(len(text)), Kind: "file", Blob: string(put(text))},
+		{Path: "link", Mode: "0777", Size: uint64(len("x" + esc)), Kind: "symlink", Blob: string(put("x" + esc)), LinkTarget: "x" + esc},
 	}}
 	q := func(s string) string { return string(model.AppendJSONString(nil, s)) }
 	m := &model.Manifest{

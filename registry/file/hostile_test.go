@@ -16,7 +16,6 @@ import (
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/registry/registrytest"
-	"pf-registry/signing"
 )
 
 // putBlob writes logical bytes as a stored blob at the sharded path of d
@@ -50,29 +49,16 @@ func readLogical(t *testing.T, dir string, d model.Digest) []byte {
 // re-signs the manifest that points at the new tree.
 func rewriteFsTree(t *testing.T, dir string, edit func(*model.FsTree)) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.ParseManifest(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := model.ParseFsTree(readLogical(t, dir, m.World.FS))
-	if err != nil {
-		t.Fatal(err)
-	}
-	edit(tree)
-	enc := tree.Encode()
-	m.World.FS = model.FromBytes(enc)
-	putBlob(t, dir, m.World.FS, enc)
-	raw = m.Encode()
-	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "manifest.json.sig"), signing.SignBytes(raw, signing.Default()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	resign(t, dir, func(m *model.Manifest) {
+		tree, err := model.ParseFsTree(readLogical(t, dir, m.World.FS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(tree)
+		enc := tree.Encode()
+		m.World.FS = model.FromBytes(enc)
+		putBlob(t, dir, m.World.FS, enc)
+	})
 }
 
 // TestUppercaseFsTreeDigest: an fs-tree entry whose digest has uppercase

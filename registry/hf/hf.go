@@ -63,7 +63,12 @@ func New(cfg registry.Config) (*Backend, error) {
 	if ep == "" {
 		ep = DefaultEndpoint
 	}
-	c, err := newClient(ep, readToken(), cfg.UserAgent, cfg.Timeout, cfg.Insecure)
+	return newAt(cfg, ep)
+}
+
+// newAt builds the backend for an endpoint.
+func newAt(cfg registry.Config, endpoint string) (*Backend, error) {
+	c, err := newClient(endpoint, readToken(), cfg.UserAgent, cfg.Timeout, cfg.Insecure)
 	if err != nil {
 		return nil, err
 	}

@@ -19,8 +19,10 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/httpguard"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -348,38 +350,34 @@ func (s *sink) uploadLFS(ctx context.Context, f *os.File, oid string, size int64
 }
 
 // putPart uploads body to a storage URL (no Hub token: the URL carries its
-// own authorisation), retrying transport errors and 5xx, and returns the
-// ETag.
+// own authorisation) and returns the ETag. A failure for a passing reason
+// is transient: the engine sends the blob again.
 func (s *sink) putPart(ctx context.Context, href string, header map[string]string, body *io.SectionReader, size int64, report func(int64)) (string, error) {
-	var last error
-	for attempt := 0; attempt < 3; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, href, reportingReader{io.NewSectionReader(body, 0, size), report})
-		if err != nil {
-			return "", err
-		}
-		req.ContentLength = size
-		req.Header.Set("User-Agent", s.b.c.ua)
-		for k, v := range header {
-			req.Header.Set(k, v)
-		}
-		resp, err := s.b.c.http.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return "", ctx.Err()
-			}
-			last = s.b.c.transportErr(err)
-			continue
-		}
-		drain(resp)
-		if resp.StatusCode/100 == 2 {
-			return resp.Header.Get("ETag"), nil
-		}
-		last = fmt.Errorf("storage answered HTTP %d", resp.StatusCode)
-		if resp.StatusCode < 500 {
-			break
-		}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, href, reportingReader{io.NewSectionReader(body, 0, size), report})
+	if err != nil {
+		return "", err
 	}
-	return "", last
+	req.ContentLength = size
+	req.Header.Set("User-Agent", s.b.c.ua)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := s.b.c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", s.b.c.transportErr(err)
+	}
+	drain(resp)
+	if resp.StatusCode/100 == 2 {
+		return resp.Header.Get("ETag"), nil
+	}
+	err = fmt.Errorf("storage answered HTTP %d", resp.StatusCode)
+	if httpguard.TransientStatus(resp.StatusCode) {
+		err = fault.Transient(err, httpguard.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()))
+	}
+	return "", err
 }
 
 var partKey = regexp.MustCompile(`^[0-9]+$`)

@@ -102,10 +102,13 @@ func New(cfg registry.Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{
-		c:   newClient(base, source, cfg.Timeout, cfg.UserAgent),
-		key: signing.ForBackend(Scheme),
-	}, nil
+	return newAt(cfg, base, source), nil
+}
+
+// newAt builds the backend for an RPC endpoint (source says where it was
+// found, for messages).
+func newAt(cfg registry.Config, base, source string) *Backend {
+	return &Backend{c: newClient(base, source, cfg.Timeout, cfg.UserAgent), key: signing.ForBackend(Scheme)}
 }
 
 // Scheme implements registry.Backend.
@@ -336,6 +339,23 @@ func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 	return rc, int64(l.Size), nil
 }
 
+// OpenBlobAt implements registry.BlobRanger with cat's offset.
+func (s *source) OpenBlobAt(ctx context.Context, d model.Digest, off int64) (io.ReadCloser, error) {
+	l, ok := s.blobs[d.Hex()]
+	if !ok || off < 0 || off >= int64(l.Size) {
+		return nil, fmt.Errorf("%s: no bytes of blob %s from offset %d", s.Describe(), d.Short(), off)
+	}
+	rc, err := s.b.c.call(ctx, "cat", args("arg", l.Hash, "offset", strconv.FormatInt(off, 10)), nil)
+	if err != nil {
+		return nil, err
+	}
+	if n := rc.(*rpcBody).resp.Header.Get("X-Content-Length"); n != "" && n != strconv.FormatInt(int64(l.Size)-off, 10) {
+		rc.Close()
+		return nil, fmt.Errorf("ipfs cat %s: the daemon answered %s bytes from offset %d of %d", l.Hash, n, off, l.Size)
+	}
+	return rc, nil
+}
+
 // StatBlob implements registry.BlobStater from the directory listing.
 func (s *source) StatBlob(_ context.Context, d model.Digest) (int64, error) {
 	l, ok := s.blobs[d.Hex()]
@@ -505,7 +525,7 @@ func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
 		return false, nil // the old entry's blocks are gone: upload it again
 	}
 	if err != nil {
-		return false, s.abandon(ctx, err)
+		return false, s.fail(ctx, err)
 	}
 	return true, nil
 }
@@ -529,7 +549,7 @@ func (s *sink) PutBlob(ctx context.Context, blob *registry.Blob) error {
 	if err != nil && !errors.Is(err, fault.ErrNotFound) {
 		// A blob missing at the source is reported with the others
 		// missing; any other failure ends the push.
-		return s.abandon(ctx, err)
+		return s.fail(ctx, err)
 	}
 	return err
 }

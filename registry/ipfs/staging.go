@@ -2,9 +2,12 @@ package ipfs
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
+
+	"pf-registry/internal/fault"
 )
 
 // staleStaging is the age after which a staging directory is taken to
@@ -59,6 +62,19 @@ func (s *sink) stage(ctx context.Context) error {
 func (s *sink) watch(ctx context.Context) {
 	s.stopWatch = context.AfterFunc(ctx, func() { _ = s.abandon(ctx, ctx.Err()) })
 }
+
+// fail ends the push after a blob failed, unless the failure may pass:
+// the engine tries that blob again, and tells Abort if it gives up.
+func (s *sink) fail(ctx context.Context, err error) error {
+	if errors.Is(err, fault.ErrTransient) {
+		return err
+	}
+	return s.abandon(ctx, err)
+}
+
+// Abort implements registry.Aborter: the transfer failed, so the staging
+// directory goes.
+func (s *sink) Abort(ctx context.Context, err error) { _ = s.abandon(ctx, err) }
 
 // abandon removes the staging directory after a blob failed (the engine
 // commits nothing then) and returns err. Later blobs of the push get err

@@ -20,6 +20,7 @@ import (
 	"github.com/regclient/regclient/types/errs"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/httpguard"
 	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 )
@@ -107,14 +108,13 @@ func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 	if tr.skipVerify {
 		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //#nosec G402 -- only with --insecure
 	}
-	timeout := c.cfg.Timeout
-	if timeout <= 0 {
-		timeout = 60 * time.Second
-	}
-	// A header timeout, not a whole-request one: big layers take long.
-	base.ResponseHeaderTimeout = timeout
 	base.MaxIdleConnsPerHost = 16 // keep one connection per concurrent transfer
-	var rt http.RoundTripper = &credGuard{base: base, registry: host}
+	// Stalls end requests (never a whole-request deadline: big layers take
+	// long); regclient would sleep as long as a Retry-After says, so the
+	// engine, which caps it, is the only one to see it.
+	var rt http.RoundTripper = httpguard.New(base, c.cfg.Timeout).StripRetryAfter()
+	rt = &rangeTransport{base: rt}
+	rt = &credGuard{base: rt, registry: host}
 	if bearer != "" {
 		rt = &bearerTransport{base: rt, host: host, token: bearer}
 	}
@@ -126,8 +126,11 @@ func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 		regclient.WithConfigHost(h),
 		regclient.WithUserAgent(ua),
 		regclient.WithRegOpts(
-			reg.WithRetryLimit(3),
-			reg.WithDelay(100*time.Millisecond, 2*time.Second),
+			// One try (plus the one an auth challenge needs) and no pause
+			// of its own worth the name: the engine retries what failed
+			// for a passing reason and decides how long to wait.
+			reg.WithRetryLimit(1),
+			reg.WithDelay(time.Millisecond, 10*time.Millisecond),
 			reg.WithHTTPClient(&http.Client{Transport: rt})),
 	)
 	return regclient.New(opts...), nil
@@ -172,6 +175,10 @@ func classify(err error, where, what string) error {
 	if errors.Is(err, fault.ErrIntegrity) || errors.Is(err, fault.ErrBadRef) || isClassed(err) {
 		return err
 	}
+	var netErr *httpguard.Error
+	if errors.As(err, &netErr) { // a stall or a broken connection
+		return fault.Transient(fault.WithHint(&causeErr{msg: fmt.Sprintf("%s: %s: %s", where, what, netErr), cause: err}, netErr.Hint()), 0)
+	}
 	if r := refusal(err, where); r != nil {
 		return r
 	}
@@ -194,8 +201,10 @@ func classify(err error, where, what string) error {
 	case errors.Is(err, errs.ErrNotFound) || errors.Is(err, os.ErrNotExist) || code == 404:
 		return fault.WithHint(fault.Classed(fault.ErrNotFound,
 			wrap("%s: %s not found", where, what)), "check the repository and tag (pf-registry tags <repo>)")
-	case errors.Is(err, errs.ErrHTTPRateLimit):
-		return fault.WithHint(wrap("%s: rate limited while reading %s%s", where, what, status), "wait and retry")
+	case errors.Is(err, errs.ErrHTTPRateLimit) || code == http.StatusTooManyRequests:
+		return fault.Transient(fault.WithHint(wrap("%s: rate limited while reading %s%s", where, what, status), "wait and retry"), 0)
+	case httpguard.TransientStatus(code):
+		return fault.Transient(fault.WithHint(wrap("%s: registry failed on %s%s", where, what, status), "retry later or check the registry's health"), 0)
 	case code != 0:
 		return fault.WithHint(wrap("%s: registry failed on %s%s", where, what, status), "retry later or check the registry's health")
 	case errors.Is(err, errs.ErrHTTPRedirectRefused):

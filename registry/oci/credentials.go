@@ -85,7 +85,7 @@ func (g *credGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Host == g.registry {
 		return g.base.RoundTrip(req)
 	}
-	redirect := req.Response != nil && req.Response.Request != nil && req.Response.Request.URL.Host != req.URL.Host
+	redirect := registry.CrossOriginRedirect(req)
 	if redirect && req.Header.Get("Authorization") != "" {
 		// Go copies Authorization to the same host name on any port.
 		req = req.Clone(req.Context())

@@ -274,7 +274,7 @@ func TestConformance(t *testing.T) {
 	for _, name := range []string{distributionV3, dockerRegistry} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			registrytest.Run(t, &harness{host: server(t, name).Host})
+			registrytest.Run(t, network{&harness{host: server(t, name).Host}})
 		})
 	}
 	t.Run(relativeUploads, func(t *testing.T) {

@@ -50,6 +50,18 @@ func (r *Recorder) Events() []registry.Event {
 	return append([]registry.Event(nil), r.events...)
 }
 
+// Retries counts the blob events that announce a new try (a queued event
+// with a message): blobs started over, not resumed.
+func (r *Recorder) Retries() int {
+	n := 0
+	for _, e := range r.Events() {
+		if e.Kind == registry.KindBlob && e.Phase == registry.PhaseQueued && e.Message != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // byBlob groups the blob events by digest, in order.
 func (r *Recorder) byBlob() map[model.Digest][]registry.Event {
 	out := map[model.Digest][]registry.Event{}

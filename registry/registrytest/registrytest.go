@@ -12,7 +12,8 @@
 // verification, progress events add up, frames written by the reference
 // zstd CLI are read while frames we write are read by it, browsing an
 // image's content works (contenttest), and deleting any subset of images
-// that share blobs keeps every other one whole.
+// that share blobs keeps every other one whole. Network backends (Network)
+// also run their transfers through a fault-injecting proxy (faults.go).
 // Backend test files keep only what is specific to them.
 package registrytest
 
@@ -121,6 +122,9 @@ func Run(t *testing.T, h Harness) {
 	t.Run("FramesFromTheZstdCLI", s.cliFrames)
 	t.Run("Content", s.content)
 	t.Run("DeleteKeepsTheRest", s.deleteKeepsTheRest)
+	if n, ok := h.(Network); ok {
+		t.Run("Faults", func(t *testing.T) { runFaults(t, h, n) })
+	}
 }
 
 // RunTransfers runs the transfer tests only (round trip, copy, re-push,

@@ -369,6 +369,11 @@ func (im *image) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 	return rc, size, err
 }
 
+// OpenBlobAt implements registry.BlobRanger with a Range request.
+func (im *image) OpenBlobAt(ctx context.Context, d model.Digest, off int64) (io.ReadCloser, error) {
+	return im.c.GetFrom(ctx, im.blobKey(d), off)
+}
+
 // StatBlob implements registry.BlobStater with one HEAD request.
 func (im *image) StatBlob(ctx context.Context, d model.Digest) (int64, error) {
 	size, found, err := im.c.Head(ctx, im.blobKey(d))

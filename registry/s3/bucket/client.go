@@ -12,16 +12,18 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"pf-registry/internal/httpguard"
 )
 
 // PartSize is the multipart part size: objects larger than this go up in
 // several parts, each buffered once (so memory per upload is one part).
 const PartSize = 8 << 20
 
-// maxRetries bounds retries of retryable failures (seekable bodies only):
-// enough to ride over a dropped connection, few enough that an unreachable
-// endpoint fails within seconds.
-const maxRetries = 3
+// maxRetries is minio-go's tries per request: one. The engine retries
+// what failed for a passing reason (errors wrapping fault.ErrTransient),
+// with its own bounded pauses.
+const maxRetries = 1
 
 // Client talks to one bucket.
 type Client struct {
@@ -35,8 +37,9 @@ type Client struct {
 
 // Options tune New.
 type Options struct {
-	// Timeout bounds the wait for response headers of each request (0:
-	// none; bodies may stream for long).
+	// Timeout is the stall window of each request (see httpguard; 0:
+	// httpguard.DefaultTimeout). Bodies may stream for as long as they
+	// move.
 	Timeout time.Duration
 	// UserAgent is appended to the client's own.
 	UserAgent string
@@ -56,9 +59,6 @@ func New(cfg Config, bucket string, opt Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3: transport: %w", err)
 	}
-	if opt.Timeout > 0 {
-		tr.ResponseHeaderTimeout = opt.Timeout
-	}
 	if opt.InsecureTLS && tr.TLSClientConfig != nil {
 		tr.TLSClientConfig.InsecureSkipVerify = true
 	}
@@ -69,7 +69,7 @@ func New(cfg Config, bucket string, opt Options) (*Client, error) {
 	mc, err := minio.New(cfg.Endpoint.Host, &minio.Options{
 		Creds:        cfg.Creds,
 		Secure:       secure,
-		Transport:    tr,
+		Transport:    httpguard.New(tr, opt.Timeout),
 		Region:       cfg.Region,
 		BucketLookup: lookup,
 		MaxRetries:   maxRetries,
@@ -125,6 +125,24 @@ func (c *Client) Get(ctx context.Context, key string) (io.ReadCloser, int64, err
 		return nil, 0, c.classify(key, err)
 	}
 	return &bodyReader{rc: rc, c: c, key: key}, info.Size, nil
+}
+
+// GetFrom opens an object from byte off on (a Range request), to resume a
+// download; it fails when the server does not honour the range.
+func (c *Client) GetFrom(ctx context.Context, key string, off int64) (io.ReadCloser, error) {
+	opts := minio.GetObjectOptions{}
+	if err := opts.SetRange(off, 0); err != nil {
+		return nil, err
+	}
+	rc, _, hdr, err := minio.Core{Client: c.mc}.GetObject(ctx, c.bucket, key, opts)
+	if err != nil {
+		return nil, c.classify(key, err)
+	}
+	if !strings.HasPrefix(hdr.Get("Content-Range"), fmt.Sprintf("bytes %d-", off)) {
+		rc.Close()
+		return nil, fmt.Errorf("%s: %s does not honour Range requests", c.URL(key), c.Endpoint())
+	}
+	return &bodyReader{rc: rc, c: c, key: key}, nil
 }
 
 // GetBytes reads a small object whole (manifest, signature), at most max
