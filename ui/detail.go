@@ -143,12 +143,12 @@ func loadLocalDetail(ctx context.Context, sh *shared, id model.Digest) (*detailD
 	if err != nil {
 		return nil, err
 	}
-	in, err := registry.InspectSource(ctx, src, signing.Default())
+	in, err := registry.InspectSource(ctx, src, registry.Verifier{Key: signing.Default()})
 	if err != nil {
 		return nil, err
 	}
-	in.Signature = signing.Verdict{Status: termtext.VerdictLocal,
-		Reason: "the local store keeps no signatures; images are verified when pulled"}
+	in.Signature = signing.Result{Checks: []signing.Check{{Status: termtext.VerdictLocal,
+		Reason: "the local store keeps no signatures; images are verified when pulled"}}}
 	return walkDetail(ctx, sh, in, src), nil
 }
 
@@ -225,10 +225,10 @@ func (s *detailScreen) infoLines() []string {
 	}
 	in := s.data.in
 	lines = append(lines, lab("Image ID")+" "+st.Value.Render(string(in.ImageID)))
-	v := in.Signature
+	v := in.Signature.Strongest()
 	sig := st.Verdict(string(v.Status))
-	if v.KeySource != "" {
-		sig += st.Muted.Render("  key: " + v.KeySource)
+	if v.Key != "" {
+		sig += st.Muted.Render("  key: " + v.Key)
 	}
 	lines = append(lines, lab("Signature")+" "+sig)
 	if v.Reason != "" {
@@ -444,7 +444,7 @@ func (s *detailScreen) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	status, id := termtext.VerdictPending, model.Digest("")
 	if s.data != nil {
-		status, id = string(s.data.in.Signature.Status), s.data.in.ImageID
+		status, id = string(s.data.in.Signature.Status()), s.data.in.ImageID
 	}
 	if cmd, ok := imageAction(s.sh, msg, s.ref, status, id); ok {
 		return cmd

@@ -160,7 +160,7 @@ func sigOf(r *registry.Report) string {
 	if r.Inspection == nil {
 		return "?"
 	}
-	return string(r.Inspection.Signature.Status)
+	return string(r.Inspection.Signature.Status())
 }
 
 // handleKey acts on the transfers view's own keys.

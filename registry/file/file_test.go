@@ -97,7 +97,7 @@ func TestFixtureRoundTrip(t *testing.T) {
 	if string(rep.Inspection.ImageID) != fx.ImageCID || !rep.Complete || rep.Transferred != 13 || rep.Skipped != 0 {
 		t.Fatalf("pull report: id %s complete %v transferred %d skipped %d", rep.Inspection.ImageID, rep.Complete, rep.Transferred, rep.Skipped)
 	}
-	if rep.Inspection.Signature.Status != signing.DefaultKey {
+	if rep.Inspection.Signature.Status() != signing.DefaultKey {
 		t.Fatalf("verdict %+v, want default-key", rep.Inspection.Signature)
 	}
 	for i, w := range fx.WalkOrder {
@@ -348,7 +348,7 @@ func TestListAndTagsOnDemo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got[in.Signature.Status]++
+			got[in.Signature.Status()]++
 		}
 	}
 	if got[signing.Invalid] != 1 || got[signing.Missing] != 1 || got[signing.DefaultKey] != 8 {
@@ -398,10 +398,10 @@ func TestCopyResignsWithDestinationKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	in, err := keyed.Inspect(ctx, keyedRef)
-	if err != nil || in.Signature.Status != signing.Valid {
+	if err != nil || in.Signature.Status() != signing.Valid {
 		t.Fatalf("copy under a custom key: %+v, %v", in.Signature, err)
 	}
-	if in, _ := outReg.Inspect(ctx, outRef); in.Signature.Status != signing.Invalid {
-		t.Fatalf("default-key copy checked with team-key: %s", in.Signature.Status)
+	if in, _ := outReg.Inspect(ctx, outRef); in.Signature.Status() != signing.Invalid {
+		t.Fatalf("default-key copy checked with team-key: %s", in.Signature.Status())
 	}
 }

@@ -152,8 +152,8 @@ func TestPushListInspectVerifyPull(t *testing.T) {
 	if err != nil {
 		t.Fatalf("inspect: %v", err)
 	}
-	if in.ImageID != id || in.Signature.Status != signing.DefaultKey {
-		t.Errorf("inspect: id %s (want %s), signature %s", in.ImageID, id, in.Signature.Status)
+	if in.ImageID != id || in.Signature.Status() != signing.DefaultKey {
+		t.Errorf("inspect: id %s (want %s), signature %s", in.ImageID, id, in.Signature.Status())
 	}
 	for _, deep := range []bool{false, true} {
 		vr, err := reg.Verify(ctx, ref(t, "hf://alice/agents:v1"), registry.VerifyOptions{Deep: deep})
@@ -253,7 +253,7 @@ func TestCopyFileToHubAndBack(t *testing.T) {
 			t.Fatalf("inspect %s: %v", r.ref, err)
 		}
 		if in.ImageID != want || !in.Signature.OK() {
-			t.Errorf("%s: image %s (signature %s), want %s", r.ref, in.ImageID, in.Signature.Status, want)
+			t.Errorf("%s: image %s (signature %s), want %s", r.ref, in.ImageID, in.Signature.Status(), want)
 		}
 	}
 	vr, err := fileReg.Verify(ctx, back, registry.VerifyOptions{Deep: true})

@@ -142,7 +142,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("inspect %s: %v", ref, err)
 		}
 		if in.ImageID != id || !in.Signature.OK() {
-			t.Fatalf("inspect %s: id %s signature %s, want %s valid", ref, in.ImageID, in.Signature.Status, id)
+			t.Fatalf("inspect %s: id %s signature %s, want %s valid", ref, in.ImageID, in.Signature.Status(), id)
 		}
 	}
 	vrep, err := reg.Verify(ctx, mustRef(t, "ipfs://"+cid), registry.VerifyOptions{Deep: true})
@@ -567,7 +567,7 @@ func TestMissingSignature(t *testing.T) {
 	cid := handBuilt(t, k, func(dir string) { os.Remove(filepath.Join(dir, SignatureEntry)) })
 	ctx := withTimeout(t, time.Minute)
 	in, err := reg.Inspect(ctx, mustRef(t, "ipfs://"+cid))
-	if err != nil || in.Signature.Status != "missing" {
+	if err != nil || in.Signature.Status() != "missing" {
 		t.Fatalf("inspect unsigned: %+v %v", in, err)
 	}
 	st := newStore(t)

@@ -91,7 +91,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("inspect: %v", err)
 			}
-			if in.ImageID != id || in.Signature.Status != signing.DefaultKey {
+			if in.ImageID != id || in.Signature.Status() != signing.DefaultKey {
 				t.Fatalf("inspect: id %s, signature %+v", in.ImageID, in.Signature)
 			}
 			for _, deep := range []bool{false, true} {
