@@ -196,6 +196,13 @@ type TagEntry struct {
 	// Foreign marks an entry that exists but is not a ProcessFork image
 	// (e.g. a container image in the same OCI repository).
 	Foreign bool `json:"foreign,omitempty"`
+	// Digest is the OCI manifest digest (OCI only).
+	Digest string `json:"digest,omitempty"`
+	// SignatureTags are the tags that hold this image's signatures (OCI:
+	// cosign's sha256-<hex> referrers index and sha256-<hex>.sig), listed
+	// here rather than as entries of their own; those of an image not on
+	// the same page are left out.
+	SignatureTags []string `json:"signature_tags,omitempty"`
 }
 
 // VerifyOptions tune Verify.

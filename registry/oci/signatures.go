@@ -52,6 +52,21 @@ func SignatureTagOf(tag string) (model.Digest, bool) {
 	return model.Digest("sha256:" + m[1]), true
 }
 
+// splitSignatureTags takes the signature tags out of a page of tag names
+// and groups them by the digest of the image they belong to.
+func splitSignatureTags(names []string) ([]string, map[string][]string) {
+	images := names[:0:0]
+	sigs := map[string][]string{}
+	for _, n := range names {
+		if d, ok := SignatureTagOf(n); ok {
+			sigs[string(d)] = append(sigs[string(d)], n)
+		} else {
+			images = append(images, n)
+		}
+	}
+	return images, sigs
+}
+
 // referrer is the OCI manifest of one attached bundle.
 type referrer struct {
 	SchemaVersion int               `json:"schemaVersion"`
