@@ -216,7 +216,7 @@ func (l Level) Check(ref string, r Result) *Refusal {
 			out.Hint = "check the signing key (PF_<BACKEND>_REG_SIGN_KEY), or ask the publisher to push the image again"
 		}
 	case l == RequireSigned:
-		out.Reason = ref + " is signed only with the public default key, which anyone can use (--require signed)"
+		out.Reason = ref + " is signed only with the public default key, which anyone can use (--require signed, or --strict)"
 		out.Hint = "ask the publisher to sign it with a key of their own: `pf-registry sign REF --key NAME`"
 	default:
 		out.Reason, out.Hint = trustRefusal(ref, r)

@@ -129,6 +129,10 @@ func (s Styles) Verdict(status string) string {
 // VerdictStyle is the style of one verdict status.
 func (s Styles) VerdictStyle(status string) lipgloss.Style {
 	switch status {
+	case termtext.VerdictTrusted:
+		return s.OK.Bold(true).Underline(true)
+	case termtext.VerdictUntrustedKey:
+		return s.Info.Bold(true)
 	case termtext.VerdictValid:
 		return s.OK.Bold(true)
 	case termtext.VerdictDefaultKey:

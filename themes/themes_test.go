@@ -63,7 +63,7 @@ func TestVerdictColoursDistinct(t *testing.T) {
 		th, _ := Resolve(name, true)
 		s := NewStyles(th)
 		seen := map[string]string{}
-		for _, v := range []string{termtext.VerdictValid, termtext.VerdictDefaultKey, termtext.VerdictInvalid, termtext.VerdictMissing} {
+		for _, v := range []string{termtext.VerdictTrusted, termtext.VerdictUntrustedKey, termtext.VerdictValid, termtext.VerdictDefaultKey, termtext.VerdictInvalid, termtext.VerdictMissing} {
 			out := s.VerdictStyle(v).Render("x")
 			if prev, ok := seen[out]; ok {
 				t.Errorf("%s: %s and %s render alike: %q", name, v, prev, out)

@@ -13,6 +13,7 @@ import (
 	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/signing"
 	"pf-registry/store"
 )
 
@@ -74,13 +75,15 @@ func pullSpec(sh *shared, ref string) jobSpec {
 		}}
 }
 
-// pullFlow asks first unless the signature is valid under a configured key.
+// pullFlow asks first unless the image is signed by a key that is not
+// public (a key of the key store, or a configured HMAC key); the engine
+// applies the signature policy either way.
 func pullFlow(sh *shared, ref, status string) tea.Cmd {
 	if refused := sh.refuseWrite("the local store"); refused != nil {
 		return refused
 	}
 	start := emit(startJobMsg{pullSpec(sh, ref)})
-	if status == termtext.VerdictValid {
+	if signing.Status(status).Rank() >= signing.Valid.Rank() {
 		return start
 	}
 	why := map[string]string{

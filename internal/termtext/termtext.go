@@ -70,7 +70,9 @@ func ErrorLine(err error, sep string) string {
 // Verdict statuses as the UI and the command line name them: the
 // signing.Status values plus the states before a verdict is known.
 const (
-	VerdictValid      = "valid"
+	VerdictTrusted      = "trusted"
+	VerdictUntrustedKey = "untrusted-key"
+	VerdictValid        = "valid"
 	VerdictDefaultKey = "default-key"
 	VerdictInvalid    = "invalid"
 	VerdictMissing    = "missing"
@@ -84,6 +86,10 @@ const (
 // same without colour.
 func VerdictSymbol(status string) string {
 	switch status {
+	case VerdictTrusted:
+		return "✔"
+	case VerdictUntrustedKey:
+		return "~"
 	case VerdictValid:
 		return "✓"
 	case VerdictDefaultKey:
