@@ -103,6 +103,10 @@ encrypted PEM, 0600, and keys/NAME.pub), public keys of others, and the keys
 you trust (trusted/NAME.pub). An image signed by a trusted key is "trusted";
 by a known key you do not trust, "untrusted-key". Passphrases come from
 COSIGN_PASSWORD or a prompt; a private key is never printed.`,
+		Example: `  pf-registry keys generate release
+  pf-registry keys import cosign.key
+  pf-registry keys trust colleague.pub --name colleague
+  pf-registry keys list`,
 		Args: cobra.NoArgs,
 	}
 	gen := &cobra.Command{
@@ -124,10 +128,11 @@ COSIGN_PASSWORD or a prompt; a private key is never printed.`,
 	}
 	imp.Flags().StringVar(&o.name, "name", "", "name in the store (default: the file name without extension)")
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List the keys: name, algorithm, fingerprint, trusted",
-		Args:  cobra.NoArgs,
-		RunE:  o.runList,
+		Use:     "list",
+		Short:   "List the keys: name, algorithm, fingerprint, trusted",
+		Example: "  pf-registry keys list --json",
+		Args:    cobra.NoArgs,
+		RunE:    o.runList,
 	}
 	list.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON document")
 	trust := &cobra.Command{
@@ -140,10 +145,11 @@ COSIGN_PASSWORD or a prompt; a private key is never printed.`,
 	}
 	trust.Flags().StringVar(&o.name, "name", "", "name in the store (default: the name the store knows it by, else the file name)")
 	untrust := &cobra.Command{
-		Use:   "untrust NAME",
-		Short: "Stop trusting a key (the key itself stays known)",
-		Args:  cobra.ExactArgs(1),
-		RunE:  o.runUntrust,
+		Use:     "untrust NAME",
+		Short:   "Stop trusting a key (the key itself stays known)",
+		Example: "  pf-registry keys untrust colleague",
+		Args:    cobra.ExactArgs(1),
+		RunE:    o.runUntrust,
 	}
 	c.AddCommand(gen, imp, list, trust, untrust)
 	return c
