@@ -24,18 +24,19 @@ func benchModel(b *testing.B, n int) (*App, *tagsScreen) {
 		b.Fatal(err)
 	}
 	m.Update(tea.WindowSizeMsg{Width: 140, Height: 40})
-	s := newTagsScreen(m.sh, "file://demo/big", "big")
+	s := newTagsScreen(m.sh, "file://demo", "file://demo/big", "big")
 	statuses := []string{"valid", "default-key", "invalid", "missing"}
-	list := &registry.TagList{}
+	var rows []tagRow
 	for i := range n {
 		ref := fmt.Sprintf("file://demo/big/build-%05d", i)
-		list.Tags = append(list.Tags, registry.TagEntry{Name: fmt.Sprintf("build-%05d", i), Ref: ref,
-			Updated: fixedNow.Add(-time.Duration(i) * time.Minute)})
+		name := fmt.Sprintf("build-%05d", i)
+		rows = append(rows, tagRow{TagEntry: registry.TagEntry{Name: name, Ref: ref,
+			Updated: fixedNow.Add(-time.Duration(i) * time.Minute)}, label: name})
 		s.asked[ref] = true
 		s.verdicts[ref] = verdictInfo{status: statuses[i%4], imageID: model.FromBytes([]byte(ref))}
 	}
 	m.stack = append(m.stack, s)
-	m.Update(tagsPageMsg{id: s.id, list: list})
+	m.Update(tagsPageMsg{id: s.id, rows: rows, done: true})
 	if len(s.tbl.view) != n {
 		b.Fatalf("%d rows in the view, want %d", len(s.tbl.view), n)
 	}

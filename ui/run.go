@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
@@ -100,7 +99,7 @@ func New(ctx context.Context, opt Options) (*App, error) {
 		xferOpt: registry.TransferOptions{Concurrency: opt.Concurrency},
 		width:   80, height: 24 - chromeLines,
 	}
-	m := &App{sh: sh, xfers: newTransfers(sh), help: help.New(), themeName: themeName,
+	m := &App{sh: sh, xfers: newTransfers(sh), themeName: themeName,
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 	m.setStyles(themes.NewStyles(t))
 	m.stack = []screen{newRegistriesScreen(sh)}

@@ -73,13 +73,13 @@ const (
 	VerdictTrusted      = "trusted"
 	VerdictUntrustedKey = "untrusted-key"
 	VerdictValid        = "valid"
-	VerdictDefaultKey = "default-key"
-	VerdictInvalid    = "invalid"
-	VerdictMissing    = "missing"
-	VerdictPending    = "pending"
-	VerdictError      = "error"
-	VerdictForeign    = "foreign"
-	VerdictLocal      = "local" // an image of the local store: no signature kept
+	VerdictDefaultKey   = "default-key"
+	VerdictInvalid      = "invalid"
+	VerdictMissing      = "missing"
+	VerdictPending      = "pending"
+	VerdictError        = "error"
+	VerdictForeign      = "foreign"
+	VerdictLocal        = "local" // an image of the local store: no signature kept
 )
 
 // VerdictSymbol gives every verdict its own symbol so that it reads the
