@@ -43,13 +43,7 @@ func (dirFiles) Write(t testing.TB, ref registry.Ref, name string, data []byte) 
 
 func TestSignatures(t *testing.T) {
 	signtest.Run(t, signtest.Harness{
-		Open: func(t testing.TB, cfg registry.Config) registry.Registry {
-			reg, err := registry.Open("file", cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return reg
-		},
+		Open: signtest.Opener("file"),
 		NewRef: func(t testing.TB) registry.Ref {
 			r, err := registry.ParseRef("file://" + filepath.Join(t.TempDir(), "img"))
 			if err != nil {

@@ -65,13 +65,7 @@ func TestSignatures(t *testing.T) {
 	open(t, h, aliceToken) // the environment every Open below reads
 	var n atomic.Int64
 	signtest.Run(t, signtest.Harness{
-		Open: func(t testing.TB, cfg registry.Config) registry.Registry {
-			reg, err := registry.Open("hf", cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return reg
-		},
+		Open: signtest.Opener("hf"),
 		NewRef: func(t testing.TB) registry.Ref {
 			return ref(t, "hf://alice/sig-"+strconv.FormatInt(n.Add(1), 10))
 		},

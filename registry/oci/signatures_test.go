@@ -2,8 +2,6 @@ package oci
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -25,12 +23,7 @@ import (
 var signatureServers = servers[:2]
 
 func openWith(t testing.TB, cfg registry.Config, scheme string) registry.Registry {
-	t.Helper()
-	reg, err := registry.Open(scheme, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reg
+	return signtest.Opener(scheme)(t, cfg)
 }
 
 func TestSignatures(t *testing.T) {
@@ -39,7 +32,7 @@ func TestSignatures(t *testing.T) {
 			host := srv.start(t)
 			var n atomic.Int64
 			signtest.Run(t, signtest.Harness{
-				Open: func(t testing.TB, cfg registry.Config) registry.Registry { return openWith(t, cfg, "oci") },
+				Open: signtest.Opener("oci"),
 				NewRef: func(t testing.TB) registry.Ref {
 					r, _ := registry.ParseRef(fmt.Sprintf("oci://%s/sig/r%d:v1", host, n.Add(1)))
 					return r
@@ -49,9 +42,7 @@ func TestSignatures(t *testing.T) {
 	}
 	t.Run("oci-layout", func(t *testing.T) {
 		signtest.Run(t, signtest.Harness{
-			Open: func(t testing.TB, cfg registry.Config) registry.Registry {
-				return openWith(t, cfg, registry.LayoutScheme)
-			},
+			Open: signtest.Opener(registry.LayoutScheme),
 			NewRef: func(t testing.TB) registry.Ref {
 				r, _ := registry.ParseRef(registry.LayoutScheme + ":" + filepath.Join(t.TempDir(), "layout") + "#v1")
 				return r
@@ -211,7 +202,7 @@ func TestOCISignatureTampering(t *testing.T) {
 		class  string
 	}{
 		{"untouched", func(d string) []byte { return sign(d, keys.Alice) }, signing.Trusted, ""},
-		{"signature byte", func(d string) []byte { return flipDSSE(t, sign(d, keys.Alice)) }, signing.Invalid, signing.ReasonSignature},
+		{"signature byte", func(d string) []byte { return signtest.FlipSignature(t, sign(d, keys.Alice)) }, signing.Invalid, signing.ReasonSignature},
 		{"unknown key", func(d string) []byte { return sign(d, keys.Carol) }, signing.Invalid, signing.ReasonUnknownKey},
 		{"known untrusted key", func(d string) []byte { return sign(d, keys.Bob) }, signing.UntrustedKey, ""},
 		{"bundle of another image", func(string) []byte { return sign(string(model.FromBytes(otherRaw)), keys.Alice) }, signing.Invalid, signing.ReasonManifestDigest},
@@ -251,26 +242,4 @@ func TestOCISignatureTampering(t *testing.T) {
 			}
 		})
 	}
-}
-
-// flipDSSE changes one byte of the DSSE signature in a bundle.
-func flipDSSE(t testing.TB, bundle []byte) []byte {
-	t.Helper()
-	var b map[string]any
-	if err := json.Unmarshal(bundle, &b); err != nil {
-		t.Fatal(err)
-	}
-	sigs := b["dsseEnvelope"].(map[string]any)["signatures"].([]any)
-	s := sigs[0].(map[string]any)
-	sig, err := base64.StdEncoding.DecodeString(s["sig"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig[len(sig)/2] ^= 0x01
-	s["sig"] = base64.StdEncoding.EncodeToString(sig)
-	out, err := json.Marshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

@@ -40,7 +40,7 @@ func (s *suite) tampering(t *testing.T) {
 		class  string
 		status signing.Status // the image's
 	}{
-		{"signature byte", name, flipSignature(t, good), signing.Invalid, signing.ReasonSignature, signing.DefaultKey},
+		{"signature byte", name, FlipSignature(t, good), signing.Invalid, signing.ReasonSignature, signing.DefaultKey},
 		{"signature by an unknown key", name, sign(manifest, s.keys.Carol), signing.Invalid, signing.ReasonUnknownKey, signing.DefaultKey},
 		{"signature by a known untrusted key", name, sign(manifest, s.keys.Bob), signing.UntrustedKey, "", signing.UntrustedKey},
 		{"bundle of another image", name, sign(other, s.keys.Alice), signing.Invalid, signing.ReasonManifestDigest, signing.DefaultKey},
@@ -85,23 +85,43 @@ func (s *suite) tampering(t *testing.T) {
 	})
 }
 
-// flipSignature changes one byte of the signature inside a bundle.
-func flipSignature(t testing.TB, bundle []byte) []byte {
+// FlipSignature changes one byte of the signature inside a bundle: a
+// message signature's, or the first of a DSSE envelope's.
+func FlipSignature(t testing.TB, bundle []byte) []byte {
 	t.Helper()
 	var b map[string]any
 	if err := json.Unmarshal(bundle, &b); err != nil {
 		t.Fatal(err)
 	}
-	ms := b["messageSignature"].(map[string]any)
-	sig, err := base64.StdEncoding.DecodeString(ms["signature"].(string))
+	holder, field := map[string]any(nil), "signature"
+	if ms, ok := b["messageSignature"].(map[string]any); ok {
+		holder = ms
+	} else if env, ok := b["dsseEnvelope"].(map[string]any); ok {
+		holder, field = env["signatures"].([]any)[0].(map[string]any), "sig"
+	} else {
+		t.Fatal("the bundle has no signature")
+	}
+	sig, err := base64.StdEncoding.DecodeString(holder[field].(string))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sig[len(sig)/2] ^= 0x01
-	ms["signature"] = base64.StdEncoding.EncodeToString(sig)
+	holder[field] = base64.StdEncoding.EncodeToString(sig)
 	out, err := json.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// Opener returns a Harness.Open for a registered scheme.
+func Opener(scheme string) func(testing.TB, registry.Config) registry.Registry {
+	return func(t testing.TB, cfg registry.Config) registry.Registry {
+		t.Helper()
+		reg, err := registry.Open(scheme, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reg
+	}
 }
