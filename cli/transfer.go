@@ -40,12 +40,15 @@ func (e *env) pullCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "pull REF",
 		Short: "Verify an image and pull it into the local store; prints the image ID",
-		Long: `Verify an image's signature, then pull every blob it reaches into the local
+		Long: `Verify an image's signatures, then pull every blob it reaches into the local
 store (--store, $PF_STORE, ~/.processfork), each one re-hashed before it is
-kept. Blobs already in the store are skipped, so an interrupted pull resumes.
-Prints the image ID on stdout.`,
+kept. An image below the signature requirement (--require, --strict, the
+config's require: for its root) is refused before any blob moves. Blobs
+already in the store are skipped, so an interrupted pull resumes. Prints the
+image ID on stdout.`,
 		Example: `  id=$(pf-registry pull s3://bucket/agents/refactor)
-  pf-registry --store ./store --progress plain pull oci://localhost:5000/alice/agent:v1`,
+  pf-registry --store ./store --progress plain pull oci://localhost:5000/alice/agent:v1
+  pf-registry --require trusted pull hf://alice/agent-snapshots:v2`,
 		Args: cobra.ExactArgs(1),
 		RunE: o.runPull,
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"pf-registry/internal/termtext"
+	"pf-registry/registry"
 	"pf-registry/signing"
 )
 
@@ -56,5 +57,36 @@ func TestTagsScreenKeyVerdicts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTransferGateLevels: the UI's pull and copy refuse what the engine
+// would refuse under the level that applies, and start what it accepts.
+func TestTransferGateLevels(t *testing.T) {
+	cases := []struct {
+		status string
+		level  signing.Level
+		want   gate
+	}{
+		{"trusted", signing.RequireTrusted, gateGo},
+		{"untrusted-key", signing.RequireTrusted, gateRefuse},
+		{"untrusted-key", signing.RequireSigned, gateGo},
+		{"valid", signing.RequireTrusted, gateRefuse},
+		{"default-key", signing.RequireAny, gateAsk},
+		{"default-key", signing.RequireSigned, gateRefuse},
+		{"invalid", signing.RequireAny, gateRefuse},
+	}
+	for _, tc := range cases {
+		if g, why := transferGate(tc.status, "", tc.level); g != tc.want || (g == gateRefuse && why == "") {
+			t.Errorf("%s under %s: gate %d (%q), want %d", tc.status, tc.level, g, why, tc.want)
+		}
+	}
+	sh := &shared{}
+	sh.regCfg.Policy = registry.Policy{Require: signing.RequireSigned}.WithRoots(map[string]signing.Level{"file://demo/alice": signing.RequireTrusted})
+	if got := sh.requireFor("file://demo/alice/refactor-agent/v1"); got != signing.RequireTrusted {
+		t.Errorf("level under a trusted root: %s", got)
+	}
+	if got := sh.requireFor("file://demo/bob/research-agent/main"); got != signing.RequireSigned {
+		t.Errorf("level elsewhere: %s", got)
 	}
 }
