@@ -93,8 +93,9 @@ func (s *source) Signatures(ctx context.Context) ([]registry.Attached, error) {
 		return nil, classify(err, s.name, "referrers of the image")
 	}
 	var out []registry.Attached
-	for _, d := range rl.Descriptors {
-		if len(out) >= registry.MaxSignatures {
+	for i, d := range rl.Descriptors {
+		// Other referrers (SBOMs…) are read to be told apart: bounded too.
+		if len(out) >= registry.MaxSignatures || i >= 4*registry.MaxSignatures {
 			break
 		}
 		a, ok, err := s.bundleReferrer(ctx, d.Digest.String(), d.Size)
@@ -122,8 +123,8 @@ func (s *source) Signatures(ctx context.Context) ([]registry.Attached, error) {
 // is skipped.
 func (s *source) bundleReferrer(ctx context.Context, digest string, size int64) (registry.Attached, bool, error) {
 	a := registry.Attached{Where: "referrer " + model.Digest(digest).Short()}
-	if size > maxReferrerManifest {
-		return a, false, nil
+	if d, err := model.ParseDigest(digest); err != nil || !d.IsLower() || size > maxReferrerManifest {
+		return a, false, nil // not a manifest this tool reads: skipped, as cosign does
 	}
 	l := s.location
 	l.ref = s.ref.SetDigest(digest)

@@ -32,6 +32,13 @@ func (im *image) bundleObjects(ctx context.Context) ([]string, []int64, error) {
 // beside the manifest, at most registry.MaxSignatures.
 func (im *image) Signatures(ctx context.Context) ([]registry.Attached, error) {
 	keys, sizes, err := im.bundleObjects(ctx)
+	if errors.Is(err, fault.ErrAuth) {
+		// Credentials that may read objects but not list them: the image
+		// still pulls on its HMAC signature, and the verdict says why no
+		// bundle was read.
+		return []registry.Attached{{Where: manifestLeaf + ".*.sigstore.json",
+			Problem: "the bundles beside the manifest cannot be listed with these credentials (s3:ListBucket denied)"}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
