@@ -7,6 +7,7 @@ import (
 
 	"pf-registry/demo"
 	"pf-registry/model"
+	"pf-registry/registry/registrytest"
 	"pf-registry/store"
 )
 
@@ -22,14 +23,7 @@ func openStore(t *testing.T) *store.Store {
 // ledgerOf decodes the effects ledger of an image in a store.
 func ledgerOf(t *testing.T, st *store.Store, id model.Digest) (*model.Ledger, []byte) {
 	t.Helper()
-	raw, err := st.Manifest(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.ParseManifest(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := registrytest.ReadManifest(t, st, id)
 	b, err := st.ReadBlob(m.Effects.Ledger, model.MaxDocSize)
 	if err != nil {
 		t.Fatal(err)

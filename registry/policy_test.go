@@ -9,11 +9,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"pf-registry/demo"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/registry/file"
+	"pf-registry/registry/registrytest"
 	"pf-registry/signing"
 	"pf-registry/store"
 )
@@ -33,21 +33,12 @@ func (c *sinkCounter) Sink(ctx context.Context, ref registry.Ref) (registry.Sink
 // reference.
 func published(t *testing.T) (registry.Ref, *store.Store, model.Digest) {
 	t.Helper()
-	st, id := demoImage(t, demo.ImageSpec{Seed: 11, Files: 2, Pages: 1, Messages: 2})
-	ref := mustParse(t, "file://"+filepath.Join(t.TempDir(), "reg", "alice", "agent", "v1"))
+	st, id := registrytest.SmallImage(t, 11)
+	ref := registrytest.MustRef(t, "file://"+filepath.Join(t.TempDir(), "reg", "alice", "agent", "v1"))
 	if _, err := registry.New(file.New(registry.Config{}), registry.Config{}).Push(context.Background(), st, id, ref, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return ref, st, id
-}
-
-func mustParse(t *testing.T, s string) registry.Ref {
-	t.Helper()
-	r, err := registry.ParseRef(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 // Read-only mode is the engine's: every write is refused with the same
@@ -58,7 +49,7 @@ func TestReadOnlyRefusedByTheEngine(t *testing.T) {
 	cb := &sinkCounter{Backend: file.New(registry.Config{})}
 	ro := registry.New(cb, registry.Config{ReadOnly: true})
 	target := filepath.Join(t.TempDir(), "out")
-	out := mustParse(t, "file://"+target)
+	out := registrytest.MustRef(t, "file://"+target)
 	fresh, err := store.Open(filepath.Join(t.TempDir(), "fresh"))
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +92,7 @@ func TestMaxBlobSizeIsPassedDown(t *testing.T) {
 	}
 	_, pullErr := reg.Pull(ctx, ref, dst, registry.TransferOptions{})
 	_, verifyErr := reg.Verify(ctx, ref, registry.VerifyOptions{Deep: true})
-	out := mustParse(t, "file://"+filepath.Join(t.TempDir(), "copy"))
+	out := registrytest.MustRef(t, "file://"+filepath.Join(t.TempDir(), "copy"))
 	_, copyErr := registry.Copy(ctx, reg, ref, registry.New(file.New(registry.Config{}), registry.Config{}), out, registry.TransferOptions{})
 	for name, err := range map[string]error{"pull": pullErr, "deep verify": verifyErr, "copy": copyErr} {
 		if !errors.Is(err, fault.ErrIntegrity) || !strings.Contains(err.Error(), "decompresses to more than 64 bytes") {
@@ -136,12 +127,12 @@ func TestPolicyFor(t *testing.T) {
 		{"s3://bucket/x", signing.RequireSigned, "--require"},
 	}
 	for _, tc := range cases {
-		level, from := p.For(mustParse(t, tc.ref))
+		level, from := p.For(registrytest.MustRef(t, tc.ref))
 		if level != tc.level || from != tc.from {
 			t.Errorf("%s: %s from %s, want %s from %s", tc.ref, level, from, tc.level, tc.from)
 		}
 	}
-	if level, _ := (registry.Policy{}).For(mustParse(t, "file:///x")); level != signing.RequireAny {
+	if level, _ := (registry.Policy{}).For(registrytest.MustRef(t, "file:///x")); level != signing.RequireAny {
 		t.Errorf("empty policy: %q", level)
 	}
 }

@@ -80,18 +80,13 @@ func Open(scheme string, cfg Config) (Registry, error) {
 }
 
 // ForRef parses an image reference and opens its registry.
-func ForRef(s string, cfg Config) (Registry, Ref, error) {
-	r, err := ParseRef(s)
-	if err != nil {
-		return nil, r, err
-	}
-	reg, err := Open(r.Scheme, cfg)
-	return reg, r, err
-}
+func ForRef(s string, cfg Config) (Registry, Ref, error) { return openParsed(s, cfg, ParseRef) }
 
 // ForRoot parses a listing root and opens its registry.
-func ForRoot(s string, cfg Config) (Registry, Ref, error) {
-	r, err := ParseRoot(s)
+func ForRoot(s string, cfg Config) (Registry, Ref, error) { return openParsed(s, cfg, ParseRoot) }
+
+func openParsed(s string, cfg Config, parse func(string) (Ref, error)) (Registry, Ref, error) {
+	r, err := parse(s)
 	if err != nil {
 		return nil, r, err
 	}

@@ -2,8 +2,9 @@
 # Regenerates screenshots/*.png from the real program on the out-of-the-box
 # demo (`pf-registry demo`, no signing key set), driven in tmux the way a
 # user would: the registries, the images of every repository (every verdict
-# in one list), the tampered image's detail, a bulk pull of the demo images
-# (the transfers view after real pulls) and the image list at 80×24.
+# in one list), the tampered image's detail, the conversation of a fork,
+# the fork tree, a diff, a bulk pull of the demo images (the transfers view
+# after real pulls) and the image list at 80×24.
 # freeze turns the ANSI captures (tmux capture-pane -e) into PNGs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,14 @@ wait_for() { # wait_for TEXT...: until every text is on the screen
   screen >&2
   exit 1
 }
+wait_gone() { # wait_gone TEXT: until the text has left the screen
+  for _ in $(seq 300); do
+    screen | grep -qF -- "$1" || return 0
+    sleep 0.1
+  done
+  echo "screenshots: the screen still shows: $1" >&2
+  exit 1
+}
 keys() { for k in "$@"; do t send-keys -t shots "$k"; sleep 0.15; done; }
 shot() { # shot NAME: capture the screen as screenshots/NAME.png
   # tmux reports colour resets as 39/49, which freeze does not undo; a
@@ -56,12 +65,29 @@ keys Enter
 wait_for "alice/refactor-agent"
 keys F Enter
 wait_for "10 inspected"
+wait_gone "…" # the pull costs
 shot tags
 # The tampered image.
 keys / 1 1 - 2 6 Enter Enter
 wait_for "Image ID" "STORED SIZE"
 shot detail
 keys Escape
+sleep 0.3
+keys Escape
+wait_for "10 images in"
+# Inside a fork: its conversation, the fork tree, a diff with its root.
+keys / a g e n t : v 3 Enter Enter
+wait_for "Image ID" "irreversible effect"
+keys Tab Tab Tab
+wait_for "61 messages"
+shot trace
+keys T
+wait_for "merge of 2"
+shot forktree
+keys G m k k k =
+wait_for "Bytes" "messages in common"
+shot diff
+keys Escape Escape Escape
 sleep 0.3
 keys Escape
 wait_for "10 images in"

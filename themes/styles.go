@@ -183,3 +183,32 @@ func (s Styles) Phase(phase string) lipgloss.Style {
 	}
 	return s.Muted
 }
+
+// Role styles the role of a conversation message.
+func (s Styles) Role(role string) lipgloss.Style {
+	return byWord(role, map[string]lipgloss.Style{
+		"user": s.Info.Bold(true), "human": s.Info.Bold(true),
+		"assistant": s.OK.Bold(true), "model": s.OK.Bold(true), "system": s.Warn,
+	}, s.Muted.Bold(true)) // tool results and the rest: muted
+}
+
+// Effect styles an effect class: what cannot be undone or reached the
+// network stands out.
+func (s Styles) Effect(class string) lipgloss.Style {
+	return byWord(class, map[string]lipgloss.Style{
+		"irreversible": s.Error, "network-only": s.Warn, "idempotent": s.Info,
+	}, s.Muted)
+}
+
+// Change styles a line of a diff: "+" added, "-" removed, "~" changed.
+func (s Styles) Change(sign string) lipgloss.Style {
+	return byWord(sign, map[string]lipgloss.Style{"+": s.OK, "-": s.Error, "~": s.Warn}, s.Row)
+}
+
+// byWord is the style a table gives a word, def for the others.
+func byWord(w string, table map[string]lipgloss.Style, def lipgloss.Style) lipgloss.Style {
+	if st, ok := table[w]; ok {
+		return st
+	}
+	return def
+}

@@ -152,7 +152,12 @@ func (m *App) update(msg tea.Msg) tea.Cmd {
 		return m.startScreen(msg.s)
 	case startJobMsg, jobProgressMsg, jobDoneMsg, jobTickMsg:
 		return m.xfers.update(msg)
-	case rootsChangedMsg, removeRootMsg, jobEndedMsg:
+	case jobEndedMsg:
+		if msg.ok && msg.dst != "" {
+			m.sh.lineages.forgetUnder(msg.dst) // the tree under it changed
+		}
+		return m.broadcast(msg)
+	case rootsChangedMsg, removeRootMsg:
 		return m.broadcast(msg)
 	case quitMsg:
 		return m.quit()
@@ -333,6 +338,7 @@ func (m *App) showHelp() tea.Cmd {
 			"! default-key (the public key: anyone can sign) · ✗ invalid · ? missing · … not checked. "+
 			"Registries: ◆ is the local store, › a root given on the command line; CREDENTIALS is how the backend "+
 			"authenticates, SIGNING KEY the key it verifies and signs with (PF_<BACKEND>_REG_SIGN_KEY, else the public default key). "+
+			insideHelp(m.sh)+
 			"Keys can be remapped in "+tildePath(m.sh.cfgPath)+" (keys: {quit: [q]}).", m.sh.width))
 	m.sh.open(newTextPage(m.sh, "Keys", strings.Split(text, "\n")))
 	return nil
@@ -341,6 +347,9 @@ func (m *App) showHelp() tea.Cmd {
 // command opens the go-to bar.
 func (m *App) command(prefill string) tea.Cmd {
 	words := append(append([]string{}, commandWords...), m.sh.allRoots()...)
+	for _, r := range m.sh.allRoots() {
+		words = append(words, "tree "+r)
+	}
 	m.sh.open(newCommandBar(m.sh, prefill, words, m.goTo))
 	return nil
 }
@@ -363,6 +372,11 @@ func (m *App) goTo(v string) (tea.Cmd, error) {
 			m.pop()
 		}
 		return nil, nil
+	case "tree":
+		return nil, errTreeRoot
+	}
+	if root, ok := strings.CutPrefix(v, "tree "); ok {
+		return treeOf(m.sh, strings.TrimSpace(root))
 	}
 	if _, err := registry.ParseRoot(v); err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func (c *commandBar) hint() string {
 	if c.err != "" {
 		return "✗ " + c.err
 	}
-	return "go to a root, repository or image reference, or: " + strings.Join(commandWords, ", ")
+	return "go to a root, repository or image reference, or: " + strings.Join(commandWords, ", ") + ", tree ROOT (its fork tree)"
 }
 
 func (c *commandBar) bindings() []binding {

@@ -49,6 +49,12 @@ type shared struct {
 
 	mu   sync.Mutex
 	regs map[string]registry.Registry // by scheme
+
+	// Inside images: the image marked as A of the next diff, and what was
+	// read for the session (fork trees by root, walks by image ID).
+	diffBase *image
+	lineages lineageCache
+	walks    walkCache
 }
 
 // note is one message of the history.

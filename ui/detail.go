@@ -44,12 +44,19 @@ type detailMsg struct {
 func (m detailMsg) target() int { return m.id }
 
 // pane is one tab of the detail screen's scrollable area. header lines
-// stay put above the scrolling body. New panes (snapshot contents) are
-// added to detailScreen.panes.
+// stay put above the scrolling body. New panes are added to
+// detailScreen.panes.
 type pane struct {
 	name   string
 	header func(w int) []string
 	body   func(w int) []string
+	// load names the background read the pane shows (inside.go), started
+	// the first time the pane is shown.
+	load string
+	// keys are the pane's own keys, ahead of the screen's (a cursor).
+	keys func() []binding
+	// cursor, when set, follows the search's current match.
+	cursor *rowCursor
 }
 
 // detailScreen shows one image: identity, signature, layout, blobs, and
@@ -65,18 +72,29 @@ type detailScreen struct {
 	pane    int
 	vp      viewport.Model
 	local   model.Digest // set for an image of the local store
+	x       inside       // the content panes' reads, search and cursors
 	ctx     context.Context
 	cancel  context.CancelFunc
 }
 
 func newDetailScreen(sh *shared, img image, title string) *detailScreen {
 	ctx, cancel := context.WithCancel(sh.ctx)
+	if img.root == "" {
+		img.root = sh.rootOf(img.ref)
+	}
 	s := &detailScreen{screenBase: newBase(sh), img: img, title: title, ctx: ctx, cancel: cancel}
 	s.panes = []pane{
 		{name: "Blobs", header: s.blobHeader, body: s.blobLines},
-		{name: "Manifest JSON", body: s.manifestLines},
-		{name: "FS tree", body: s.fsLines},
+		{name: "Manifest", body: s.manifestLines},
+		{name: "Files", header: s.filesHeader, body: s.fileLines, keys: s.fileKeys, cursor: &s.x.files},
+		{name: "Trace", header: s.traceHeader, body: s.traceLines, load: loadTrace, keys: s.traceKeys},
+		{name: "Effects", body: s.effectsLines, load: loadEffects},
+		{name: "Env", body: s.envLines, load: loadEnv},
+		{name: "KV cache", body: s.cacheLines, load: loadCache},
+		{name: "Model", body: s.modelLines, load: loadModel},
+		{name: "Lineage", body: s.lineageLines, load: loadLineage, keys: s.kinKeys, cursor: &s.x.kin},
 	}
+	s.resetInside()
 	s.vp = viewport.New()
 	s.vp.MouseWheelEnabled = true
 	s.resize()
@@ -87,11 +105,12 @@ func newDetailScreen(sh *shared, img image, title string) *detailScreen {
 func newLocalDetailScreen(sh *shared, id model.Digest) *detailScreen {
 	s := newDetailScreen(sh, image{ref: "local store image " + string(id), id: id, status: termtext.VerdictLocal}, id.Short())
 	s.local = id
+	s.resetInside() // its contents come from the store
 	return s
 }
 
 func (s *detailScreen) Title() string   { return s.title }
-func (s *detailScreen) Busy() bool      { return s.loading }
+func (s *detailScreen) Busy() bool      { return s.loading || s.x.running() }
 func (s *detailScreen) close()          { s.cancel() }
 func (s *detailScreen) Prefill() string { return s.img.ref }
 
@@ -206,7 +225,7 @@ func (s *detailScreen) infoLines() []string {
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, w, "…")
 	}
-	return lines
+	return s.compact(lines)
 }
 
 func (s *detailScreen) manifestInfo(m *model.Manifest, lab func(string) string) []string {
@@ -220,14 +239,30 @@ func (s *detailScreen) manifestInfo(m *model.Manifest, lab func(string) string) 
 	}
 	parents := "none (root image)"
 	if len(m.Parents) > 0 {
-		ps := make([]string, len(m.Parents))
-		for i, p := range m.Parents {
-			ps[i] = p.Short()
-		}
-		parents = strings.Join(ps, ", ")
+		parents = s.parentsText(m.Parents)
 		if len(m.Parents) == 2 {
 			parents += " (merge)"
 		}
+	}
+	lines := []string{
+		lab("Agent") + st.Value.Render(safe(agent)),
+		lab("Created") + st.Value.Render(m.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC")),
+		lab("Parents") + st.Value.Render(parents),
+		lab("Effects") + s.effectsSummary(),
+		lab("Cache") + s.cacheSummary(m),
+		lab("Blobs") + st.Value.Render(s.blobSummary()),
+	}
+	if s.local == "" && s.data.walkErr == "" {
+		lines = append(lines, lab("Pull")+s.pullLine())
+	}
+	return lines
+}
+
+// blobSummary counts the blobs, their stored size and those the local
+// store holds.
+func (s *detailScreen) blobSummary() string {
+	if s.data.walkErr != "" {
+		return "walk failed: " + s.data.walkErr
 	}
 	var stored int64
 	present, known := 0, true
@@ -245,23 +280,17 @@ func (s *detailScreen) manifestInfo(m *model.Manifest, lab func(string) string) 
 	if !known {
 		size = "size unknown"
 	}
-	blobs := fmt.Sprintf("%d blobs, %s, %d/%d in the local store", len(s.data.blobs), size, present, len(s.data.blobs))
-	if s.data.walkErr != "" {
-		blobs = "walk failed: " + s.data.walkErr
-	}
-	return []string{
-		lab("Agent") + st.Value.Render(safe(agent)),
-		lab("Created") + st.Value.Render(m.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC")),
-		lab("Parents") + st.Value.Render(parents),
-		lab("Cache") + st.Value.Render(safe(m.Cache.Layout)) + st.Muted.Render(" page manifest "+m.Cache.Manifest.Short()),
-		lab("Blobs") + st.Value.Render(blobs),
-	}
+	return fmt.Sprintf("%d blobs, %s, %d/%d in the local store", len(s.data.blobs), size, present, len(s.data.blobs))
 }
 
 // paneHeader is the fixed header of the current pane.
 func (s *detailScreen) paneHeader() []string {
 	if p := s.panes[s.pane]; p.header != nil && s.data != nil {
-		return p.header(s.vp.Width())
+		h := p.header(s.vp.Width())
+		for i, l := range h {
+			h[i] = ansi.Truncate(l, s.vp.Width(), "…")
+		}
+		return h
 	}
 	return nil
 }
@@ -273,13 +302,30 @@ func (s *detailScreen) resize() {
 }
 
 func (s *detailScreen) setPaneContent() {
+	s.redraw()
+	s.vp.GotoTop()
+}
+
+// redraw renders the current pane again (with the search's marks).
+func (s *detailScreen) redraw() {
 	if s.data == nil {
 		s.vp.SetContent("")
 		return
 	}
 	s.resize()
-	s.vp.SetContentLines(s.panes[s.pane].body(s.vp.Width()))
-	s.vp.GotoTop()
+	w := s.vp.Width()
+	lines := s.x.find.mark(s.sh, s.panes[s.pane].body(w))
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "…") // a cut line says so
+	}
+	s.vp.SetContentLines(lines)
+}
+
+// switchPane moves to another pane and starts its read.
+func (s *detailScreen) switchPane(to int) tea.Cmd {
+	s.pane = (to + len(s.panes)) % len(s.panes)
+	s.setPaneContent()
+	return s.paneLoad()
 }
 
 // blobCols are the widths of the blob table: role (as wide as the
@@ -329,68 +375,38 @@ func (s *detailScreen) manifestLines(int) []string {
 	return lines
 }
 
-func (s *detailScreen) fsLines(int) []string {
-	st := s.sh.st
-	if s.data.fsTree == nil {
-		msg := "fs tree not available"
-		if s.data.fsErr != "" {
-			msg += ": " + s.data.fsErr
-		}
-		return []string{st.Muted.Render(msg)}
-	}
-	var out []string
-	for _, e := range s.data.fsTree.Entries {
-		p := safe(e.Path)
-		depth := strings.Count(p, "/")
-		name := p[strings.LastIndex(p, "/")+1:]
-		lead := st.Muted.Render(fit(e.Mode, 6, false)) + strings.Repeat("  ", depth)
-		switch e.Kind {
-		case "dir":
-			out = append(out, lead+st.Info.Render(name+"/"))
-		case "symlink":
-			out = append(out, lead+st.Row.Render(name)+st.Muted.Render(" → "+safe(e.LinkTarget)))
-		default:
-			out = append(out, lead+st.Row.Render(name)+st.Muted.Render("  "+termtext.Bytes(int64(e.Size))))
-		}
-	}
-	if len(out) == 0 {
-		out = append(out, st.Muted.Render("(empty tree)"))
-	}
-	return out
-}
-
 func (s *detailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case detailMsg:
-		s.loading = false
-		if msg.err != nil {
-			s.err = msg.err
-			s.sh.fail(msg.err)
-			return s, nil
-		}
-		s.err = nil
-		keep := s.vp.YOffset()
-		s.data = msg.data
-		s.setPaneContent()
-		s.vp.SetYOffset(keep)
+		return s, s.gotDetail(msg)
+	case paneMsg:
+		s.gotLoad(msg)
 	case tea.WindowSizeMsg:
-		s.setPaneContent()
+		keep := s.vp.YOffset()
+		s.redraw()
+		s.vp.SetYOffset(keep)
 	case jobEndedMsg:
 		// A pull changes what is in the local store.
-		if msg.ok && msg.op == "pull" && s.data != nil {
+		if storeChanged(msg) && s.data != nil {
 			return s, s.Init()
+		}
+	case tea.KeyPressMsg:
+		if s.x.find.typing {
+			s.x.find.typeKey(s.sh, msg, s.findRedraw, &s.vp)
+		}
+	case tea.PasteMsg:
+		if s.x.find.typing {
+			s.x.find.paste(msg.Content)
+			s.redraw()
 		}
 	case tea.MouseClickMsg:
 		// A click on the tab bar switches panes.
 		if msg.Button == tea.MouseLeft && msg.Y == len(s.infoLines())+1 {
-			x := 0
-			for i, p := range s.panes {
-				w := len(p.name) + 4
-				if msg.X >= x && msg.X < x+w {
-					s.pane = i
-					s.setPaneContent()
+			_, at := s.tabBar()
+			for i, span := range at {
+				if msg.X >= span[0] && msg.X < span[1] {
+					return s, s.switchPane(i)
 				}
-				x += w
 			}
 		}
 	case tea.MouseWheelMsg:
@@ -401,23 +417,49 @@ func (s *detailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return s, nil
 }
 
+// gotDetail takes the inspection: a new image (a tag that moved) drops
+// what the panes read of the old one.
+func (s *detailScreen) gotDetail(msg detailMsg) tea.Cmd {
+	s.loading = false
+	if msg.err != nil {
+		s.err = msg.err
+		s.sh.fail(msg.err)
+		return nil
+	}
+	s.err = nil
+	if s.data != nil && s.data.in.ImageID != msg.data.in.ImageID {
+		s.resetInside()
+	}
+	keep := s.vp.YOffset()
+	s.data = msg.data
+	s.setPaneContent()
+	s.vp.SetYOffset(keep)
+	return s.afterLoad()
+}
+
 func (s *detailScreen) scroll(f func()) func() tea.Cmd { return func() tea.Cmd { f(); return nil } }
 
 func (s *detailScreen) Bindings() []binding {
 	k := s.sh.keys
-	bs := []binding{
+	var bs []binding
+	if p := s.panes[s.pane]; p.keys != nil && s.data != nil {
+		bs = p.keys() // ahead of the scrolling keys: a pane's cursor
+	}
+	bs = append(bs,
 		bind(&k.Up, groupMove, false, s.scroll(func() { s.vp.ScrollUp(1) })),
 		bind(&k.Down, groupMove, false, s.scroll(func() { s.vp.ScrollDown(1) })),
 		bind(&k.PageUp, groupMove, false, s.scroll(func() { s.vp.PageUp() })),
 		bind(&k.PageDown, groupMove, false, s.scroll(func() { s.vp.PageDown() })),
 		bind(&k.Top, groupMove, false, s.scroll(func() { s.vp.GotoTop() })),
 		bind(&k.Bottom, groupMove, false, s.scroll(func() { s.vp.GotoBottom() })),
-		bind(&k.NextPane, groupView, true, s.scroll(func() {
-			s.pane = (s.pane + 1) % len(s.panes)
-			s.setPaneContent()
-		})),
-		bind(&k.Refresh, groupView, false, s.Init),
-	}
+		bind(&k.NextPane, groupView, true, func() tea.Cmd { return s.switchPane(s.pane + 1) }),
+		bind(&k.PrevPane, groupView, false, func() tea.Cmd { return s.switchPane(s.pane - 1) }),
+		bind(&k.Refresh, groupView, false, func() tea.Cmd {
+			s.resetInside()
+			return s.Init()
+		}),
+	)
+	bs = append(bs, s.x.find.bindings(s.sh, s.findRedraw, &s.vp)...)
 	if s.local != "" {
 		id := s.local
 		return append(bs,
@@ -427,7 +469,10 @@ func (s *detailScreen) Bindings() []binding {
 				return tea.SetClipboard(string(id))
 			}))
 	}
-	return append(bs, imageBindings(s.sh, func() []image { return []image{s.current()} })...)
+	sel := func() []image { return []image{s.current()} }
+	bs = append(bs, bind(&k.ForkTree, groupView, false, s.forkTree))
+	bs = append(bs, diffKeys(s.sh, sel)...)
+	return append(bs, imageBindings(s.sh, sel)...)
 }
 
 // current is the image with what the load learned.
@@ -454,16 +499,8 @@ func (s *detailScreen) View() string {
 	var b strings.Builder
 	b.WriteString(strings.Join(s.infoLines(), "\n"))
 	b.WriteString("\n\n")
-	for i, p := range s.panes {
-		if i == s.pane {
-			b.WriteString(st.Selected.Render(" " + p.name + " "))
-		} else {
-			b.WriteString(st.Muted.Render(" " + p.name + " "))
-		}
-		b.WriteString("  ")
-	}
-	b.WriteString(st.Muted.Render(fmt.Sprintf(" %3.0f%%", s.vp.ScrollPercent()*100)))
-	b.WriteString("\n")
+	bar, _ := s.tabBar()
+	b.WriteString(bar + "\n")
 	inner := s.vp.View()
 	if h := s.paneHeader(); len(h) > 0 {
 		inner = strings.Join(h, "\n") + "\n" + inner

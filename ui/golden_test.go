@@ -155,3 +155,58 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+// insideViews drives a model through the panes of an image's detail, a
+// file preview, the fork tree and a diff, and returns each frame.
+func insideViews(t *testing.T, w, h int) [][2]string {
+	hs := newHarness(t, w, h)
+	var out [][2]string
+	shot := func(name string) { out = append(out, [2]string{name, hs.view()}) }
+	d := openImage(t, hs, "refactor", "v3")
+	for _, p := range []struct{ pane, name string }{
+		{"Files", "detail-files"}, {"Trace", "detail-trace"}, {"Effects", "detail-effects"}, {"Env", "detail-env"},
+		{"KV cache", "detail-cache"}, {"Model", "detail-model"}, {"Lineage", "detail-lineage"},
+	} {
+		toPane(t, hs, d, p.pane)
+		shot(p.name)
+		switch p.pane {
+		case "Files":
+			hs.press("open")
+			hs.settle("preview", dialogOpen[*textPage])
+			shot("file-preview")
+			hs.press("back")
+		case "Trace":
+			hs.press("filter")
+			hs.typeText("pytest")
+			hs.press("submit")
+			hs.press("next_match")
+			shot("detail-trace-search")
+			hs.press("back")
+		}
+	}
+	hs.press("diff_mark")
+	hs.press("fork_tree")
+	hs.settle("fork tree", func(m *App) bool { return topIs[*forkTreeScreen](m) && idle(m) })
+	shot("forktree")
+	for range 5 {
+		hs.press("up") // from v3 to team/merge-bot:merged
+	}
+	hs.press("open")
+	hs.settle("merge", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
+	toPane(t, hs, hs.top().(*detailScreen), "Effects")
+	shot("detail-effects-merged")
+	hs.press("diff")
+	hs.settle("diff", func(m *App) bool { return topIs[*diffScreen](m) && idle(m) })
+	shot("diff")
+	return out
+}
+
+func TestGoldenInside(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {140, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			for _, f := range insideViews(t, sz[0], sz[1]) {
+				t.Run(f[0], func(t *testing.T) { golden.RequireEqual(t, f[1]) })
+			}
+		})
+	}
+}

@@ -21,6 +21,9 @@ type KeyMap struct {
 	YankRef, YankDigest, YankCmd            key.Binding
 	AddRoot, RemoveRoot                     key.Binding
 	Cancel, Retry                           key.Binding
+	// Inside an image: panes, in-pane search, folding, diff, fork tree.
+	PrevPane, NextMatch, PrevMatch, Fold key.Binding
+	DiffMark, Diff, ForkTree             key.Binding
 	// Dialogs and inputs.
 	Confirm, Deny, Submit, Dismiss, Switch, ClearInput, DeleteChar key.Binding
 }
@@ -62,6 +65,13 @@ func DefaultKeyMap() *KeyMap {
 		RemoveRoot:    b("d", "remove root", "d"),
 		Cancel:        b("x", "cancel job", "x"),
 		Retry:         b("r", "retry job", "r"),
+		PrevPane:      b("⇧tab", "previous pane", "shift+tab"),
+		NextMatch:     b("n", "next match", "n"),
+		PrevMatch:     b("N", "previous match", "N"),
+		Fold:          b("z", "fold/unfold long messages", "z"),
+		DiffMark:      b("m", "mark as A of a diff", "m"),
+		Diff:          b("=", "diff marked A with this", "="),
+		ForkTree:      b("T", "fork tree", "T"),
 		Confirm:       b("y", "yes", "y"),
 		Deny:          b("n/esc", "no", "n", "esc"),
 		Submit:        b("enter", "ok", "enter"),
@@ -86,6 +96,8 @@ func (k *KeyMap) byName() map[string]*key.Binding {
 		"cancel": &k.Cancel, "retry": &k.Retry, "confirm": &k.Confirm, "deny": &k.Deny,
 		"submit": &k.Submit, "dismiss": &k.Dismiss, "switch": &k.Switch, "clear_input": &k.ClearInput,
 		"delete_char": &k.DeleteChar,
+		"prev_pane":   &k.PrevPane, "next_match": &k.NextMatch, "prev_match": &k.PrevMatch, "fold": &k.Fold,
+		"diff_mark": &k.DiffMark, "diff": &k.Diff, "fork_tree": &k.ForkTree,
 	}
 }
 

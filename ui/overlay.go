@@ -52,8 +52,20 @@ func placeDialog(sh *shared, box string) string {
 	return fitBlock(lipgloss.Place(sh.width, sh.height, lipgloss.Center, lipgloss.Center, box), sh.width, sh.height)
 }
 
-// wrap breaks plain text to w cells per line.
-func wrap(s string, w int) string { return ansi.Wrap(s, max(w, 1), " /") }
+// wrap breaks plain text to w cells per line. ansi.Wrap can leave a line
+// a little too wide (a break character after a space): such a line is
+// broken again, hard.
+func wrap(s string, w int) string {
+	w = max(w, 1)
+	lines := strings.Split(ansi.Wrap(s, w, " /"), "\n")
+	for i, l := range lines {
+		if l = strings.TrimRight(l, " "); ansi.StringWidth(l) > w {
+			l = ansi.Hardwrap(l, w, true)
+		}
+		lines[i] = l
+	}
+	return strings.Join(lines, "\n")
+}
 
 // textPage shows long text whole (an error, the message history),
 // scrollable.

@@ -125,6 +125,9 @@ func (s *reposScreen) Bindings() []binding {
 		bind(&k.Search, groupView, true, func() tea.Cmd {
 			return s.sh.push(newSearchScreen(s.sh, s.root))
 		}),
+		bind(&k.ForkTree, groupView, true, func() tea.Cmd {
+			return s.sh.push(newForkTreeScreen(s.sh, s.root, ""))
+		}),
 		bind(&k.Refresh, groupView, false, func() tea.Cmd {
 			s.repos, s.next, s.done, s.err = nil, "", false, nil
 			s.tbl.setRows(0)

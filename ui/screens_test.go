@@ -23,13 +23,21 @@ import (
 // every verdict.
 func openTags(t *testing.T, h *harness) *tagsScreen {
 	t.Helper()
+	return openRepo(t, h, "nightly")
+}
+
+// openRepo drives the harness from the registries screen to the tag list
+// of the first repository of the demo root that the filter picks, and
+// waits for every verdict.
+func openRepo(t *testing.T, h *harness, filter string) *tagsScreen {
+	t.Helper()
 	h.settle("roots checked", idle)
 	h.press("top")
 	h.press("down")
 	h.press("open")
 	h.settle("repositories", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
 	h.press("filter")
-	h.typeText("nightly")
+	h.typeText(filter)
 	h.press("submit")
 	h.press("open")
 	h.settle("tags with verdicts", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
@@ -137,24 +145,28 @@ func TestRegistriesEmptyState(t *testing.T) {
 
 // TestSizes checks every screen at several terminal sizes: exactly the
 // terminal's height, no line wider than the terminal.
-func TestSizes(t *testing.T) {
-	h := newHarness(t, 80, 24)
-	check := func(name string) {
-		t.Helper()
-		for _, sz := range [][2]int{{80, 24}, {140, 40}, {40, 10}, {200, 60}, {20, 5}} {
-			h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
-			lines := strings.Split(h.view(), "\n")
-			if len(lines) != sz[1] {
-				t.Errorf("%s %dx%d: %d lines", name, sz[0], sz[1], len(lines))
-			}
-			for i, l := range lines {
-				if w := ansi.StringWidth(l); w > sz[0] {
-					t.Errorf("%s %dx%d: line %d is %d wide: %q", name, sz[0], sz[1], i, w, ansi.Strip(l))
-				}
+// checkSizes resizes the terminal through several sizes and checks that
+// every frame has exactly the terminal's height and no wider line.
+func checkSizes(t *testing.T, h *harness, name string) {
+	t.Helper()
+	for _, sz := range [][2]int{{80, 24}, {140, 40}, {40, 10}, {200, 60}, {20, 5}} {
+		h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		lines := strings.Split(h.view(), "\n")
+		if len(lines) != sz[1] {
+			t.Errorf("%s %dx%d: %d lines", name, sz[0], sz[1], len(lines))
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(l); w > sz[0] {
+				t.Errorf("%s %dx%d: line %d is %d wide: %q", name, sz[0], sz[1], i, w, ansi.Strip(l))
 			}
 		}
-		h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	}
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+}
+
+func TestSizes(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	check := func(name string) { t.Helper(); checkSizes(t, h, name) }
 	h.settle("roots", idle)
 	check("registries")
 	h.key("?")
@@ -221,6 +233,13 @@ func TestTagsScreenKeys(t *testing.T) {
 		h.press("sort")
 		if !h.contains("CREATED ▼") || !strings.HasPrefix(firstRow(), "2026-11-27") {
 			t.Fatalf("newest first:\n%s", h.plain())
+		}
+		h.press("sort")
+		h.settle("pull costs", idle)
+		// 2026-11-27 has no KV cache: the cheapest; the tampered image
+		// cannot be pulled: last.
+		if !h.contains("PULL ▲") || !strings.HasPrefix(firstRow(), "2026-11-27") || !strings.Contains(h.lines()[4], "2026-11-26") {
+			t.Fatalf("cheapest first:\n%s", h.plain())
 		}
 		h.press("sort")
 		if !h.contains("TAG ▲") || !strings.HasPrefix(firstRow(), "2026-11-25") {
@@ -363,12 +382,18 @@ func TestDetailScreen(t *testing.T) {
 	h.requireContains(`"parents": []`)
 	h.press("next_pane")
 	h.requireContains("README.md", "src/")
-	h.press("next_pane")
+	for range len(d.panes) - 2 {
+		h.press("next_pane")
+	}
 	if d.pane != 0 {
 		t.Fatalf("tab wraps to pane %d", d.pane)
 	}
+	h.press("prev_pane")
+	if d.pane != len(d.panes)-1 {
+		t.Fatalf("shift+tab from the first pane goes to pane %d", d.pane)
+	}
 	// Mouse: the tab bar is below the info lines.
-	h.send(tea.MouseClickMsg{X: 20, Y: len(d.infoLines()) + 2, Button: tea.MouseLeft})
+	h.send(tea.MouseClickMsg{X: 10, Y: len(d.infoLines()) + 2, Button: tea.MouseLeft})
 	if d.pane != 1 {
 		t.Fatalf("click on the tab bar: pane %d", d.pane)
 	}

@@ -57,6 +57,7 @@ type tagsScreen struct {
 	verdicts map[string]verdictInfo // by tag ref
 	asked    map[string]bool
 	inFlight int
+	cost     pullCosts
 	scan     int // background inspection pass: next data row
 	next     tagCursor
 	loading  bool
@@ -86,12 +87,13 @@ func (m verdictMsg) target() int  { return m.id }
 func newTagsScreen(sh *shared, root, repoRef, repoName string) *tagsScreen {
 	ctx, cancel := context.WithCancel(sh.ctx)
 	s := &tagsScreen{root: root, repoRef: repoRef, repoName: repoName,
-		verdicts: map[string]verdictInfo{}, asked: map[string]bool{}, ctx: ctx, cancel: cancel,
+		verdicts: map[string]verdictInfo{}, asked: map[string]bool{}, ctx: ctx, cancel: cancel, cost: newPullCosts(),
 		listBase: newListBase(sh,
 			column{title: "TAG"},
 			column{title: "CREATED", width: 16, drop: 2},
 			column{title: "SIGNATURE", width: 15},
 			column{title: "IMAGE ID", width: 12, drop: 1},
+			column{title: "PULL", width: 10, right: true, drop: 3},
 		)}
 	s.tbl.markable = true
 	s.tbl.name = func(i int) string { return s.tags[i].label }
@@ -99,6 +101,7 @@ func newTagsScreen(sh *shared, root, repoRef, repoName string) *tagsScreen {
 		{name: "name", col: 0},
 		{name: "signature (strongest first)", col: 2, desc: true, less: s.byVerdict},
 		{name: "created (newest first)", col: 1, desc: true, less: func(a, b int) bool { return s.created(a).After(s.created(b)) }},
+		{name: "pull cost (cheapest first)", col: costCol, less: s.cheaper},
 	}
 	s.applySort()
 	s.more = s.loadCmd
@@ -127,7 +130,7 @@ func (s *tagsScreen) Title() string {
 	return s.repoRef
 }
 
-func (s *tagsScreen) Busy() bool { return s.loading || s.inFlight > 0 }
+func (s *tagsScreen) Busy() bool { return s.loading || s.inFlight > 0 || s.cost.inFlight > 0 }
 func (s *tagsScreen) close()     { s.cancel() }
 
 func (s *tagsScreen) Prefill() string {
@@ -142,7 +145,7 @@ func (s *tagsScreen) Hint() string {
 	if s.search() {
 		noun = "images in " + s.root
 	}
-	return s.countHint(noun, len(s.tags)) + " · " + itoa(len(s.verdicts)) + " inspected"
+	return s.countHint(noun, len(s.tags)) + " · " + itoa(len(s.verdicts)) + " inspected" + diffHint(s.sh)
 }
 
 func (s *tagsScreen) Init() tea.Cmd { return s.loadCmd() }
@@ -311,7 +314,7 @@ func (s *tagsScreen) pump() tea.Cmd {
 			break
 		}
 	}
-	return tea.Batch(cmds...)
+	return tea.Batch(append(cmds, s.pumpCosts(s.costRows()))...)
 }
 
 func (s *tagsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
@@ -337,7 +340,17 @@ func (s *tagsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			s.tbl.setRows(len(s.tags)) // re-sort as verdicts arrive
 		}
 		return s, s.pump()
+	case costMsg:
+		s.cost.got(msg)
+		if s.sorts[s.sort].col == costCol {
+			s.tbl.setRows(len(s.tags))
+		}
+		return s, s.pump()
 	case jobEndedMsg:
+		if storeChanged(msg) {
+			s.cost.reset()
+			return s, s.pump()
+		}
 		if msg.ok && !s.search() && strings.HasPrefix(msg.dst, strings.TrimRight(s.repoRef, "/")) {
 			return s, s.reload()
 		}
@@ -348,6 +361,7 @@ func (s *tagsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 func (s *tagsScreen) reload() tea.Cmd {
 	s.tags, s.next, s.done, s.err, s.scan = nil, tagCursor{}, false, nil, 0
 	s.verdicts, s.asked = map[string]verdictInfo{}, map[string]bool{}
+	s.cost.reset()
 	s.tbl.marked = map[int]bool{}
 	s.tbl.setRows(0)
 	return s.loadCmd()
@@ -358,7 +372,15 @@ func (s *tagsScreen) Bindings() []binding {
 	bs := append(s.navBindings(),
 		bind(&k.Open, groupView, true, s.open),
 		bind(&k.Refresh, groupView, false, s.reload),
+		bind(&k.ForkTree, groupView, false, func() tea.Cmd {
+			var focus model.Digest
+			if i := s.tbl.selected(); i >= 0 {
+				focus = s.verdicts[s.tags[i].Ref].imageID
+			}
+			return s.sh.push(newForkTreeScreen(s.sh, s.scope(), focus))
+		}),
 	)
+	bs = append(bs, diffKeys(s.sh, s.selection)...)
 	if !s.search() {
 		bs = append(bs, bind(&k.Push, groupImage, false, func() tea.Cmd { return pushFlow(s.sh, s.repoRef, true) }).
 			unless(s.sh.writeOff(s.repoRef)))
@@ -390,7 +412,16 @@ func (s *tagsScreen) selection() []image {
 func (s *tagsScreen) imageAt(i int) image {
 	t := s.tags[i]
 	v := s.verdicts[t.Ref]
-	return image{ref: t.Ref, root: s.root, repo: t.repo, tag: t.Name, status: s.status(i), reason: v.reason, id: v.imageID}
+	return image{ref: t.Ref, root: s.scope(), repo: t.repo, tag: t.Name, status: s.status(i), reason: v.reason, id: v.imageID}
+}
+
+// scope is where the list's images live: the root, or the repository of
+// a list opened by its reference.
+func (s *tagsScreen) scope() string {
+	if s.root == "" {
+		return s.repoRef
+	}
+	return s.root
 }
 
 func (s *tagsScreen) current() (tagRow, bool) {
@@ -446,6 +477,8 @@ func (s *tagsScreen) cell(i, col int) (string, lipgloss.Style) {
 			return v.imageID.Short(), st.Muted
 		}
 		return "", st.Muted
+	case costCol:
+		return s.costCell(i)
 	}
 	return "", st.Row
 }

@@ -21,5 +21,11 @@
 //     a selection of images; verdict.go the one rule of what a verdict
 //     allows (transferGate). A job is a jobSpec started with start().
 //   - The detail screen's panes are a list (detailScreen.panes): a new view
-//     of an image is one more pane.
+//     of an image is one more pane. What an image holds is read through
+//     registry.Content (inside.go: one tea.Cmd per pane, on demand,
+//     cancelled with the screen) and drawn by panes.go and files.go;
+//     find.go is the search inside a pane or a diff; forktree.go the
+//     lineage pane and the fork-tree screen (trees cached per root);
+//     diffview.go the diff of two images; cost.go the pull cost (walks
+//     cached per image ID, counted again when the store changes).
 package ui

@@ -1,7 +1,8 @@
 // Package contenttest checks, against any backend, what browsing an image
 // must do: every pane decodes to what the pushed image holds, no KV page
-// is ever opened, and the pull cost matches the local store. Each
-// backend's tests run Check on its real server.
+// is ever opened, and the pull cost matches the local store. The
+// conformance suite (registrytest) runs Check on every backend's real
+// server.
 package contenttest
 
 import (

@@ -13,6 +13,7 @@ import (
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/registry/file"
+	"pf-registry/registry/registrytest"
 	"pf-registry/signing"
 	"pf-registry/store"
 )
@@ -108,7 +109,7 @@ func bundlesIn(t *testing.T, dir string) []string {
 // (or the reverse), and with its own bundle only. The next open completes
 // or discards the switch and removes the dead process's staging files.
 func TestKilledCommitLeavesOldOrNewImage(t *testing.T) {
-	st := newStore(t)
+	st := registrytest.NewStore(t)
 	oldID, err := demo.Build(st, demo.ImageSpec{Seed: 1, Files: 3, Pages: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -129,10 +130,7 @@ func TestKilledCommitLeavesOldOrNewImage(t *testing.T) {
 	for _, step := range []string{"blob", "staged", "journal", "bundle", "sig", "manifest", "prune"} {
 		t.Run(step, func(t *testing.T) {
 			dest := filepath.Join(t.TempDir(), "img")
-			reg, ref, err := registry.ForRef("file://"+dest, registry.Config{Keys: ring})
-			if err != nil {
-				t.Fatal(err)
-			}
+			reg, ref := registrytest.Open(t, "file://"+dest, registry.Config{Keys: ring})
 			if _, err := reg.Push(context.Background(), st, oldID, ref, registry.TransferOptions{SignWith: []*signing.PrivateKey{oldKey}}); err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +184,7 @@ func names(ents []os.DirEntry) []string {
 // same directory at once end with one of them, complete and verifying,
 // and no journal or staging file left.
 func TestConcurrentPushesLeaveOneImage(t *testing.T) {
-	st := newStore(t)
+	st := registrytest.NewStore(t)
 	var ids []model.Digest
 	for seed := uint64(1); seed <= 4; seed++ {
 		id, err := demo.Build(st, demo.ImageSpec{Seed: seed, Files: 2, Pages: 1})
@@ -196,7 +194,7 @@ func TestConcurrentPushesLeaveOneImage(t *testing.T) {
 		ids = append(ids, id)
 	}
 	dest := filepath.Join(t.TempDir(), "img")
-	reg, ref := openFile(t, "file://"+dest)
+	reg, ref := registrytest.Open(t, "file://"+dest, registry.Config{})
 	errs := make(chan error, len(ids))
 	for _, id := range ids {
 		go func() {

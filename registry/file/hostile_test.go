@@ -15,6 +15,7 @@ import (
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/registry/registrytest"
 	"pf-registry/signing"
 )
 
@@ -93,8 +94,8 @@ func TestUppercaseFsTreeDigest(t *testing.T) {
 	if upper == "" {
 		t.Fatal("fixture has no file entry")
 	}
-	reg, ref := openFile(t, "file://"+dir)
-	_, pullErr := reg.Pull(context.Background(), ref, newStore(t), registry.TransferOptions{})
+	reg, ref := registrytest.Open(t, "file://"+dir, registry.Config{})
+	_, pullErr := reg.Pull(context.Background(), ref, registrytest.NewStore(t), registry.TransferOptions{})
 	_, verifyErr := reg.Verify(context.Background(), ref, registry.VerifyOptions{})
 	_, deepErr := reg.Verify(context.Background(), ref, registry.VerifyOptions{Deep: true})
 	for name, err := range map[string]error{"pull": pullErr, "verify": verifyErr, "verify --deep": deepErr} {
@@ -130,10 +131,10 @@ func TestSpecialFilesRefused(t *testing.T) {
 				} else if err := os.Symlink("/dev/zero", p); err != nil {
 					t.Fatal(err)
 				}
-				reg, ref := openFile(t, "file://"+dir)
+				reg, ref := registrytest.Open(t, "file://"+dir, registry.Config{})
 				errc := make(chan error, 1)
 				go func() {
-					_, err := reg.Pull(context.Background(), ref, newStore(t), registry.TransferOptions{})
+					_, err := reg.Pull(context.Background(), ref, registrytest.NewStore(t), registry.TransferOptions{})
 					errc <- err
 				}()
 				select {
@@ -158,8 +159,8 @@ func TestSpecialFilesRefused(t *testing.T) {
 // directory) makes the push fail; nothing is written outside.
 func TestPushNeverWritesThroughSymlinks(t *testing.T) {
 	fx := vectors.LoadFixture(t)
-	st := newStore(t)
-	reg, src := openFile(t, "file://"+vectors.CopyFixture(t))
+	st := registrytest.NewStore(t)
+	reg, src := registrytest.Open(t, "file://"+vectors.CopyFixture(t), registry.Config{})
 	if _, err := reg.Pull(context.Background(), src, st, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestPushNeverWritesThroughSymlinks(t *testing.T) {
 			if err := os.Symlink(outside, p); err != nil {
 				t.Fatal(err)
 			}
-			_, ref := openFile(t, "file://"+dest)
+			_, ref := registrytest.Open(t, "file://"+dest, registry.Config{})
 			_, err := reg.Push(context.Background(), st, model.Digest(fx.ImageCID), ref, registry.TransferOptions{})
 			if err == nil || !strings.Contains(err.Error(), "symlink") {
 				t.Errorf("push through a symlink leaving the image directory: %v, want a refusal naming the symlink", err)

@@ -354,7 +354,8 @@ func (b *Backend) createTag(ctx context.Context, r repoRef, rev, tag string) err
 	return err
 }
 
-// forEach runs fn(0..n-1) with at most par in flight; the first error wins.
+// forEach runs fn(0..n-1) with at most par in flight; the first error wins
+// and stops the ones not started yet.
 func forEach(ctx context.Context, n, par int, fn func(i int) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(par)

@@ -19,8 +19,9 @@
 // CID is treated like ipfs://new, as the Rust tool does (the CID is only a
 // placeholder).
 //
-// Push stages the directory in MFS (/processfork/.staging/<time>-<random>;
-// a later push removes those of interrupted pushes after a day): every blob
+// Push stages the directory in MFS (/processfork/.staging/<time>-<random>,
+// created with the first blob and removed when a blob fails; a later push
+// removes those of interrupted processes after a day): every blob
 // is added unpinned and copied in, blobs an earlier image of the same
 // repository already holds are copied from it without being read, then the
 // signature and the manifest are written last. The directory CID is pinned
@@ -381,37 +382,13 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	// recognised and removed later.
 	name := strconv.FormatInt(time.Now().Unix(), 10) + "-" + hex.EncodeToString(rnd[:])
 	s := &sink{b: b, t: t, orig: orig, staging: stagingRoot + "/" + name, have: map[string]string{}}
-	if err := b.c.callJSON(ctx, "files/mkdir", args("arg", s.staging, "parents", "true"), nil, nil); err != nil {
-		return nil, err
-	}
+	s.watch(ctx)
 	if t.named() {
 		if err := s.loadExisting(ctx); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
-}
-
-// staleStaging is the age after which a staging directory is taken to
-// belong to an interrupted push.
-const staleStaging = 24 * time.Hour
-
-// dropStaleStaging removes staging directories of interrupted pushes (their
-// blobs would otherwise stay referenced from MFS and never be collected).
-// Best effort: a failure here must not stop a push.
-func (b *Backend) dropStaleStaging(ctx context.Context) {
-	entries, err := b.filesLs(ctx, stagingRoot)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		created, _, ok := strings.Cut(e.Name, "-")
-		sec, err := strconv.ParseInt(created, 10, 64)
-		if !ok || err != nil || time.Since(time.Unix(sec, 0)) < staleStaging {
-			continue
-		}
-		_ = b.c.callJSON(ctx, "files/rm", args("arg", stagingRoot+"/"+e.Name, "force", "true"), nil, nil)
-	}
 }
 
 type sink struct {
@@ -424,6 +401,9 @@ type sink struct {
 	have      map[string]string // blob hex → CID, from earlier images of the repo
 	unflushed int               // files/cp calls since the last flush
 	result    string
+	staged    bool  // the staging directory exists
+	failed    error // the failure that abandoned the push
+	stopWatch func() bool
 }
 
 func (s *sink) Describe() string {
@@ -513,7 +493,10 @@ func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
 	if errors.Is(err, fault.ErrNotFound) {
 		return false, nil // the old entry's blocks are gone: upload it again
 	}
-	return err == nil, err
+	if err != nil {
+		return false, s.abandon(ctx, err)
+	}
+	return true, nil
 }
 
 // PutBlob adds the stored bytes unpinned (the directory pin covers them)
@@ -527,12 +510,17 @@ func (s *sink) PutBlob(ctx context.Context, blob *registry.Blob) error {
 	rec := &errRecorder{r: rc}
 	cid, err := s.b.add(ctx, blobEntry(blob.Digest), rec)
 	if rec.err != nil {
-		return rec.err // the source stream failed (e.g. integrity): keep nothing
+		err = rec.err // the source stream failed (e.g. integrity): keep nothing
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = s.link(ctx, cid, blobEntry(blob.Digest))
 	}
-	return s.link(ctx, cid, blobEntry(blob.Digest))
+	if err != nil && !errors.Is(err, fault.ErrNotFound) {
+		// A blob missing at the source is reported with the others
+		// missing; any other failure ends the push.
+		return s.abandon(ctx, err)
+	}
+	return err
 }
 
 // flushEvery bounds the unflushed MFS operations of one push; Kubo refuses
@@ -544,6 +532,9 @@ const flushEvery = 64
 // the square of its entries) and flushes every flushEvery entries and once
 // in Commit instead.
 func (s *sink) link(ctx context.Context, cid, name string) error {
+	if err := s.stage(ctx); err != nil {
+		return err
+	}
 	cp := func() error {
 		return s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+name, "force", "true", "flush", "false"), nil, nil)
 	}
@@ -654,7 +645,9 @@ func (s *sink) publish(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.result = "ipfs://" + st.Hash
+	s.staged = false // moved to its name, or removed
 	s.mu.Unlock()
+	s.stopWatch()
 	return nil
 }
 

@@ -59,24 +59,33 @@ func (s *sink) AddSignatures(ctx context.Context, manifest []byte, b registry.Bu
 	if err := s.checkManifest(ctx, path, model.FromBytes(manifest)); err != nil {
 		return nil, err
 	}
-	if err := s.b.c.callJSON(ctx, "files/rm", args("arg", s.staging, "recursive", "true", "force", "true"), nil, nil); err != nil {
-		return nil, err
+	if err := s.addTo(ctx, path, files); err != nil {
+		return nil, s.abandon(ctx, err)
 	}
+	return registry.Checks(files), nil
+}
+
+// addTo stages a copy of the directory at path with files added and
+// publishes it.
+func (s *sink) addTo(ctx context.Context, path string, files []registry.BundleFile) error {
 	if err := s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+path, "arg", s.staging), nil, nil); err != nil {
-		return nil, err
+		return err
 	}
+	s.mu.Lock()
+	s.staged = true
+	s.mu.Unlock()
 	for _, f := range files {
 		if err := s.put(ctx, f.Name, f.Data); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if s.orig.named() {
 		// Another push meanwhile would be undone by the rename.
 		if now, err := s.b.resolve(ctx, s.orig); err != nil || now != path {
-			return nil, registry.Changed(s.orig.String())
+			return registry.Changed(s.orig.String())
 		}
 	}
-	return registry.Checks(files), s.publish(ctx)
+	return s.publish(ctx)
 }
 
 // checkManifest fails with registry.ErrChanged unless the directory at

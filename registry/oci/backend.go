@@ -9,9 +9,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/regclient/regclient"
 	"github.com/regclient/regclient/scheme"
 	"github.com/regclient/regclient/types/errs"
 	"github.com/regclient/regclient/types/ref"
+	"github.com/regclient/regclient/types/repo"
 	"golang.org/x/sync/errgroup"
 
 	"pf-registry/internal/fault"
@@ -155,17 +157,8 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 	if root.Repo != "" && (root.HasTag || root.Digest != "") {
 		out.Image, _ = b.Exists(ctx, root)
 	}
-	limit := opt.Limit
-	if limit <= 0 {
-		limit = defaultPage
-	}
 	host := root.OCIHostPort()
-	rl, err := rc.RepoList(ctx, host, scheme.WithRepoLimit(limit), scheme.WithRepoLast(opt.After))
-	if err != nil && httpStatus(err) == 400 {
-		// Registries reject an n above their own maximum: take their page.
-		limit = 0
-		rl, err = rc.RepoList(ctx, host, scheme.WithRepoLast(opt.After))
-	}
+	names, next, err := catalog(ctx, rc, host, root.Repo, opt)
 	if err != nil {
 		cerr := classify(err, "oci://"+host, "repository catalog")
 		if refusedCatalog(err, cerr) {
@@ -177,20 +170,64 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 		}
 		return nil, cerr
 	}
-	repos, err := rl.GetRepos()
-	if err != nil {
-		return nil, classify(err, "oci://"+host, "repository catalog")
-	}
-	for _, name := range repos {
-		if root.Repo != "" && name != root.Repo && !strings.HasPrefix(name, root.Repo+"/") {
-			continue
-		}
+	for _, name := range names {
 		out.Repos = append(out.Repos, registry.RepoEntry{Name: name, Ref: "oci://" + host + "/" + name})
 	}
-	if limit > 0 && len(repos) >= limit {
-		out.Next = repos[len(repos)-1]
-	}
+	out.Next = next
 	return out, nil
+}
+
+// maxCatalogPages bounds the registry pages one listing call reads while it
+// looks for repositories under a prefix; the listing then continues after
+// the last name read.
+const maxCatalogPages = 20
+
+// catalog reads the repositories under prefix ("" for all) from the
+// registry's _catalog, after opt.After, following the registry's own pages
+// (which may be smaller than asked for) until opt.Limit names are found.
+// next continues the listing ("" at its end).
+func catalog(ctx context.Context, rc *regclient.RegClient, host, prefix string, opt registry.ListOptions) (names []string, next string, err error) {
+	limit := opt.Limit
+	if limit <= 0 {
+		limit = defaultPage
+	}
+	n, last := limit, opt.After
+	for page := 0; page < maxCatalogPages; page++ {
+		rl, err := rc.RepoList(ctx, host, scheme.WithRepoLimit(n), scheme.WithRepoLast(last))
+		if err != nil && n > 0 && httpStatus(err) == 400 {
+			n = 0 // an n above the registry's maximum is refused: take its pages
+			rl, err = rc.RepoList(ctx, host, scheme.WithRepoLast(last))
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		repos, err := rl.GetRepos()
+		if err != nil {
+			return nil, "", err
+		}
+		for _, name := range repos {
+			if prefix == "" || name == prefix || strings.HasPrefix(name, prefix+"/") {
+				names = append(names, name)
+			}
+			if len(names) == limit {
+				return names, name, nil
+			}
+		}
+		if len(repos) == 0 || !morePages(rl, n, len(repos)) {
+			return names, "", nil
+		}
+		last = repos[len(repos)-1]
+	}
+	return names, last, nil
+}
+
+// morePages tells whether the catalog goes on after a page: the registry
+// says so with a Link header, or filled the page it was asked for.
+func morePages(rl *repo.RepoList, asked, got int) bool {
+	if h, err := rl.RawHeaders(); err == nil && strings.Contains(h.Get("Link"), `rel="next"`) {
+		return true
+	}
+	return asked > 0 && got >= asked
 }
 
 // refusedCatalog tells a registry that answers but will not list (auth,
@@ -260,21 +297,12 @@ func (b *Backend) tagPage(ctx context.Context, l location, opt registry.ListOpti
 	if err != nil {
 		return nil, "", classify(err, l.name, "tag list")
 	}
-	if b.isLayout() {
-		sort.Strings(names)
-		if opt.After != "" {
-			i := sort.SearchStrings(names, opt.After)
-			if i < len(names) && names[i] == opt.After {
-				i++
-			}
-			names = names[i:]
-		}
-	}
-	if len(names) > limit {
-		names = names[:limit]
-	}
+	// A layout's index is read whole, and some registries (distribution
+	// 2.8) ignore n and last and answer in any order: sort and page here.
+	sort.Strings(names)
+	names, next = registry.PageNames(names, registry.ListOptions{Limit: limit, After: opt.After})
 	if len(names) == limit {
-		next = names[len(names)-1]
+		next = names[len(names)-1] // the registry may hold more
 	}
 	return names, next, nil
 }

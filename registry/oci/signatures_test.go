@@ -3,62 +3,34 @@ package oci
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"pf-registry/demo"
 	"pf-registry/internal/cosigntest"
 	"pf-registry/model"
 	"pf-registry/registry"
-	"pf-registry/registry/signtest"
+	"pf-registry/registry/registrytest"
 	"pf-registry/signing"
 	"pf-registry/store"
 )
 
 // The registries the signature tests run on: both lack the referrers API,
-// so both exercise the sha256-<hex> fallback tag.
-var signatureServers = servers[:2]
+// so both exercise the sha256-<hex> fallback tag. (The conformance suite
+// runs the signature round trips on every registry and on layouts.)
+var signatureServers = []string{distributionV3, dockerRegistry}
 
-func openWith(t testing.TB, cfg registry.Config, scheme string) registry.Registry {
-	return signtest.Opener(scheme)(t, cfg)
-}
-
-func TestSignatures(t *testing.T) {
-	for _, srv := range signatureServers {
-		t.Run(srv.name, func(t *testing.T) {
-			host := srv.start(t)
-			var n atomic.Int64
-			signtest.Run(t, signtest.Harness{
-				Open: signtest.Opener("oci"),
-				NewRef: func(t testing.TB) registry.Ref {
-					r, _ := registry.ParseRef(fmt.Sprintf("oci://%s/sig/r%d:v1", host, n.Add(1)))
-					return r
-				},
-			})
-		})
-	}
-	t.Run("oci-layout", func(t *testing.T) {
-		signtest.Run(t, signtest.Harness{
-			Open: signtest.Opener(registry.LayoutScheme),
-			NewRef: func(t testing.TB) registry.Ref {
-				r, _ := registry.ParseRef(registry.LayoutScheme + ":" + filepath.Join(t.TempDir(), "layout") + "#v1")
-				return r
-			},
-		})
-	})
-}
+func openOCI(cfg registry.Config) registry.Registry { return registry.New(New(cfg), cfg) }
 
 // TestCosignImageSignatures: cosign verify accepts what a push with a key
 // writes, and what cosign sign writes (bundle referrer, older .sig tag)
 // verifies here; its tags are listed with the image they sign.
 func TestCosignImageSignatures(t *testing.T) {
-	for _, srv := range signatureServers {
-		t.Run(srv.name, func(t *testing.T) {
+	for _, name := range signatureServers {
+		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			host := srv.start(t)
+			host := server(t, name).Host
 			c := cosigntest.New(t)
 			c.MustRun("generate-key-pair")
 			theirs, err := signing.ParsePublicKeyPEM(c.Read("cosign.pub"))
@@ -74,8 +46,8 @@ func TestCosignImageSignatures(t *testing.T) {
 			ring := signing.NewKeyring()
 			ring.Add(theirs, true)
 			ring.Add(ours.Public(), false)
-			reg := openWith(t, registry.Config{Keys: ring}, "oci")
-			st, id := fixtureStore(t)
+			reg := openOCI(registry.Config{Keys: ring})
+			st, id := registrytest.FixtureStore(t)
 
 			v1, v2 := host+"/pf/sig:v1", host+"/pf/sig:v2"
 			for _, tag := range []string{v1, v2} {
@@ -180,12 +152,12 @@ func checksByKey(in *registry.Inspection) map[string]signing.Status {
 // here and by cosign.
 func TestOCISignatureTampering(t *testing.T) {
 	ctx := context.Background()
-	host := startDistribution(t)
-	keys := signtest.NewKeys(t)
+	host := server(t, distributionV3).Host
+	keys := registrytest.NewKeys(t)
 	c := cosigntest.New(t)
 	c.Write("alice.pub", keys.Alice.Public().PEM())
-	st, id := fixtureStore(t)
-	reg := openWith(t, registry.Config{Keys: keys.Trusting}, "oci")
+	st, id := registrytest.FixtureStore(t)
+	reg := openOCI(registry.Config{Keys: keys.Trusting})
 	otherRaw := rawManifest(t, "oci://"+pushOther(t, reg, st, host+"/pf/other:v1"))
 
 	sign := func(digest string, k *signing.PrivateKey) []byte {
@@ -202,7 +174,7 @@ func TestOCISignatureTampering(t *testing.T) {
 		class  string
 	}{
 		{"untouched", func(d string) []byte { return sign(d, keys.Alice) }, signing.Trusted, ""},
-		{"signature byte", func(d string) []byte { return signtest.FlipSignature(t, sign(d, keys.Alice)) }, signing.Invalid, signing.ReasonSignature},
+		{"signature byte", func(d string) []byte { return registrytest.FlipSignature(t, sign(d, keys.Alice)) }, signing.Invalid, signing.ReasonSignature},
 		{"unknown key", func(d string) []byte { return sign(d, keys.Carol) }, signing.Invalid, signing.ReasonUnknownKey},
 		{"known untrusted key", func(d string) []byte { return sign(d, keys.Bob) }, signing.UntrustedKey, ""},
 		{"bundle of another image", func(string) []byte { return sign(string(model.FromBytes(otherRaw)), keys.Alice) }, signing.Invalid, signing.ReasonManifestDigest},

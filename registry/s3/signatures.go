@@ -9,6 +9,7 @@ import (
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/registry/s3/bucket"
 	"pf-registry/signing"
 )
 
@@ -63,7 +64,7 @@ func (im *image) Signatures(ctx context.Context) ([]registry.Attached, error) {
 // putBundles uploads bundle files beside the manifest.
 func (im *image) putBundles(ctx context.Context, files []registry.BundleFile) error {
 	for _, f := range files {
-		if err := im.c.Put(ctx, im.ref.S3Key(f.Name), bytesReader(f.Data), int64(len(f.Data)), nil); err != nil {
+		if err := im.c.Put(ctx, im.ref.S3Key(f.Name), bytesReader(f.Data), int64(len(f.Data)), bucket.PutOptions{ContentType: "application/json"}); err != nil {
 			return err
 		}
 	}

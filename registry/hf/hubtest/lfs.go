@@ -104,8 +104,7 @@ func (h *Hub) preupload(w http.ResponseWriter, r *http.Request, rp *repo, rev st
 			Sample string `json:"sample"`
 		} `json:"files"`
 	}
-	if e := readJSON(r, &body); e != nil {
-		writeErr(w, r, e)
+	if !decode(w, r, &body) {
 		return
 	}
 	if len(body.Files) > 1000 {
@@ -144,6 +143,18 @@ func (h *Hub) preupload(w http.ResponseWriter, r *http.Request, rp *repo, rev st
 	writeJSON(w, 200, map[string]any{"files": out, "commitOid": id})
 }
 
+// lfsObject is one object of an LFS batch request.
+type lfsObject struct {
+	Oid  string `json:"oid"`
+	Size int64  `json:"size"`
+}
+
+// partETag is one uploaded part of a multipart completion.
+type partETag struct {
+	PartNumber int    `json:"partNumber"`
+	Etag       string `json:"etag"`
+}
+
 // lfsBatch answers the git-lfs batch API for uploads (basic and the Hub's
 // multipart transfer; never xet).
 func (h *Hub) lfsBatch(w http.ResponseWriter, r *http.Request, c caller, kind, ns, name string) {
@@ -153,15 +164,11 @@ func (h *Hub) lfsBatch(w http.ResponseWriter, r *http.Request, c caller, kind, n
 		return
 	}
 	var body struct {
-		Operation string   `json:"operation"`
-		Transfers []string `json:"transfers"`
-		Objects   []struct {
-			Oid  string `json:"oid"`
-			Size int64  `json:"size"`
-		} `json:"objects"`
+		Operation string      `json:"operation"`
+		Transfers []string    `json:"transfers"`
+		Objects   []lfsObject `json:"objects"`
 	}
-	if e := readJSON(r, &body); e != nil {
-		writeErr(w, r, e)
+	if !decode(w, r, &body) {
 		return
 	}
 	if body.Operation != "upload" {
@@ -311,14 +318,10 @@ func (h *Hub) lfsComplete(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	var body struct {
-		Oid   string `json:"oid"`
-		Parts []struct {
-			PartNumber int    `json:"partNumber"`
-			Etag       string `json:"etag"`
-		} `json:"parts"`
+		Oid   string     `json:"oid"`
+		Parts []partETag `json:"parts"`
 	}
-	if e := readJSON(r, &body); e != nil {
-		writeErr(w, r, e)
+	if !decode(w, r, &body) {
 		return
 	}
 	if body.Oid != up.oid || len(body.Parts) != up.nparts {
@@ -565,32 +568,4 @@ func validPath(p string) bool {
 		}
 	}
 	return true
-}
-
-// WriteFile commits content at p on a branch directly (as LFS when lfs is
-// set), bypassing the API. Tests use it to tamper with stored files.
-func (h *Hub) WriteFile(kind, repoID, branch, p string, content []byte, lfs bool) error {
-	sha, err := h.storeBytes(content)
-	if err != nil {
-		return err
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	rp := h.repos[kind+"/"+repoID]
-	if rp == nil {
-		return fmt.Errorf("no repo %s/%s", kind, repoID)
-	}
-	head, ok := rp.branches[branch]
-	if !ok {
-		return fmt.Errorf("no branch %s", branch)
-	}
-	c := h.newCommit(rp, head, "write "+p, rp.commits[head].files)
-	e := &entry{size: int64(len(content)), sha256: sha, gitOid: gitBlobID(content), lfs: lfs, lastCommit: c.id}
-	if lfs {
-		e.gitOid = gitBlobID(lfsPointer(sha, e.size))
-		rp.lfs[sha] = e.size
-	}
-	c.files[p] = e
-	rp.branches[branch] = c.id
-	return nil
 }

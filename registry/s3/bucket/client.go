@@ -25,9 +25,10 @@ const maxRetries = 3
 
 // Client talks to one bucket.
 type Client struct {
-	mc     *minio.Client
-	bucket string
-	cfg    Config
+	mc       *minio.Client
+	bucket   string
+	cfg      Config
+	listPage int
 	// bucketOK is set once the bucket is known to exist and answer.
 	bucketOK atomic.Bool
 }
@@ -42,6 +43,10 @@ type Options struct {
 	// InsecureTLS skips certificate verification (self-signed MinIO and
 	// the like); plain HTTP still needs an http:// endpoint.
 	InsecureTLS bool
+	// ListPageSize is the number of keys asked for per ListObjectsV2
+	// request (0: the server's default, 1000 on AWS); a listing follows the
+	// continuation tokens whatever the page size.
+	ListPageSize int
 }
 
 // New returns a client for bucket. It does not touch the network.
@@ -76,7 +81,7 @@ func New(cfg Config, bucket string, opt Options) (*Client, error) {
 		name, version, _ := strings.Cut(opt.UserAgent, "/")
 		mc.SetAppInfo(name, version)
 	}
-	return &Client{mc: mc, bucket: bucket, cfg: cfg}, nil
+	return &Client{mc: mc, bucket: bucket, cfg: cfg, listPage: opt.ListPageSize}, nil
 }
 
 // Bucket is the bucket name.
@@ -171,20 +176,28 @@ func (c *Client) Stat(ctx context.Context, key string) (Entry, bool, error) {
 	return Entry{}, false, c.classify(key, err)
 }
 
+// PutOptions tune Put.
+type PutOptions struct {
+	// ContentType is stored with the object; empty sends
+	// application/octet-stream (an S3 client always sends one).
+	ContentType string
+	// Progress, if set, is called with the number of bytes handed to the
+	// network so far (per part for multipart uploads).
+	Progress func(done int64)
+}
+
 // Put uploads r as key. size is the exact length or -1. Objects larger
 // than PartSize (and all of unknown size) go up as multipart uploads, one
-// part in memory at a time. progress, if set, is called with the number of
-// bytes handed to the network so far (per part for multipart uploads).
-func (c *Client) Put(ctx context.Context, key string, r io.Reader, size int64, progress func(done int64)) error {
+// part in memory at a time.
+func (c *Client) Put(ctx context.Context, key string, r io.Reader, size int64, po PutOptions) error {
 	opts := minio.PutObjectOptions{
 		PartSize: PartSize,
 		// One part buffer per upload; the engine runs several uploads.
-		NumThreads: 1,
-		// Stored blobs carry no Content-Type, like the Rust tool's.
-		ContentType: "",
+		NumThreads:  1,
+		ContentType: po.ContentType,
 	}
-	if progress != nil {
-		opts.Progress = &progressCounter{fn: progress}
+	if po.Progress != nil {
+		opts.Progress = &progressCounter{fn: po.Progress}
 	}
 	if _, err := c.mc.PutObject(ctx, c.bucket, key, r, size, opts); err != nil {
 		return c.classify(key, err)
@@ -233,6 +246,7 @@ func (c *Client) list(ctx context.Context, prefix, after string, limit int, recu
 	for o := range c.mc.ListObjects(ctx, c.bucket, minio.ListObjectsOptions{
 		Prefix:    prefix,
 		Recursive: recursive,
+		MaxKeys:   c.listPage,
 	}) {
 		if o.Err != nil {
 			return nil, false, c.classify(prefix, o.Err)

@@ -1,49 +1,21 @@
-// Package signtest checks, against any backend, what signatures by keys
-// must do: a push with a key verifies as untrusted-key and as trusted once
-// the key is trusted, sign adds a signature without moving a blob, a
-// replaced image keeps no signature of the old one, --require trusted
-// refuses before any blob lands, and tampering is judged as it should be.
-// Each backend's tests run Run on its real server.
-package signtest
+package registrytest
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"pf-registry/demo"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
-	_ "pf-registry/registry/file" // copies go to a file registry
 	"pf-registry/signing"
 	"pf-registry/store"
 )
-
-// Harness plugs a backend into the checks.
-type Harness struct {
-	// Open returns the backend under cfg (its keyring and policy).
-	Open func(t testing.TB, cfg registry.Config) registry.Registry
-	// NewRef returns an image location nothing was written to.
-	NewRef func(t testing.TB) registry.Ref
-	// Files reads and replaces the files beside manifest.json of a file,
-	// S3, HF or IPFS layout; nil for OCI, whose tests tamper themselves.
-	Files Files
-}
-
-// Files is direct access to an image's files, around the backend.
-type Files interface {
-	// Names lists the files of the image's directory (not blobs/).
-	Names(t testing.TB, ref registry.Ref) []string
-	// Read returns a file's bytes.
-	Read(t testing.TB, ref registry.Ref, name string) []byte
-	// Write replaces (or adds) a file and returns the image's reference
-	// afterwards (IPFS: a new directory CID).
-	Write(t testing.TB, ref registry.Ref, name string, data []byte) registry.Ref
-}
 
 // Keys are the test keys: Alice's is trusted, Bob's known and not
 // trusted, Carol's unknown to the keyring.
@@ -77,63 +49,53 @@ func NewKeys(t testing.TB) *Keys {
 	return k
 }
 
-type suite struct {
+// signSuite is the state of the signature checks: its own store with two
+// images, and the test keys.
+type signSuite struct {
 	h        Harness
 	keys     *Keys
 	st       *store.Store
 	id1, id2 model.Digest
+	// files is set for the layouts that keep bundles as files, which the
+	// harness reads and writes (Bundle objects).
+	files bool
 }
 
-// Run runs the checks against a backend.
-func Run(t *testing.T, h Harness) {
-	s := &suite{h: h, keys: NewKeys(t), st: newStore(t)}
-	var err error
-	if s.id1, err = demo.Build(s.st, demo.ImageSpec{Seed: 901, Files: 3, Pages: 1, Messages: 4}); err != nil {
-		t.Fatal(err)
+func (s *suite) signatures(t *testing.T) {
+	ss := &signSuite{h: s.h, keys: NewKeys(t)}
+	ss.st, ss.id1 = SmallImage(t, 901)
+	ss.id2 = AddSmallImage(t, ss.st, 902)
+	switch s.h.Open(t, registry.Config{}).Scheme() {
+	case "file", "s3", "hf", "ipfs":
+		ss.files = true
 	}
-	if s.id2, err = demo.Build(s.st, demo.ImageSpec{Seed: 902, Files: 2, Pages: 1, Messages: 3}); err != nil {
-		t.Fatal(err)
-	}
-	t.Run("PushWithKeyThenTrust", s.pushThenTrust)
-	t.Run("SignAddsWithoutMovingBlobs", s.signAdds)
-	t.Run("ReplaceKeepsNoStaleSignature", s.replace)
-	t.Run("RequireTrustedRefusesBeforeAnyBlob", s.requireTrusted)
-	t.Run("CopyToFile", s.copyToFile)
-	t.Run("CopyFromFile", s.copyFromFile)
-	if h.Files != nil {
-		t.Run("Tampering", s.tampering)
+	t.Run("PushWithKeyThenTrust", ss.pushThenTrust)
+	t.Run("SignAddsWithoutMovingBlobs", ss.signAdds)
+	t.Run("ReplaceKeepsNoStaleSignature", ss.replace)
+	t.Run("RequireTrustedRefusesBeforeAnyBlob", ss.requireTrusted)
+	t.Run("CopyToFile", ss.copyToFile)
+	t.Run("CopyFromFile", ss.copyFromFile)
+	if ss.files {
+		t.Run("Tampering", ss.tampering)
 	}
 }
 
-func newStore(t testing.TB) *store.Store {
-	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-func (s *suite) open(t testing.TB, ring *signing.Keyring, level signing.Level) registry.Registry {
+func (s *signSuite) open(t testing.TB, ring *signing.Keyring, level signing.Level) registry.Registry {
 	return s.h.Open(t, registry.Config{Keys: ring, Policy: registry.Policy{Require: level}})
 }
 
 // push pushes an image signed by keys to a fresh location.
-func (s *suite) push(t testing.TB, id model.Digest, keys ...*signing.PrivateKey) registry.Ref {
+func (s *signSuite) push(t testing.TB, id model.Digest, keys ...*signing.PrivateKey) registry.Ref {
 	t.Helper()
 	ref := s.h.NewRef(t)
-	rep, err := s.open(t, s.keys.Known, "").Push(context.Background(), s.st, id, ref, registry.TransferOptions{SignWith: keys})
-	if err != nil {
+	if _, err := s.open(t, s.keys.Known, "").Push(context.Background(), s.st, id, ref, registry.TransferOptions{SignWith: keys}); err != nil {
 		t.Fatalf("push to %s: %v", ref.Raw, err)
-	}
-	if rr, err := registry.ParseRef(rep.Destination); err == nil && rep.Destination != ref.Raw {
-		ref = rr // IPFS: the pushed directory's CID
 	}
 	return ref
 }
 
 // inspect returns the verdict on ref with ring.
-func (s *suite) inspect(t testing.TB, ring *signing.Keyring, ref registry.Ref) *registry.Inspection {
+func (s *signSuite) inspect(t testing.TB, ring *signing.Keyring, ref registry.Ref) *registry.Inspection {
 	t.Helper()
 	in, err := s.open(t, ring, "").Inspect(context.Background(), ref)
 	if err != nil {
@@ -153,7 +115,7 @@ func bundles(in *registry.Inspection) map[string]signing.Check {
 	return out
 }
 
-func (s *suite) pushThenTrust(t *testing.T) {
+func (s *signSuite) pushThenTrust(t *testing.T) {
 	ref := s.h.NewRef(t)
 	rep, err := s.open(t, s.keys.Known, "").Push(context.Background(), s.st, s.id1, ref, registry.TransferOptions{SignWith: []*signing.PrivateKey{s.keys.Alice}})
 	if err != nil {
@@ -161,9 +123,6 @@ func (s *suite) pushThenTrust(t *testing.T) {
 	}
 	if got := rep.Inspection.Signature.Status(); got != signing.UntrustedKey {
 		t.Fatalf("push report: %s, want untrusted-key", got)
-	}
-	if rr, err := registry.ParseRef(rep.Destination); err == nil {
-		ref = rr
 	}
 	in := s.inspect(t, s.keys.Known, ref)
 	fp := s.keys.Alice.Public().Fingerprint
@@ -183,7 +142,7 @@ func (s *suite) pushThenTrust(t *testing.T) {
 	}
 }
 
-func (s *suite) signAdds(t *testing.T) {
+func (s *signSuite) signAdds(t *testing.T) {
 	ref := s.push(t, s.id1)
 	reg := s.open(t, s.keys.Trusting, "")
 	if in := s.inspect(t, s.keys.Trusting, ref); in.Signature.Status() != signing.DefaultKey {
@@ -195,9 +154,6 @@ func (s *suite) signAdds(t *testing.T) {
 	}
 	if in.Signature.Status() != signing.UntrustedKey {
 		t.Fatalf("signed by bob: %s", in.Signature.Status())
-	}
-	if r, err := registry.ParseRef(in.Ref); err == nil && strings.HasPrefix(in.Ref, "ipfs://") {
-		ref = r
 	}
 	in, err = reg.Sign(context.Background(), ref, []*signing.PrivateKey{s.keys.Alice})
 	if err != nil {
@@ -211,8 +167,9 @@ func (s *suite) signAdds(t *testing.T) {
 		t.Fatalf("signing changed the image: %s", in.ImageID)
 	}
 	// Signing verifies first: an image whose signature fails is refused.
-	if s.h.Files != nil {
-		bad := s.h.Files.Write(t, s.push(t, s.id2), signing.HMACSignatureFile, []byte(`{"algorithm":"hmac-sha256","manifest_digest":"00","signature":"00"}`))
+	if s.files {
+		bad := s.push(t, s.id2)
+		s.h.Write(t, bad, SignatureObject, []byte(`{"algorithm":"hmac-sha256","manifest_digest":"00","signature":"00"}`))
 		_, err := reg.Sign(context.Background(), bad, []*signing.PrivateKey{s.keys.Alice})
 		if !errors.Is(err, fault.ErrIntegrity) || !strings.Contains(err.Error(), "refusing to sign") {
 			t.Fatalf("signing an image whose signature fails: %v", err)
@@ -220,7 +177,7 @@ func (s *suite) signAdds(t *testing.T) {
 	}
 }
 
-func (s *suite) replace(t *testing.T) {
+func (s *signSuite) replace(t *testing.T) {
 	ref := s.h.NewRef(t)
 	reg := s.open(t, s.keys.Known, "")
 	for _, p := range []struct {
@@ -236,27 +193,24 @@ func (s *suite) replace(t *testing.T) {
 	if in.ImageID != s.id2 || len(b) != 1 || b[s.keys.Bob.Public().Fingerprint].Status != signing.UntrustedKey || len(in.Signature.Failed()) != 0 {
 		t.Fatalf("after replacing: image %s, checks %+v", in.ImageID.Short(), in.Signature.Checks)
 	}
-	if s.h.Files == nil {
+	if !s.files {
 		return
 	}
-	var found []string
-	for _, n := range s.h.Files.Names(t, ref) {
-		if registry.IsBundleFile(n) {
-			found = append(found, n)
-		}
+	if _, ok := s.h.Read(t, ref, BundleObject(signing.BundleFileName(s.keys.Alice.Public().Fingerprint))); ok {
+		t.Fatal("the replaced image's bundle is still beside the new one")
 	}
-	if len(found) != 1 || found[0] != signing.BundleFileName(s.keys.Bob.Public().Fingerprint) {
-		t.Fatalf("bundles beside the new image: %v", found)
+	if _, ok := s.h.Read(t, ref, BundleObject(signing.BundleFileName(s.keys.Bob.Public().Fingerprint))); !ok {
+		t.Fatal("the new image's bundle is missing")
 	}
 }
 
-func (s *suite) requireTrusted(t *testing.T) {
+func (s *signSuite) requireTrusted(t *testing.T) {
 	ctx := context.Background()
 	plain := s.push(t, s.id2)
 	byBob := s.push(t, s.id2, s.keys.Bob)
 	reg := s.open(t, s.keys.Trusting, signing.RequireTrusted)
 	for _, ref := range []registry.Ref{plain, byBob} {
-		st := newStore(t)
+		st := NewStore(t)
 		rep, err := reg.Pull(ctx, ref, st, registry.TransferOptions{})
 		if !errors.Is(err, fault.ErrIntegrity) || !strings.Contains(fault.Hint(err), "keys trust") {
 			t.Fatalf("pull %s under --require trusted: %v (hint %q)", ref.Raw, err, fault.Hint(err))
@@ -278,11 +232,11 @@ func (s *suite) requireTrusted(t *testing.T) {
 			t.Fatalf("the copy destination was written to")
 		}
 	}
-	if _, err := s.open(t, s.keys.Known, signing.RequireSigned).Pull(ctx, byBob, newStore(t), registry.TransferOptions{}); err != nil {
+	if _, err := s.open(t, s.keys.Known, signing.RequireSigned).Pull(ctx, byBob, NewStore(t), registry.TransferOptions{}); err != nil {
 		t.Fatalf("--require signed refuses an image signed by a known key: %v", err)
 	}
 	trusted := s.push(t, s.id2, s.keys.Alice)
-	if rep, err := reg.Pull(ctx, trusted, newStore(t), registry.TransferOptions{}); err != nil || !rep.Complete {
+	if rep, err := reg.Pull(ctx, trusted, NewStore(t), registry.TransferOptions{}); err != nil || !rep.Complete {
 		t.Fatalf("pull of a trusted image under --require trusted: %v", err)
 	}
 }
@@ -307,7 +261,7 @@ func countFiles(t testing.TB, dir string) int {
 
 // copyToFile: a bundle over the manifest bytes follows the image to a file
 // registry; cosign's signatures on an OCI manifest cannot.
-func (s *suite) copyToFile(t *testing.T) {
+func (s *signSuite) copyToFile(t *testing.T) {
 	ref := s.push(t, s.id1, s.keys.Alice)
 	dreg, dst, err := registry.ForRef("file://"+filepath.Join(t.TempDir(), "copy"), registry.Config{Keys: s.keys.Trusting})
 	if err != nil {
@@ -321,7 +275,7 @@ func (s *suite) copyToFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := signing.Trusted
-	if s.h.Files == nil {
+	if !s.files {
 		want = signing.DefaultKey
 	}
 	if in.Signature.Status() != want || len(in.Signature.Failed()) != 0 {
@@ -330,7 +284,7 @@ func (s *suite) copyToFile(t *testing.T) {
 }
 
 // copyFromFile: the other direction.
-func (s *suite) copyFromFile(t *testing.T) {
+func (s *signSuite) copyFromFile(t *testing.T) {
 	ctx := context.Background()
 	freg, src, err := registry.ForRef("file://"+filepath.Join(t.TempDir(), "src"), registry.Config{Keys: s.keys.Trusting})
 	if err != nil {
@@ -341,30 +295,122 @@ func (s *suite) copyFromFile(t *testing.T) {
 	}
 	dst := s.h.NewRef(t)
 	reg := s.open(t, s.keys.Trusting, "")
-	rep, err := registry.Copy(ctx, freg, src, reg, dst, registry.TransferOptions{})
-	if err != nil {
+	if _, err := registry.Copy(ctx, freg, src, reg, dst, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
-	}
-	if r, err := registry.ParseRef(rep.Destination); err == nil {
-		dst = r
 	}
 	in := s.inspect(t, s.keys.Trusting, dst)
 	want := signing.Trusted
-	if s.h.Files == nil {
+	if !s.files {
 		want = signing.DefaultKey
 	}
 	if in.Signature.Status() != want || len(in.Signature.Failed()) != 0 {
 		t.Fatalf("copied from a file registry: %s %+v, want %s", in.Signature.Status(), in.Signature.Checks, want)
 	}
 	// A key given to the copy signs at the destination in its own format.
-	rep, err = registry.Copy(ctx, freg, src, reg, dst, registry.TransferOptions{SignWith: []*signing.PrivateKey{s.keys.Alice}})
-	if err != nil {
+	if _, err := registry.Copy(ctx, freg, src, reg, dst, registry.TransferOptions{SignWith: []*signing.PrivateKey{s.keys.Alice}}); err != nil {
 		t.Fatal(err)
-	}
-	if r, err := registry.ParseRef(rep.Destination); err == nil {
-		dst = r
 	}
 	if in := s.inspect(t, s.keys.Trusting, dst); in.Signature.Status() != signing.Trusted || len(bundles(in)) != 1 {
 		t.Fatalf("copy --sign-key: %s %+v", in.Signature.Status(), in.Signature.Checks)
 	}
+}
+
+// tampering changes what a file layout holds, as anyone with write access
+// could, and checks each verdict: a bundle that fails never hides the
+// others, and only a changed manifest makes the whole image invalid.
+func (s *signSuite) tampering(t *testing.T) {
+	ref := s.push(t, s.id1, s.keys.Alice)
+	name := signing.BundleFileName(s.keys.Alice.Public().Fingerprint)
+	good, _ := s.h.Read(t, ref, BundleObject(name))
+	manifest, _ := s.h.Read(t, ref, ManifestObject)
+	other, err := s.st.Manifest(s.id2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(subject []byte, k *signing.PrivateKey) []byte {
+		b, err := signing.SignBundle(subject, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cases := []struct {
+		name   string
+		data   []byte
+		want   signing.Status // the bundle's verdict
+		class  string
+		status signing.Status // the image's
+	}{
+		{"signature byte", FlipSignature(t, good), signing.Invalid, signing.ReasonSignature, signing.DefaultKey},
+		{"signature by an unknown key", sign(manifest, s.keys.Carol), signing.Invalid, signing.ReasonUnknownKey, signing.DefaultKey},
+		{"signature by a known untrusted key", sign(manifest, s.keys.Bob), signing.UntrustedKey, "", signing.UntrustedKey},
+		{"bundle of another image", sign(other, s.keys.Alice), signing.Invalid, signing.ReasonManifestDigest, signing.DefaultKey},
+		{"not a bundle", []byte(`{"mediaType":"text/plain"}`), signing.Invalid, signing.ReasonParse, signing.DefaultKey},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s.h.Write(t, ref, BundleObject(name), tc.data)
+			in := s.inspect(t, s.keys.Trusting, ref)
+			var b signing.Check
+			for _, c := range in.Signature.Checks {
+				if c.Kind == signing.KindBundle {
+					b = c
+				}
+			}
+			if b.Status != tc.want || b.Class != tc.class || in.Signature.Status() != tc.status {
+				t.Fatalf("bundle %s/%s, image %s; want bundle %s/%s, image %s", b.Status, b.Class, in.Signature.Status(), tc.want, tc.class, tc.status)
+			}
+			_, err := s.open(t, s.keys.Trusting, signing.RequireTrusted).Pull(context.Background(), ref, NewStore(t), registry.TransferOptions{})
+			if !errors.Is(err, fault.ErrIntegrity) {
+				t.Fatalf("pull under --require trusted: %v", err)
+			}
+			s.h.Write(t, ref, BundleObject(name), good)
+		})
+	}
+	t.Run("manifest byte", func(t *testing.T) {
+		changed := append([]byte(nil), manifest...)
+		for i := range changed {
+			if changed[i] == '1' { // a digit of a date or a digest: still a manifest
+				changed[i] = '2'
+				break
+			}
+		}
+		s.h.Write(t, ref, ManifestObject, changed)
+		in := s.inspect(t, s.keys.Trusting, ref)
+		if in.Signature.Status() != signing.Invalid || len(in.Signature.Failed()) != 2 {
+			t.Fatalf("changed manifest: %s %+v", in.Signature.Status(), in.Signature.Checks)
+		}
+		if err := in.Problem(signing.RequireAny); !errors.Is(err, fault.ErrIntegrity) {
+			t.Fatalf("changed manifest is not an integrity failure: %v", err)
+		}
+	})
+}
+
+// FlipSignature changes one byte of the signature inside a bundle: a
+// message signature's, or the first of a DSSE envelope's.
+func FlipSignature(t testing.TB, bundle []byte) []byte {
+	t.Helper()
+	var b map[string]any
+	if err := json.Unmarshal(bundle, &b); err != nil {
+		t.Fatal(err)
+	}
+	holder, field := map[string]any(nil), "signature"
+	if ms, ok := b["messageSignature"].(map[string]any); ok {
+		holder = ms
+	} else if env, ok := b["dsseEnvelope"].(map[string]any); ok {
+		holder, field = env["signatures"].([]any)[0].(map[string]any), "sig"
+	} else {
+		t.Fatal("the bundle has no signature")
+	}
+	sig, err := base64.StdEncoding.DecodeString(holder[field].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[len(sig)/2] ^= 0x01
+	holder[field] = base64.StdEncoding.EncodeToString(sig)
+	out, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
