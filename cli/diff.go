@@ -52,7 +52,7 @@ func (o *diffOpts) runDiff(cmd *cobra.Command, args []string) error {
 		if err != nil {
 			return err
 		}
-		if cs[i], err = registry.OpenContent(ctx, reg, ref, o.g.strict); err != nil {
+		if cs[i], err = registry.OpenContent(ctx, reg, ref); err != nil {
 			return err
 		}
 	}

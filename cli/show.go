@@ -69,7 +69,7 @@ func (o *showOpts) runShow(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := registry.OpenContent(ctx, reg, ref, o.g.strict)
+	c, err := registry.OpenContent(ctx, reg, ref)
 	if err != nil {
 		return err
 	}

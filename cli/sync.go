@@ -61,7 +61,7 @@ func (o *syncOpts) runSync(cmd *cobra.Command, args []string) error {
 	}
 	p := o.newRunProgress(registry.OpSync)
 	opt := registry.SyncOptions{
-		TransferOptions: registry.TransferOptions{Concurrency: o.g.concurrency, Strict: o.g.strict, Progress: p.event},
+		TransferOptions: registry.TransferOptions{Concurrency: o.g.concurrency, Progress: p.event},
 		DryRun:          o.dryRun, Images: o.images,
 	}
 	rep, err := registry.Sync(cmd.Context(), srcReg, src, dstReg, dst, opt)

@@ -8,6 +8,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -212,7 +213,18 @@ type Tag struct {
 	ParentTags []string
 	Tamper     bool // rewrite the manifest after signing: invalid signature
 	Unsigned   bool // remove the signature: missing
+	// SignWith names the demo key that also signs the image (KeyDemo,
+	// trusted, or KeyColleague, known but not trusted).
+	SignWith string
 }
+
+// The demo's signing keys, by their names in the key store.
+const (
+	// KeyDemo is trusted: its images verify as trusted.
+	KeyDemo = "demo"
+	// KeyColleague is known and not trusted: untrusted-key.
+	KeyColleague = "demo-colleague"
+)
 
 // Layout is the demo registry: several agents, forks sharing files,
 // pages, conversation and effects, a merge, one tampered image and one
@@ -223,30 +235,30 @@ func Layout() []Repo {
 	branch := map[string]string{"GIT_BRANCH": "refactor/cache-pages"}
 	return []Repo{
 		{Name: "alice/refactor-agent", Tags: []Tag{
-			{Name: "v1", Spec: ImageSpec{Seed: 11, Project: alice, Files: 12, Pages: 4, SharedPages: 3, Messages: 24, Created: day(20, 9)}},
-			{Name: "v2", ParentTags: []string{"alice/refactor-agent/v1"}, Spec: ImageSpec{Seed: 12, Project: alice, Files: 14,
+			{Name: "v1", SignWith: KeyDemo, Spec: ImageSpec{Seed: 11, Project: alice, Files: 12, Pages: 4, SharedPages: 3, Messages: 24, Created: day(20, 9)}},
+			{Name: "v2", SignWith: KeyDemo, ParentTags: []string{"alice/refactor-agent/v1"}, Spec: ImageSpec{Seed: 12, Project: alice, Files: 14,
 				Edits: map[int]uint64{3: 12}, Env: branch, Adapters: []string{"refactor-style"},
 				Pages: 6, SharedPages: 5, Messages: 40, Created: day(21, 14)}},
-			{Name: "v3", ParentTags: []string{"alice/refactor-agent/v2"}, Spec: ImageSpec{Seed: 13, Project: alice, Files: 15,
+			{Name: "v3", SignWith: KeyDemo, ParentTags: []string{"alice/refactor-agent/v2"}, Spec: ImageSpec{Seed: 13, Project: alice, Files: 15,
 				Edits: map[int]uint64{3: 12, 7: 13}, Removed: []int{9}, Modes: map[int]string{6: "0755"}, Env: branch,
 				Adapters: []string{"refactor-style"}, Pages: 8, SharedPages: 7, Messages: 61, Created: day(23, 10)}},
 		}},
 		{Name: "bob/research-agent", Tags: []Tag{
-			{Name: "main", Spec: ImageSpec{Agent: "research-bot", Fingerprint: "bob-lab", Seed: 21, Project: bob, Files: 8, Pages: 5, SharedPages: 4, Messages: 30, Created: day(22, 16)}},
-			{Name: "experiment", ParentTags: []string{"bob/research-agent/main"}, Spec: ImageSpec{Agent: "research-bot", Fingerprint: "bob-lab",
+			{Name: "main", SignWith: KeyColleague, Spec: ImageSpec{Agent: "research-bot", Fingerprint: "bob-lab", Seed: 21, Project: bob, Files: 8, Pages: 5, SharedPages: 4, Messages: 30, Created: day(22, 16)}},
+			{Name: "experiment", SignWith: KeyColleague, ParentTags: []string{"bob/research-agent/main"}, Spec: ImageSpec{Agent: "research-bot", Fingerprint: "bob-lab",
 				Seed: 22, Project: bob, Files: 9, Edits: map[int]uint64{2: 22}, Env: map[string]string{"EXPERIMENT": "eviction-lru-k"},
 				Pages: 6, SharedPages: 4, Messages: 33, Diverge: 26, Created: day(24, 11)}},
 			{Name: "unsigned", Unsigned: true, Spec: ImageSpec{Agent: "research-bot", Fingerprint: "bob-lab", Seed: 23, Files: 6, Pages: 2, Messages: 9, Created: day(24, 18)}},
 		}},
 		{Name: "ci/nightly", Tags: []Tag{
 			{Name: "2026-11-25", Spec: ImageSpec{Agent: "ci-runner", Fingerprint: "nightly", Seed: 31, Project: ci, Files: 10, Pages: 3, SharedPages: 2, Messages: 12, Created: day(25, 2)}},
-			{Name: "2026-11-26", Tamper: true, Spec: ImageSpec{Agent: "ci-runner", Fingerprint: "nightly", Seed: 32, Project: ci, Files: 10,
+			{Name: "2026-11-26", Tamper: true, SignWith: KeyDemo, Spec: ImageSpec{Agent: "ci-runner", Fingerprint: "nightly", Seed: 32, Project: ci, Files: 10,
 				Edits: map[int]uint64{4: 32}, Pages: 3, SharedPages: 2, Messages: 14, Diverge: 10, Created: day(26, 2)}},
 			{Name: "2026-11-27", Spec: ImageSpec{Agent: "ci-runner", Fingerprint: "nightly", Seed: 33, Project: ci, Files: 11,
 				Edits: map[int]uint64{4: 32, 6: 33}, Messages: 15, Diverge: 10, Created: day(27, 2)}}, // no KV cache captured
 		}},
 		{Name: "team/merge-bot", Tags: []Tag{
-			{Name: "merged", ParentTags: []string{"alice/refactor-agent/v3", "bob/research-agent/experiment"}, Spec: ImageSpec{Agent: "merge-bot",
+			{Name: "merged", SignWith: KeyDemo, ParentTags: []string{"alice/refactor-agent/v3", "bob/research-agent/experiment"}, Spec: ImageSpec{Agent: "merge-bot",
 				Fingerprint: "team", Seed: 41, Project: alice, ProjectAgent: "claude-code", Files: 16, Edits: map[int]uint64{3: 12, 7: 13, 15: 41}, Removed: []int{9},
 				Modes: map[int]string{6: "0755"}, Env: branch, Adapters: []string{"refactor-style", "research-eviction"},
 				Pages: 8, SharedPages: 7, Messages: 66, Diverge: 61, Created: day(26, 20)}},
@@ -260,13 +272,35 @@ type Result struct {
 	Images map[string]model.Digest // "repo/tag" → image ID (as published)
 	// Tampered is the reference of the image whose signature does not verify.
 	Tampered string
+	// Keys are the fingerprints of the demo keys, by name.
+	Keys map[string]string
+	// Notes say what could not be set up in the key store, and why.
+	Notes []string
+}
+
+// Options tune GenerateWith.
+type Options struct {
+	// KeyDir holds the demo's signing keys, as a key store (keys/NAME.key,
+	// 0600, encrypted with an empty passphrase, in a 0700 directory). They
+	// are made on first use and reused after, so that trust in them lasts.
+	// Empty: a hidden directory inside the registry directory.
+	KeyDir string
+	// Trust is the key store where the demo key becomes trusted and the
+	// colleague's key known; nil changes no key store.
+	Trust *signing.Store
 }
 
 // Generate writes the demo registry under dir (file:// layout: dir/<repo>/<tag>)
 // and returns its root reference. Existing images are rewritten in place.
-func Generate(dir string) (*Result, error) {
+func Generate(dir string) (*Result, error) { return GenerateWith(dir, Options{}) }
+
+// GenerateWith is Generate with the demo keys where opt says.
+func GenerateWith(dir string, opt Options) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fault.WithHint(fmt.Errorf("cannot create demo directory %s: %w", dir, err), "pass a writable directory: pf-registry demo DIR")
+	}
+	if opt.KeyDir == "" {
+		opt.KeyDir = filepath.Join(dir, ".pf-demo-keys")
 	}
 	tmp, err := os.MkdirTemp("", "pf-demo-store-")
 	if err != nil {
@@ -281,44 +315,113 @@ func Generate(dir string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Root: "file://" + filepath.ToSlash(dir), Images: map[string]model.Digest{}}
-	ctx := context.Background()
+	res := &Result{Root: "file://" + filepath.ToSlash(dir), Images: map[string]model.Digest{}, Keys: map[string]string{}}
+	keys, err := demoKeys(opt, res)
+	if err != nil {
+		return nil, err
+	}
 	for _, repo := range Layout() {
 		for _, tag := range repo.Tags {
-			spec := tag.Spec
-			for _, p := range tag.ParentTags {
-				spec.Parents = append(spec.Parents, res.Images[p])
-			}
-			id, err := Build(st, spec)
-			if err != nil {
+			if err := publishTag(reg, st, dir, repo.Name, tag, keys, res); err != nil {
 				return nil, err
-			}
-			key := repo.Name + "/" + tag.Name
-			res.Images[key] = id
-			imgDir := filepath.Join(dir, filepath.FromSlash(repo.Name), tag.Name)
-			ref, err := registry.ParseRef("file://" + filepath.ToSlash(imgDir))
-			if err != nil {
-				return nil, err
-			}
-			if _, err := reg.Push(ctx, st, id, ref, registry.TransferOptions{}); err != nil {
-				return nil, err
-			}
-			switch {
-			case tag.Tamper:
-				newID, err := tamper(imgDir)
-				if err != nil {
-					return nil, err
-				}
-				res.Images[key] = newID
-				res.Tampered = ref.Raw
-			case tag.Unsigned:
-				if err := os.Remove(filepath.Join(imgDir, "manifest.json.sig")); err != nil {
-					return nil, err
-				}
 			}
 		}
 	}
 	return res, nil
+}
+
+// publishTag builds one image, pushes it (signed by its demo key) and
+// spoils it as the layout says.
+func publishTag(reg registry.Registry, st *store.Store, dir, repo string, tag Tag, keys map[string]*signing.PrivateKey, res *Result) error {
+	spec := tag.Spec
+	for _, p := range tag.ParentTags {
+		spec.Parents = append(spec.Parents, res.Images[p])
+	}
+	id, err := Build(st, spec)
+	if err != nil {
+		return err
+	}
+	key := repo + "/" + tag.Name
+	res.Images[key] = id
+	imgDir := filepath.Join(dir, filepath.FromSlash(repo), tag.Name)
+	ref, err := registry.ParseRef("file://" + filepath.ToSlash(imgDir))
+	if err != nil {
+		return err
+	}
+	opt := registry.TransferOptions{}
+	if k := keys[tag.SignWith]; k != nil {
+		opt.SignWith = []*signing.PrivateKey{k}
+	}
+	if _, err := reg.Push(context.Background(), st, id, ref, opt); err != nil {
+		return err
+	}
+	switch {
+	case tag.Tamper:
+		newID, err := tamper(imgDir)
+		if err != nil {
+			return err
+		}
+		res.Images[key] = newID
+		res.Tampered = ref.Raw
+	case tag.Unsigned:
+		return os.Remove(filepath.Join(imgDir, "manifest.json.sig"))
+	}
+	return nil
+}
+
+// demoKeys loads (or makes) the demo keys in opt.KeyDir and sets up
+// opt.Trust: the demo key trusted, the colleague's known. A name the user
+// already gave another key is left alone, with a note.
+func demoKeys(opt Options, res *Result) (map[string]*signing.PrivateKey, error) {
+	ks := signing.NewStore(opt.KeyDir)
+	empty := signing.StaticPassphrase([]byte{})
+	keys := map[string]*signing.PrivateKey{}
+	for _, name := range []string{KeyDemo, KeyColleague} {
+		k, err := ks.Private(name, empty)
+		if errors.Is(err, signing.ErrUnknownKey) {
+			if _, err = ks.Generate(name, signing.ECDSAP256, empty); err == nil {
+				k, err = ks.Private(name, empty)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo key %s in %s: %w", name, opt.KeyDir, err)
+		}
+		keys[name] = k
+		res.Keys[name] = k.Public().Fingerprint
+		if opt.Trust != nil {
+			if note := enrol(opt.Trust, name, k.Public(), name == KeyDemo); note != "" {
+				res.Notes = append(res.Notes, note)
+			}
+		}
+	}
+	return keys, nil
+}
+
+// enrol trusts (or only records) a demo public key in the user's key store
+// under its name, unless it is there already; a note says why not.
+func enrol(st *signing.Store, name string, pub *signing.PublicKey, trust bool) string {
+	entries, err := st.List()
+	if err != nil {
+		return err.Error()
+	}
+	for _, e := range entries {
+		switch {
+		case e.Name == name && e.Fingerprint == pub.Fingerprint && (e.Trusted || !trust):
+			return ""
+		case e.Name == name && e.Fingerprint != pub.Fingerprint:
+			return fmt.Sprintf("the key store already has another key named %q, so the demo's images signed with it do not verify as %s; run `pf-registry keys untrust %s` (or rename that key) and run the demo again",
+				name, map[bool]string{true: "trusted", false: "untrusted-key"}[trust], name)
+		}
+	}
+	if trust {
+		_, err = st.Trust(pub.PEM(), name, name)
+	} else {
+		_, err = st.Import(pub.PEM(), name, nil)
+	}
+	if err != nil {
+		return fmt.Sprintf("could not add the demo key %s to the key store: %v", name, err)
+	}
+	return ""
 }
 
 // tamper edits the manifest after signing (the agent fingerprint), keeping
@@ -345,7 +448,15 @@ func tamper(dir string) (model.Digest, error) {
 
 // DefaultDir is where `pf-registry demo` puts the demo registry without an
 // argument: $XDG_DATA_HOME/pf-registry/demo (or ~/.local/share/...).
-func DefaultDir() string {
+func DefaultDir() string { return filepath.Join(dataDir(), "demo") }
+
+// DefaultKeyDir is where `pf-registry demo` keeps the demo's signing keys,
+// whatever directory the registry is in, so that one trusted demo key
+// serves every demo registry: $XDG_DATA_HOME/pf-registry/demo-keys.
+func DefaultKeyDir() string { return filepath.Join(dataDir(), "demo-keys") }
+
+// dataDir is $XDG_DATA_HOME/pf-registry (or ~/.local/share/pf-registry).
+func dataDir() string {
 	base := os.Getenv("XDG_DATA_HOME")
 	if base == "" {
 		if h, err := os.UserHomeDir(); err == nil {
@@ -354,5 +465,5 @@ func DefaultDir() string {
 			base = "."
 		}
 	}
-	return filepath.Join(base, "pf-registry", "demo")
+	return filepath.Join(base, "pf-registry")
 }

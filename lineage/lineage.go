@@ -83,7 +83,7 @@ func Build(images []Image) *Graph {
 		if n == nil {
 			m := im.In.Manifest
 			n = &Node{ID: im.In.ImageID, Parents: unique(m.Parents), Created: m.CreatedAt,
-				Agent: m.Agent.Kind, Signature: im.In.Signature.Status}
+				Agent: m.Agent.Kind, Signature: im.In.Signature.Status()}
 			g.byID[n.ID] = n
 		}
 		n.Tags = append(n.Tags, im.Name)

@@ -25,7 +25,7 @@ func img(name string, h int, parents ...string) lineage.Image {
 		m.Parents = append(m.Parents, id(p))
 	}
 	return lineage.Image{Name: name, Ref: "file://r/" + name, In: &registry.Inspection{ImageID: id(name), Manifest: m,
-		Signature: signing.Verdict{Status: signing.Valid}}}
+		Signature: signing.Result{Checks: []signing.Check{{Status: signing.Valid}}}}}
 }
 
 // drawing is the graph column and the first tag of each row.

@@ -54,34 +54,37 @@ type SizedBlob struct {
 	StoredSize int64 `json:"stored_size"`
 }
 
-// OpenContent opens an image of a registry for browsing. The signature is
-// checked first, as for a pull: an image that would not pull (invalid or
-// missing signature, malformed manifest; default key with strict) is not
-// opened and nothing of it is decompressed.
-func OpenContent(ctx context.Context, reg Registry, ref Ref, strict bool) (*Content, error) {
+// OpenContent opens an image of a registry for browsing. The signatures
+// are checked first, as for a pull, under the registry's policy: an image
+// that would not pull (a status below the requirement, an invalid or
+// missing signature, a malformed manifest) is not opened and nothing of it
+// is decompressed.
+func OpenContent(ctx context.Context, reg Registry, ref Ref) (*Content, error) {
 	src, err := reg.Source(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	key := reg.SignKey()
-	return NewContent(ctx, src, &key, strict)
+	cfg := configOf(reg)
+	level, _ := cfg.Policy.For(ref)
+	return NewContent(ctx, src, &Verifier{Key: reg.SignKey(), Keys: cfg.Keys}, level)
 }
 
-// NewContent opens src for browsing. key nil trusts the source's manifest
-// (the local store keeps no signatures; its markers are checked against
-// their ID).
-func NewContent(ctx context.Context, src Source, key *signing.Key, strict bool) (*Content, error) {
+// NewContent opens src for browsing, refusing an image below level. v nil
+// trusts the source's manifest (the local store keeps no signatures; its
+// markers are checked against their ID).
+func NewContent(ctx context.Context, src Source, v *Verifier, level signing.Level) (*Content, error) {
 	raw, sig, err := src.FetchManifest(ctx)
 	if err != nil {
 		return nil, err
 	}
 	in := inspectBytes(src.Describe(), raw)
 	switch {
-	case key != nil:
-		in.Signature = signing.Verify(raw, sig, *key)
-		err = in.Problem(strict)
+	case v != nil:
+		if in.Signature, _, err = v.judge(ctx, src, raw, sig); err == nil {
+			err = in.Problem(level)
+		}
 	case in.ManifestError != "":
-		err = in.Problem(false)
+		err = in.Problem(signing.RequireAny)
 	}
 	if err != nil {
 		return nil, err

@@ -56,7 +56,7 @@ func openContent(t *testing.T, ref string) *registry.Content {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := registry.OpenContent(t.Context(), reg, r, false)
+	c, err := registry.OpenContent(t.Context(), reg, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestContentPanesOnDemo(t *testing.T) {
 	res := demoRegistry(t)
 	ctx := t.Context()
 	c := openContent(t, res.Root+"/alice/refactor-agent/v2")
-	if c.Inspection().ImageID != res.Images["alice/refactor-agent/v2"] || c.Inspection().Signature.Status != signing.DefaultKey {
+	if c.Inspection().ImageID != res.Images["alice/refactor-agent/v2"] || c.Inspection().Signature.Status() != signing.DefaultKey {
 		t.Fatalf("inspection: %+v", c.Inspection())
 	}
 	tr, err := c.Trace(ctx)
@@ -104,7 +104,7 @@ func TestContentPanesOnDemo(t *testing.T) {
 	nightly := res.Root + "/ci/nightly/2026-11-27"
 	reg, ref, _ := registry.ForRef(nightly, registry.Config{})
 	src, _ := reg.Source(ctx, ref)
-	nc, err := registry.NewContent(ctx, src, nil, false) // a trusted source: no signature check
+	nc, err := registry.NewContent(ctx, src, nil, signing.RequireAny) // a trusted source: no signature check
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,13 +152,13 @@ func TestContentRefusesImagesThatWouldNotPull(t *testing.T) {
 	res := demoRegistry(t)
 	for _, ref := range []string{res.Tampered, res.Root + "/bob/research-agent/unsigned"} {
 		reg, r, _ := registry.ForRef(ref, registry.Config{})
-		if _, err := registry.OpenContent(t.Context(), reg, r, false); !errors.Is(err, fault.ErrIntegrity) {
+		if _, err := registry.OpenContent(t.Context(), reg, r); !errors.Is(err, fault.ErrIntegrity) {
 			t.Errorf("%s: %v, want an integrity error", ref, err)
 		}
 	}
-	reg, r, _ := registry.ForRef(res.Root+"/alice/refactor-agent/v1", registry.Config{})
-	if _, err := registry.OpenContent(t.Context(), reg, r, true); !errors.Is(err, fault.ErrIntegrity) {
-		t.Errorf("strict open of a default-key image: %v", err)
+	reg, r, _ := registry.ForRef(res.Root+"/ci/nightly/2026-11-25", registry.Config{Policy: registry.Policy{Require: signing.RequireSigned}})
+	if _, err := registry.OpenContent(t.Context(), reg, r); !errors.Is(err, fault.ErrIntegrity) {
+		t.Errorf("open of a default-key image under --require signed: %v", err)
 	}
 }
 
@@ -212,7 +212,7 @@ func TestContentOfLocalStoreImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := registry.NewContent(t.Context(), src, nil, false)
+	c, err := registry.NewContent(t.Context(), src, nil, signing.RequireAny)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestHugeImagePanesFetchLittle(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := &contenttest.CountingSource{Source: src}
-	c, err := registry.NewContent(ctx, cs, &key, false)
+	c, err := registry.NewContent(ctx, cs, &registry.Verifier{Key: key}, signing.RequireAny)
 	if err != nil || c.Inspection().ImageID != id {
 		t.Fatalf("open: %v", err)
 	}

@@ -38,12 +38,17 @@ type ResultReffer interface {
 	ResultRef() string
 }
 
+// verifier judges this registry's images with its key and keyring.
+func (e *engine) verifier() *Verifier {
+	return &Verifier{Key: e.SignKey(), Keys: e.cfg.Keys}
+}
+
 func (e *engine) Inspect(ctx context.Context, ref Ref) (*Inspection, error) {
 	src, err := e.Source(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return inspectSource(ctx, src, e.SignKey(), e.cfg.Retry)
+	return inspectSource(ctx, src, *e.verifier(), e.cfg.Retry)
 }
 
 func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error) {
@@ -57,7 +62,7 @@ func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Repor
 	if opt.Retry == (RetryPolicy{}) {
 		opt.Retry = e.cfg.Retry
 	}
-	return VerifySource(ctx, src, e.SignKey(), opt)
+	return VerifySource(ctx, src, *e.verifier(), opt)
 }
 
 // Pull is a write (into the store): refused in read-only mode.
@@ -69,8 +74,10 @@ func (e *engine) Pull(ctx context.Context, ref Ref, st *store.Store, opt Transfe
 	if err != nil {
 		return nil, err
 	}
-	key := e.SignKey()
-	return Transfer(ctx, OpPull, src, &key, StoreSink(st), nil, e.cfg.withLimits(opt))
+	if len(opt.SignWith) > 0 {
+		return nil, fault.Classed(fault.ErrUsage, errors.New("the local store keeps no signatures: sign when pushing"))
+	}
+	return Transfer(ctx, OpPull, src, e.verifier(), StoreSink(st), nil, e.cfg.forSource(ref, opt))
 }
 
 func (e *engine) Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error) {
@@ -82,12 +89,12 @@ func (e *engine) Push(ctx context.Context, st *store.Store, id model.Digest, ref
 	if err != nil {
 		return nil, err
 	}
-	key := e.SignKey()
-	return Transfer(ctx, OpPush, src, nil, dst, &key, e.cfg.withLimits(opt))
+	opt = e.cfg.withLimits(opt)
+	return Transfer(ctx, OpPush, src, nil, dst, &Signer{Key: e.SignKey(), With: opt.SignWith}, opt)
 }
 
-// Sink is where every write to a backend starts (push, copy): refused in
-// read-only mode before the backend is asked.
+// Sink is where every write to a backend starts (push, copy, sign):
+// refused in read-only mode before the backend is asked.
 func (e *engine) Sink(ctx context.Context, ref Ref) (Sink, error) {
 	if err := e.cfg.CheckWrite(ref.Raw); err != nil {
 		return nil, err
@@ -113,9 +120,46 @@ func (e *engine) Exists(ctx context.Context, ref Ref) (bool, error) {
 	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (bool, error) { return e.Backend.Exists(ctx, ref) })
 }
 
+// Sign refuses an image whose signatures fail or whose manifest is
+// malformed: a new signature would vouch for bytes nobody signed.
+func (e *engine) Sign(ctx context.Context, ref Ref, keys []*signing.PrivateKey) (*Inspection, error) {
+	if err := e.cfg.CheckWrite(ref.Raw); err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, fault.Classed(fault.ErrUsage, errors.New("no signing key given"))
+	}
+	in, err := e.Inspect(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Problem(signing.RequireAny); err != nil {
+		return nil, fault.WithHint(fmt.Errorf("refusing to sign: %w", err), fault.Hint(err))
+	}
+	dst, err := e.Sink(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	ss, ok := dst.(SignedSink)
+	if !ok {
+		return nil, errNoSignatures(dst)
+	}
+	if _, err := ss.AddSignatures(ctx, in.Raw, Bundles{Keys: keys, Ring: e.cfg.Keys}); err != nil {
+		return nil, err
+	}
+	if rr, ok := dst.(ResultReffer); ok && rr.ResultRef() != "" {
+		if ref, err = ParseRef(rr.ResultRef()); err != nil {
+			return nil, err
+		}
+	}
+	return e.Inspect(ctx, ref)
+}
+
 // Copy moves an image between two registries without going through the
-// local store: the source signature is verified with the source's key and
-// the destination gets a fresh signature under its own key.
+// local store: the source's signatures are verified with the source's key
+// and keyring and its policy; the destination gets a fresh HMAC signature
+// under its own key, a bundle by each opt.SignWith key, and the source's
+// bundles that still verify over what it stores.
 func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dstRef Ref, opt TransferOptions) (*Report, error) {
 	// Refuse a read-only copy before reading anything; dstReg.Sink would.
 	if err := configOf(dstReg).CheckWrite(dstRef.Raw); err != nil {
@@ -129,22 +173,25 @@ func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dst
 	if err != nil {
 		return nil, err
 	}
-	sk, dk := srcReg.SignKey(), dstReg.SignKey()
-	return Transfer(ctx, OpCopy, src, &sk, dst, &dk, configOf(srcReg).withLimits(opt))
+	scfg := configOf(srcReg)
+	v := &Verifier{Key: srcReg.SignKey(), Keys: scfg.Keys}
+	return Transfer(ctx, OpCopy, src, v, dst, &Signer{Key: dstReg.SignKey(), With: opt.SignWith}, scfg.forSource(srcRef, opt))
 }
 
-// InspectSource reads manifest and signature and judges them.
-func InspectSource(ctx context.Context, src Source, key signing.Key) (*Inspection, error) {
-	return inspectSource(ctx, src, key, RetryPolicy{})
+// InspectSource reads manifest and signatures and judges them.
+func InspectSource(ctx context.Context, src Source, v Verifier) (*Inspection, error) {
+	return inspectSource(ctx, src, v, RetryPolicy{})
 }
 
-func inspectSource(ctx context.Context, src Source, key signing.Key, pol RetryPolicy) (*Inspection, error) {
+func inspectSource(ctx context.Context, src Source, v Verifier, pol RetryPolicy) (*Inspection, error) {
 	raw, sig, err := fetchManifest(ctx, src, pol)
 	if err != nil {
 		return nil, err
 	}
 	in := inspectBytes(src.Describe(), raw)
-	in.Signature = signing.Verify(raw, sig, key)
+	if in.Signature, _, err = v.judge(ctx, src, raw, sig); err != nil {
+		return nil, err
+	}
 	return in, nil
 }
 
@@ -270,18 +317,18 @@ func walk(where string, m *model.Manifest, meta map[model.Digest]metaBlob) ([]mo
 
 // VerifySource checks signature and manifest, then the presence (or, with
 // Deep, the content) of every reachable blob.
-func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOptions) (*Report, error) {
+func VerifySource(ctx context.Context, src Source, v Verifier, opt VerifyOptions) (*Report, error) {
 	if opt.Deep {
-		return Transfer(ctx, OpVerify, src, &key, discardSink{}, nil,
+		return Transfer(ctx, OpVerify, src, &v, discardSink{}, nil,
 			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress, MaxBlobSize: opt.MaxBlobSize, Retry: opt.Retry})
 	}
 	start := time.Now()
-	in, err := inspectSource(ctx, src, key, opt.Retry)
+	in, err := inspectSource(ctx, src, v, opt.Retry)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{Op: OpVerify, Source: src.Describe(), Inspection: in}
-	if err := in.Problem(false); err != nil {
+	if err := in.Problem(signing.RequireAny); err != nil {
 		return rep, err
 	}
 	_, refs, err := reach(ctx, src, in.Manifest, TransferOptions{Retry: opt.Retry, MaxBlobSize: opt.MaxBlobSize})

@@ -14,6 +14,7 @@ import (
 	"pf-registry/registry"
 	"pf-registry/registry/file"
 	"pf-registry/registry/registrytest"
+	"pf-registry/signing"
 	"pf-registry/store"
 )
 
@@ -101,5 +102,37 @@ func TestMaxBlobSizeIsPassedDown(t *testing.T) {
 	// The default cap lets the same image through.
 	if _, err := registry.New(file.New(registry.Config{}), registry.Config{}).Pull(ctx, ref, dst, registry.TransferOptions{}); err != nil {
 		t.Errorf("pull with the default cap: %v", err)
+	}
+}
+
+// TestPolicyFor: the strictest level that applies wins, a root applies to
+// what lies under it only, and no flag loosens a root's level.
+func TestPolicyFor(t *testing.T) {
+	p := registry.Policy{Require: signing.RequireSigned}.WithRoots(map[string]signing.Level{
+		"oci://reg.example.com/team": signing.RequireTrusted,
+		"file:///srv/images/":        signing.RequireAny,
+	})
+	p = p.WithRoots(map[string]signing.Level{"file:///srv/images/": signing.RequireTrusted})
+	cases := []struct {
+		ref   string
+		level signing.Level
+		from  string
+	}{
+		{"oci://reg.example.com/team:v1", signing.RequireTrusted, "oci://reg.example.com/team"},
+		{"oci://reg.example.com/team/agent:v1", signing.RequireTrusted, "oci://reg.example.com/team"},
+		{"oci://reg.example.com/team@sha256:" + strings.Repeat("a", 64), signing.RequireTrusted, "oci://reg.example.com/team"},
+		{"oci://reg.example.com/teammate/agent:v1", signing.RequireSigned, "--require"},
+		{"file:///srv/images/alice/v1", signing.RequireTrusted, "file:///srv/images/"},
+		{"file:///srv/images2/alice/v1", signing.RequireSigned, "--require"},
+		{"s3://bucket/x", signing.RequireSigned, "--require"},
+	}
+	for _, tc := range cases {
+		level, from := p.For(registrytest.MustRef(t, tc.ref))
+		if level != tc.level || from != tc.from {
+			t.Errorf("%s: %s from %s, want %s from %s", tc.ref, level, from, tc.level, tc.from)
+		}
+	}
+	if level, _ := (registry.Policy{}).For(registrytest.MustRef(t, "file:///x")); level != signing.RequireAny {
+		t.Errorf("empty policy: %q", level)
 	}
 }

@@ -22,14 +22,15 @@ import (
 // Backend with New; backends only write the Backend half.
 type Registry interface {
 	Backend
-	// Inspect fetches manifest and signature only (no blob download).
+	// Inspect fetches manifest and signatures only (no blob download).
 	Inspect(ctx context.Context, ref Ref) (*Inspection, error)
 	// Verify checks the signature, the manifest and that every reachable
 	// blob is present; with Deep every blob is downloaded and re-hashed.
 	Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error)
 	// Pull copies the image into the local store, verified.
 	Pull(ctx context.Context, ref Ref, st *store.Store, opt TransferOptions) (*Report, error)
-	// Push uploads a local image, signing it with the backend's key.
+	// Push uploads a local image, signing it with the backend's key (and
+	// with opt.SignWith).
 	Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error)
 	// Delete removes images: manifests and signatures first, then the
 	// blobs no remaining image reaches (see DeleteOptions).
@@ -38,6 +39,9 @@ type Registry interface {
 	// registry, without moving blob bytes where the backend copies server
 	// side.
 	Retag(ctx context.Context, src, dst Ref) (*RetagReport, error)
+	// Sign adds a Sigstore signature by each key to the image at ref
+	// without moving a blob, and returns the image as inspected after.
+	Sign(ctx context.Context, ref Ref, keys []*signing.PrivateKey) (*Inspection, error)
 }
 
 // Backend is the part a storage backend implements.
@@ -211,6 +215,13 @@ type TagEntry struct {
 	// Foreign marks an entry that exists but is not a ProcessFork image
 	// (e.g. a container image in the same OCI repository).
 	Foreign bool `json:"foreign,omitempty"`
+	// Digest is the OCI manifest digest (OCI only).
+	Digest string `json:"digest,omitempty"`
+	// SignatureTags are the tags that hold this image's signatures (OCI:
+	// cosign's sha256-<hex> referrers index and sha256-<hex>.sig), listed
+	// here rather than as entries of their own; those of an image not on
+	// the same page are left out.
+	SignatureTags []string `json:"signature_tags,omitempty"`
 }
 
 // VerifyOptions tune Verify.
@@ -232,8 +243,12 @@ type TransferOptions struct {
 	Concurrency int
 	// Progress receives events; calls are serialised by the engine.
 	Progress func(Event)
-	// Strict also rejects images signed with the public default key.
-	Strict bool
+	// Require is the weakest signature status a pulled or copied image may
+	// have; the engine tightens it with the registry's Config.Policy.
+	Require signing.Level
+	// SignWith adds a Sigstore signature by each key at the destination
+	// (push, copy).
+	SignWith []*signing.PrivateKey
 	// MaxBlobSize caps each blob's decompressed size (0: the registry's
 	// Config.MaxBlobSize; see there).
 	MaxBlobSize int64

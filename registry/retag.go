@@ -28,11 +28,12 @@ func (e *engine) Retag(ctx context.Context, src, dst Ref) (*RetagReport, error) 
 	if err != nil {
 		return nil, err
 	}
-	in, err := InspectSource(ctx, source, e.SignKey())
+	in, err := inspectSource(ctx, source, *e.verifier(), e.cfg.Retry)
 	if err != nil {
 		return nil, err
 	}
-	if err := in.Problem(false); err != nil {
+	level, _ := e.cfg.Policy.For(src)
+	if err := in.Problem(level); err != nil {
 		return nil, err
 	}
 	_, refs, err := reach(ctx, source, in.Manifest, e.cfg.withLimits(TransferOptions{}))

@@ -8,6 +8,7 @@ import (
 
 	"pf-registry/internal/fault"
 	"pf-registry/internal/httpguard"
+	"pf-registry/signing"
 )
 
 // Config is what every backend factory receives. Backends read their own
@@ -34,6 +35,13 @@ type Config struct {
 	MaxBlobSize int64
 	// UserAgent for HTTP backends.
 	UserAgent string
+	// Keys are the public keys that name the signer of a Sigstore
+	// signature and say whether it is trusted (the key store's keyring);
+	// nil knows no key.
+	Keys *signing.Keyring
+	// Policy is the signature requirement of pull, copy and opening an
+	// image's content; the engine checks it before any blob moves.
+	Policy Policy
 }
 
 // DefaultTimeout is the stall window when Config.Timeout is 0.

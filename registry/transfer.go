@@ -20,14 +20,15 @@ import (
 	"pf-registry/signing"
 )
 
-// Transfer moves one image from src to dst. srcKey nil skips signature
-// verification (the source is the local store, which keeps none); signKey
-// nil writes no signature (the sink is the local store).
+// Transfer moves one image from src to dst. verify nil skips signature
+// verification (the source is the local store, which keeps none); sign nil
+// writes no signature (the sink is the local store).
 //
-// It runs in three steps: plan (manifest, signature, walk, sizes; nothing
-// is written), workers (every blob, at most opt.Concurrency at once) and
-// commit (manifest and signature, only once every blob is in place).
-func Transfer(ctx context.Context, op Op, src Source, srcKey *signing.Key, dst Sink, signKey *signing.Key, opt TransferOptions) (rep *Report, err error) {
+// It runs in three steps: plan (manifest, signatures and the requirement
+// opt.Require, walk, sizes; nothing is written), workers (every blob, at
+// most opt.Concurrency at once) and commit (manifest and signatures, only
+// once every blob is in place).
+func Transfer(ctx context.Context, op Op, src Source, verify *Verifier, dst Sink, sign *Signer, opt TransferOptions) (rep *Report, err error) {
 	t := &transfer{src: src, dst: dst, opt: opt, em: newEmitter(op, opt.Progress),
 		rep: &Report{Op: op, Source: src.Describe(), Destination: dst.Describe()}}
 	if t.opt.Concurrency <= 0 {
@@ -46,7 +47,7 @@ func Transfer(ctx context.Context, op Op, src Source, srcKey *signing.Key, dst S
 			t.em.image(PhaseDone, Event{Done: t.rep.Bytes, Message: fmt.Sprintf("%d transferred, %d skipped", t.rep.Transferred, t.rep.Skipped)})
 		}
 	}()
-	p, err := t.plan(ctx, srcKey, signKey)
+	p, err := t.plan(ctx, verify, sign)
 	if err != nil {
 		return t.rep, err
 	}
@@ -70,38 +71,47 @@ type transfer struct {
 
 // plan is what a transfer learned before moving any blob.
 type plan struct {
-	raw, sig []byte // manifest bytes and the signature to write (nil: none)
+	raw, sig []byte // manifest bytes and the HMAC signature to write (nil: none)
+	bundles  Bundles
 	meta     map[model.Digest]metaBlob
 	refs     []model.BlobRef
 	sizes    []int64                // stored sizes, -1 when unknown
 	declared map[model.Digest]int64 // logical sizes the image declares
 }
 
-// plan fetches and judges the manifest, signs it for the destination,
-// walks the image and learns every blob's size. An image that fails any
-// check, or is incomplete when the source can tell cheaply, ends here with
-// nothing written.
-func (t *transfer) plan(ctx context.Context, srcKey, signKey *signing.Key) (*plan, error) {
+// plan fetches and judges the manifest and its signatures against the
+// requirement, signs it for the destination, walks the image and learns
+// every blob's size. An image that fails any check, or is incomplete when
+// the source can tell cheaply, ends here with nothing written.
+func (t *transfer) plan(ctx context.Context, verify *Verifier, sign *Signer) (*plan, error) {
 	raw, sig, err := fetchManifest(ctx, t.src, t.opt.Retry)
 	if err != nil {
 		return nil, err
 	}
 	in := inspectBytes(t.src.Describe(), raw)
 	t.rep.Inspection = in
-	if srcKey != nil {
-		in.Signature = signing.Verify(raw, sig, *srcKey)
-		t.em.image(PhaseVerifying, Event{Signature: string(in.Signature.Status), Message: "signature " + string(in.Signature.Status)})
-		if err := in.Problem(t.opt.Strict); err != nil {
+	p := &plan{raw: raw}
+	if verify != nil {
+		if in.Signature, p.bundles.Carried, err = verify.judge(ctx, t.src, raw, sig); err != nil {
+			return nil, err
+		}
+		p.bundles.Ring = verify.Keys
+		status := string(in.Signature.Status())
+		t.em.image(PhaseVerifying, Event{Signature: status, Message: "signature " + status})
+		if err := in.Problem(t.opt.Require); err != nil {
 			return nil, err
 		}
 	} else if in.ManifestError != "" {
-		return nil, in.Problem(false)
+		return nil, in.Problem(signing.RequireAny)
 	}
-	p := &plan{raw: raw}
-	if signKey != nil {
-		p.sig = signing.SignBytes(raw, *signKey)
-		if srcKey == nil {
-			in.Signature = signing.Verify(raw, p.sig, *signKey)
+	if sign != nil {
+		p.sig = signing.SignBytes(raw, sign.Key)
+		p.bundles.Keys = sign.With
+		if verify == nil {
+			in.Signature = signing.Result{Checks: []signing.Check{signing.HMACCheck(signing.Verify(raw, p.sig, sign.Key))}}
+		}
+		if _, ok := t.dst.(SignedSink); !ok && len(sign.With) > 0 {
+			return nil, errNoSignatures(t.dst)
 		}
 	}
 	if p.meta, p.refs, err = reach(ctx, t.src, in.Manifest, t.opt); err != nil {
@@ -197,12 +207,21 @@ func (t *transfer) moveOne(ctx context.Context, p *plan, i int) error {
 	return nil
 }
 
-// commit writes manifest and signature once every blob is in place,
+// commit writes manifest and signatures once every blob is in place,
 // again if the destination failed for a passing reason (a commit writes
-// the same bytes each time).
+// the same bytes each time). A push reports the signatures the
+// destination now holds.
 func (t *transfer) commit(ctx context.Context, p *plan) error {
+	ss, signed := t.dst.(SignedSink)
 	if err := t.opt.Retry.do(ctx, func(ctx context.Context) error {
-		return t.dst.Commit(ctx, p.raw, p.sig)
+		if !signed || p.sig == nil {
+			return t.dst.Commit(ctx, p.raw, p.sig)
+		}
+		checks, err := ss.CommitSigned(ctx, p.raw, p.sig, p.bundles)
+		if err == nil && t.rep.Op == OpPush {
+			t.rep.Inspection.Signature.Checks = append(t.rep.Inspection.Signature.Checks, checks...)
+		}
+		return err
 	}, nil); err != nil {
 		return err
 	}

@@ -128,7 +128,7 @@ func TestDiffDemoImages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := registry.OpenContent(ctx, reg, ref, false)
+		c, err := registry.OpenContent(ctx, reg, ref)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func TestDiffEffectsAndSecrets(t *testing.T) {
 	var cs []*registry.Content
 	for _, tag := range []string{"alice/refactor-agent/v1", "alice/refactor-agent/v3"} {
 		reg, ref, _ := registry.ForRef(res.Root+"/"+tag, registry.Config{})
-		c, err := registry.OpenContent(ctx, reg, ref, false)
+		c, err := registry.OpenContent(ctx, reg, ref)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,6 +28,7 @@ type Styles struct {
 	Warn       lipgloss.Style
 	OK         lipgloss.Style
 	Unsigned   lipgloss.Style // the missing verdict: its own colour
+	Trusted    lipgloss.Style // the trusted verdict: its own colour
 	Info       lipgloss.Style
 	Filter     lipgloss.Style
 	Status     lipgloss.Style // status line under the body
@@ -88,6 +89,7 @@ func NewStyles(t Theme) Styles {
 	s.Warn = fg(p.Warn).Bold(true)
 	s.OK = fg(p.OK)
 	s.Unsigned = fg(p.Unsigned).Bold(true)
+	s.Trusted = fg(p.Trusted).Bold(true)
 	if mono {
 		s.Unsigned = s.Unsigned.Underline(true)
 	}
@@ -147,6 +149,10 @@ func (s Styles) Verdict(status string) string {
 // VerdictStyle is the style of one verdict status.
 func (s Styles) VerdictStyle(status string) lipgloss.Style {
 	switch status {
+	case termtext.VerdictTrusted:
+		return s.Trusted
+	case termtext.VerdictUntrustedKey:
+		return s.Info.Bold(true)
 	case termtext.VerdictValid:
 		return s.OK.Bold(true)
 	case termtext.VerdictDefaultKey:

@@ -65,7 +65,7 @@ func TestVerdictColoursDistinct(t *testing.T) {
 		th, _ := Resolve(name, true)
 		s := NewStyles(th)
 		seen := map[string]string{}
-		for _, v := range []string{termtext.VerdictValid, termtext.VerdictDefaultKey, termtext.VerdictInvalid, termtext.VerdictMissing} {
+		for _, v := range []string{termtext.VerdictTrusted, termtext.VerdictUntrustedKey, termtext.VerdictValid, termtext.VerdictDefaultKey, termtext.VerdictInvalid, termtext.VerdictMissing} {
 			r, g, b, _ := s.VerdictStyle(v).GetForeground().RGBA()
 			c := fmt.Sprint(r, g, b)
 			if prev, ok := seen[c]; ok {

@@ -131,7 +131,7 @@ func pullSpec(sh *shared, ref string) jobSpec {
 func gated(sh *shared, verb string, ims []image) (run, asked []image, why, refused string) {
 	var refusals []string
 	for _, im := range ims {
-		g, reason := transferGate(im.status, im.reason, sh.xferOpt.Strict)
+		g, reason := transferGate(im.status, im.reason, sh.requireFor(im.ref))
 		switch g {
 		case gateGo:
 			run = append(run, im)

@@ -334,7 +334,8 @@ func (m *App) showHelp() tea.Cmd {
 	}
 	bs = append(bs, m.globalBindings()...)
 	text := fullHelpView(m.sh, bs) + "\n\n" + st.Muted.Render(wrap(
-		"Signature column: ✓ valid (your key) · ! default-key (the public key: anyone can sign) · ✗ invalid · ? missing · … not checked yet. "+
+		"Signature column: ✔ trusted · ~ untrusted-key (a key you do not trust) · ✓ valid (your key) · "+
+			"! default-key (the public key: anyone can sign) · ✗ invalid · ? missing · … not checked. "+
 			"Registries: ◆ is the local store, › a root given on the command line; CREDENTIALS is how the backend "+
 			"authenticates, SIGNING KEY the key it verifies and signs with (PF_<BACKEND>_REG_SIGN_KEY, else the public default key). "+
 			insideHelp(m.sh)+

@@ -124,7 +124,7 @@ func (s *tagsScreen) pumpCosts(rows []int) tea.Cmd {
 		if !ok || s.cost.asked[t.Ref] || v.imageID == "" {
 			continue
 		}
-		if g, _ := transferGate(v.status, v.reason, s.sh.xferOpt.Strict); g == gateRefuse || v.status == termtext.VerdictError {
+		if g, _ := transferGate(v.status, v.reason, s.sh.requireFor(t.Ref)); g == gateRefuse || v.status == termtext.VerdictError {
 			continue
 		}
 		s.cost.asked[t.Ref] = true
@@ -180,7 +180,7 @@ func (s *tagsScreen) cheaper(a, b int) bool {
 func (s *detailScreen) pullLine() string {
 	st := s.sh.st
 	if s.refused() {
-		_, why := transferGate(s.current().status, "", s.sh.xferOpt.Strict) // the reason is on the Signature line
+		_, why := transferGate(s.current().status, "", s.sh.requireFor(s.current().ref)) // the reason is on the Signature line
 		return st.Error.Render("refused: " + why)
 	}
 	present := map[model.Digest]bool{}

@@ -137,12 +137,12 @@ func loadDetail(ctx context.Context, sh *shared, ref string, local model.Digest)
 		if src, err = registry.StoreSource(st, local); err != nil {
 			return nil, err
 		}
-		if in, err = registry.InspectSource(ctx, src, signing.Default()); err != nil {
+		if in, err = registry.InspectSource(ctx, src, registry.Verifier{Key: signing.Default()}); err != nil {
 			return nil, err
 		}
 		// The store keeps no signatures: images were verified when pulled.
-		in.Signature = signing.Verdict{Status: termtext.VerdictLocal,
-			Reason: "the local store keeps no signatures; images are verified when pulled"}
+		in.Signature = signing.Result{Checks: []signing.Check{{Status: termtext.VerdictLocal,
+			Reason: "the local store keeps no signatures; images are verified when pulled"}}}
 	} else {
 		reg, r, err := sh.openRef(ref)
 		if err != nil {
@@ -204,10 +204,10 @@ func (s *detailScreen) infoLines() []string {
 	}
 	in := s.data.in
 	lines = append(lines, lab("Image ID")+st.Value.Render(string(in.ImageID)))
-	v := in.Signature
+	v := in.Signature.Strongest()
 	sig := st.Verdict(string(v.Status))
-	if v.KeySource != "" {
-		sig += st.Muted.Render("  key: " + v.KeySource)
+	if v.Key != "" {
+		sig += st.Muted.Render("  key: " + v.Key)
 	}
 	lines = append(lines, lab("Signature")+sig)
 	if v.Reason != "" {
@@ -479,7 +479,8 @@ func (s *detailScreen) Bindings() []binding {
 func (s *detailScreen) current() image {
 	im := s.img
 	if s.data != nil {
-		im.status, im.reason, im.id = string(s.data.in.Signature.Status), safe(s.data.in.Signature.Reason), s.data.in.ImageID
+		best := s.data.in.Signature.Strongest()
+		im.status, im.reason, im.id = string(best.Status), safe(best.Reason), s.data.in.ImageID
 	} else if im.status == "" {
 		im.status = termtext.VerdictPending
 	}

@@ -14,6 +14,7 @@ import (
 	"pf-registry/lineage"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/signing"
 )
 
 // What the detail screen shows of an image's insides (spec §4): each pane
@@ -120,13 +121,13 @@ func contentOpener(sh *shared, ref string, local model.Digest) func(context.Cont
 			if err != nil {
 				return nil, err
 			}
-			return registry.NewContent(ctx, src, nil, false)
+			return registry.NewContent(ctx, src, nil, signing.RequireAny)
 		}
 		reg, r, err := sh.openRef(ref)
 		if err != nil {
 			return nil, err
 		}
-		return registry.OpenContent(ctx, reg, r, sh.xferOpt.Strict)
+		return registry.OpenContent(ctx, reg, r)
 	}
 }
 
@@ -308,7 +309,7 @@ func parentLedger(ctx context.Context, sh *shared, c *registry.Content, d model.
 		reg, r, err := sh.openRef(im.Ref)
 		if err == nil {
 			var pc *registry.Content
-			if pc, err = registry.OpenContent(ctx, reg, r, sh.xferOpt.Strict); err == nil {
+			if pc, err = registry.OpenContent(ctx, reg, r); err == nil {
 				l, err = pc.Effects(ctx)
 			}
 		}

@@ -299,7 +299,7 @@ func TestPullCostColumn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := registry.OpenContent(context.Background(), reg, ref, false)
+		c, err := registry.OpenContent(context.Background(), reg, ref)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -405,7 +405,7 @@ func infoLabel(l string) string {
 // refused reports an image whose pull would be refused (its signature).
 func (s *detailScreen) refused() bool {
 	im := s.current()
-	g, _ := transferGate(im.status, im.reason, s.sh.xferOpt.Strict)
+	g, _ := transferGate(im.status, im.reason, s.sh.requireFor(im.ref))
 	return g == gateRefuse
 }
 

@@ -268,7 +268,8 @@ func (s *tagsScreen) inspectCmd(tagRef string) tea.Cmd {
 			var in *registry.Inspection
 			in, err = reg.Inspect(ctx, ref)
 			if err == nil {
-				v.status, v.reason, v.imageID = string(in.Signature.Status), safe(in.Signature.Reason), in.ImageID
+				best := in.Signature.Strongest()
+				v.status, v.reason, v.imageID = string(best.Status), safe(best.Reason), in.ImageID
 				if in.ManifestError != "" && in.Signature.OK() {
 					v.status, v.reason = termtext.VerdictInvalid, safe(in.ManifestError)
 				}

@@ -170,7 +170,7 @@ func sigOf(r *registry.Report) string {
 	if r.Inspection == nil {
 		return "?"
 	}
-	return string(r.Inspection.Signature.Status)
+	return string(r.Inspection.Signature.Status())
 }
 
 // transfersPage is the transfers view over the screens.

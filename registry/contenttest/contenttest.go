@@ -17,6 +17,7 @@ import (
 	"pf-registry/demo"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/signing"
 	"pf-registry/store"
 )
 
@@ -123,8 +124,7 @@ func Check(t testing.TB, reg registry.Registry, st *store.Store, id model.Digest
 		t.Fatal(err)
 	}
 	cs := &CountingSource{Source: src}
-	key := reg.SignKey()
-	c, err := registry.NewContent(ctx, cs, &key, false)
+	c, err := registry.NewContent(ctx, cs, &registry.Verifier{Key: reg.SignKey()}, signing.RequireAny)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

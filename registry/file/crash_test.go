@@ -14,6 +14,7 @@ import (
 	"pf-registry/registry"
 	"pf-registry/registry/file"
 	"pf-registry/registry/registrytest"
+	"pf-registry/signing"
 	"pf-registry/store"
 )
 
@@ -24,7 +25,11 @@ const (
 	envCrashStore = "PF_FILE_TEST_STORE"
 	envCrashImage = "PF_FILE_TEST_IMAGE"
 	envCrashDest  = "PF_FILE_TEST_DEST"
+	envCrashKey   = "PF_FILE_TEST_KEY" // a private key file, empty passphrase
 )
+
+// emptyPass opens the test keys.
+var emptyPass = signing.StaticPassphrase([]byte{})
 
 func TestMain(m *testing.M) {
 	if step := os.Getenv(envCrashAt); step != "" {
@@ -49,17 +54,60 @@ func crashingPush(step string) int {
 	if err != nil {
 		return 2
 	}
-	if _, err := reg.Push(context.Background(), st, model.Digest(os.Getenv(envCrashImage)), ref, registry.TransferOptions{}); err != nil {
+	pem, err := os.ReadFile(os.Getenv(envCrashKey))
+	if err != nil {
+		return 2
+	}
+	key, err := signing.DecryptPrivateKeyPEM(pem, emptyPass)
+	if err != nil {
+		return 2
+	}
+	opt := registry.TransferOptions{SignWith: []*signing.PrivateKey{key}}
+	if _, err := reg.Push(context.Background(), st, model.Digest(os.Getenv(envCrashImage)), ref, opt); err != nil {
 		return 1
 	}
 	return 0 // the step was never reached
 }
 
+// crashKey makes a key and its encrypted file for the child.
+func crashKey(t *testing.T) (*signing.PrivateKey, string) {
+	t.Helper()
+	k, err := signing.GenerateKey(signing.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := k.EncryptPEM(emptyPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(p, pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return k, p
+}
+
+// bundlesIn lists the bundle files of an image directory.
+func bundlesIn(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if registry.IsBundleFile(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
 // TestKilledCommitLeavesOldOrNewImage: a push that replaces an image and
 // is killed at any step of its commit leaves the old image or the new
 // one, each verifying, never the new signature next to the old manifest
-// (or the reverse). The next open completes or discards the switch and
-// removes the dead process's staging files.
+// (or the reverse), and with its own bundle only. The next open completes
+// or discards the switch and removes the dead process's staging files.
 func TestKilledCommitLeavesOldOrNewImage(t *testing.T) {
 	st := registrytest.NewStore(t)
 	oldID, err := demo.Build(st, demo.ImageSpec{Seed: 1, Files: 3, Pages: 2})
@@ -74,17 +122,22 @@ func TestKilledCommitLeavesOldOrNewImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, step := range []string{"blob", "staged", "journal", "sig", "manifest"} {
+	oldKey, _ := crashKey(t)
+	newKey, newKeyFile := crashKey(t)
+	ring := signing.NewKeyring()
+	ring.Add(oldKey.Public(), true)
+	ring.Add(newKey.Public(), true)
+	for _, step := range []string{"blob", "staged", "journal", "bundle", "sig", "manifest", "prune"} {
 		t.Run(step, func(t *testing.T) {
 			dest := filepath.Join(t.TempDir(), "img")
-			reg, ref := registrytest.Open(t, "file://"+dest, registry.Config{})
-			if _, err := reg.Push(context.Background(), st, oldID, ref, registry.TransferOptions{}); err != nil {
+			reg, ref := registrytest.Open(t, "file://"+dest, registry.Config{Keys: ring})
+			if _, err := reg.Push(context.Background(), st, oldID, ref, registry.TransferOptions{SignWith: []*signing.PrivateKey{oldKey}}); err != nil {
 				t.Fatal(err)
 			}
 			cmd := exec.Command(self, "-test.run", "^$")
 			cmd.Env = append(os.Environ(), envCrashAt+"="+step, envCrashStore+"="+st.Root(),
-				envCrashImage+"="+string(newID), envCrashDest+"="+dest)
-			err := cmd.Run()
+				envCrashImage+"="+string(newID), envCrashDest+"="+dest, envCrashKey+"="+newKeyFile)
+			err = cmd.Run()
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 				t.Fatalf("the push was not killed at %q: %v", step, err)
@@ -96,6 +149,14 @@ func TestKilledCommitLeavesOldOrNewImage(t *testing.T) {
 			}
 			if id := rep.Inspection.ImageID; id != oldID && id != newID {
 				t.Fatalf("image after a kill at %q is %s, neither old nor new", step, id.Short())
+			}
+			want := signing.BundleFileName(oldKey.Public().Fingerprint)
+			if rep.Inspection.ImageID == newID {
+				want = signing.BundleFileName(newKey.Public().Fingerprint)
+			}
+			if got := bundlesIn(t, dest); len(got) != 1 || got[0] != want || rep.Inspection.Signature.Status() != signing.Trusted ||
+				len(rep.Inspection.Signature.Failed()) != 0 {
+				t.Fatalf("bundles after a kill at %q: %v, verdict %+v", step, got, rep.Inspection.Signature.Checks)
 			}
 			if ents, _ := os.ReadDir(filepath.Join(dest, ".pf-staging")); len(ents) != 0 {
 				t.Fatalf("staging left after the next open: %v", names(ents))

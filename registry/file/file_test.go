@@ -45,6 +45,8 @@ func objectPath(ref registry.Ref, o registrytest.Object) string {
 		return filepath.Join(ref.Path, "manifest.json")
 	case registrytest.Signature:
 		return filepath.Join(ref.Path, "manifest.json.sig")
+	case registrytest.Bundle:
+		return filepath.Join(ref.Path, o.Name)
 	}
 	return filepath.Join(ref.Path, filepath.FromSlash(o.Digest.ShardPath()))
 }
@@ -213,7 +215,7 @@ func TestListAndTagsOnDemo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got[in.Signature.Status]++
+			got[in.Signature.Status()]++
 		}
 	}
 	if got[signing.Invalid] != 1 || got[signing.Missing] != 1 || got[signing.DefaultKey] != 8 {

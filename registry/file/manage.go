@@ -177,9 +177,9 @@ func (s *dirStore) RemoveBlobs(ctx context.Context, ds []model.Digest) error {
 }
 
 // RetagImage implements registry.Retagger: blobs are hard-linked into the
-// new directory (copied when the two are on different file systems), the
-// signature bundles copied, and manifest and signature switched in through
-// the journal, as a push does.
+// new directory (copied when the two are on different file systems), then
+// manifest, signature and signature bundles are switched in through the
+// journal, as a push does (bundles of the image replaced there go).
 func (b *Backend) RetagImage(ctx context.Context, src, dst registry.Ref, blobs []model.Digest) error {
 	from := &dirImage{dir: dirOf(src), ref: src.Raw, readOnly: true}
 	to := &dirImage{dir: dirOf(dst), ref: dst.Raw, maxBlob: b.cfg.MaxBlobSize}
@@ -207,13 +207,20 @@ func (b *Backend) RetagImage(ctx context.Context, src, dst registry.Ref, blobs [
 			return err
 		}
 	}
-	if err := copyBundles(from.dir, root); err != nil {
-		return to.asWriteErr(err)
-	}
 	if sig == nil {
 		return fault.Integrityf("%s has no signature (manifest.json.sig)", src.Raw)
 	}
-	return to.Commit(ctx, manifest, sig)
+	att, err := from.Signatures(ctx)
+	if err != nil {
+		return err
+	}
+	bundles := make([]registry.BundleFile, 0, len(att))
+	for _, a := range att {
+		if a.Problem == "" {
+			bundles = append(bundles, registry.BundleFile{Name: a.Where, Data: a.Bundle})
+		}
+	}
+	return to.commit(&switchSet{manifest: manifest, sig: sig, installs: model.FromBytes(manifest), bundles: bundles, prune: true})
 }
 
 // linkBlob makes rel a hard link of the file at from, through a staging
@@ -244,37 +251,4 @@ func (d *dirImage) linkBlob(root *os.Root, from, rel string) error {
 		return d.writeErr(rel, err)
 	}
 	return d.place(root, tmp, rel)
-}
-
-// copyBundles copies the signature files other than manifest.json.sig
-// (which the commit writes) from the source directory.
-func copyBundles(fromDir string, to *os.Root) error {
-	from, err := os.OpenRoot(fromDir)
-	if err != nil {
-		return err
-	}
-	defer from.Close()
-	names, err := signatureSet(from)
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
-		if n == "manifest.json.sig" {
-			continue
-		}
-		f, _, err := openRegularIn(from, n)
-		if err != nil {
-			return err
-		}
-		tmp, err := stageFile(to, stagingDir, f)
-		f.Close()
-		if err != nil {
-			return err
-		}
-		if err := to.Rename(tmp, n); err != nil {
-			to.Remove(tmp)
-			return &writeFailure{n, err}
-		}
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,30 +21,37 @@ import (
 	"pf-registry/internal/stale"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/signing"
 )
 
 // Every write of the sink goes through an os.Root on the image directory:
 // a symlink inside it (blobs/, a shard, .pf-staging) that leads out of it
 // makes the write fail instead of landing elsewhere.
 //
-// Replacing an image means replacing manifest.json and manifest.json.sig,
-// two files no single rename switches together. A commit therefore goes
+// Replacing an image means replacing manifest.json, manifest.json.sig and
+// the Sigstore bundles beside them (manifest.json.<fingerprint>.sigstore.json),
+// files no single rename switches together. A commit therefore goes
 // through a journal:
 //
-//  1. both files and an intent (who writes, which manifest it replaces and
-//     which it installs) are written to a fresh directory in .pf-staging;
+//  1. the files and an intent (who writes, which manifest it replaces and
+//     which it installs, the bundles, whether bundles of the replaced
+//     manifest are dropped) are written to a fresh directory in .pf-staging;
 //  2. that directory is renamed to .pf-staging/commit: the switch is now
 //     decided;
-//  3. the signature, then the manifest, are renamed into place;
+//  3. the bundles, the signature, then the manifest are renamed into place,
+//     then the bundles the new image does not have are removed;
 //  4. the journal is removed.
 //
 // A process killed before step 2 leaves the old image; after it, the next
 // open by this tool (a push, or a pull, verify or inspect without
 // --readonly) finishes steps 3–4 once the writer is gone, so the new image
 // appears. Meanwhile, and during step 3 of a live push, a reader may see
-// the new signature next to the old manifest: that pair fails verification,
-// so it is never taken for an image. A journal is not applied when the
-// manifest changed since it was written (another tool pushed meanwhile).
+// new signatures next to the old manifest or old bundles next to the new
+// one: those fail verification, and a signature that fails never weakens
+// one that verifies, so neither is taken for the image's verdict. A journal
+// is not applied when the manifest changed since it was written (another
+// tool pushed meanwhile). Adding signatures (sign) is the same switch with
+// bundles only, installing the manifest it replaces.
 const journal = stagingDir + "/commit"
 
 // journalWait bounds how long a push waits for another live process to
@@ -203,17 +211,76 @@ func (d *dirImage) openRoot() (*os.Root, error) {
 	return root, nil
 }
 
-// Commit switches manifest and signature through the journal (see above).
+// Commit switches manifest and signature through the journal (see above),
+// dropping the bundles of the image it replaces.
 func (d *dirImage) Commit(_ context.Context, manifest, sig []byte) error {
 	if sig == nil {
 		return fmt.Errorf("%s: a file registry image needs a signature", d.ref)
 	}
+	return d.commit(&switchSet{manifest: manifest, sig: sig, installs: model.FromBytes(manifest), prune: true})
+}
+
+// CommitSigned implements registry.SignedSink: Commit with the bundles.
+func (d *dirImage) CommitSigned(_ context.Context, manifest, sig []byte, b registry.Bundles) ([]signing.Check, error) {
+	files, err := b.Files(manifest)
+	if err != nil {
+		return nil, err
+	}
+	err = d.commit(&switchSet{manifest: manifest, sig: sig, installs: model.FromBytes(manifest), bundles: files, prune: true})
+	return registry.Checks(files), err
+}
+
+// AddSignatures implements registry.SignedSink: a switch of bundles only,
+// refused when manifest.json is no longer manifest.
+func (d *dirImage) AddSignatures(_ context.Context, manifest []byte, b registry.Bundles) ([]signing.Check, error) {
+	files, err := b.Files(manifest)
+	if err != nil {
+		return nil, err
+	}
+	want := model.FromBytes(manifest)
+	if err := d.checkManifest(want); err != nil {
+		return nil, err
+	}
+	if err := d.commit(&switchSet{installs: want, bundles: files}); err != nil {
+		return nil, err
+	}
+	return registry.Checks(files), d.checkManifest(want)
+}
+
+// checkManifest fails with registry.ErrChanged unless manifest.json has
+// digest want.
+func (d *dirImage) checkManifest(want model.Digest) error {
 	root, err := d.openRoot()
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	stage, err := stageCommit(root, manifest, sig)
+	cur, err := currentManifest(root)
+	if err != nil {
+		return err
+	}
+	if cur != string(want) {
+		return registry.Changed(d.ref)
+	}
+	return nil
+}
+
+// switchSet is what one switch installs: manifest and signature (nil: kept
+// as they are), the bundles, and whether bundles not among them go.
+type switchSet struct {
+	manifest, sig []byte
+	installs      model.Digest
+	bundles       []registry.BundleFile
+	prune         bool
+}
+
+func (d *dirImage) commit(set *switchSet) error {
+	root, err := d.openRoot()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	stage, err := stageCommit(root, set)
 	if err != nil {
 		return d.asWriteErr(err)
 	}
@@ -230,8 +297,8 @@ func (d *dirImage) Commit(_ context.Context, manifest, sig []byte) error {
 	return nil
 }
 
-// stageCommit writes the journal directory: the two files and the intent.
-func stageCommit(root *os.Root, manifest, sig []byte) (string, error) {
+// stageCommit writes the journal directory: the files and the intent.
+func stageCommit(root *os.Root, set *switchSet) (string, error) {
 	replaces, err := currentManifest(root)
 	if err != nil {
 		return "", &writeFailure{"manifest.json", err}
@@ -245,11 +312,23 @@ func stageCommit(root *os.Root, manifest, sig []byte) (string, error) {
 		return "", &writeFailure{stagingDir, err}
 	}
 	self := stale.Self()
-	intent := fmt.Sprintf("pid %d\nhost %s\nreplaces %s\ninstalls %s\n", self.PID, self.Host, replaces, model.FromBytes(manifest))
-	for _, f := range []struct {
+	intent := fmt.Sprintf("pid %d\nhost %s\nreplaces %s\ninstalls %s\n", self.PID, self.Host, replaces, set.installs)
+	if set.prune {
+		intent += "prune\n"
+	}
+	type file struct {
 		name string
 		data []byte
-	}{{"manifest.json.sig", sig}, {"manifest.json", manifest}, {"intent", []byte(intent)}} {
+	}
+	var files []file
+	for _, b := range set.bundles {
+		files = append(files, file{b.Name, b.Data})
+		intent += "bundle " + b.Name + "\n"
+	}
+	if set.manifest != nil {
+		files = append(files, file{"manifest.json.sig", set.sig}, file{"manifest.json", set.manifest})
+	}
+	for _, f := range append(files, file{"intent", []byte(intent)}) {
 		tmp, err := stageFile(root, stage, bytes.NewReader(f.data))
 		if err == nil {
 			if err = root.Rename(tmp, path.Join(stage, f.name)); err != nil {
@@ -319,14 +398,55 @@ func rollForward(root *os.Root, own bool) error {
 		return err
 	}
 	if cur == in.replaces || cur == in.installs {
-		for _, f := range []struct{ name, step string }{{"manifest.json.sig", "sig"}, {"manifest.json", "manifest"}} {
-			if err := root.Rename(journal+"/"+f.name, f.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
-			step(f.step)
+		if err := applyJournal(root, in); err != nil {
+			return err
 		}
 	}
 	return dropJournal(root)
+}
+
+// applyJournal renames the journal's files into place (those already moved
+// are skipped), bundles first and the manifest last, then drops the
+// bundles the new image does not have.
+func applyJournal(root *os.Root, in intent) error {
+	type move struct{ name, step string }
+	var moves []move
+	for _, b := range in.bundles {
+		moves = append(moves, move{b, "bundle"})
+	}
+	moves = append(moves, move{"manifest.json.sig", "sig"}, move{"manifest.json", "manifest"})
+	for _, f := range moves {
+		if err := root.Rename(journal+"/"+f.name, f.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		step(f.step)
+	}
+	if !in.prune {
+		return nil
+	}
+	return pruneBundles(root, in.bundles)
+}
+
+// pruneBundles removes every bundle beside the manifest but keep.
+func pruneBundles(root *os.Root, keep []string) error {
+	dir, err := root.Open(".")
+	if err != nil {
+		return err
+	}
+	names, err := dir.Readdirnames(-1)
+	dir.Close()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if registry.IsBundleFile(n) && !slices.Contains(keep, n) {
+			if err := root.Remove(n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	step("prune")
+	return nil
 }
 
 // dropJournal moves the journal aside before deleting it: deleting it in
@@ -346,6 +466,8 @@ func dropJournal(root *os.Root) error {
 type intent struct {
 	owner              stale.Owner
 	replaces, installs string
+	bundles            []string
+	prune              bool
 }
 
 func readIntent(root *os.Root) (intent, error) {
@@ -367,6 +489,13 @@ func readIntent(root *os.Root) (intent, error) {
 			in.replaces = v
 		case "installs":
 			in.installs = v
+		case "bundle":
+			if !registry.IsBundleFile(v) {
+				return intent{}, errors.New("malformed intent")
+			}
+			in.bundles = append(in.bundles, v)
+		case "prune":
+			in.prune = true
 		}
 	}
 	if in.owner.PID <= 0 || in.installs == "" || in.replaces == "" {

@@ -107,8 +107,11 @@ func place(r registry.Ref, o registrytest.Object) (repoID, rev, p string) {
 		rev = r.Tag
 	}
 	p = map[registrytest.ObjectKind]string{registrytest.Manifest: "manifest.json", registrytest.Signature: "manifest.json.sig"}[o.Kind]
-	if o.Kind == registrytest.Blob {
+	switch o.Kind {
+	case registrytest.Blob:
 		p = o.Digest.ShardPath()
+	case registrytest.Bundle:
+		p = o.Name
 	}
 	return r.User + "/" + r.Repo, rev, p
 }

@@ -85,6 +85,7 @@ func (b *Backend) imageFiles(ctx context.Context, r repoRef, rev string) (manife
 	}
 	for i, it := range items {
 		switch {
+		case it.Type != "file":
 		case it.Path == "manifest.json":
 			manifest = &items[i]
 		case strings.HasPrefix(it.Path, "manifest.json."):

@@ -25,6 +25,7 @@ import (
 	"pf-registry/internal/httpguard"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/signing"
 )
 
 // partConcurrency bounds parallel part uploads of one multipart object.
@@ -177,20 +178,23 @@ func (b *Backend) listFiles(ctx context.Context, r repoRef, rev, dir string) (ma
 	}
 	out := map[string]bool{}
 	for _, it := range items {
-		out[it.Path] = true
+		if it.Type == "file" {
+			out[it.Path] = true
+		}
 	}
 	return out, nil
 }
 
-// listTree lists the files under dir at rev (following pagination); with
-// expand each one carries its last commit. A missing dir is empty.
+// listTree lists what is under dir at rev (following pagination), its
+// subdirectories too when recursive; with expand each entry carries its
+// last commit. A missing dir is empty.
 func (b *Backend) listTree(ctx context.Context, r repoRef, rev, dir string, recursive, expand bool) ([]pathInfo, error) {
 	var out []pathInfo
 	u := r.apiPath() + "/tree/" + url.PathEscape(rev)
 	if dir != "" {
 		u += "/" + dir
 	}
-	u += fmt.Sprintf("?recursive=%t&expand=%t", recursive, expand)
+	u += "?recursive=" + strconv.FormatBool(recursive) + "&expand=" + strconv.FormatBool(expand)
 	for u != "" {
 		resp, err := b.c.do(ctx, request{method: http.MethodGet, url: u, header: map[string]string{"Accept": "application/json"}})
 		if err != nil {
@@ -210,11 +214,7 @@ func (b *Backend) listTree(ctx context.Context, r repoRef, rev, dir string, recu
 		if err != nil {
 			return nil, fmt.Errorf("hf: listing %s: unreadable answer: %v", r, err)
 		}
-		for _, it := range items {
-			if it.Type == "file" {
-				out = append(out, it)
-			}
-		}
+		out = append(out, items...)
 		if u, err = b.c.nextLink(resp.Header); err != nil {
 			return nil, err
 		}
@@ -436,27 +436,108 @@ func (s *sink) multipart(ctx context.Context, f *os.File, oid string, size int64
 	return err
 }
 
-// Commit sends one NDJSON commit: manifest.json, manifest.json.sig, then
-// the new blobs in walk order. parentCommit makes the Hub refuse it if the
-// branch moved since the push started (the skip decisions were made on
-// that head).
+// Commit is CommitSigned without bundles.
 func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
-	s.mu.Lock()
-	blobs := make([]model.Digest, 0, len(s.pending))
-	for d := range s.pending {
-		blobs = append(blobs, d)
-	}
-	sort.Slice(blobs, func(i, j int) bool { return s.seq[blobs[i]] < s.seq[blobs[j]] })
-	s.mu.Unlock()
+	_, err := s.CommitSigned(ctx, manifest, sig, registry.Bundles{})
+	return err
+}
 
-	nfiles := 1 + len(blobs)
+// commitSpec is what one commit adds and deletes.
+type commitSpec struct {
+	summary, description string
+	inline               []inlineFile // small files, in order
+	blobs                bool         // also the pending blobs
+	deleted              []string
+	tag                  bool // PF_HF_TAG applies
+}
+
+type inlineFile struct {
+	path string
+	data []byte
+}
+
+// CommitSigned implements registry.SignedSink: one NDJSON commit of
+// manifest.json, manifest.json.sig, the bundles and the new blobs in walk
+// order, deleting the bundles of the image it replaces. parentCommit
+// makes the Hub refuse it if the branch moved since the push started (the
+// skip decisions were made on that head).
+func (s *sink) CommitSigned(ctx context.Context, manifest, sig []byte, b registry.Bundles) ([]signing.Check, error) {
+	files, err := b.Files(manifest)
+	if err != nil {
+		return nil, err
+	}
+	spec := commitSpec{description: "image " + string(model.FromBytes(manifest)), blobs: true, tag: true,
+		inline: []inlineFile{{"manifest.json", manifest}}}
 	if sig != nil {
-		nfiles++
+		spec.inline = append(spec.inline, inlineFile{"manifest.json.sig", sig})
+	}
+	keep := map[string]bool{}
+	for _, f := range files {
+		spec.inline = append(spec.inline, inlineFile{f.Name, f.Data})
+		keep[f.Name] = true
+	}
+	if spec.deleted, err = s.bundlesAtHead(ctx, keep); err != nil {
+		return nil, err
+	}
+	return registry.Checks(files), s.send(ctx, spec)
+}
+
+// AddSignatures implements registry.SignedSink: a commit of bundles only,
+// on the head whose manifest.json must be manifest.
+func (s *sink) AddSignatures(ctx context.Context, manifest []byte, b registry.Bundles) ([]signing.Check, error) {
+	files, err := b.Files(manifest)
+	if err != nil {
+		return nil, err
+	}
+	src := &source{b: s.b, r: s.r, pinned: s.head}
+	cur, _, err := src.small(ctx, s.head, "manifest.json")
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil || model.FromBytes(cur) != model.FromBytes(manifest) {
+		return nil, registry.Changed(s.r.String())
+	}
+	spec := commitSpec{description: "signatures of image " + string(model.FromBytes(manifest))}
+	for _, f := range files {
+		spec.inline = append(spec.inline, inlineFile{f.Name, f.Data})
+	}
+	return registry.Checks(files), s.send(ctx, spec)
+}
+
+// bundlesAtHead lists the bundle files at the top of the head but keep.
+func (s *sink) bundlesAtHead(ctx context.Context, keep map[string]bool) ([]string, error) {
+	items, err := s.b.listTree(ctx, s.r, s.head, "", false, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range items {
+		if it.Type == "file" && registry.IsBundleFile(it.Path) && !keep[it.Path] {
+			out = append(out, it.Path)
+		}
+	}
+	return out, nil
+}
+
+// send streams one commit.
+func (s *sink) send(ctx context.Context, spec commitSpec) error {
+	var blobs []model.Digest
+	if spec.blobs {
+		s.mu.Lock()
+		for d := range s.pending {
+			blobs = append(blobs, d)
+		}
+		sort.Slice(blobs, func(i, j int) bool { return s.seq[blobs[i]] < s.seq[blobs[j]] })
+		s.mu.Unlock()
+	}
+	spec.summary = fmt.Sprintf("pf push: %d files", len(spec.inline)+len(blobs))
+	if !spec.blobs {
+		spec.summary = fmt.Sprintf("pf sign: %d signatures", len(spec.inline))
 	}
 	pr, pw := io.Pipe()
 	werr := make(chan error, 1)
 	go func() {
-		err := s.writeCommit(pw, manifest, sig, blobs, nfiles)
+		err := s.writeCommit(pw, spec, blobs)
 		pw.CloseWithError(err)
 		werr <- err
 	}()
@@ -476,7 +557,7 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 	}
 	defer drain(resp)
 	if resp.StatusCode == http.StatusPreconditionFailed {
-		return fault.WithHint(fmt.Errorf("hf: %s changed while pushing (another commit landed)", s.r), "push again")
+		return fault.WithHint(fmt.Errorf("hf: %s changed while writing (another commit landed)", s.r), "try again")
 	}
 	if resp.StatusCode/100 != 2 {
 		return s.b.c.statusErr(resp, "commit to "+s.r.revWhat(s.r.rev), "")
@@ -485,7 +566,7 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 		CommitOid string `json:"commitOid"`
 	}
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out)
-	if tag := os.Getenv("PF_HF_TAG"); tag != "" {
+	if tag := os.Getenv("PF_HF_TAG"); tag != "" && spec.tag {
 		rev := out.CommitOid
 		if rev == "" {
 			rev = s.r.rev
@@ -503,7 +584,7 @@ func (s *sink) commitRequest(ctx context.Context, body io.Reader) *http.Request 
 
 // writeCommit streams the NDJSON body; inline files are base64-encoded
 // while read, never held whole.
-func (s *sink) writeCommit(w io.Writer, manifest, sig []byte, blobs []model.Digest, nfiles int) error {
+func (s *sink) writeCommit(w io.Writer, spec commitSpec, blobs []model.Digest) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	line := func(v any) error {
 		b, err := json.Marshal(v)
@@ -514,8 +595,7 @@ func (s *sink) writeCommit(w io.Writer, manifest, sig []byte, blobs []model.Dige
 		return err
 	}
 	if err := line(map[string]any{"key": "header", "value": map[string]string{
-		"summary": fmt.Sprintf("pf push: %d files", nfiles), "description": "image " + string(model.FromBytes(manifest)),
-		"parentCommit": s.head}}); err != nil {
+		"summary": spec.summary, "description": spec.description, "parentCommit": s.head}}); err != nil {
 		return err
 	}
 	inline := func(p string, r io.Reader) error {
@@ -533,11 +613,13 @@ func (s *sink) writeCommit(w io.Writer, manifest, sig []byte, blobs []model.Dige
 		_, err := fmt.Fprintf(bw, `","encoding":"base64","path":%s}}`+"\n", pj)
 		return err
 	}
-	if err := inline("manifest.json", bytes.NewReader(manifest)); err != nil {
-		return err
+	for _, f := range spec.inline {
+		if err := inline(f.path, bytes.NewReader(f.data)); err != nil {
+			return err
+		}
 	}
-	if sig != nil {
-		if err := inline("manifest.json.sig", bytes.NewReader(sig)); err != nil {
+	for _, p := range spec.deleted {
+		if err := line(map[string]any{"key": "deletedFile", "value": map[string]string{"path": p}}); err != nil {
 			return err
 		}
 	}

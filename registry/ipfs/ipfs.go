@@ -282,6 +282,8 @@ func (b *Backend) Source(ctx context.Context, ref registry.Ref) (registry.Source
 		case l.Name == SignatureEntry:
 			l := l
 			s.sig = &l
+		case registry.IsBundleFile(l.Name):
+			s.bundles = append(s.bundles, l)
 		case strings.HasPrefix(l.Name, blobPrefix) && strings.HasSuffix(l.Name, blobSuffix):
 			h := l.Name[len(blobPrefix) : len(l.Name)-len(blobSuffix)]
 			if _, err := model.FromHex(h); err != nil {
@@ -300,6 +302,7 @@ type source struct {
 	path     string
 	manifest *lsLink
 	sig      *lsLink
+	bundles  []lsLink          // Sigstore bundles beside the manifest
 	blobs    map[string]lsLink // by hex as written in the entry name
 }
 
@@ -388,11 +391,12 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	if err != nil {
 		return nil, err
 	}
+	orig := t
 	if !t.named() || t.repo == placeholder && !strings.Contains(t.raw, ":") {
 		t = target{raw: t.raw} // placeholder or CID: an unnamed push
 	}
 	b.dropStaleStaging(ctx)
-	s := &sink{b: b, t: t, staging: newStaging(), have: map[string]string{}}
+	s := &sink{b: b, t: t, orig: orig, staging: newStaging(), have: map[string]string{}}
 	s.watch(ctx)
 	if t.named() {
 		if err := s.loadExisting(ctx); err != nil {
@@ -426,6 +430,7 @@ func (b *Backend) install(ctx context.Context, staging string, t target) error {
 type sink struct {
 	b       *Backend
 	t       target
+	orig    target // as given: a CID stays one (signing reads it)
 	staging string
 
 	mu        sync.Mutex
@@ -613,21 +618,42 @@ func (b *Backend) add(ctx context.Context, name string, r io.Reader) (string, er
 // Commit writes the signature and the manifest last, pins the directory
 // once and gives it its name.
 func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
-	put := func(name string, data []byte) error {
-		cid, err := s.b.add(ctx, name, strings.NewReader(string(data)))
-		if err != nil {
-			return err
-		}
-		return s.link(ctx, cid, name)
-	}
-	if sig != nil {
-		if err := put(SignatureEntry, sig); err != nil {
-			return err
-		}
-	}
-	if err := put(ManifestEntry, manifest); err != nil {
+	return s.commit(ctx, manifest, sig, nil)
+}
+
+// put adds a small file to the staging directory.
+func (s *sink) put(ctx context.Context, name string, data []byte) error {
+	cid, err := s.b.add(ctx, name, strings.NewReader(string(data)))
+	if err != nil {
 		return err
 	}
+	return s.link(ctx, cid, name)
+}
+
+// commit is Commit with bundles, written before the signature. The
+// directory is built fresh, so the bundles of a replaced image are not in
+// it.
+func (s *sink) commit(ctx context.Context, manifest, sig []byte, bundles []registry.BundleFile) error {
+	for _, b := range bundles {
+		if err := s.put(ctx, b.Name, b.Data); err != nil {
+			return err
+		}
+	}
+	if sig != nil {
+		if err := s.put(ctx, SignatureEntry, sig); err != nil {
+			return err
+		}
+	}
+	if manifest != nil {
+		if err := s.put(ctx, ManifestEntry, manifest); err != nil {
+			return err
+		}
+	}
+	return s.publish(ctx)
+}
+
+// publish pins the staging directory once and gives it its name.
+func (s *sink) publish(ctx context.Context) error {
 	if err := s.flush(ctx); err != nil {
 		return err
 	}

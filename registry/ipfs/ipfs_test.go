@@ -106,8 +106,11 @@ func entryPath(t testing.TB, ref registry.Ref, o registrytest.Object) string {
 		t.Fatalf("%s: not a name (%v)", ref.Raw, err)
 	}
 	name := map[registrytest.ObjectKind]string{registrytest.Manifest: ManifestEntry, registrytest.Signature: SignatureEntry}[o.Kind]
-	if o.Kind == registrytest.Blob {
+	switch o.Kind {
+	case registrytest.Blob:
 		name = blobEntry(o.Digest)
+	case registrytest.Bundle:
+		name = o.Name
 	}
 	return tg.indexPath() + "/" + name
 }

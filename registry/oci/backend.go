@@ -253,6 +253,7 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	if err != nil {
 		return nil, err
 	}
+	names, sigTags := splitSignatureTags(names)
 	tags := make([]registry.TagEntry, len(names))
 	keep := make([]bool, len(names))
 	errsOut := make([]error, len(names))
@@ -271,6 +272,7 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 			return nil, errsOut[i]
 		}
 		if keep[i] {
+			t.SignatureTags = sigTags[t.Digest]
 			out.Tags = append(out.Tags, t)
 		}
 	}
@@ -325,6 +327,7 @@ func (b *Backend) describeTag(ctx context.Context, l location, repo registry.Ref
 		e.Foreign = true
 		return e, true, nil
 	}
+	e.Digest = string(model.FromBytes(raw))
 	img, perr := ParseImage(raw)
 	var foreign *errNotProcessFork
 	if errors.As(perr, &foreign) {

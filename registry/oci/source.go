@@ -38,6 +38,7 @@ type source struct {
 	location
 	mu  sync.Mutex
 	img *Image
+	raw []byte // the OCI manifest img was parsed from
 }
 
 func (s *source) Describe() string { return s.name }
@@ -62,8 +63,18 @@ func (s *source) image(ctx context.Context) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
-	s.img = img
+	s.img, s.raw = img, raw
 	return img, nil
+}
+
+// manifestBytes is the OCI manifest the image was read from.
+func (s *source) manifestBytes(ctx context.Context) ([]byte, error) {
+	if _, err := s.image(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw, nil
 }
 
 // getManifest returns the raw OCI manifest bytes at a location, checked

@@ -19,6 +19,7 @@ import (
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/signing"
 	"pf-registry/store"
 )
 
@@ -214,5 +215,48 @@ func checkSwept(t *testing.T, reg registry.Registry, r registry.Ref, stay []regi
 	}
 	if _, err := reg.Delete(ctx, []registry.Ref{r}, registry.DeleteOptions{}); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("deleting %s again: %v, want not found", r.Raw, err)
+	}
+}
+
+// retagAndDeleteSignatures: an image retagged keeps its Sigstore
+// signatures under the new name, and deleting an image takes its own away
+// (and, where signatures are files beside the manifest, leaves none).
+func (s *suite) retagAndDeleteSignatures(t *testing.T) {
+	ctx := context.Background()
+	keys := NewKeys(t)
+	reg := s.h.Open(t, registry.Config{Keys: keys.Known})
+	ns := s.h.Namespace(t)
+	src, dst := ns.Image("signed", "a"), ns.Image("signed", "b")
+	st, id := SmallImage(t, 903)
+	if _, err := reg.Push(ctx, st, id, src, registry.TransferOptions{SignWith: []*signing.PrivateKey{keys.Alice}}); err != nil {
+		t.Fatalf("push to %s: %v", src.Raw, err)
+	}
+	if _, err := reg.Retag(ctx, src, dst); err != nil {
+		t.Fatalf("retag %s %s: %v", src.Raw, dst.Raw, err)
+	}
+	alice := keys.Alice.Public().Fingerprint
+	carried := func(ref registry.Ref) {
+		t.Helper()
+		in, err := reg.Inspect(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := bundles(in)[alice]; !ok || c.Status != signing.UntrustedKey {
+			t.Fatalf("%s: Alice's signature is %+v (found %v), want untrusted-key", ref.Raw, c, ok)
+		}
+	}
+	carried(dst)
+	if _, err := reg.Delete(ctx, []registry.Ref{src}, registry.DeleteOptions{Grace: registry.NoGrace}); err != nil {
+		t.Fatal(err)
+	}
+	switch reg.Scheme() {
+	case "file", "s3", "hf", "ipfs":
+		if _, ok := s.h.Read(t, src, BundleObject(signing.BundleFileName(alice))); ok {
+			t.Errorf("%s: the deleted image's signature bundle is left", src.Raw)
+		}
+	}
+	carried(dst)
+	if _, err := reg.Delete(ctx, []registry.Ref{dst}, registry.DeleteOptions{Grace: registry.NoGrace}); err != nil {
+		t.Fatal(err)
 	}
 }

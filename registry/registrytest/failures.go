@@ -193,7 +193,7 @@ func (s *suite) checkVerdict(t *testing.T, reg registry.Registry, ref registry.R
 	if want == "" {
 		want = signing.DefaultKey
 	}
-	if in, err := reg.Inspect(context.Background(), ref); err != nil || in.Signature.Status != want {
+	if in, err := reg.Inspect(context.Background(), ref); err != nil || in.Signature.Status() != want {
 		t.Errorf("inspect: %v, %+v; want the verdict %s", err, in, want)
 	}
 }

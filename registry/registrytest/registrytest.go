@@ -11,9 +11,14 @@
 // read-only mode refuses every write, a sink keeps no blob that fails
 // verification, progress events add up, frames written by the reference
 // zstd CLI are read while frames we write are read by it, browsing an
-// image's content works (contenttest), and deleting any subset of images
-// that share blobs keeps every other one whole. Network backends (Network)
-// also run their transfers through a fault-injecting proxy (faults.go).
+// image's content works (contenttest), and signatures by keys round-trip
+// (untrusted-key, then trusted once the key is; sign adds one without
+// moving a blob; a replaced image keeps no signature of the old one;
+// --require trusted refuses before any blob lands; they follow a copy when
+// they still verify; tampering with them is judged as it should be).
+// Deleting any subset of images that share blobs keeps every other one
+// whole. Network backends (Network) also run their transfers through a
+// fault-injecting proxy (faults.go).
 // Backend test files keep only what is specific to them.
 package registrytest
 
@@ -33,17 +38,21 @@ const (
 	Manifest ObjectKind = iota
 	Signature
 	Blob
+	// Bundle is a Sigstore bundle beside the manifest (file, S3, HF and
+	// IPFS layouts only).
+	Bundle
 )
 
 func (k ObjectKind) String() string {
-	return [...]string{"manifest", "signature", "blob"}[k]
+	return [...]string{"manifest", "signature", "blob", "bundle"}[k]
 }
 
-// Object is one stored part of an image: its manifest, its signature, or
-// the stored (zstd) bytes of one blob.
+// Object is one stored part of an image: its manifest, its signature, the
+// stored (zstd) bytes of one blob, or a Sigstore bundle.
 type Object struct {
 	Kind   ObjectKind
 	Digest model.Digest // logical digest, for Blob
+	Name   string       // file name beside manifest.json, for Bundle
 }
 
 // Objects of an image.
@@ -55,9 +64,16 @@ var (
 // BlobObject is the stored form of logical blob d.
 func BlobObject(d model.Digest) Object { return Object{Kind: Blob, Digest: d} }
 
+// BundleObject is the bundle file name beside the manifest
+// (manifest.json.<fingerprint>.sigstore.json).
+func BundleObject(name string) Object { return Object{Kind: Bundle, Name: name} }
+
 func (o Object) String() string {
-	if o.Kind == Blob {
+	switch o.Kind {
+	case Blob:
 		return "blob " + o.Digest.Short()
+	case Bundle:
+		return "bundle " + o.Name
 	}
 	return o.Kind.String()
 }
@@ -75,7 +91,8 @@ type Harness interface {
 	Read(t testing.TB, ref registry.Ref, o Object) (b []byte, ok bool)
 	// Write makes the location serve b as the object, the way a publisher
 	// with write access (or an attacker) could, without the backend: the
-	// suite tampers with images through it.
+	// suite tampers with images through it. Bundle objects are asked only
+	// of the layouts that keep bundles as files (file, S3, HF, IPFS).
 	Write(t testing.TB, ref registry.Ref, o Object, b []byte)
 	// Remove deletes an object the same way.
 	Remove(t testing.TB, ref registry.Ref, o Object)
@@ -122,6 +139,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("FramesFromTheZstdCLI", s.cliFrames)
 	t.Run("Content", s.content)
 	t.Run("DeleteKeepsTheRest", s.deleteKeepsTheRest)
+	t.Run("RetagAndDeleteSignatures", s.retagAndDeleteSignatures)
+	t.Run("Signatures", s.signatures)
 	if n, ok := h.(Network); ok {
 		t.Run("Faults", func(t *testing.T) { runFaults(t, h, n) })
 	}

@@ -136,9 +136,9 @@ func (s *suite) checkReadable(t *testing.T, reg registry.Registry, ref registry.
 		t.Fatalf("inspect: %v", err)
 	}
 	want := signing.Verify(s.raw, signing.SignBytes(s.raw, reg.SignKey()), reg.SignKey()).Status
-	if in.ImageID != s.id || in.Signature.Status != want || in.ManifestError != "" || len(in.Blobs) != 8 {
+	if in.ImageID != s.id || in.Signature.Status() != want || in.ManifestError != "" || len(in.Blobs) != 8 {
 		t.Errorf("inspect: image %s, signature %s (want %s), manifest error %q, %d top-level blobs",
-			in.ImageID, in.Signature.Status, want, in.ManifestError, len(in.Blobs))
+			in.ImageID, in.Signature.Status(), want, in.ManifestError, len(in.Blobs))
 	}
 	for _, deep := range []bool{false, true} {
 		vr, err := reg.Verify(ctx, ref, registry.VerifyOptions{Deep: deep})
@@ -195,10 +195,10 @@ func (s *suite) copyKeepsID(t *testing.T) {
 
 	keyed, keyedRef := registry.New(withKey{reg, signing.NewKey([]byte("team-key"), "team key")}, registry.Config{}), s.h.NewRef(t)
 	s.copy(t, fileReg, fileRef, keyed, keyedRef)
-	if in, err := keyed.Inspect(ctx, keyedRef); err != nil || in.Signature.Status != signing.Valid {
+	if in, err := keyed.Inspect(ctx, keyedRef); err != nil || in.Signature.Status() != signing.Valid {
 		t.Errorf("copy under a private key, inspected with it: %v, %+v", err, in)
 	}
-	if in, err := reg.Inspect(ctx, keyedRef); err != nil || in.Signature.Status != signing.Invalid {
+	if in, err := reg.Inspect(ctx, keyedRef); err != nil || in.Signature.Status() != signing.Invalid {
 		t.Errorf("copy under a private key, inspected with the default key: %v, %+v", err, in)
 	}
 }

@@ -91,6 +91,8 @@ func objectKey(r registry.Ref, o registrytest.Object) string {
 		return r.S3Key("manifest.json")
 	case registrytest.Signature:
 		return r.S3Key("manifest.json.sig")
+	case registrytest.Bundle:
+		return r.S3Key(o.Name)
 	}
 	return r.S3Key(o.Digest.ShardPath())
 }
