@@ -52,7 +52,9 @@ func (e *Env) pf(args string) string {
 // oursTool pushes from the store, pulls into a fresh store.
 func (e *Env) oursTool(ref func(string) string) tool {
 	return tool{name: "pf-registry", ours: true,
-		push: func(_, name string) string { return e.pf("--store " + q(e.Store) + " push " + e.ImageID + " " + q(ref(name))) },
+		push: func(_, name string) string {
+			return e.pf("--store " + q(e.Store) + " push " + e.ImageID + " " + q(ref(name)))
+		},
 		pull: func(name, out string) string { return e.pf("--store " + q(out) + " pull " + q(ref(name))) },
 	}
 }
@@ -69,7 +71,9 @@ func (e *Env) fileBackend() *backend {
 			repush: func(n string) string { return "cp -r " + q(e.Payload) + "/. " + q(dir(n)) },
 		},
 		{name: "rsync -a",
-			push: func(from, n string) string { return "mkdir -p " + q(root) + " && rsync -a " + q(from+"/") + " " + q(dir(n)+"/") },
+			push: func(from, n string) string {
+				return "mkdir -p " + q(root) + " && rsync -a " + q(from+"/") + " " + q(dir(n)+"/")
+			},
 			pull: func(n, out string) string { return "rsync -a " + q(dir(n)+"/") + " " + q(out+"/") },
 		},
 	}
@@ -96,7 +100,9 @@ func (e *Env) ociBackend() *backend {
 			},
 		},
 		{name: "regctl", layout: true,
-			push: func(_, n string) string { return regctl("image copy " + q("ocidir://"+e.Layout+":v1") + " " + q(repo(n))) },
+			push: func(_, n string) string {
+				return regctl("image copy " + q("ocidir://"+e.Layout+":v1") + " " + q(repo(n)))
+			},
 			pull: func(n, out string) string { return regctl("image copy " + q(repo(n)) + " " + q("ocidir://"+out+":v1")) },
 		},
 		{name: "crane", layout: true,
@@ -114,6 +120,9 @@ func (e *Env) s3Backend() *backend {
 	aws := func(args string) string {
 		return "/usr/bin/aws --endpoint-url http://" + srv.addr + " s3 " + args + " --only-show-errors"
 	}
+	// rclone's S3 client refuses a custom CA bundle with its own transport;
+	// the server is plain HTTP on loopback, so none is needed.
+	const rclone = "env -u AWS_CA_BUNDLE rclone -q "
 	url := func(n string) string { return q("s3://" + s3Bucket + "/" + n + "/") }
 	b.tools = []tool{e.oursTool(b.ref),
 		{name: "aws s3 cp",
@@ -122,8 +131,8 @@ func (e *Env) s3Backend() *backend {
 			repush: func(n string) string { return aws("sync " + q(e.Payload) + " " + url(n)) },
 		},
 		{name: "rclone",
-			push: func(from, n string) string { return "rclone copy " + q(from) + " " + q("bs3:"+s3Bucket+"/"+n) },
-			pull: func(n, out string) string { return "rclone copy " + q("bs3:"+s3Bucket+"/"+n) + " " + q(out) },
+			push: func(from, n string) string { return rclone + "copy " + q(from) + " " + q("bs3:"+s3Bucket+"/"+n) },
+			pull: func(n, out string) string { return rclone + "copy " + q("bs3:"+s3Bucket+"/"+n) + " " + q(out) },
 		},
 	}
 	return b
@@ -136,7 +145,9 @@ func (e *Env) ipfsBackend() *backend {
 	b.tools = []tool{e.oursTool(b.ref),
 		{name: "ipfs add/get",
 			push: func(from, n string) string { return "ipfs add -r -Q " + q(from) + " > " + q(cid(n)) },
-			pull: func(n, out string) string { return "ipfs get \"$(cat " + q(cid(n)) + ")\" -o " + q(out) + " >/dev/null 2>&1" },
+			pull: func(n, out string) string {
+				return "ipfs get \"$(cat " + q(cid(n)) + ")\" -o " + q(out) + " >/dev/null 2>&1"
+			},
 		},
 	}
 	return b
@@ -148,8 +159,12 @@ func (e *Env) hfBackend() *backend {
 	node := func(args string) string { return "node " + q(e.HFPeer) + " " + args }
 	b.tools = []tool{e.oursTool(b.ref),
 		{name: "@huggingface/hub",
-			push: func(from, n string) string { return node("upload " + q(srv.addr) + " " + hubToken + " bench/" + n + " " + q(from)) },
-			pull: func(n, out string) string { return node("download " + q(srv.addr) + " " + hubToken + " bench/" + n + " " + q(out)) },
+			push: func(from, n string) string {
+				return node("upload " + q(srv.addr) + " " + hubToken + " bench/" + n + " " + q(from))
+			},
+			pull: func(n, out string) string {
+				return node("download " + q(srv.addr) + " " + hubToken + " bench/" + n + " " + q(out))
+			},
 		},
 	}
 	return b

@@ -26,10 +26,10 @@ import (
 // Sample is one timed run.
 type Sample struct {
 	Wall   float64 `json:"wall_s"`
-	CPU    float64 `json:"cpu_s"`      // user+sys of the client process tree
-	RSS    int64   `json:"rss_bytes"`  // largest process of the client tree
-	SrvCPU float64 `json:"srv_cpu_s"`  // user+sys of the server during the run
-	SrvRSS int64   `json:"srv_rss"`    // server peak RSS during the run
+	CPU    float64 `json:"cpu_s"`     // user+sys of the client process tree
+	RSS    int64   `json:"rss_bytes"` // largest process of the client tree
+	SrvCPU float64 `json:"srv_cpu_s"` // user+sys of the server during the run
+	SrvRSS int64   `json:"srv_rss"`   // server peak RSS during the run
 	Err    string  `json:"err,omitempty"`
 }
 
@@ -75,7 +75,7 @@ func Measure(ctx context.Context, command, dir string, env []string, server int,
 		}
 	}
 	if runErr != nil {
-		s.Err = fmt.Sprintf("%v: %s", runErr, firstLine(stderr.String()))
+		s.Err = fmt.Sprintf("%v: %s", runErr, errorLine(stderr.String()))
 	}
 	return s
 }
@@ -83,6 +83,16 @@ func Measure(ctx context.Context, command, dir string, env []string, server int,
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// errorLine picks the line of a tool's stderr that says what failed.
+func errorLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if low := strings.ToLower(l); strings.Contains(low, "error") || strings.Contains(low, "fail") {
+			return firstLine(l)
+		}
+	}
+	return firstLine(s)
 }
 
 func firstLine(s string) string {
@@ -137,10 +147,11 @@ func procHWM(pid int) int64 {
 // q quotes a word for bash.
 func q(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// dirSize is the total size of the regular files under dir.
-func dirSize(dir string) (n int64, files int) {
+// DirSize is the total size of the regular files under dir, leaving out
+// dot files (a Hub repository's .gitattributes is not part of the image).
+func DirSize(dir string) (n int64, files int) {
 	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
+		if err == nil && d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
 			if fi, err := d.Info(); err == nil {
 				n += fi.Size()
 				files++

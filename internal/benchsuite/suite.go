@@ -81,7 +81,7 @@ func (r *suite) isCopyTarget(all []*backend, b *backend) bool {
 	return false
 }
 
-func payloadSize(e *Env) int64 { n, _ := dirSize(e.Payload); return n }
+func payloadSize(e *Env) int64 { n, _ := DirSize(e.Payload); return n }
 
 func (r *suite) timeout() time.Duration {
 	d, err := time.ParseDuration(r.e.Timeout)
@@ -127,15 +127,13 @@ func (r *suite) backend(ctx context.Context, b, next *backend, rep int) {
 		}
 	}
 	for _, t := range tools {
-		if !ok[t.name] {
-			continue
+		if ok[t.name] && slices.Contains(ops, "pull") {
+			r.pull(ctx, b, t, rep, slug(t.name)+"-src")
 		}
-		src := slug(t.name) + "-src"
-		if slices.Contains(ops, "pull") {
-			r.pull(ctx, b, t, rep, src)
-		}
-		if slices.Contains(ops, "repush") {
-			r.measure(ctx, b, "repush", t, rep, t.repushCmd(r.e, src), b.env())
+	}
+	for _, t := range tools {
+		if ok[t.name] && slices.Contains(ops, "repush") {
+			r.measure(ctx, b, "repush", t, rep, t.repushCmd(r.e, slug(t.name)+"-src"), b.env())
 		}
 	}
 	if slices.Contains(ops, "copy") && ok[b.tools[0].name] && (len(b.tools) == 1 || ok[b.tools[1].name]) {
@@ -159,7 +157,7 @@ func (r *suite) pull(ctx context.Context, b *backend, t tool, rep int, src strin
 	os.RemoveAll(out)
 	os.MkdirAll(filepath.Dir(out), 0o755)
 	s := r.measure(ctx, b, "pull", t, rep, t.pull(src, out), b.env())
-	if n, _ := dirSize(out); s.Err == "" && !t.ours && (n < r.stored || !t.layout && n != r.stored) {
+	if n, _ := DirSize(out); s.Err == "" && !t.ours && (n < r.stored || !t.layout && n != r.stored) {
 		r.runs[len(r.runs)-1].Err = fmt.Sprintf("pulled %d bytes, the image has %d", n, r.stored)
 		fmt.Fprintf(r.opt.Log, "        %s\n", r.runs[len(r.runs)-1].Err)
 	}

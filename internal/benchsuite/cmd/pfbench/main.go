@@ -74,7 +74,7 @@ func run(ctx context.Context, mode string, args []string) error {
 		return fmt.Errorf("%s: -work, -pf and -out are required", mode)
 	}
 	res := &benchsuite.Results{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Machine: benchsuite.DescribeMachine(), Reps: *reps}
-	stored, files := dirStats(e.Payload)
+	stored, files := benchsuite.DirSize(e.Payload)
 	res.Image = benchsuite.Image{Logical: *logical, Stored: stored, Files: files, FSFiles: *fsFiles}
 	var err error
 	if mode == "tags" {
@@ -98,21 +98,6 @@ func run(ctx context.Context, mode string, args []string) error {
 		return err
 	}
 	return writeJSON(*out, res)
-}
-
-func dirStats(dir string) (int64, int) {
-	var n int64
-	files := 0
-	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-				files++
-			}
-		}
-		return nil
-	})
-	return n, files
 }
 
 // writeJSON writes atomically (temp file + rename).
