@@ -27,21 +27,40 @@ type Scale struct {
 
 // FileTags makes n tags in repository dir/bench (file:// layout) by hard
 // linking one image's manifest and signature into n directories: listing
-// reads directories and manifests, never blobs.
+// reads directories and manifests, never blobs. A fresh copy of the
+// originals every 10,000 links stays under the file system's link limit.
 func FileTags(dir, imageDir string, n int) (string, error) {
 	repo := filepath.Join(dir, "bench")
+	orig := filepath.Join(dir, "orig")
 	for i := range n {
 		tag := filepath.Join(repo, fmt.Sprintf("t%06d", i))
 		if err := os.MkdirAll(tag, 0o755); err != nil {
 			return "", err
 		}
 		for _, f := range []string{"manifest.json", "manifest.json.sig"} {
-			if err := os.Link(filepath.Join(imageDir, f), filepath.Join(tag, f)); err != nil && !os.IsExist(err) {
+			src := filepath.Join(orig, fmt.Sprint(i/10_000), f)
+			if i%10_000 == 0 {
+				if err := copyFile(filepath.Join(imageDir, f), src); err != nil {
+					return "", err
+				}
+			}
+			if err := os.Link(src, filepath.Join(tag, f)); err != nil {
 				return "", err
 			}
 		}
 	}
 	return repo, nil
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o644)
 }
 
 // OCITags adds tags t000001… next to tag t000000 of repository name in a
