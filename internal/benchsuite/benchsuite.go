@@ -10,7 +10,6 @@
 package benchsuite
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -21,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"pf-registry/internal/memwatch"
 )
 
 // Sample is one timed run.
@@ -65,7 +66,7 @@ func Measure(ctx context.Context, command, dir string, env []string, server int,
 	s := Sample{Wall: time.Since(t0).Seconds()}
 	if server > 0 {
 		s.SrvCPU = procCPU(server) - cpu0
-		s.SrvRSS = procHWM(server)
+		s.SrvRSS = memwatch.PeakRSS(server)
 	}
 	if b, err := os.ReadFile(out.Name()); err == nil {
 		var user, sys float64
@@ -125,23 +126,6 @@ func procCPU(pid int) float64 {
 	u, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (u + st) / clockTick
-}
-
-// procHWM is a process's peak RSS (VmHWM) in bytes.
-func procHWM(pid int) int64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 // q quotes a word for bash.
