@@ -14,12 +14,13 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
 
-// MaxLogicalSize caps the decompressed size of one blob (zstd bombs). The
-// command line can raise it.
-var MaxLogicalSize int64 = 64 << 30
+// DefaultMaxLogicalSize caps the decompressed size of one blob (zstd
+// bombs) unless the caller passes its own cap (--max-blob-size).
+const DefaultMaxLogicalSize int64 = 64 << 30
 
 // maxWindow is libzstd's default decoder limit; Rust cannot read more.
 const maxWindow = 128 << 20
@@ -130,16 +131,16 @@ func CompressBytes(b []byte, level int) []byte {
 func DecodeVerified(stored []byte, d model.Digest, max int64) ([]byte, error) {
 	dec, err := NewDecoder(bytes.NewReader(stored))
 	if err != nil {
-		return nil, model.Integrityf("blob %s: not zstd: %v", d.Short(), err)
+		return nil, fault.Integrityf("blob %s: not zstd: %v", d.Short(), err)
 	}
 	defer dec.Close()
 	var out bytes.Buffer
 	n, err := io.Copy(&out, io.LimitReader(dec, max+1))
 	if err != nil {
-		return nil, model.Integrityf("blob %s: zstd decode failed: %v", d.Short(), err)
+		return nil, fault.Integrityf("blob %s: zstd decode failed: %v", d.Short(), err)
 	}
 	if n > max {
-		return nil, model.Integrityf("blob %s: decompresses to more than %d bytes", d.Short(), max)
+		return nil, fault.Integrityf("blob %s: decompresses to more than %d bytes", d.Short(), max)
 	}
 	if got := model.FromBytes(out.Bytes()); got != d {
 		return nil, mismatch(d, got)
@@ -148,12 +149,12 @@ func DecodeVerified(stored []byte, d model.Digest, max int64) ([]byte, error) {
 }
 
 func mismatch(want, got model.Digest) error {
-	return model.Integrityf("blob %s does not match its digest (content hashes to %s)", want.Short(), got.Short())
+	return fault.Integrityf("blob %s does not match its digest (content hashes to %s)", want.Short(), got.Short())
 }
 
 // Verifier passes stored (zstd) bytes through unchanged while a goroutine
 // decompresses and hashes them. At the end of the stream Read returns an
-// error wrapping model.ErrIntegrity instead of io.EOF when the content does
+// error wrapping fault.ErrIntegrity instead of io.EOF when the content does
 // not match the digest, so a consumer that stops on errors never commits
 // bad bytes.
 type Verifier struct {
@@ -173,11 +174,11 @@ type verdict struct {
 	err error
 }
 
-// NewVerifier wraps src (stored bytes) for blob d. max ≤ 0 means
-// MaxLogicalSize.
+// NewVerifier wraps src (stored bytes) for blob d, accepting at most max
+// decompressed bytes (≤ 0: DefaultMaxLogicalSize).
 func NewVerifier(src io.Reader, d model.Digest, max int64) *Verifier {
 	if max <= 0 {
-		max = MaxLogicalSize
+		max = DefaultMaxLogicalSize
 	}
 	return &Verifier{src: src, want: d, max: max, result: make(chan verdict, 1)}
 }
@@ -201,7 +202,7 @@ func (v *Verifier) start() {
 func (v *Verifier) decode(r io.Reader) (int64, error) {
 	dec, err := NewDecoder(r)
 	if err != nil {
-		return 0, model.Integrityf("blob %s: not zstd: %v", v.want.Short(), err)
+		return 0, fault.Integrityf("blob %s: not zstd: %v", v.want.Short(), err)
 	}
 	defer dec.Close()
 	h := sha256.New()
@@ -210,10 +211,10 @@ func (v *Verifier) decode(r io.Reader) (int64, error) {
 		if errors.Is(err, errAborted) {
 			return n, err
 		}
-		return n, model.Integrityf("blob %s: zstd decode failed: %v", v.want.Short(), err)
+		return n, fault.Integrityf("blob %s: zstd decode failed: %v", v.want.Short(), err)
 	}
 	if n > v.max {
-		return n, model.Integrityf("blob %s: decompresses to more than %d bytes; raise --max-blob-size if that is expected", v.want.Short(), v.max)
+		return n, fault.Integrityf("blob %s: decompresses to more than %d bytes; raise --max-blob-size if that is expected", v.want.Short(), v.max)
 	}
 	if got := model.FromHash(h); got != v.want {
 		return n, mismatch(v.want, got)

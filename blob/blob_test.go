@@ -11,6 +11,7 @@ import (
 	"testing/iotest"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
 )
@@ -90,7 +91,7 @@ func TestVerifierRejects(t *testing.T) {
 			v := blob.NewVerifier(bytes.NewReader(tc.stored), tc.digest, tc.max)
 			defer v.Close()
 			_, err := io.Copy(io.Discard, v)
-			if err == nil || !errors.Is(err, model.ErrIntegrity) {
+			if err == nil || !errors.Is(err, fault.ErrIntegrity) {
 				t.Fatalf("err = %v, want an integrity error", err)
 			}
 			if v.Verified() {

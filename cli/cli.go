@@ -5,20 +5,23 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
+	"slices"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"pf-registry/blob"
-	"pf-registry/model"
+	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 	"pf-registry/store"
 )
@@ -55,6 +58,7 @@ type env struct {
 	stdout, stderr io.Writer
 	stderrTTY      bool
 	g              *globals
+	cfg            registry.Config // from the global flags, set by setup
 }
 
 // Main runs the command line and returns the exit code.
@@ -82,28 +86,20 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	code := exitCode(err)
-	msg := err.Error()
-	if h := model.Hint(err); h != "" {
-		msg += "; " + h
-	}
-	fmt.Fprintln(stderr, "pf-registry: error: "+oneLine(msg))
+	fmt.Fprintln(stderr, "pf-registry: error: "+termtext.ErrorLine(err, "; "))
 	return code
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // usageError marks cobra's own argument and flag errors.
 type usageError struct{ error }
 
-func (u usageError) Unwrap() error { return model.ErrUsage }
+func (u usageError) Unwrap() error { return fault.ErrUsage }
 
 func exitCode(err error) int {
 	switch {
-	case errors.Is(err, model.ErrIntegrity):
+	case errors.Is(err, fault.ErrIntegrity):
 		return ExitIntegrity
-	case errors.Is(err, model.ErrUsage), errors.Is(err, model.ErrUnsupportedScheme):
+	case errors.Is(err, fault.ErrUsage), errors.Is(err, fault.ErrUnsupportedScheme):
 		return ExitUsage
 	}
 	var u usageError
@@ -123,10 +119,11 @@ image's signature and blobs are valid, and moves images between registries
 and the local pf store with per-layer progress.
 
 Without a command it opens the terminal UI.`,
-		Version:       Version,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Version:           Version,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		Args:              cobra.NoArgs,
+		PersistentPreRunE: e.setup,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.runUI(cmd.Context(), nil)
 		},
@@ -141,7 +138,7 @@ Without a command it opens the terminal UI.`,
 	pf.BoolVar(&g.readOnly, "readonly", false, "refuse every write (push, copy, pull into the store)")
 	pf.BoolVar(&g.strict, "strict", false, "also reject images signed with the public default key")
 	pf.DurationVar(&g.timeout, "timeout", 0, "per-request timeout of network backends (default: backend's)")
-	pf.Int64Var(&g.maxBlob, "max-blob-size", blob.MaxLogicalSize, "largest decompressed blob accepted, in bytes")
+	pf.Int64Var(&g.maxBlob, "max-blob-size", blob.DefaultMaxLogicalSize, "largest decompressed blob accepted, in bytes")
 	pf.BoolVar(&g.noColor, "no-color", false, "disable colour (also NO_COLOR)")
 	pf.StringVar(&g.theme, "theme", "", "UI theme: dark, light, high-contrast or mono (default: detect)")
 	pf.StringVar(&g.config, "config", "", "UI config file (default $XDG_CONFIG_HOME/pf-registry/config.yaml)")
@@ -165,20 +162,48 @@ func wrapArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-// prepare applies global flags that affect packages.
-func (e *env) prepare() {
-	if e.g.maxBlob > 0 {
-		blob.MaxLogicalSize = e.g.maxBlob
+// setup runs before every command (the root's PersistentPreRunE): it
+// checks the global flags and derives the configuration that commands pass
+// down to the engine, the backends and the store.
+func (e *env) setup(*cobra.Command, []string) error {
+	g := e.g
+	var bad error
+	switch {
+	case !slices.Contains(progressModes, g.progress):
+		bad = fmt.Errorf("--progress %q: use auto, plain, json or none", g.progress)
+	case g.concurrency < 1:
+		bad = fmt.Errorf("--concurrency %d: give at least 1", g.concurrency)
+	case g.zstdLevel < 1 || g.zstdLevel > 22:
+		bad = fmt.Errorf("--zstd-level %d: give a level from 1 to 22", g.zstdLevel)
+	case g.maxBlob < 1:
+		bad = fmt.Errorf("--max-blob-size %d: give a size in bytes", g.maxBlob)
+	case g.timeout < 0:
+		bad = fmt.Errorf("--timeout %s: give 0 (the backend's default) or more", g.timeout)
 	}
+	if bad != nil {
+		return usageError{bad}
+	}
+	e.cfg = registry.Config{
+		Insecure:    g.insecure,
+		ReadOnly:    g.readOnly,
+		Timeout:     g.timeout,
+		UserAgent:   "pf-registry/" + Version,
+		MaxBlobSize: g.maxBlob,
+	}
+	return nil
 }
 
-func (e *env) config() registry.Config {
-	return registry.Config{
-		Insecure:  e.g.insecure,
-		ReadOnly:  e.g.readOnly,
-		Timeout:   e.g.timeout,
-		UserAgent: "pf-registry/" + Version,
-	}
+var progressModes = []string{"auto", "plain", "json", "none"}
+
+func (e *env) printJSON(v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (e *env) table() *tabwriter.Writer {
+	return tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 }
 
 func (e *env) openStore() (*store.Store, error) {
@@ -189,7 +214,7 @@ func (e *env) openStore() (*store.Store, error) {
 	return store.Open(root, store.WithLevel(e.g.zstdLevel))
 }
 
-func (e *env) transferOptions(op string) (registry.TransferOptions, func()) {
+func (e *env) transferOptions(op registry.Op) (registry.TransferOptions, func()) {
 	p := e.newProgress(op)
 	return registry.TransferOptions{
 		Concurrency: e.g.concurrency,

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -19,7 +20,7 @@ import (
 // the moving blobs redrawn in place (auto on a terminal). Never on stdout.
 type progress struct {
 	mode string // json, plain, live, none
-	op   string
+	op   registry.Op
 	w    io.Writer
 	enc  *json.Encoder
 
@@ -42,7 +43,7 @@ type blobLine struct {
 	since       time.Time
 }
 
-func (e *env) newProgress(op string) *progress {
+func (e *env) newProgress(op registry.Op) *progress {
 	mode := e.g.progress
 	if mode == "auto" {
 		mode = "plain"
@@ -63,7 +64,7 @@ func (e *env) newProgress(op string) *progress {
 
 // quietProgress prints only in json mode (non-deep verify moves nothing).
 func (e *env) quietProgress() *progress {
-	p := e.newProgress("verify")
+	p := e.newProgress(registry.OpVerify)
 	if p.mode != "json" {
 		p.mode = "none"
 	}
@@ -104,10 +105,10 @@ func (p *progress) event(ev registry.Event) {
 			p.clearLive()
 			line := fmt.Sprintf("%s: [%*d/%d] %-8s %-26s %s", p.op, width(p.total), p.finished, p.total, ev.Phase, ev.Role, ev.Digest.Short())
 			if ev.Phase == registry.PhaseDone {
-				line += "  " + humanBytes(ev.Done)
+				line += "  " + termtext.Bytes(ev.Done)
 			}
 			if ev.Error != "" {
-				line += "  " + oneLine(ev.Error)
+				line += "  " + termtext.OneLine(ev.Error, 0)
 			}
 			fmt.Fprintln(p.w, line)
 		}
@@ -131,7 +132,7 @@ func (p *progress) imageEvent(ev registry.Event) {
 	case registry.PhaseDone:
 		p.clearLive()
 		el := time.Since(p.start)
-		fmt.Fprintf(p.w, "%s: done: %s, %s in %.1fs (%s/s)\n", p.op, ev.Message, humanBytes(p.bytes), el.Seconds(), humanBytes(int64(float64(p.bytes)/max(el.Seconds(), 0.001))))
+		fmt.Fprintf(p.w, "%s: done: %s, %s in %.1fs (%s/s)\n", p.op, ev.Message, termtext.Bytes(p.bytes), el.Seconds(), termtext.Bytes(int64(float64(p.bytes)/max(el.Seconds(), 0.001))))
 	case registry.PhaseFailed:
 		p.clearLive()
 	}
@@ -165,15 +166,15 @@ func (p *progress) drawLive(force bool) {
 	el := time.Since(p.start).Seconds()
 	rate := float64(p.bytes+moving) / max(el, 0.001)
 	var b strings.Builder
-	moved := humanBytes(p.bytes + moving)
+	moved := termtext.Bytes(p.bytes + moving)
 	eta := ""
 	if p.size > 0 {
-		moved += " / " + humanBytes(p.size)
+		moved += " / " + termtext.Bytes(p.size)
 		if rate > 0 && p.size > p.bytes+moving {
 			eta = fmt.Sprintf("  ETA %s", time.Duration(float64(p.size-p.bytes-moving)/rate*float64(time.Second)).Round(time.Second))
 		}
 	}
-	fmt.Fprintf(&b, "%s %d/%d blobs  %s  %s/s%s\n", p.op, p.finished, p.total, moved, humanBytes(int64(rate)), eta)
+	fmt.Fprintf(&b, "%s %d/%d blobs  %s  %s/s%s\n", p.op, p.finished, p.total, moved, termtext.Bytes(int64(rate)), eta)
 	lines := 1
 	for i, d := range keys {
 		if i == 6 {
@@ -191,9 +192,9 @@ func (p *progress) drawLive(force bool) {
 
 func barLine(l *blobLine, termWidth int) string {
 	label := fmt.Sprintf("  %-22.22s ", l.role)
-	right := " " + humanBytes(l.done)
+	right := " " + termtext.Bytes(l.done)
 	if l.total > 0 {
-		right += "/" + humanBytes(l.total)
+		right += "/" + termtext.Bytes(l.total)
 	}
 	if l.phase == registry.PhaseVerifying {
 		right += " verifying"

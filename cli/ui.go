@@ -12,14 +12,18 @@ func (e *env) uiCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "ui [ROOT...]",
 		Short: "Open the terminal UI on the configured roots plus the given ones",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.runUI(cmd.Context(), args)
-		},
+		Example: `  pf-registry ui
+  pf-registry --readonly ui oci://localhost:5000 s3://bucket/agents`,
+		RunE: e.runUICmd,
 	}
 }
 
+func (e *env) runUICmd(cmd *cobra.Command, args []string) error {
+	return e.runUI(cmd.Context(), args)
+}
+
+// runUI opens the terminal UI (also the root command without arguments).
 func (e *env) runUI(ctx context.Context, roots []string) error {
-	e.prepare()
 	theme := e.g.theme
 	if e.g.noColor {
 		theme = "mono"
@@ -30,7 +34,7 @@ func (e *env) runUI(ctx context.Context, roots []string) error {
 		ConfigPath:  e.g.config,
 		ReadOnly:    e.g.readOnly,
 		Theme:       theme,
-		Registry:    e.config(),
+		Registry:    e.cfg,
 		Concurrency: e.g.concurrency,
 		Strict:      e.g.strict,
 	})

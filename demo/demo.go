@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	_ "pf-registry/registry/file" // the demo registry is a file:// directory
@@ -317,7 +318,7 @@ type Result struct {
 // and returns its root reference. Existing images are rewritten in place.
 func Generate(dir string) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, model.WithHint(fmt.Errorf("cannot create demo directory %s: %w", dir, err), "pass a writable directory: pf-registry demo DIR")
+		return nil, fault.WithHint(fmt.Errorf("cannot create demo directory %s: %w", dir, err), "pass a writable directory: pf-registry demo DIR")
 	}
 	tmp, err := os.MkdirTemp("", "pf-demo-store-")
 	if err != nil {

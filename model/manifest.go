@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"pf-registry/internal/fault"
 )
 
 // Media type and schema of v1 images.
@@ -57,7 +59,7 @@ type TraceRefs struct{ Messages Digest }
 var ErrManifest = errors.New("manifest error")
 
 func manifestErr(format string, a ...any) error {
-	return &classErr{class: ErrManifest, msg: "manifest: " + fmt.Sprintf(format, a...)}
+	return fault.Classed(ErrManifest, fmt.Errorf("manifest: "+format, a...))
 }
 
 // ParseManifest decodes manifest bytes as Rust does: unknown keys ignored,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
 )
@@ -225,7 +226,7 @@ func TestWalkSynthetic(t *testing.T) {
 		if b, ok := v.Blobs[string(d)]; ok {
 			return []byte(b), nil
 		}
-		return nil, model.ErrNotFound
+		return nil, fault.ErrNotFound
 	})
 	if len(got) != len(v.Expected) {
 		t.Fatalf("walk = %v\nwant %v", got, v.Expected)
@@ -265,7 +266,7 @@ func TestWalkFixture(t *testing.T) {
 	// A missing fs tree just yields fewer digests.
 	short := model.Walk(m, func(d model.Digest) ([]byte, error) {
 		if d == m.World.FS {
-			return nil, model.ErrNotFound
+			return nil, fault.ErrNotFound
 		}
 		return load(d)
 	})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/signing"
 	"pf-registry/store"
@@ -19,18 +20,19 @@ import (
 // DefaultConcurrency bounds parallel blob transfers.
 const DefaultConcurrency = 4
 
-// client adds the engine operations to a Backend.
-type client struct {
+// engine is what New wraps around a Backend: the operations every registry
+// shares (inspect, verify, pull, push) and the policy they obey.
+type engine struct {
 	Backend
 	cfg Config
 }
 
-// New wraps a backend into a full Registry.
+// New wraps a backend into a full Registry that applies cfg's policy.
 func New(b Backend, cfg Config) Registry {
-	if r, ok := b.(Registry); ok {
-		return r
+	if e, ok := b.(*engine); ok {
+		b = e.Backend // re-wrapped under the new configuration
 	}
-	return &client{Backend: b, cfg: cfg}
+	return &engine{Backend: b, cfg: cfg}
 }
 
 // ResultReffer is an optional Sink capability: a sink whose final address is
@@ -39,56 +41,68 @@ type ResultReffer interface {
 	ResultRef() string
 }
 
-func (c *client) Inspect(ctx context.Context, ref Ref) (*Inspection, error) {
-	src, err := c.Source(ctx, ref)
+func (e *engine) Inspect(ctx context.Context, ref Ref) (*Inspection, error) {
+	src, err := e.Source(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return InspectSource(ctx, src, c.SignKey())
+	return InspectSource(ctx, src, e.SignKey())
 }
 
-func (c *client) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error) {
-	src, err := c.Source(ctx, ref)
+func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error) {
+	src, err := e.Source(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return VerifySource(ctx, src, c.SignKey(), opt)
+	if opt.MaxBlobSize <= 0 {
+		opt.MaxBlobSize = e.cfg.MaxBlobSize
+	}
+	return VerifySource(ctx, src, e.SignKey(), opt)
 }
 
-func (c *client) Pull(ctx context.Context, ref Ref, st *store.Store, opt TransferOptions) (*Report, error) {
-	src, err := c.Source(ctx, ref)
+// Pull is a write (into the store): refused in read-only mode.
+func (e *engine) Pull(ctx context.Context, ref Ref, st *store.Store, opt TransferOptions) (*Report, error) {
+	if err := e.cfg.CheckWrite("the local store"); err != nil {
+		return nil, err
+	}
+	src, err := e.Source(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	key := c.SignKey()
-	return Transfer(ctx, "pull", src, &key, StoreSink(st), nil, opt)
+	key := e.SignKey()
+	return Transfer(ctx, OpPull, src, &key, StoreSink(st), nil, e.cfg.withLimits(opt))
 }
 
-func (c *client) Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error) {
-	if c.cfg.ReadOnly {
-		return nil, readOnlyErr()
-	}
+func (e *engine) Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error) {
 	src, err := StoreSource(st, id)
 	if err != nil {
 		return nil, err
 	}
-	dst, err := c.Sink(ctx, ref)
+	dst, err := e.Sink(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	key := c.SignKey()
-	return Transfer(ctx, "push", src, nil, dst, &key, opt)
+	key := e.SignKey()
+	return Transfer(ctx, OpPush, src, nil, dst, &key, e.cfg.withLimits(opt))
 }
 
-func readOnlyErr() error {
-	return model.WithHint(model.Classed(model.ErrReadOnly, errors.New("refusing to write in read-only mode")),
-		"run without --readonly to push or copy")
+// Sink is where every write to a backend starts (push, copy): refused in
+// read-only mode before the backend is asked.
+func (e *engine) Sink(ctx context.Context, ref Ref) (Sink, error) {
+	if err := e.cfg.CheckWrite(ref.Raw); err != nil {
+		return nil, err
+	}
+	return e.Backend.Sink(ctx, ref)
 }
 
 // Copy moves an image between two registries without going through the
 // local store: the source signature is verified with the source's key and
 // the destination gets a fresh signature under its own key.
 func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dstRef Ref, opt TransferOptions) (*Report, error) {
+	// Refuse a read-only copy before reading anything; dstReg.Sink would.
+	if err := configOf(dstReg).CheckWrite(dstRef.Raw); err != nil {
+		return nil, err
+	}
 	src, err := srcReg.Source(ctx, srcRef)
 	if err != nil {
 		return nil, err
@@ -98,7 +112,7 @@ func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dst
 		return nil, err
 	}
 	sk, dk := srcReg.SignKey(), dstReg.SignKey()
-	return Transfer(ctx, "copy", src, &sk, dst, &dk, opt)
+	return Transfer(ctx, OpCopy, src, &sk, dst, &dk, configOf(srcReg).withLimits(opt))
 }
 
 // InspectSource reads manifest and signature and judges them.
@@ -129,31 +143,9 @@ func inspectBytes(where string, raw []byte) *Inspection {
 		in.ManifestError = err.Error()
 	}
 	for _, r := range m.TopLevel() {
-		in.Blobs = append(in.Blobs, BlobStatus{Digest: r.Digest, Role: r.Role, Status: "unchecked"})
+		in.Blobs = append(in.Blobs, BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobUnchecked})
 	}
 	return in
-}
-
-// Problem returns the integrity error an inspection implies (bad or missing
-// signature, malformed manifest), or nil. strict also rejects default-key
-// signatures.
-func (in *Inspection) Problem(strict bool) error {
-	v := in.Signature
-	switch {
-	case v.Status == signing.Missing:
-		return model.WithHint(model.Integrityf("%s has no signature (manifest.json.sig)", in.Ref),
-			"ask the publisher to push it again; unsigned images are never pulled")
-	case v.Status == signing.Invalid:
-		return model.WithHint(model.Integrityf("signature of %s does not verify: %s", in.Ref, v.Reason),
-			"check the signing key (PF_<BACKEND>_REG_SIGN_KEY) or re-push the image")
-	case strict && v.Status == signing.DefaultKey:
-		return model.WithHint(model.Integrityf("%s is signed with the public default key (rejected by --strict)", in.Ref),
-			"sign it with a private key: set PF_<BACKEND>_REG_SIGN_KEY when pushing")
-	case in.ManifestError != "":
-		return model.WithHint(model.Integrityf("%s: %s", in.Ref, in.ManifestError),
-			"the image is malformed; it cannot be pulled or pushed")
-	}
-	return nil
 }
 
 // metaBlob is a small blob (fs tree, page manifest) held for the walk.
@@ -172,7 +164,7 @@ func loadMetadata(ctx context.Context, src Source, m *model.Manifest) (map[model
 		}
 		rc, _, err := src.OpenBlob(ctx, d)
 		if err != nil {
-			if errors.Is(err, model.ErrNotFound) {
+			if errors.Is(err, fault.ErrNotFound) {
 				continue // reported as missing by the completeness check
 			}
 			return nil, err
@@ -196,7 +188,7 @@ func walk(m *model.Manifest, meta map[model.Digest]metaBlob) []model.BlobRef {
 		if b, ok := meta[d]; ok {
 			return b.logical, nil
 		}
-		return nil, model.ErrNotFound
+		return nil, fault.ErrNotFound
 	})
 }
 
@@ -204,15 +196,15 @@ func walk(m *model.Manifest, meta map[model.Digest]metaBlob) []model.BlobRef {
 // Deep, the content) of every reachable blob.
 func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOptions) (*Report, error) {
 	if opt.Deep {
-		return Transfer(ctx, "verify", src, &key, discardSink{}, nil,
-			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress})
+		return Transfer(ctx, OpVerify, src, &key, discardSink{}, nil,
+			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress, MaxBlobSize: opt.MaxBlobSize})
 	}
 	start := time.Now()
 	in, err := InspectSource(ctx, src, key)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Op: "verify", Source: src.Describe(), Inspection: in}
+	rep := &Report{Op: OpVerify, Source: src.Describe(), Inspection: in}
 	if err := in.Problem(false); err != nil {
 		return rep, err
 	}
@@ -222,11 +214,11 @@ func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOp
 	}
 	var missing []string
 	for _, r := range walk(in.Manifest, meta) {
-		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: "present"}
+		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobPresent}
 		size, err := statBlob(ctx, src, r.Digest)
 		switch {
-		case errors.Is(err, model.ErrNotFound):
-			bs.Status = "missing"
+		case errors.Is(err, fault.ErrNotFound):
+			bs.Status = BlobMissing
 			missing = append(missing, r.Role)
 		case err != nil:
 			return rep, err
@@ -260,14 +252,14 @@ func incompleteErr(where string, roles []string) error {
 	if len(list) > 3 {
 		list = append(append([]string{}, list[:3]...), fmt.Sprintf("and %d more", len(roles)-3))
 	}
-	return model.WithHint(model.Integrityf("image at %s is incomplete: %d blob(s) missing (%v)", where, len(roles), list),
+	return fault.WithHint(fault.Integrityf("image at %s is incomplete: %d blob(s) missing (%v)", where, len(roles), list),
 		"push the image again from a complete copy")
 }
 
 // Transfer moves one image from src to dst. srcKey nil skips signature
 // verification (the source is the local store, which keeps none); signKey
 // nil writes no signature (the sink is the local store).
-func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, dst Sink, signKey *signing.Key, opt TransferOptions) (rep *Report, err error) {
+func Transfer(ctx context.Context, op Op, src Source, srcKey *signing.Key, dst Sink, signKey *signing.Key, opt TransferOptions) (rep *Report, err error) {
 	start := time.Now()
 	em := newEmitter(op, opt.Progress)
 	rep = &Report{Op: op, Source: src.Describe(), Destination: dst.Describe()}
@@ -322,7 +314,7 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 	rep.Blobs = make([]BlobStatus, len(refs))
 	var total int64
 	for i, r := range refs {
-		rep.Blobs[i] = BlobStatus{Digest: r.Digest, Role: r.Role, Status: "queued", StoredSize: sizes[i]}
+		rep.Blobs[i] = BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobQueued, StoredSize: sizes[i]}
 		em.blob(r, PhaseQueued, 0, sizes[i], nil)
 		if sizes[i] > 0 && total >= 0 {
 			total += sizes[i]
@@ -345,14 +337,14 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 		mu.Lock()
 		defer mu.Unlock()
 		rep.Blobs[i].Error = e.Error()
-		if errors.Is(e, model.ErrNotFound) {
-			rep.Blobs[i].Status = "missing"
+		if errors.Is(e, fault.ErrNotFound) {
+			rep.Blobs[i].Status = BlobMissing
 			missing = append(missing, refs[i].Role)
 			return // keep going: report every missing blob at once
 		}
-		rep.Blobs[i].Status = "failed"
-		if errors.Is(e, model.ErrIntegrity) {
-			rep.Blobs[i].Status = "corrupt"
+		rep.Blobs[i].Status = BlobFailed
+		if errors.Is(e, fault.ErrIntegrity) {
+			rep.Blobs[i].Status = BlobCorrupt
 		}
 		if firstErr == nil {
 			firstErr = e
@@ -365,7 +357,7 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 			defer wg.Done()
 			for i := range next {
 				r := refs[i]
-				skipped, moved, size, err := moveBlob(ctx, src, dst, r, sizes[i], meta, em)
+				skipped, moved, size, err := moveBlob(ctx, src, dst, r, sizes[i], meta, em, opt.MaxBlobSize)
 				if err != nil {
 					em.blob(r, PhaseFailed, moved, size, err)
 					fail(i, err)
@@ -374,10 +366,10 @@ func Transfer(ctx context.Context, op string, src Source, srcKey *signing.Key, d
 				mu.Lock()
 				rep.Blobs[i].StoredSize = size
 				if skipped {
-					rep.Blobs[i].Status = "skipped"
+					rep.Blobs[i].Status = BlobSkipped
 					rep.Skipped++
 				} else {
-					rep.Blobs[i].Status = "ok"
+					rep.Blobs[i].Status = BlobOK
 					rep.Transferred++
 					rep.Bytes += moved
 				}
@@ -446,7 +438,7 @@ func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[mod
 	for i, err := range errs {
 		switch {
 		case err == nil:
-		case errors.Is(err, model.ErrNotFound):
+		case errors.Is(err, fault.ErrNotFound):
 			missing = append(missing, refs[i].Role)
 		default:
 			return nil, err
@@ -459,7 +451,7 @@ func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[mod
 }
 
 // moveBlob transfers one blob unless the sink has it.
-func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownSize int64, meta map[model.Digest]metaBlob, em *emitter) (skipped bool, moved, size int64, err error) {
+func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownSize int64, meta map[model.Digest]metaBlob, em *emitter, maxBlob int64) (skipped bool, moved, size int64, err error) {
 	has, err := dst.HasBlob(ctx, r.Digest)
 	if err != nil {
 		return false, 0, -1, err
@@ -492,7 +484,7 @@ func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownS
 			}
 			em.blobThrottled(r, ph, n, size, eof)
 		}}
-		return verifyingCloser{blob.NewVerifier(counted, r.Digest, 0)}, nil
+		return verifyingCloser{blob.NewVerifier(counted, r.Digest, maxBlob)}, nil
 	}
 	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: knownSize, open: open,
 		upload: func(n int64) {
@@ -547,13 +539,13 @@ func (c *countingReader) Close() error { return c.rc.Close() }
 
 // emitter serialises progress callbacks and throttles byte updates.
 type emitter struct {
-	op   string
+	op   Op
 	fn   func(Event)
 	mu   sync.Mutex
 	last map[model.Digest]time.Time
 }
 
-func newEmitter(op string, fn func(Event)) *emitter {
+func newEmitter(op Op, fn func(Event)) *emitter {
 	return &emitter{op: op, fn: fn, last: map[model.Digest]time.Time{}}
 }
 

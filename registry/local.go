@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/store"
 )
@@ -38,7 +39,7 @@ func (s *storeSource) OpenBlob(_ context.Context, d model.Digest) (io.ReadCloser
 func (s *storeSource) StatBlob(_ context.Context, d model.Digest) (int64, error) {
 	fi, err := os.Stat(s.st.BlobPath(d))
 	if err != nil {
-		return 0, model.NotFoundf("blob %s is not in the local store", d.Short())
+		return 0, fault.NotFoundf("blob %s is not in the local store", d.Short())
 	}
 	return fi.Size(), nil
 }

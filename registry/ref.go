@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
 
@@ -91,7 +92,7 @@ func ParseRef(s string) (Ref, error) {
 		}
 		return r, nil
 	}
-	return r, model.Classed(model.ErrBadRef, fmt.Errorf("unrecognised URL scheme in %q (expected file/hf/s3/ipfs/oci:// or oci-layout:)", s))
+	return r, fault.Classed(fault.ErrBadRef, fmt.Errorf("unrecognised URL scheme in %q (expected file/hf/s3/ipfs/oci:// or oci-layout:)", s))
 }
 
 // parseOCI fills host, port, repo, tag. With root set, a missing repository
@@ -154,7 +155,7 @@ func splitTag(s string) (path, tag string, has bool) {
 }
 
 func malformed(scheme, s, reason string) error {
-	return model.Classed(model.ErrBadRef, fmt.Errorf("malformed %s URL: %q (%s)", scheme, s, reason))
+	return fault.Classed(fault.ErrBadRef, fmt.Errorf("malformed %s URL: %q (%s)", scheme, s, reason))
 }
 
 // ParseRoot parses a listing root. It accepts everything ParseRef accepts

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"pf-registry/internal/fault"
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -25,7 +26,7 @@ func TestImageRefVectors(t *testing.T) {
 		t.Run(c.Input, func(t *testing.T) {
 			r, err := registry.ParseRef(c.Input)
 			if e, ok := c.Result["error"]; ok {
-				if err == nil || !errors.Is(err, model.ErrBadRef) {
+				if err == nil || !errors.Is(err, fault.ErrBadRef) {
 					t.Fatalf("want %v error, got %+v, %v", e, r, err)
 				}
 				if reason, ok := c.Result["reason"].(string); ok && !strings.Contains(err.Error(), reason) {
@@ -145,7 +146,7 @@ func TestRefExtensions(t *testing.T) {
 func TestUnsupportedScheme(t *testing.T) {
 	// No backend is linked into this test binary.
 	_, _, err := registry.ForRef("s3://bucket/prefix", registry.Config{})
-	if !errors.Is(err, model.ErrUnsupportedScheme) || model.Hint(err) == "" {
+	if !errors.Is(err, fault.ErrUnsupportedScheme) || fault.Hint(err) == "" {
 		t.Fatalf("ForRef without a backend: %v", err)
 	}
 }

@@ -55,10 +55,10 @@ type Source interface {
 	Describe() string
 	// FetchManifest returns the raw manifest and raw signature bytes. A
 	// missing signature is sig == nil with a nil error; a missing manifest is
-	// an error wrapping model.ErrNotFound.
+	// an error wrapping fault.ErrNotFound.
 	FetchManifest(ctx context.Context) (manifest, sig []byte, err error)
 	// OpenBlob opens the stored (zstd) bytes of a logical blob. size is the
-	// stored size or -1. A missing blob wraps model.ErrNotFound.
+	// stored size or -1. A missing blob wraps fault.ErrNotFound.
 	OpenBlob(ctx context.Context, d model.Digest) (rc io.ReadCloser, size int64, err error)
 }
 
@@ -77,7 +77,7 @@ type Sink interface {
 	// skipped without being read or compressed.
 	HasBlob(ctx context.Context, d model.Digest) (bool, error)
 	// PutBlob stores one blob. b.Open yields the stored (zstd) bytes; the
-	// stream fails with an error wrapping model.ErrIntegrity instead of
+	// stream fails with an error wrapping fault.ErrIntegrity instead of
 	// io.EOF when the bytes do not decode to b.Digest, and the sink must then
 	// not keep them.
 	PutBlob(ctx context.Context, b *Blob) error
@@ -199,6 +199,9 @@ type VerifyOptions struct {
 	Deep        bool
 	Concurrency int
 	Progress    func(Event)
+	// MaxBlobSize caps each blob's decompressed size with Deep (0: the
+	// registry's Config.MaxBlobSize).
+	MaxBlobSize int64
 }
 
 // TransferOptions tune Pull, Push and Copy.
@@ -209,4 +212,7 @@ type TransferOptions struct {
 	Progress func(Event)
 	// Strict also rejects images signed with the public default key.
 	Strict bool
+	// MaxBlobSize caps each blob's decompressed size (0: the registry's
+	// Config.MaxBlobSize, else blob.DefaultMaxLogicalSize).
+	MaxBlobSize int64
 }

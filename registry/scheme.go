@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 )
 
 // Config is what every backend factory receives. Backends read their own
@@ -14,10 +14,14 @@ import (
 type Config struct {
 	// Insecure allows plain HTTP / unverified TLS to non-loopback hosts.
 	Insecure bool
-	// ReadOnly refuses every write (push, copy target, sink creation).
+	// ReadOnly refuses every write: pull into the store, push, copy. The
+	// engine enforces it (see CheckWrite); backends never see a write.
 	ReadOnly bool
 	// Timeout bounds each single request of network backends (0: default).
 	Timeout time.Duration
+	// MaxBlobSize caps the decompressed size of one blob (zstd bombs);
+	// 0 means blob.DefaultMaxLogicalSize.
+	MaxBlobSize int64
 	// UserAgent for HTTP backends.
 	UserAgent string
 }
@@ -56,7 +60,7 @@ func Open(scheme string, cfg Config) (Registry, error) {
 	f, ok := factories[scheme]
 	factoriesMu.RUnlock()
 	if !ok {
-		return nil, model.WithHint(model.Classed(model.ErrUnsupportedScheme,
+		return nil, fault.WithHint(fault.Classed(fault.ErrUnsupportedScheme,
 			fmt.Errorf("unsupported scheme %q: this build serves %v", scheme, Schemes())),
 			"use one of the schemes this build serves")
 	}

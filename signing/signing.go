@@ -1,6 +1,9 @@
-// Package signing implements the v1 manifest signature (spec §7): an
-// HMAC-SHA256 tag over the exact manifest bytes, and the verdict shown by the
-// UI and the command line.
+// Package signing implements the manifest signatures and the verdict shown
+// by the UI and the command line: the v1 HMAC-SHA256 tag over the exact
+// manifest bytes (spec §7, this file), cosign-compatible keys and their
+// store (keys.go, keystore.go), Sigstore bundles (bundle.go,
+// verify_bundle.go), and the verdict on an image with the policy levels
+// (verdict.go).
 package signing
 
 import (
@@ -13,6 +16,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 )
 
@@ -170,7 +174,7 @@ func Verify(manifest, sig []byte, k Key) Verdict {
 	}
 	if *s.Algorithm != Algorithm {
 		v.Status, v.Class = Invalid, ReasonAlgorithm
-		v.Reason = fmt.Sprintf("unsupported signature algorithm %q (only %s)", truncate(*s.Algorithm, 40), Algorithm)
+		v.Reason = fmt.Sprintf("unsupported signature algorithm %q (only %s)", termtext.Cut(*s.Algorithm, 40), Algorithm)
 		return v
 	}
 	want := Sign(manifest, k)
@@ -214,11 +218,4 @@ func equalLowerHex(got, want string) bool {
 	g, err1 := hex.DecodeString(got)
 	w, err2 := hex.DecodeString(want)
 	return err1 == nil && err2 == nil && hmac.Equal(g, w)
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
 
@@ -63,7 +64,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 	}
 	for _, d := range []string{"blobs/sha256", "images", stagingDir} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			return nil, model.WithHint(fmt.Errorf("local store %s: %w", root, err),
+			return nil, fault.WithHint(fmt.Errorf("local store %s: %w", root, err),
 				"pass a writable directory with --store or PF_STORE")
 		}
 	}
@@ -100,7 +101,7 @@ func (s *Store) OpenBlob(d model.Digest) (io.ReadCloser, int64, error) {
 	}
 	f, err := os.Open(s.BlobPath(d))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, model.NotFoundf("blob %s is not in the local store %s", d.Short(), s.root)
+		return nil, 0, fault.NotFoundf("blob %s is not in the local store %s", d.Short(), s.root)
 	}
 	if err != nil {
 		return nil, 0, err
@@ -172,7 +173,7 @@ func (s *Store) PutStored(d model.Digest, r io.Reader) error {
 		return err
 	}
 	if !d.IsLower() {
-		return model.Integrityf("blob digest %s is not lowercase; it can never verify", d)
+		return fault.Integrityf("blob digest %s is not lowercase; it can never verify", d)
 	}
 	f, err := s.createTemp(d.Hex())
 	if err != nil {
@@ -253,14 +254,14 @@ func (s *Store) Manifest(id model.Digest) ([]byte, error) {
 	}
 	b, err := os.ReadFile(s.markerPath(id))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, model.WithHint(model.NotFoundf("image %s is not in the local store %s", id.Short(), s.root),
+		return nil, fault.WithHint(fault.NotFoundf("image %s is not in the local store %s", id.Short(), s.root),
 			"list local images with `pf-registry images`")
 	}
 	if err != nil {
 		return nil, err
 	}
 	if got := model.FromBytes(b); got != id {
-		return nil, model.Integrityf("local image marker %s holds a manifest hashing to %s", id.Short(), got.Short())
+		return nil, fault.Integrityf("local image marker %s holds a manifest hashing to %s", id.Short(), got.Short())
 	}
 	return b, nil
 }
@@ -322,14 +323,14 @@ func (i Image) created() time.Time {
 func (s *Store) Resolve(idOrPrefix string) (model.Digest, error) {
 	if d, err := model.ParseDigest(idOrPrefix); err == nil {
 		if !s.HasImage(d) {
-			return "", model.WithHint(model.NotFoundf("image %s is not in the local store %s", d.Short(), s.root),
+			return "", fault.WithHint(fault.NotFoundf("image %s is not in the local store %s", d.Short(), s.root),
 				"list local images with `pf-registry images`")
 		}
 		return d, nil
 	}
 	p := strings.ToLower(strings.TrimPrefix(idOrPrefix, model.DigestPrefix))
 	if len(p) < 4 || strings.Trim(p, "0123456789abcdef") != "" {
-		return "", model.WithHint(model.Classed(model.ErrBadRef,
+		return "", fault.WithHint(fault.Classed(fault.ErrBadRef,
 			fmt.Errorf("%q is not an image ID (sha256:<64 hex>) or a hex prefix of at least 4 characters", idOrPrefix)),
 			"list local images with `pf-registry images`")
 	}
@@ -347,12 +348,12 @@ func (s *Store) Resolve(idOrPrefix string) (model.Digest, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", model.WithHint(model.NotFoundf("no local image ID starts with %s", p),
+		return "", fault.WithHint(fault.NotFoundf("no local image ID starts with %s", p),
 			"list local images with `pf-registry images`")
 	case 1:
 		return found[0], nil
 	}
-	return "", model.WithHint(fmt.Errorf("image ID prefix %s is ambiguous (%d images)", p, len(found)),
+	return "", fault.WithHint(fmt.Errorf("image ID prefix %s is ambiguous (%d images)", p, len(found)),
 		"give more characters of the image ID")
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing/iotest"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
 	"pf-registry/store"
@@ -47,11 +48,11 @@ func TestPutAndRead(t *testing.T) {
 	p := st.BlobPath(d)
 	stored, _ := os.ReadFile(p)
 	os.WriteFile(p, blob.CompressBytes([]byte("something else"), 1), 0o644)
-	if _, err := st.ReadBlob(d, 1<<20); !errors.Is(err, model.ErrIntegrity) {
+	if _, err := st.ReadBlob(d, 1<<20); !errors.Is(err, fault.ErrIntegrity) {
 		t.Fatalf("corrupt blob read: %v, want integrity error", err)
 	}
 	os.WriteFile(p, stored, 0o644)
-	if _, _, err := st.OpenBlob(model.FromBytes([]byte("absent"))); !errors.Is(err, model.ErrNotFound) {
+	if _, _, err := st.OpenBlob(model.FromBytes([]byte("absent"))); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("missing blob: %v", err)
 	}
 }
@@ -65,7 +66,7 @@ func TestPutStoredKeepsNothingUnverified(t *testing.T) {
 	// A stream that fails verification (wrong digest) leaves nothing.
 	wrong := model.FromBytes([]byte("other"))
 	err := st.PutStored(wrong, blob.NewVerifier(bytes.NewReader(stored), wrong, 0))
-	if !errors.Is(err, model.ErrIntegrity) {
+	if !errors.Is(err, fault.ErrIntegrity) {
 		t.Fatalf("PutStored of bad bytes = %v", err)
 	}
 	// A stream that breaks halfway leaves nothing.

@@ -5,42 +5,9 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
-)
 
-// Verdict statuses as the UI names them (signing.Status values plus the
-// states before a verdict is known).
-const (
-	VerdictValid      = "valid"
-	VerdictDefaultKey = "default-key"
-	VerdictInvalid    = "invalid"
-	VerdictMissing    = "missing"
-	VerdictPending    = "pending"
-	VerdictError      = "error"
-	VerdictForeign    = "foreign"
-	VerdictLocal      = "local" // an image of the local store: no signature kept
+	"pf-registry/internal/termtext"
 )
-
-// VerdictSymbol gives every verdict its own symbol so that the column reads
-// the same without colour.
-func VerdictSymbol(status string) string {
-	switch status {
-	case VerdictValid:
-		return "✓"
-	case VerdictDefaultKey:
-		return "!"
-	case VerdictInvalid:
-		return "✗"
-	case VerdictMissing:
-		return "?"
-	case VerdictError:
-		return "⚠"
-	case VerdictForeign:
-		return "-"
-	case VerdictLocal:
-		return "◆"
-	}
-	return "…"
-}
 
 // Styles are the concrete styles every screen uses.
 type Styles struct {
@@ -156,21 +123,21 @@ func NewStyles(t Theme) Styles {
 
 // Verdict styles a verdict status: symbol and word, coloured.
 func (s Styles) Verdict(status string) string {
-	return s.VerdictStyle(status).Render(VerdictSymbol(status) + " " + status)
+	return s.VerdictStyle(status).Render(termtext.VerdictSymbol(status) + " " + status)
 }
 
 // VerdictStyle is the style of one verdict status.
 func (s Styles) VerdictStyle(status string) lipgloss.Style {
 	switch status {
-	case VerdictValid:
+	case termtext.VerdictValid:
 		return s.OK.Bold(true)
-	case VerdictDefaultKey:
+	case termtext.VerdictDefaultKey:
 		return s.Warn
-	case VerdictInvalid, VerdictError:
+	case termtext.VerdictInvalid, termtext.VerdictError:
 		return s.Error
-	case VerdictMissing:
+	case termtext.VerdictMissing:
 		return s.Warn.Underline(true)
-	case VerdictLocal:
+	case termtext.VerdictLocal:
 		return s.Info
 	}
 	return s.Muted

@@ -3,6 +3,8 @@ package themes
 import (
 	"strings"
 	"testing"
+
+	"pf-registry/internal/termtext"
 )
 
 func TestResolve(t *testing.T) {
@@ -45,24 +47,12 @@ func TestNoColor(t *testing.T) {
 		t.Error("NO_COLOR: auto must not follow the background")
 	}
 	s := NewStyles(th)
-	out := s.Verdict(VerdictInvalid) + s.Selected.Render("row") + s.Title.Render("t")
+	out := s.Verdict(termtext.VerdictInvalid) + s.Selected.Render("row") + s.Title.Render("t")
 	if strings.Contains(out, "38;") || strings.Contains(out, "48;") {
 		t.Fatalf("mono styles emit colours: %q", out)
 	}
 	if !strings.Contains(out, "✗ invalid") {
 		t.Fatalf("verdict without colour lost its symbol: %q", out)
-	}
-}
-
-// Every verdict must be readable without colour: its own symbol.
-func TestVerdictSymbolsDistinct(t *testing.T) {
-	seen := map[string]string{}
-	for _, v := range []string{VerdictValid, VerdictDefaultKey, VerdictInvalid, VerdictMissing, VerdictPending, VerdictError, VerdictForeign, VerdictLocal} {
-		sym := VerdictSymbol(v)
-		if prev, ok := seen[sym]; ok {
-			t.Errorf("%s and %s share the symbol %q", v, prev, sym)
-		}
-		seen[sym] = v
 	}
 }
 
@@ -73,7 +63,7 @@ func TestVerdictColoursDistinct(t *testing.T) {
 		th, _ := Resolve(name, true)
 		s := NewStyles(th)
 		seen := map[string]string{}
-		for _, v := range []string{VerdictValid, VerdictDefaultKey, VerdictInvalid, VerdictMissing} {
+		for _, v := range []string{termtext.VerdictValid, termtext.VerdictDefaultKey, termtext.VerdictInvalid, termtext.VerdictMissing} {
 			out := s.VerdictStyle(v).Render("x")
 			if prev, ok := seen[out]; ok {
 				t.Errorf("%s: %s and %s render alike: %q", name, v, prev, out)

@@ -10,10 +10,10 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/store"
-	"pf-registry/themes"
 )
 
 // imageAction handles the keys that act on one image (tags list and
@@ -49,10 +49,6 @@ func shellQuote(s string) string {
 	return s
 }
 
-func readOnlyCmd(what string) tea.Cmd {
-	return emit(statusMsg{text: "read-only mode: " + what + " is disabled (started with --readonly)", err: true})
-}
-
 func verifySpec(sh *shared, ref string) jobSpec {
 	return jobSpec{op: "verify", src: ref, run: func(ctx context.Context, p func(registry.Event)) (*registry.Report, error) {
 		reg, r, err := sh.openRef(ref)
@@ -64,7 +60,7 @@ func verifySpec(sh *shared, ref string) jobSpec {
 }
 
 func pullSpec(sh *shared, ref string) jobSpec {
-	return jobSpec{op: "pull", src: ref, dst: "local store", write: true,
+	return jobSpec{op: "pull", src: ref, dst: "local store",
 		run: func(ctx context.Context, p func(registry.Event)) (*registry.Report, error) {
 			reg, r, err := sh.openRef(ref)
 			if err != nil {
@@ -80,26 +76,26 @@ func pullSpec(sh *shared, ref string) jobSpec {
 
 // pullFlow asks first unless the signature is valid under a configured key.
 func pullFlow(sh *shared, ref, status string) tea.Cmd {
-	if sh.readOnly {
-		return readOnlyCmd("pull")
+	if refused := sh.refuseWrite("the local store"); refused != nil {
+		return refused
 	}
 	start := emit(startJobMsg{pullSpec(sh, ref)})
-	if status == themes.VerdictValid {
+	if status == termtext.VerdictValid {
 		return start
 	}
 	why := map[string]string{
-		themes.VerdictDefaultKey: "it is signed with the public default key, so anyone could have made it.",
-		themes.VerdictInvalid:    "its signature does NOT verify; the pull will be refused unless the image is re-signed.",
-		themes.VerdictMissing:    "it has no signature at all.",
-		themes.VerdictPending:    "its signature has not been checked yet.",
-		themes.VerdictError:      "it could not be inspected.",
+		termtext.VerdictDefaultKey: "it is signed with the public default key, so anyone could have made it.",
+		termtext.VerdictInvalid:    "its signature does NOT verify; the pull will be refused unless the image is re-signed.",
+		termtext.VerdictMissing:    "it has no signature at all.",
+		termtext.VerdictPending:    "its signature has not been checked yet.",
+		termtext.VerdictError:      "it could not be inspected.",
 	}[status]
 	if why == "" {
 		why = "its signature is " + status + "."
 	}
 	return emit(dialogMsg{&confirmDialog{
 		title: "Pull an image that is not validly signed?",
-		body:  fmt.Sprintf("%s\n\nSignature: %s %s — %s", ref, themes.VerdictSymbol(status), status, why),
+		body:  fmt.Sprintf("%s\n\nSignature: %s %s — %s", ref, termtext.VerdictSymbol(status), status, why),
 		yes:   start,
 	}})
 }
@@ -119,8 +115,8 @@ func (sh *shared) allRoots() []string {
 
 // copyFlow: choose a root, confirm the destination reference, start.
 func copyFlow(sh *shared, ref string) tea.Cmd {
-	if sh.readOnly {
-		return readOnlyCmd("copy")
+	if refused := sh.refuseWrite("a copy destination"); refused != nil {
+		return refused
 	}
 	roots := sh.allRoots()
 	if len(roots) == 0 {
@@ -136,7 +132,7 @@ func copyFlow(sh *shared, ref string) tea.Cmd {
 }
 
 func copySpec(sh *shared, src, dst string) jobSpec {
-	return jobSpec{op: "copy", src: src, dst: dst, write: true,
+	return jobSpec{op: "copy", src: src, dst: dst,
 		run: func(ctx context.Context, p func(registry.Event)) (*registry.Report, error) {
 			sreg, sref, err := sh.openRef(src)
 			if err != nil {
@@ -161,8 +157,8 @@ type localImagesMsg struct {
 // pushFlow: choose a local image, confirm the destination, start. dest is
 // a root, or a repository when repo is set.
 func pushFlow(sh *shared, dest string, repo bool) tea.Cmd {
-	if sh.readOnly {
-		return readOnlyCmd("push")
+	if refused := sh.refuseWrite(dest); refused != nil {
+		return refused
 	}
 	return func() tea.Msg {
 		st, err := sh.openStore()
@@ -272,7 +268,7 @@ func localImageLabel(im store.Image) string {
 }
 
 func pushSpec(sh *shared, id model.Digest, dst string) jobSpec {
-	return jobSpec{op: "push", src: "local " + id.Short(), dst: dst, write: true,
+	return jobSpec{op: "push", src: "local " + id.Short(), dst: dst,
 		run: func(ctx context.Context, p func(registry.Event)) (*registry.Report, error) {
 			reg, r, err := sh.openRef(dst)
 			if err != nil {

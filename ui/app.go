@@ -33,9 +33,9 @@ func (s *localScreen) hasFilter() bool      { return s.tbl.filter != "" }
 // chromeLines is the header, status and footer lines around the body.
 const chromeLines = 3
 
-// Model is the root model: it routes messages to the active screen, owns
+// App is the root model: it routes messages to the active screen, owns
 // the transfers, dialogs, help and the header/footer chrome.
-type Model struct {
+type App struct {
 	sh        *shared
 	stack     []screen
 	xfers     *transfers
@@ -53,11 +53,11 @@ type Model struct {
 	termH     int
 }
 
-func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
+func (m *App) top() screen { return m.stack[len(m.stack)-1] }
 
 // Init asks for the background colour (light/dark) and starts the first
 // screen's background loading.
-func (m *Model) Init() tea.Cmd {
+func (m *App) Init() tea.Cmd {
 	cmds := []tea.Cmd{m.top().Init()}
 	if themes.Follows(m.themeName) {
 		cmds = append(cmds, tea.RequestBackgroundColor)
@@ -65,13 +65,13 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) setStyles(st themes.Styles) {
+func (m *App) setStyles(st themes.Styles) {
 	m.sh.st = st
 	m.help.Styles = st.Help
 	m.spin.Style = st.Spinner
 }
 
-func (m *Model) busy() bool {
+func (m *App) busy() bool {
 	for _, s := range m.stack {
 		if s.Busy() {
 			return true
@@ -81,7 +81,7 @@ func (m *Model) busy() bool {
 }
 
 // Update routes one message.
-func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
 	if !m.spinning && m.busy() && !m.quitting {
 		m.spinning = true
@@ -90,7 +90,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-func (m *Model) update(msg tea.Msg) tea.Cmd {
+func (m *App) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
@@ -176,7 +176,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) sizeMsg(s screen) tea.Cmd {
+func (m *App) sizeMsg(s screen) tea.Cmd {
 	w, h := m.termW, m.termH
 	return func() tea.Msg { return sizeFor{id: s.ID(), msg: tea.WindowSizeMsg{Width: w, Height: h}} }
 }
@@ -187,14 +187,14 @@ type sizeFor struct {
 	msg tea.WindowSizeMsg
 }
 
-func (m *Model) resize(w, h int) {
+func (m *App) resize(w, h int) {
 	m.termW, m.termH = w, h
 	m.sh.width = w
 	m.sh.height = max(h-chromeLines, 1)
 	m.help.SetWidth(w)
 }
 
-func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+func (m *App) broadcast(msg tea.Msg) tea.Cmd {
 	var cmds []tea.Cmd
 	for i, s := range m.stack {
 		var cmd tea.Cmd
@@ -204,7 +204,7 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) pop() {
+func (m *App) pop() {
 	if len(m.stack) <= 1 {
 		return
 	}
@@ -215,7 +215,7 @@ func (m *Model) pop() {
 	m.status = ""
 }
 
-func (m *Model) quit() tea.Cmd {
+func (m *App) quit() tea.Cmd {
 	m.quitting = true
 	for _, j := range m.xfers.jobs {
 		if j.state == jobRunning {
@@ -226,7 +226,7 @@ func (m *Model) quit() tea.Cmd {
 	return tea.Quit
 }
 
-func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+func (m *App) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.sh.keys
 	if msg.String() == "ctrl+c" && m.dlg == nil {
 		return m.quit()
@@ -302,7 +302,7 @@ func hasFilter(s screen) bool {
 }
 
 // mouse routes clicks and the wheel to the body, in body coordinates.
-func (m *Model) mouse(msg tea.Msg, mo tea.Mouse) tea.Cmd {
+func (m *App) mouse(msg tea.Msg, mo tea.Mouse) tea.Cmd {
 	if m.dlg != nil {
 		var cmd tea.Cmd
 		m.dlg, cmd = m.dlg.update(msg, m.sh)
@@ -342,7 +342,7 @@ func (m *Model) mouse(msg tea.Msg, mo tea.Mouse) tea.Cmd {
 }
 
 // View renders header, body, status line and help footer.
-func (m *Model) View() tea.View {
+func (m *App) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
@@ -351,7 +351,7 @@ func (m *Model) View() tea.View {
 	return v
 }
 
-func (m *Model) render() string {
+func (m *App) render() string {
 	if m.termW == 0 {
 		return "loading…"
 	}
@@ -385,7 +385,7 @@ func (m *Model) render() string {
 }
 
 // hint is the status line when there is no message: counts and notes.
-func (m *Model) hint() string {
+func (m *App) hint() string {
 	if m.showXfers {
 		return "x cancels the selected job, r retries a failed one"
 	}
@@ -413,7 +413,7 @@ func (m *Model) hint() string {
 	return ""
 }
 
-func (m *Model) header() string {
+func (m *App) header() string {
 	sh, st := m.sh, m.sh.st
 	left := st.Title.Render("pf-registry")
 	var crumbs []string
@@ -435,7 +435,7 @@ func (m *Model) header() string {
 		}
 		right = append(right, st.Info.Render(fmt.Sprintf("⇅ %d running%s", n, pct)))
 	}
-	if sh.readOnly {
+	if sh.regCfg.ReadOnly {
 		right = append(right, st.Badge.Render("READ-ONLY"))
 	}
 	r := strings.Join(right, " ")
@@ -449,7 +449,7 @@ func (m *Model) header() string {
 	return left + " " + crumb + strings.Repeat(" ", gap) + r
 }
 
-func (m *Model) shortHelp() []key.Binding {
+func (m *App) shortHelp() []key.Binding {
 	if m.dlg != nil {
 		return m.dlg.keys(m.sh)
 	}
@@ -459,7 +459,7 @@ func (m *Model) shortHelp() []key.Binding {
 	return m.top().ShortHelp()
 }
 
-func (m *Model) fullHelp() [][]key.Binding {
+func (m *App) fullHelp() [][]key.Binding {
 	if m.showXfers {
 		return m.xfers.fullHelp()
 	}

@@ -17,7 +17,7 @@ import (
 
 // benchModel is a root model showing a tag list of n entries with
 // verdicts, at 140×40, built without a backend.
-func benchModel(b *testing.B, n int) (*Model, *tagsScreen) {
+func benchModel(b *testing.B, n int) (*App, *tagsScreen) {
 	b.Helper()
 	m := benchRoot(b)
 	s := newTagsScreen(m.sh, "file://demo/big", "big")

@@ -10,7 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 )
 
@@ -55,7 +55,7 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, err
 	}
 	if err := yaml.Unmarshal(b, c); err != nil {
-		return nil, model.WithHint(fmt.Errorf("config %s: %w", path, err), "fix the YAML or move the file away")
+		return nil, fault.WithHint(fmt.Errorf("config %s: %w", path, err), "fix the YAML or move the file away")
 	}
 	return c, nil
 }
@@ -79,7 +79,7 @@ func (c *Config) Save(path string) error {
 // AddRoot validates and appends a root; adding an existing root is a no-op.
 func (c *Config) AddRoot(root string) error {
 	if _, err := registry.ParseRoot(root); err != nil {
-		return model.WithHint(err, "give a root such as file:///path, oci://host:port, s3://bucket, hf://user, ipfs://")
+		return fault.WithHint(err, "give a root such as file:///path, oci://host:port, s3://bucket, hf://user, ipfs://")
 	}
 	if !slices.Contains(c.Roots, root) {
 		c.Roots = append(c.Roots, root)

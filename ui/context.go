@@ -23,7 +23,6 @@ type shared struct {
 	height int // body height available to the active screen
 	now    func() time.Time
 
-	readOnly  bool
 	storePath string
 	regCfg    registry.Config
 	cfg       *Config
@@ -75,6 +74,15 @@ func (s *shared) registryFor(scheme string) (registry.Registry, error) {
 	}
 	s.regs[scheme] = r
 	return r, nil
+}
+
+// refuseWrite shows the engine's read-only refusal of a write to target
+// before a flow opens its dialogs; nil when writes are allowed.
+func (s *shared) refuseWrite(target string) tea.Cmd {
+	if err := s.regCfg.CheckWrite(target); err != nil {
+		return statusErr(err)
+	}
+	return nil
 }
 
 // transferOptions are the job-wide options with a progress callback.

@@ -14,10 +14,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
-	"pf-registry/themes"
 )
 
 // maxStat bounds the per-blob size lookups of one detail screen.
@@ -146,7 +147,7 @@ func loadLocalDetail(ctx context.Context, sh *shared, id model.Digest) (*detailD
 	if err != nil {
 		return nil, err
 	}
-	in.Signature = signing.Verdict{Status: themes.VerdictLocal,
+	in.Signature = signing.Verdict{Status: termtext.VerdictLocal,
 		Reason: "the local store keeps no signatures; images are verified when pulled"}
 	return walkDetail(ctx, sh, in, src), nil
 }
@@ -181,7 +182,7 @@ func walkDetail(ctx context.Context, sh *shared, in *registry.Inspection, src re
 		if b, ok := meta[dg]; ok {
 			return b, nil
 		}
-		return nil, model.ErrNotFound
+		return nil, fault.ErrNotFound
 	})
 	st, stErr := sh.openStore()
 	d.storeOK = stErr == nil
@@ -269,7 +270,7 @@ func (s *detailScreen) infoLines() []string {
 				present++
 			}
 		}
-		size := humanBytes(stored) + " stored"
+		size := termtext.Bytes(stored) + " stored"
 		if !known {
 			size = "size unknown"
 		}
@@ -310,7 +311,7 @@ func (s *detailScreen) setPaneContent() {
 		for _, r := range s.data.blobs {
 			size := "?"
 			if r.size >= 0 {
-				size = humanBytes(r.size)
+				size = termtext.Bytes(r.size)
 			}
 			local := st.Muted.Render(fit("· remote", 12, false))
 			if r.present {
@@ -352,7 +353,7 @@ func (s *detailScreen) setPaneContent() {
 				b.WriteString(st.Muted.Render(fit(e.Mode, 6, false)) + ind + st.Row.Render(name) + st.Muted.Render(" → "+e.LinkTarget) + "\n")
 			default:
 				b.WriteString(st.Muted.Render(fit(e.Mode, 6, false)) + ind + st.Row.Render(name) +
-					st.Muted.Render("  "+humanBytes(int64(e.Size))) + "\n")
+					st.Muted.Render("  "+termtext.Bytes(int64(e.Size))) + "\n")
 			}
 		}
 		if len(s.data.fsTree.Entries) == 0 {
@@ -416,7 +417,7 @@ func (s *detailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			return s, nil
 		}
-		status, id := themes.VerdictPending, model.Digest("")
+		status, id := termtext.VerdictPending, model.Digest("")
 		if s.data != nil {
 			status, id = string(s.data.in.Signature.Status), s.data.in.ImageID
 		}

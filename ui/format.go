@@ -7,21 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"pf-registry/model"
+	"pf-registry/internal/termtext"
 	"pf-registry/signing"
 )
 
 // errLine renders an error as one line with its hint.
-func errLine(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := strings.ReplaceAll(err.Error(), "\n", " ")
-	if h := model.Hint(err); h != "" {
-		s += " — " + h
-	}
-	return s
-}
+func errLine(err error) string { return termtext.ErrorLine(err, " — ") }
 
 // tildePath shortens a path under the home directory for display.
 func tildePath(p string) string {
@@ -36,23 +27,6 @@ func tildePath(p string) string {
 		return "~" + string(os.PathSeparator) + rest
 	}
 	return p
-}
-
-// humanBytes renders a byte count with binary units.
-func humanBytes(n int64) string {
-	if n < 0 {
-		return "?"
-	}
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }
 
 // humanDuration renders short durations for ETA and elapsed time.

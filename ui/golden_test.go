@@ -37,13 +37,13 @@ func mainViews(t *testing.T, theme string, w, h int) [][2]string {
 	hs.key("/", "esc", "j") // clear the repository filter's echo, select the tampered tag
 	shot("tags")
 	hs.key("enter")
-	hs.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	hs.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	shot("detail")
 
 	hs.key("esc", "k")
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
-	hs.send(startJobMsg{jobSpec{op: "pull", src: "file://demo/ci/nightly/2026-11-25", dst: "local store", write: true,
+	hs.send(startJobMsg{jobSpec{op: "pull", src: "file://demo/ci/nightly/2026-11-25", dst: "local store",
 		run: func(ctx context.Context, _ func(registry.Event)) (*registry.Report, error) {
 			select {
 			case <-release:

@@ -91,7 +91,7 @@ func runMain(m *testing.M) int {
 // terminal. Spinner and job ticks are dropped so that a test ends.
 type harness struct {
 	t    testing.TB
-	m    *Model
+	m    *App
 	msgs chan tea.Msg
 	w, h int
 	// now is the model's clock; tests move it forward.
@@ -211,7 +211,7 @@ func keyMsg(k string) tea.KeyPressMsg {
 }
 
 // settle feeds background results until cond holds (or fails the test).
-func (h *harness) settle(what string, cond func(m *Model) bool) {
+func (h *harness) settle(what string, cond func(m *App) bool) {
 	h.t.Helper()
 	deadline := time.After(20 * time.Second)
 	poll := time.NewTicker(20 * time.Millisecond) // conditions on files
@@ -257,10 +257,10 @@ func (h *harness) requireContains(parts ...string) {
 
 func (h *harness) top() screen { return h.m.top() }
 
-func topIs[T screen](m *Model) bool {
+func topIs[T screen](m *App) bool {
 	_, ok := m.top().(T)
 	return ok
 }
 
 // idle reports that nothing loads in the background.
-func idle(m *Model) bool { return !m.busy() }
+func idle(m *App) bool { return !m.busy() }

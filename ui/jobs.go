@@ -15,11 +15,10 @@ import (
 // jobSpec describes one background transfer; run is called inside a
 // tea.Cmd and may be called again to retry.
 type jobSpec struct {
-	op    string // pull, push, copy, verify
-	src   string
-	dst   string
-	write bool // refused in read-only mode
-	run   func(ctx context.Context, progress func(registry.Event)) (*registry.Report, error)
+	op  string // pull, push, copy, verify
+	src string
+	dst string
+	run func(ctx context.Context, progress func(registry.Event)) (*registry.Report, error)
 }
 
 type jobState int

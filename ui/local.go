@@ -121,8 +121,8 @@ func (s *localScreen) push() tea.Cmd {
 
 // pushImageFlow: choose a root, then the destination, for one local image.
 func pushImageFlow(sh *shared, im store.Image) tea.Cmd {
-	if sh.readOnly {
-		return readOnlyCmd("push")
+	if refused := sh.refuseWrite("a registry"); refused != nil {
+		return refused
 	}
 	roots := sh.allRoots()
 	if len(roots) == 0 {

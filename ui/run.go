@@ -1,7 +1,3 @@
-// Package ui is the terminal application: registries → repositories → tags
-// → image detail, with background transfers, built on Bubble Tea v2. It
-// talks to backends only through registry.Registry, and only from inside
-// tea.Cmds; every style comes from the themes package.
 package ui
 
 import (
@@ -15,7 +11,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 	"pf-registry/store"
 	"pf-registry/themes"
@@ -53,7 +49,7 @@ type Options struct {
 
 // New builds the root model without running it. ctx bounds every
 // background call.
-func New(ctx context.Context, opt Options) (*Model, error) {
+func New(ctx context.Context, opt Options) (*App, error) {
 	cfgPath := opt.ConfigPath
 	if cfgPath == "" {
 		cfgPath = DefaultConfigPath()
@@ -64,13 +60,13 @@ func New(ctx context.Context, opt Options) (*Model, error) {
 	}
 	for _, r := range opt.Roots {
 		if _, err := registry.ParseRoot(r); err != nil {
-			return nil, model.Classed(model.ErrUsage, model.WithHint(err,
+			return nil, fault.Classed(fault.ErrUsage, fault.WithHint(err,
 				"give roots such as file:///dir, oci://host:port, s3://bucket, hf://user"))
 		}
 	}
 	keys := DefaultKeyMap()
 	if err := keys.Rebind(cfg.Keys); err != nil {
-		return nil, model.WithHint(err, "fix the keys section of "+cfgPath)
+		return nil, fault.WithHint(err, "fix the keys section of "+cfgPath)
 	}
 	themeName := opt.Theme
 	if themeName == "" {
@@ -78,7 +74,7 @@ func New(ctx context.Context, opt Options) (*Model, error) {
 	}
 	t, err := themes.Resolve(themeName, true)
 	if err != nil {
-		return nil, model.Classed(model.ErrUsage, model.WithHint(err, "pick a theme with --theme"))
+		return nil, fault.Classed(fault.ErrUsage, fault.WithHint(err, "pick a theme with --theme"))
 	}
 	storePath := opt.StorePath
 	if storePath == "" {
@@ -88,16 +84,15 @@ func New(ctx context.Context, opt Options) (*Model, error) {
 	if now == nil {
 		now = time.Now
 	}
-	readOnly := opt.ReadOnly || cfg.ReadOnly
 	regCfg := opt.Registry
-	regCfg.ReadOnly = regCfg.ReadOnly || readOnly
+	regCfg.ReadOnly = regCfg.ReadOnly || opt.ReadOnly || cfg.ReadOnly
 	sh := &shared{
-		keys: keys, now: now, readOnly: readOnly, storePath: storePath,
+		keys: keys, now: now, storePath: storePath,
 		regCfg: regCfg, cfg: cfg, cfgPath: cfgPath, cliRoots: opt.Roots, ctx: ctx,
 		xferOpt: registry.TransferOptions{Concurrency: opt.Concurrency, Strict: opt.Strict},
 		width:   80, height: 24 - chromeLines,
 	}
-	m := &Model{sh: sh, xfers: newTransfers(sh), help: help.New(), themeName: themeName,
+	m := &App{sh: sh, xfers: newTransfers(sh), help: help.New(), themeName: themeName,
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 	m.setStyles(themes.NewStyles(t))
 	m.stack = []screen{newRegistriesScreen(sh)}

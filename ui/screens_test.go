@@ -13,7 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 	"pf-registry/store"
 )
@@ -25,13 +25,13 @@ func openTags(t *testing.T, h *harness) *tagsScreen {
 	t.Helper()
 	h.settle("roots checked", idle)
 	h.key("down", "enter")
-	h.settle("repositories", func(m *Model) bool { return topIs[*reposScreen](m) && idle(m) })
+	h.settle("repositories", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
 	h.key("/")
 	for _, r := range "nightly" {
 		h.key(string(r))
 	}
 	h.key("enter", "enter")
-	h.settle("tags with verdicts", func(m *Model) bool { return topIs[*tagsScreen](m) && idle(m) })
+	h.settle("tags with verdicts", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
 	return h.top().(*tagsScreen)
 }
 
@@ -80,41 +80,41 @@ func TestRegistriesScreen(t *testing.T) {
 	})
 	t.Run("add and remove a root", func(t *testing.T) {
 		h.key("a")
-		h.settle("add dialog", func(m *Model) bool { return m.dlg != nil })
+		h.settle("add dialog", func(m *App) bool { return m.dlg != nil })
 		for _, r := range "file://other" {
 			h.key(string(r))
 		}
 		h.key("enter")
-		h.settle("root added", func(m *Model) bool { return len(s.rows) == 4 && idle(m) })
-		h.settle("config saved", func(*Model) bool {
+		h.settle("root added", func(m *App) bool { return len(s.rows) == 4 && idle(m) })
+		h.settle("config saved", func(*App) bool {
 			cfg, err := LoadConfig(filepath.Join(h.dir, "config.yaml"))
 			return err == nil && len(cfg.Roots) == 1 && cfg.Roots[0] == "file://other"
 		})
 		h.key("G", "d")
-		h.settle("confirm", func(m *Model) bool { return m.dlg != nil })
+		h.settle("confirm", func(m *App) bool { return m.dlg != nil })
 		h.requireContains("Remove file://other")
 		h.key("y")
-		h.settle("root removed", func(m *Model) bool { return len(s.rows) == 3 })
-		h.settle("config saved", func(*Model) bool {
+		h.settle("root removed", func(m *App) bool { return len(s.rows) == 3 })
+		h.settle("config saved", func(*App) bool {
 			cfg, err := LoadConfig(filepath.Join(h.dir, "config.yaml"))
 			return err == nil && len(cfg.Roots) == 0
 		})
 	})
 	t.Run("command-line roots cannot be removed", func(t *testing.T) {
 		h.key("g", "j", "d")
-		h.settle("status", func(m *Model) bool { return strings.Contains(m.status, "command line") })
+		h.settle("status", func(m *App) bool { return strings.Contains(m.status, "command line") })
 		if h.m.dlg != nil {
 			t.Fatal("a dialog opened for a command-line root")
 		}
 	})
 	t.Run("bad root is refused", func(t *testing.T) {
 		h.key("a")
-		h.settle("add dialog", func(m *Model) bool { return m.dlg != nil })
+		h.settle("add dialog", func(m *App) bool { return m.dlg != nil })
 		for _, r := range "ftp://x" {
 			h.key(string(r))
 		}
 		h.key("enter")
-		h.settle("error", func(m *Model) bool { return m.statusErr })
+		h.settle("error", func(m *App) bool { return m.statusErr })
 		if !strings.Contains(h.m.status, "ftp://x") {
 			t.Fatalf("status %q does not name the bad root", h.m.status)
 		}
@@ -152,22 +152,22 @@ func TestSizes(t *testing.T) {
 	h.key("?")
 	check("help")
 	h.key("x", "a")
-	h.settle("dialog", func(m *Model) bool { return m.dlg != nil })
+	h.settle("dialog", func(m *App) bool { return m.dlg != nil })
 	check("dialog")
 	h.key("esc")
 	h.key("enter")
-	h.settle("local", func(m *Model) bool { return topIs[*localScreen](m) && idle(m) })
+	h.settle("local", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
 	check("local store")
 	h.key("esc")
 	openTags(t, h)
 	check("tags")
 	h.key("enter")
-	h.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	check("detail")
 	h.key("tab")
 	check("detail manifest")
 	h.key("esc", "esc")
-	h.settle("repos", func(m *Model) bool { return topIs[*reposScreen](m) })
+	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) })
 	check("repos")
 	h.key("p", "t")
 	check("transfers")
@@ -186,9 +186,9 @@ func TestTagsScreenVerdicts(t *testing.T) {
 
 	// The unsigned image in another repository shows missing.
 	h.key("esc")
-	h.settle("repos", func(m *Model) bool { return topIs[*reposScreen](m) })
+	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) })
 	h.key("esc", "g", "j", "enter")
-	h.settle("bob tags", func(m *Model) bool { return topIs[*tagsScreen](m) && idle(m) })
+	h.settle("bob tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
 	h.requireContains("? missing")
 }
 
@@ -226,17 +226,17 @@ func TestTagsScreenKeys(t *testing.T) {
 	})
 	t.Run("clipboard", func(t *testing.T) {
 		h.key("g", "y")
-		h.settle("status", func(m *Model) bool { return strings.HasPrefix(m.status, "copied reference") })
+		h.settle("status", func(m *App) bool { return strings.HasPrefix(m.status, "copied reference") })
 		h.key("ctrl+y")
-		h.settle("status", func(m *Model) bool {
+		h.settle("status", func(m *App) bool {
 			return strings.Contains(m.status, "pf-registry pull file://demo/ci/nightly/2026-11-25")
 		})
 		h.key("Y")
-		h.settle("status", func(m *Model) bool { return strings.HasPrefix(m.status, "copied image ID") })
+		h.settle("status", func(m *App) bool { return strings.HasPrefix(m.status, "copied image ID") })
 	})
 	t.Run("pull of an invalid image asks first", func(t *testing.T) {
 		h.key("j", "p")
-		h.settle("confirm", func(m *Model) bool { return m.dlg != nil })
+		h.settle("confirm", func(m *App) bool { return m.dlg != nil })
 		h.requireContains("does NOT verify")
 		h.key("n")
 		if h.m.dlg != nil || len(h.m.xfers.jobs) != 0 {
@@ -245,7 +245,7 @@ func TestTagsScreenKeys(t *testing.T) {
 	})
 	t.Run("pull of a valid image starts at once", func(t *testing.T) {
 		h.key("k", "p")
-		h.settle("job done", func(m *Model) bool { return len(m.xfers.jobs) == 1 && idle(m) })
+		h.settle("job done", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) })
 		if j := h.m.xfers.jobs[0]; j.state != jobDone || j.spec.op != "pull" {
 			t.Fatalf("job %s %v: %v", j.spec.op, j.state, j.err)
 		}
@@ -261,7 +261,7 @@ func TestTagsScreenKeys(t *testing.T) {
 			t.Fatalf("wheel down: cursor %d", s.tbl.cursor)
 		}
 		h.send(tea.MouseClickMsg{X: 3, Y: 4, Button: tea.MouseLeft})
-		h.settle("detail by click", func(m *Model) bool { return topIs[*detailScreen](m) })
+		h.settle("detail by click", func(m *App) bool { return topIs[*detailScreen](m) })
 	})
 }
 
@@ -306,7 +306,7 @@ func TestDetailScreen(t *testing.T) {
 	h := newHarness(t, 120, 30)
 	openTags(t, h)
 	h.key("j", "enter")
-	h.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	d := h.top().(*detailScreen)
 	h.requireContains("Image ID", "sha256:", "✗ invalid", "manifest bytes do not match", "ci-runner 1.0.15",
 		"nightly-patched", "2026-11-26 02:15:00 UTC", "paged-batchinvariant-v1", "none (root image)", "world.fs", "· remote")
@@ -331,15 +331,15 @@ func TestDetailScreen(t *testing.T) {
 
 	// A merge image lists its two parents.
 	h.key("esc", "esc")
-	h.settle("repos", func(m *Model) bool { return topIs[*reposScreen](m) })
+	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) })
 	h.key("esc", "G", "enter")
-	h.settle("merge tags", func(m *Model) bool { return topIs[*tagsScreen](m) && idle(m) })
+	h.settle("merge tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
 	h.key("enter")
-	h.settle("merge detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	h.settle("merge detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	h.requireContains("(merge)", "✓ valid")
 
 	// Errors arrive as a message.
-	h.send(detailMsg{id: h.top().ID(), err: model.NotFoundf("image gone")})
+	h.send(detailMsg{id: h.top().ID(), err: fault.NotFoundf("image gone")})
 	h.requireContains("✗ image gone")
 }
 
@@ -347,9 +347,9 @@ func TestDetailShowsLocalPresenceAfterPull(t *testing.T) {
 	h := newHarness(t, 120, 40)
 	openTags(t, h)
 	h.key("enter")
-	h.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	h.key("p")
-	h.settle("pulled", func(m *Model) bool { return len(m.xfers.jobs) == 1 && idle(m) })
+	h.settle("pulled", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) })
 	if j := h.m.xfers.jobs[0]; j.state != jobDone {
 		t.Fatalf("pull: %v %v", j.state, j.err)
 	}
@@ -379,14 +379,14 @@ func TestReadOnly(t *testing.T) {
 	for _, k := range []string{"p", "c", "u"} {
 		h.m.status = ""
 		h.key(k)
-		h.settle("refusal", func(m *Model) bool { return strings.Contains(m.status, "read-only") })
+		h.settle("refusal", func(m *App) bool { return strings.Contains(m.status, "read-only") })
 		if h.m.dlg != nil || len(h.m.xfers.jobs) != 0 {
 			t.Fatalf("%s in read-only mode: dialog %v jobs %d", k, h.m.dlg, len(h.m.xfers.jobs))
 		}
 	}
 	// Verify reads only and stays allowed.
 	h.key("v")
-	h.settle("verify", func(m *Model) bool { return len(m.xfers.jobs) == 1 && idle(m) })
+	h.settle("verify", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) })
 	if j := h.m.xfers.jobs[0]; j.state != jobDone || j.report == nil || !j.report.Complete {
 		t.Fatalf("verify: %v %v", j.state, j.err)
 	}
@@ -397,15 +397,15 @@ func TestCopyToAnotherRoot(t *testing.T) {
 	h := newHarness(t, 120, 30, withRoots(demoRoot, other))
 	openTags(t, h)
 	h.key("c")
-	h.settle("pick root", func(m *Model) bool { return m.dlg != nil })
+	h.settle("pick root", func(m *App) bool { return m.dlg != nil })
 	h.key("j", "enter")
-	h.settle("destination", func(m *Model) bool { _, ok := m.dlg.(*inputDialog); return ok })
+	h.settle("destination", func(m *App) bool { _, ok := m.dlg.(*inputDialog); return ok })
 	in := h.m.dlg.(*inputDialog)
 	if want := other + "/nightly/2026-11-25"; in.in.Value() != want {
 		t.Fatalf("suggested destination %q, want %q", in.in.Value(), want)
 	}
 	h.key("enter")
-	h.settle("copied", func(m *Model) bool { return len(m.xfers.jobs) == 1 && idle(m) })
+	h.settle("copied", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) })
 	if j := h.m.xfers.jobs[0]; j.state != jobDone {
 		t.Fatalf("copy: %v %v", j.state, j.err)
 	}
@@ -415,14 +415,14 @@ func TestCopyToAnotherRoot(t *testing.T) {
 	}
 	// Copying again asks before replacing the image.
 	h.key("c")
-	h.settle("pick root", func(m *Model) bool { return m.dlg != nil })
+	h.settle("pick root", func(m *App) bool { return m.dlg != nil })
 	h.key("j", "enter")
-	h.settle("destination", func(m *Model) bool { _, ok := m.dlg.(*inputDialog); return ok })
+	h.settle("destination", func(m *App) bool { _, ok := m.dlg.(*inputDialog); return ok })
 	h.key("enter")
-	h.settle("overwrite question", func(m *Model) bool { _, ok := m.dlg.(*confirmDialog); return ok })
+	h.settle("overwrite question", func(m *App) bool { _, ok := m.dlg.(*confirmDialog); return ok })
 	h.requireContains("already holds an image")
 	h.key("y")
-	h.settle("second copy", func(m *Model) bool { return len(m.xfers.jobs) == 2 && idle(m) })
+	h.settle("second copy", func(m *App) bool { return len(m.xfers.jobs) == 2 && idle(m) })
 	if j := h.m.xfers.jobs[1]; j.state != jobDone || j.report.Skipped == 0 {
 		t.Fatalf("second copy: %v %v (skipped %d)", j.state, j.err, j.report.Skipped)
 	}
@@ -444,24 +444,24 @@ func TestPushFromLocalStore(t *testing.T) {
 	}
 	h.settle("roots", idle)
 	h.key("enter") // local store
-	h.settle("local images", func(m *Model) bool { return topIs[*localScreen](m) && idle(m) })
+	h.settle("local images", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
 	h.requireContains(demoResult.Images["alice/refactor-agent/v1"].Short())
 	// Its detail, opened by clicking the selected row: no signature in the
 	// store, every blob present.
 	h.send(tea.MouseClickMsg{X: 3, Y: 2, Button: tea.MouseLeft})
-	h.settle("local detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	h.settle("local detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	h.requireContains("◆ local", "no signatures", "claude-code", "29/29 in the local store", "✓ present")
 	if d := h.top().(*detailScreen); len(d.data.blobs) == 0 || slices.ContainsFunc(d.data.blobs, func(b blobRow) bool { return !b.present }) {
 		t.Fatalf("local detail blobs: %+v", d.data.blobs)
 	}
 	h.key("u")
-	h.settle("pick root", func(m *Model) bool { return m.dlg != nil })
+	h.settle("pick root", func(m *App) bool { return m.dlg != nil })
 	h.key("enter")
-	h.settle("destination", func(m *Model) bool { _, ok := m.dlg.(*inputDialog); return ok })
+	h.settle("destination", func(m *App) bool { _, ok := m.dlg.(*inputDialog); return ok })
 	in := h.m.dlg.(*inputDialog)
 	in.in.SetValue(target + "/agent/v1")
 	h.key("enter")
-	h.settle("pushed", func(m *Model) bool { return len(m.xfers.jobs) == 1 && idle(m) })
+	h.settle("pushed", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) })
 	if j := h.m.xfers.jobs[0]; j.state != jobDone {
 		t.Fatalf("push: %v %v", j.state, j.err)
 	}
@@ -514,7 +514,7 @@ func TestQuitAsksWhileJobsRun(t *testing.T) {
 	}
 	h.requireContains("1 transfer(s) still running")
 	h.key("y")
-	h.settle("quit", func(m *Model) bool { return m.quitting })
+	h.settle("quit", func(m *App) bool { return m.quitting })
 	if h.m.xfers.jobs[0].state != jobCancelled {
 		t.Fatalf("job state after quit: %v", h.m.xfers.jobs[0].state)
 	}

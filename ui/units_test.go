@@ -134,12 +134,7 @@ func TestSuggestRef(t *testing.T) {
 	}
 }
 
-func TestHumanUnits(t *testing.T) {
-	for n, want := range map[int64]string{-1: "?", 0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 3 << 20: "3.0 MiB"} {
-		if got := humanBytes(n); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
+func TestShellQuote(t *testing.T) {
 	if got := shellQuote("file:///a b"); got != "'file:///a b'" {
 		t.Errorf("shellQuote = %s", got)
 	}
@@ -149,7 +144,7 @@ func TestReposScreen(t *testing.T) {
 	h := newHarness(t, 100, 12)
 	h.settle("roots", idle)
 	h.key("j", "enter")
-	h.settle("repos", func(m *Model) bool { return topIs[*reposScreen](m) && idle(m) })
+	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
 	s := h.top().(*reposScreen)
 	if len(s.repos) != 4 || !s.done {
 		t.Fatalf("%d repos, done=%v", len(s.repos), s.done)
@@ -184,7 +179,7 @@ func TestReposScreen(t *testing.T) {
 	}
 	// A root that is an image opens its detail instead.
 	h.send(reposPageMsg{id: p.id, listing: &registry.Listing{Image: true}})
-	h.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) })
+	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) })
 }
 
 func TestOpenReference(t *testing.T) {
@@ -192,19 +187,19 @@ func TestOpenReference(t *testing.T) {
 	h.settle("roots", idle)
 	typeRef := func(ref string) {
 		h.key("o")
-		h.settle("dialog", func(m *Model) bool { return m.dlg != nil })
+		h.settle("dialog", func(m *App) bool { return m.dlg != nil })
 		h.m.dlg.(*inputDialog).in.SetValue(ref)
 		h.key("enter")
 	}
 	typeRef("file://demo/ci/nightly/2026-11-27")
-	h.settle("detail", func(m *Model) bool { return topIs[*detailScreen](m) && idle(m) })
+	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	h.requireContains("✓ valid", "ci-runner")
 	h.key("esc")
 	typeRef("file://demo/ci/nightly")
-	h.settle("tags", func(m *Model) bool { return topIs[*tagsScreen](m) && idle(m) })
+	h.settle("tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
 	h.requireContains("2026-11-26", "✗ invalid")
 	typeRef("nope://x")
-	h.settle("error", func(m *Model) bool { return m.statusErr })
+	h.settle("error", func(m *App) bool { return m.statusErr })
 }
 
 func TestTagInRepo(t *testing.T) {
@@ -247,17 +242,17 @@ func TestLazyPagingFileBackend(t *testing.T) {
 	h := newHarness(t, 100, 30)
 	s := newTagsScreen(h.m.sh, "file://"+filepath.ToSlash(repo), "builds")
 	h.send(pushScreenMsg{s})
-	h.settle("first page", func(*Model) bool { return len(s.tags) > 0 && !s.loading })
+	h.settle("first page", func(*App) bool { return len(s.tags) > 0 && !s.loading })
 	if len(s.tags) != pageSize || s.done {
 		t.Fatalf("first page: %d tags, done=%v", len(s.tags), s.done)
 	}
 	h.key("G")
-	h.settle("second page", func(*Model) bool { return len(s.tags) == 2*pageSize && !s.loading })
+	h.settle("second page", func(*App) bool { return len(s.tags) == 2*pageSize && !s.loading })
 	if s.done {
 		t.Fatal("done after two pages of three")
 	}
 	h.key("/", "1", "1", "9", "9")
-	h.settle("all pages", func(*Model) bool { return s.done && !s.loading })
+	h.settle("all pages", func(*App) bool { return s.done && !s.loading })
 	if len(s.tags) != n {
 		t.Fatalf("%d tags after all pages, want %d", len(s.tags), n)
 	}
@@ -266,5 +261,5 @@ func TestLazyPagingFileBackend(t *testing.T) {
 		t.Fatalf("filter 1199 kept %d rows, first %v", len(s.tbl.view), s.tbl.view)
 	}
 	// Visible rows are inspected first; the filtered row gets its verdict.
-	h.settle("verdict", func(*Model) bool { return s.verdicts[s.tags[s.tbl.view[0]].Ref].status == "valid" })
+	h.settle("verdict", func(*App) bool { return s.verdicts[s.tags[s.tbl.view[0]].Ref].status == "valid" })
 }

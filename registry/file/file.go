@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -88,7 +89,7 @@ func (b *Backend) List(_ context.Context, root registry.Ref, opt registry.ListOp
 		return nil, notFoundDir(dir, err)
 	}
 	if !fi.IsDir() {
-		return nil, model.WithHint(fmt.Errorf("%s is not a directory", dir), "give a registry directory")
+		return nil, fault.WithHint(fmt.Errorf("%s is not a directory", dir), "give a registry directory")
 	}
 	if isImage(dir) {
 		out.Image = true
@@ -130,7 +131,7 @@ func (b *Backend) List(_ context.Context, root registry.Ref, opt registry.ListOp
 
 func notFoundDir(dir string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return model.WithHint(model.NotFoundf("directory %s does not exist", dir),
+		return fault.WithHint(fault.NotFoundf("directory %s does not exist", dir),
 			"check the path, or create a demo registry with `pf-registry demo`")
 	}
 	return err
@@ -179,17 +180,14 @@ func (b *Backend) Source(_ context.Context, ref registry.Ref) (registry.Source, 
 
 // Sink implements registry.Backend.
 func (b *Backend) Sink(_ context.Context, ref registry.Ref) (registry.Sink, error) {
-	if b.cfg.ReadOnly {
-		return nil, model.WithHint(model.Classed(model.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", ref.Raw)),
-			"run without --readonly")
-	}
-	return &dirImage{dir: dirOf(ref), ref: ref.Raw}, nil
+	return &dirImage{dir: dirOf(ref), ref: ref.Raw, maxBlob: b.cfg.MaxBlobSize}, nil
 }
 
 // dirImage is one image directory, as source and as sink.
 type dirImage struct {
-	dir string
-	ref string
+	dir     string
+	ref     string
+	maxBlob int64 // cap on a blob's decompressed size when re-verifying
 }
 
 func (d *dirImage) Describe() string { return d.ref }
@@ -200,7 +198,7 @@ func (d *dirImage) FetchManifest(context.Context) ([]byte, []byte, error) {
 		if _, derr := os.Stat(d.dir); derr != nil {
 			return nil, nil, notFoundDir(d.dir, derr)
 		}
-		return nil, nil, model.WithHint(model.NotFoundf("no image at %s: manifest.json is missing", d.ref),
+		return nil, nil, fault.WithHint(fault.NotFoundf("no image at %s: manifest.json is missing", d.ref),
 			"list the images under it with `pf-registry ls "+d.ref+"`")
 	}
 	if err != nil {
@@ -236,7 +234,7 @@ func (d *dirImage) blobPath(dg model.Digest) string {
 func (d *dirImage) OpenBlob(_ context.Context, dg model.Digest) (io.ReadCloser, int64, error) {
 	f, err := os.Open(d.blobPath(dg))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, model.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
+		return nil, 0, fault.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
 	}
 	if err != nil {
 		return nil, 0, err
@@ -252,7 +250,7 @@ func (d *dirImage) OpenBlob(_ context.Context, dg model.Digest) (io.ReadCloser, 
 func (d *dirImage) StatBlob(_ context.Context, dg model.Digest) (int64, error) {
 	fi, err := os.Stat(d.blobPath(dg))
 	if err != nil {
-		return 0, model.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
+		return 0, fault.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
 	}
 	return fi.Size(), nil
 }
@@ -264,7 +262,7 @@ func (d *dirImage) HasBlob(_ context.Context, dg model.Digest) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	v := blob.NewVerifier(f, dg, 0)
+	v := blob.NewVerifier(f, dg, d.maxBlob)
 	defer v.Close()
 	_, err = io.Copy(io.Discard, v)
 	return err == nil, nil
@@ -275,7 +273,7 @@ var tmpCounter atomic.Int64
 func (d *dirImage) temp() (*os.File, error) {
 	sdir := filepath.Join(d.dir, stagingDir)
 	if err := os.MkdirAll(sdir, 0o755); err != nil {
-		return nil, model.WithHint(fmt.Errorf("cannot write to %s: %w", d.dir, err), "check the directory's permissions")
+		return nil, fault.WithHint(fmt.Errorf("cannot write to %s: %w", d.dir, err), "check the directory's permissions")
 	}
 	return os.CreateTemp(sdir, fmt.Sprintf("tmp.%d.%d.*", os.Getpid(), tmpCounter.Add(1)))
 }

@@ -13,6 +13,7 @@ import (
 
 	"pf-registry/blob"
 	"pf-registry/demo"
+	"pf-registry/internal/fault"
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -223,7 +224,7 @@ func TestTamperingIsAnIntegrityFailure(t *testing.T) {
 			reg, ref := openFile(t, "file://"+dir)
 			st := newStore(t)
 			_, err := reg.Pull(context.Background(), ref, st, registry.TransferOptions{Concurrency: 1})
-			if !errors.Is(err, model.ErrIntegrity) || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, fault.ErrIntegrity) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("pull error %v, want integrity error containing %q", err, tc.want)
 			}
 			if imgs, _ := st.Images(); len(imgs) != 0 {
@@ -239,7 +240,7 @@ func TestTamperingIsAnIntegrityFailure(t *testing.T) {
 			if files, _ := st.StagingFiles(); len(files) != 0 {
 				t.Fatalf("staging files left: %v", files)
 			}
-			if _, err := reg.Verify(context.Background(), ref, registry.VerifyOptions{Deep: true}); !errors.Is(err, model.ErrIntegrity) {
+			if _, err := reg.Verify(context.Background(), ref, registry.VerifyOptions{Deep: true}); !errors.Is(err, fault.ErrIntegrity) {
 				t.Fatalf("deep verify: %v, want integrity error", err)
 			}
 		})
@@ -359,7 +360,7 @@ func TestListAndTagsOnDemo(t *testing.T) {
 		t.Fatalf("image root: %+v, %v", l, err)
 	}
 	missing, _ := registry.ParseRoot("file://" + filepath.Join(t.TempDir(), "nope"))
-	if _, err := reg.List(ctx, missing, registry.ListOptions{}); !errors.Is(err, model.ErrNotFound) || model.Hint(err) == "" {
+	if _, err := reg.List(ctx, missing, registry.ListOptions{}); !errors.Is(err, fault.ErrNotFound) || fault.Hint(err) == "" {
 		t.Fatalf("missing root: %v", err)
 	}
 }
@@ -369,7 +370,7 @@ func TestReadOnlyRefusesWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reg.Sink(context.Background(), ref); !errors.Is(err, model.ErrReadOnly) {
+	if _, err := reg.Sink(context.Background(), ref); !errors.Is(err, fault.ErrReadOnly) {
 		t.Fatalf("Sink in read-only mode: %v", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
 	"net/http"
 	"net/url"
 	"os"
@@ -15,7 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 )
 
@@ -64,11 +64,11 @@ func newClient(endpoint, token, ua string, timeout time.Duration, insecure bool)
 	endpoint = strings.TrimRight(endpoint, "/")
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, model.WithHint(model.Classed(model.ErrUsage, fmt.Errorf("HF_ENDPOINT %q is not an http(s) URL", endpoint)),
+		return nil, fault.WithHint(fault.Classed(fault.ErrUsage, fmt.Errorf("HF_ENDPOINT %q is not an http(s) URL", endpoint)),
 			"set HF_ENDPOINT to e.g. "+DefaultEndpoint)
 	}
 	if u.Scheme == "http" && token != "" && !insecure && !registry.IsLoopback(u.Hostname()) {
-		return nil, model.WithHint(model.Classed(model.ErrUsage, fmt.Errorf("HF_ENDPOINT %s is plain http: the token would travel in clear", endpoint)),
+		return nil, fault.WithHint(fault.Classed(fault.ErrUsage, fmt.Errorf("HF_ENDPOINT %s is plain http: the token would travel in clear", endpoint)),
 			"use https, or pass --insecure")
 	}
 	if timeout <= 0 {
@@ -181,7 +181,7 @@ func drain(resp *http.Response) {
 
 func (c *client) transportErr(err error) error {
 	msg := c.redact(err.Error())
-	return model.WithHint(fmt.Errorf("hf: cannot reach %s: %s", c.endpoint, msg),
+	return fault.WithHint(fmt.Errorf("hf: cannot reach %s: %s", c.endpoint, msg),
 		"check the network, or HF_ENDPOINT")
 }
 
@@ -210,11 +210,7 @@ func hubMessage(resp *http.Response) string {
 			}
 		}
 	}
-	msg = strings.Join(strings.Fields(msg), " ")
-	if len(msg) > 160 {
-		msg = msg[:160] + "…"
-	}
-	return msg
+	return termtext.OneLine(msg, 160)
 }
 
 // statusErr turns a failed answer into a one-line classed error. what names
@@ -229,24 +225,24 @@ func (c *client) statusErr(resp *http.Response, what, target string) error {
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized && c.token == "":
-		return model.WithHint(model.Classed(model.ErrAuth, fmt.Errorf("hf: %s: not found, or private and no token was given%s", what, suffix)),
+		return fault.WithHint(fault.Classed(fault.ErrAuth, fmt.Errorf("hf: %s: not found, or private and no token was given%s", what, suffix)),
 			"set HF_TOKEN (or log in so that $HF_HOME/token exists) if the repository is private")
 	case resp.StatusCode == http.StatusUnauthorized:
-		return model.WithHint(model.Classed(model.ErrAuth, fmt.Errorf("hf: %s: the Hub refused the token%s", what, suffix)),
+		return fault.WithHint(fault.Classed(fault.ErrAuth, fmt.Errorf("hf: %s: the Hub refused the token%s", what, suffix)),
 			"check HF_TOKEN or the token file; create a token at "+c.endpoint+"/settings/tokens")
 	case resp.StatusCode == http.StatusForbidden:
-		return model.WithHint(model.Classed(model.ErrAuth, fmt.Errorf("hf: %s: the token has no permission for this%s", what, suffix)),
+		return fault.WithHint(fault.Classed(fault.ErrAuth, fmt.Errorf("hf: %s: the token has no permission for this%s", what, suffix)),
 			"use a token with write access to the namespace")
 	case resp.StatusCode == http.StatusNotFound && code == "RevisionNotFound":
-		return model.WithHint(model.NotFoundf("hf: %s: revision not found%s", what, suffix),
+		return fault.WithHint(fault.NotFoundf("hf: %s: revision not found%s", what, suffix),
 			"list the revisions with `pf-registry tags`")
 	case resp.StatusCode == http.StatusNotFound && code == "EntryNotFound" && target != "":
-		return model.NotFoundf("hf: %s: %s not found%s", what, target, suffix)
+		return fault.NotFoundf("hf: %s: %s not found%s", what, target, suffix)
 	case resp.StatusCode == http.StatusNotFound:
-		return model.WithHint(model.NotFoundf("hf: %s: not found%s", what, suffix),
+		return fault.WithHint(fault.NotFoundf("hf: %s: not found%s", what, suffix),
 			"check the name; for a private repository set HF_TOKEN")
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return model.WithHint(fmt.Errorf("hf: %s: rate limited by the Hub%s", what, suffix), "wait a minute and retry")
+		return fault.WithHint(fmt.Errorf("hf: %s: rate limited by the Hub%s", what, suffix), "wait a minute and retry")
 	}
 	if detail != "" && resp.StatusCode < 500 {
 		suffix = fmt.Sprintf(" (HTTP %d: %s)", resp.StatusCode, detail)

@@ -38,7 +38,7 @@ import (
 	"sync"
 	"time"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 	"pf-registry/signing"
 )
@@ -107,7 +107,7 @@ func (r repoRef) resolveURL(rev, p string) string {
 func (b *Backend) refErr(resp *http.Response, r repoRef, target string) error {
 	switch {
 	case errCode(resp) == "RevisionNotFound":
-		return model.WithHint(model.NotFoundf("hf: revision %q not found in dataset %s (HTTP 404)", r.rev, r.id()),
+		return fault.WithHint(fault.NotFoundf("hf: revision %q not found in dataset %s (HTTP 404)", r.rev, r.id()),
 			"list its revisions with `pf-registry tags hf://"+r.id()+"`")
 	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden, errCode(resp) == "RepoNotFound":
 		return b.c.statusErr(resp, r.what(), target)
@@ -118,11 +118,11 @@ func (b *Backend) refErr(resp *http.Response, r repoRef, target string) error {
 func checkRef(ref registry.Ref) (repoRef, error) {
 	r := repoRef{user: ref.User, repo: ref.Repo, rev: ref.HFRevision()}
 	if ref.User == "" || ref.Repo == "" || strings.Contains(ref.Repo, "/") {
-		return r, model.WithHint(model.Classed(model.ErrBadRef, fmt.Errorf("hf reference %q: a Hub repository is <user>/<repo> with one '/'", ref.Raw)),
+		return r, fault.WithHint(fault.Classed(fault.ErrBadRef, fmt.Errorf("hf reference %q: a Hub repository is <user>/<repo> with one '/'", ref.Raw)),
 			"use hf://<user>/<repo>[:<revision>]")
 	}
 	if r.rev == "" {
-		return r, model.WithHint(model.Classed(model.ErrBadRef, fmt.Errorf("hf reference %q has an empty revision after ':'", ref.Raw)),
+		return r, fault.WithHint(fault.Classed(fault.ErrBadRef, fmt.Errorf("hf reference %q has an empty revision after ':'", ref.Raw)),
 			"drop the ':' for main, or name a branch or tag")
 	}
 	return r, nil
@@ -264,7 +264,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 		return out, nil
 	}
 	if root.User == "" {
-		return nil, model.WithHint(model.Classed(model.ErrBadRef, fmt.Errorf("hf root %q names no user", root.Raw)), "use hf://<user>")
+		return nil, fault.WithHint(fault.Classed(fault.ErrBadRef, fmt.Errorf("hf root %q names no user", root.Raw)), "use hf://<user>")
 	}
 	u := opt.After
 	if u == "" {
@@ -275,7 +275,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 		q := url.Values{"author": {root.User}, "limit": {fmt.Sprint(limit)}}
 		u = "/api/datasets?" + q.Encode()
 	} else if !strings.HasPrefix(u, b.c.endpoint+"/") {
-		return nil, model.WithHint(model.Classed(model.ErrUsage, errors.New("hf: the listing continuation is not a URL of HF_ENDPOINT")),
+		return nil, fault.WithHint(fault.Classed(fault.ErrUsage, errors.New("hf: the listing continuation is not a URL of HF_ENDPOINT")),
 			"start the listing again without a continuation")
 	}
 	var ds []struct {
@@ -297,7 +297,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 		}
 		tags, err := b.imageTags(ctx, repoRef{user: user, repo: repo, rev: "main"})
 		found[i] = tags
-		if errors.Is(err, model.ErrNotFound) || errors.Is(err, model.ErrAuth) {
+		if errors.Is(err, fault.ErrNotFound) || errors.Is(err, fault.ErrAuth) {
 			return nil // vanished or not readable: not listed
 		}
 		return err

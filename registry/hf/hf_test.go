@@ -12,6 +12,7 @@ import (
 
 	"pf-registry/blob"
 	"pf-registry/demo"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	_ "pf-registry/registry/file"
@@ -335,12 +336,12 @@ func TestErrors(t *testing.T) {
 		class            error
 		mention          string
 	}{
-		{"missing token on a private repo", "", "hf://alice/private", model.ErrAuth, "HF_TOKEN"},
-		{"wrong token", "hf_not_a_real_token", "hf://alice/private", model.ErrAuth, "refused the token"},
-		{"missing repo", aliceToken, "hf://alice/nope", model.ErrNotFound, "alice/nope"},
-		{"missing revision", aliceToken, "hf://alice/private:nope", model.ErrNotFound, "revision"},
-		{"no image on the revision", aliceToken, "hf://alice/private:main", model.ErrNotFound, "manifest.json"},
-		{"other user's private repo", readToken_, "hf://alice/private", model.ErrNotFound, "alice/private"},
+		{"missing token on a private repo", "", "hf://alice/private", fault.ErrAuth, "HF_TOKEN"},
+		{"wrong token", "hf_not_a_real_token", "hf://alice/private", fault.ErrAuth, "refused the token"},
+		{"missing repo", aliceToken, "hf://alice/nope", fault.ErrNotFound, "alice/nope"},
+		{"missing revision", aliceToken, "hf://alice/private:nope", fault.ErrNotFound, "revision"},
+		{"no image on the revision", aliceToken, "hf://alice/private:main", fault.ErrNotFound, "manifest.json"},
+		{"other user's private repo", readToken_, "hf://alice/private", fault.ErrNotFound, "alice/private"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -350,11 +351,11 @@ func TestErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("pull succeeded")
 			}
-			msg := err.Error() + " " + model.Hint(err)
+			msg := err.Error() + " " + fault.Hint(err)
 			if !errors.Is(err, c.class) {
 				t.Errorf("error %q is not %v", err, c.class)
 			}
-			if errors.Is(err, model.ErrIntegrity) || errors.Is(err, model.ErrUsage) || errors.Is(err, model.ErrUnsupportedScheme) {
+			if errors.Is(err, fault.ErrIntegrity) || errors.Is(err, fault.ErrUsage) || errors.Is(err, fault.ErrUnsupportedScheme) {
 				t.Errorf("error %q maps to an exit code other than 1", err)
 			}
 			if strings.Contains(msg, "\n") || !strings.Contains(msg, c.mention) {
@@ -363,7 +364,7 @@ func TestErrors(t *testing.T) {
 			if c.token != "" && strings.Contains(msg, c.token) {
 				t.Errorf("error shows the token: %q", msg)
 			}
-			if model.Hint(err) == "" {
+			if fault.Hint(err) == "" {
 				t.Errorf("error %q has no hint", err)
 			}
 		})
@@ -371,13 +372,13 @@ func TestErrors(t *testing.T) {
 
 	t.Run("push without token", func(t *testing.T) {
 		_, err := open(t, h, "").Push(context.Background(), st, id, ref(t, "hf://alice/x"), registry.TransferOptions{})
-		if !errors.Is(err, model.ErrAuth) {
+		if !errors.Is(err, fault.ErrAuth) {
 			t.Errorf("push without token: %v", err)
 		}
 	})
 	t.Run("push with a read token", func(t *testing.T) {
 		_, err := open(t, h, readToken_).Push(context.Background(), st, id, ref(t, "hf://bob/x"), registry.TransferOptions{})
-		if !errors.Is(err, model.ErrAuth) || strings.Contains(err.Error(), readToken_) {
+		if !errors.Is(err, fault.ErrAuth) || strings.Contains(err.Error(), readToken_) {
 			t.Errorf("push with a read-only token: %v", err)
 		}
 	})
@@ -436,7 +437,7 @@ func TestTampered(t *testing.T) {
 	for _, r := range []string{"hf://alice/t1", "hf://alice/t2"} {
 		st2, _ := store.Open(t.TempDir())
 		_, err := reg.Pull(ctx, ref(t, r), st2, registry.TransferOptions{})
-		if !errors.Is(err, model.ErrIntegrity) {
+		if !errors.Is(err, fault.ErrIntegrity) {
 			t.Errorf("pull %s: %v, want an integrity error", r, err)
 		}
 		if imgs, _ := st2.Images(); len(imgs) != 0 {
@@ -511,7 +512,7 @@ func TestSourcePinsCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	onlyB := repB.Blobs[len(repB.Blobs)-1].Digest // a KV page of B, not in A
-	if _, err := src.(registry.BlobStater).StatBlob(ctx, onlyB); !errors.Is(err, model.ErrNotFound) {
+	if _, err := src.(registry.BlobStater).StatBlob(ctx, onlyB); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("pinned source sees a blob of the later push: %v", err)
 	}
 	fresh, _ := reg.Source(ctx, ref(t, "hf://alice/pin"))

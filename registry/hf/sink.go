@@ -20,6 +20,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -34,12 +35,8 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	if err != nil {
 		return nil, err
 	}
-	if b.cfg.ReadOnly {
-		return nil, model.WithHint(model.Classed(model.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", ref.Raw)),
-			"run without --readonly")
-	}
 	if b.c.token == "" {
-		return nil, model.WithHint(model.Classed(model.ErrAuth, fmt.Errorf("hf: pushing to %s needs a token", r)),
+		return nil, fault.WithHint(fault.Classed(fault.ErrAuth, fmt.Errorf("hf: pushing to %s needs a token", r)),
 			"set HF_TOKEN, or log in so that $HF_HOME/token exists")
 	}
 	if err := b.createRepo(ctx, r); err != nil {
@@ -100,14 +97,14 @@ func (b *Backend) ensureBranch(ctx context.Context, r repoRef) (string, error) {
 		return "", err
 	}
 	if ref != nil && ref.tag {
-		return "", model.WithHint(fmt.Errorf("hf: %s is a tag, and tags do not move", r),
+		return "", fault.WithHint(fmt.Errorf("hf: %s is a tag, and tags do not move", r),
 			"push to a branch, e.g. hf://"+r.id()+":<branch>, and set PF_HF_TAG="+r.rev+" to tag the result")
 	}
 	if ref != nil {
 		return ref.TargetCommit, nil
 	}
 	if commitID.MatchString(r.rev) {
-		return "", model.WithHint(fmt.Errorf("hf: %s names a commit, which cannot be pushed to", r), "push to a branch")
+		return "", fault.WithHint(fmt.Errorf("hf: %s names a commit, which cannot be pushed to", r), "push to a branch")
 	}
 	resp, err := b.c.do(ctx, request{method: http.MethodPost, url: r.apiPath() + "/branch/" + url.PathEscape(r.rev),
 		body: []byte("{}"), contentType: "application/json"})
@@ -467,7 +464,7 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 	}
 	defer drain(resp)
 	if resp.StatusCode == http.StatusPreconditionFailed {
-		return model.WithHint(fmt.Errorf("hf: %s changed while pushing (another commit landed)", s.r), "push again")
+		return fault.WithHint(fmt.Errorf("hf: %s changed while pushing (another commit landed)", s.r), "push again")
 	}
 	if resp.StatusCode/100 != 2 {
 		return s.b.c.statusErr(resp, "commit to "+s.r.revWhat(s.r.rev), "")

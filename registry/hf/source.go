@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -51,7 +52,7 @@ func (s *source) FetchManifest(ctx context.Context) ([]byte, []byte, error) {
 		return nil, nil, err
 	}
 	if raw == nil {
-		return nil, nil, model.WithHint(model.NotFoundf("no image at %s: manifest.json is missing", s.r),
+		return nil, nil, fault.WithHint(fault.NotFoundf("no image at %s: manifest.json is missing", s.r),
 			"list the images of the repository with `pf-registry tags hf://"+s.r.id()+"`")
 	}
 	if c := hdr.Get("X-Repo-Commit"); commitID.MatchString(c) {
@@ -95,13 +96,13 @@ func (s *source) small(ctx context.Context, rev, p string) ([]byte, http.Header,
 		return nil, nil, fmt.Errorf("hf: reading %s of %s: %s", p, s.r, s.b.c.redact(err.Error()))
 	}
 	if len(b) > maxManifestSize {
-		return nil, nil, model.Integrityf("hf: %s of %s is larger than %d bytes", p, s.r, maxManifestSize)
+		return nil, nil, fault.Integrityf("hf: %s of %s is larger than %d bytes", p, s.r, maxManifestSize)
 	}
 	return b, resp.Header, nil
 }
 
 func (s *source) notFound(d model.Digest) error {
-	return model.NotFoundf("blob %s is missing from %s", d.Short(), s.r)
+	return fault.NotFoundf("blob %s is missing from %s", d.Short(), s.r)
 }
 
 // StatBlob implements registry.BlobStater with a HEAD of the resolve URL.
@@ -165,7 +166,7 @@ func (r *resumer) Read(p []byte) (int, error) {
 			return n, err
 		}
 		if r.resumes >= maxResumes {
-			return n, model.WithHint(fmt.Errorf("hf: download broke after %d bytes, %d resumes: %s", r.n, r.resumes, r.c.redact(err.Error())),
+			return n, fault.WithHint(fmt.Errorf("hf: download broke after %d bytes, %d resumes: %s", r.n, r.resumes, r.c.redact(err.Error())),
 				"check the network and retry")
 		}
 		r.resumes++

@@ -18,7 +18,8 @@ import (
 	"sync"
 	"time"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 )
 
 // DefaultAPI is the Kubo RPC endpoint used when nothing else is configured.
@@ -44,7 +45,7 @@ func apiEndpoint() (base, source string, err error) {
 	if v := strings.TrimSpace(os.Getenv("IPFS_API")); v != "" {
 		b, err := endpointURL(v)
 		if err != nil {
-			return "", "", model.WithHint(fmt.Errorf("IPFS_API=%q: %v", v, err),
+			return "", "", fault.WithHint(fmt.Errorf("IPFS_API=%q: %v", v, err),
 				"set IPFS_API to http://host:port or /ip4/<addr>/tcp/<port>")
 		}
 		return b, "IPFS_API", nil
@@ -282,7 +283,7 @@ func streamErr(err error) error {
 // rpcError is an error the daemon reported or a transport failure.
 type rpcError struct {
 	msg   string
-	class error // model.ErrNotFound or nil
+	class error // fault.ErrNotFound or nil
 	hint  string
 }
 
@@ -293,7 +294,7 @@ func (e *rpcError) Unwrap() error { return e.class }
 func wrap(e *rpcError) error {
 	var err error = e
 	if e.hint != "" {
-		err = model.WithHint(err, e.hint)
+		err = fault.WithHint(err, e.hint)
 	}
 	return err
 }
@@ -305,7 +306,7 @@ func (c *client) statusError(cmd string, q []arg, resp *http.Response) error {
 	if json.Unmarshal(raw, &m) == nil && m.Message != "" {
 		msg = m.Message
 	}
-	msg = oneLine(msg)
+	msg = termtext.OneLine(msg, maxErrorText)
 	// Kubo repeats the CID after the reason; once is enough.
 	if i := strings.Index(msg, ": ipld: could not find "); i > 0 {
 		msg = msg[:i]
@@ -330,10 +331,10 @@ func (c *client) statusError(cmd string, q []arg, resp *http.Response) error {
 	case resp.StatusCode == http.StatusForbidden:
 		e.hint = "the daemon refuses this client; check API.HTTPHeaders / API.Authorizations in its config"
 	case isNotFound(msg):
-		e.class = model.ErrNotFound
+		e.class = fault.ErrNotFound
 		e.hint = "check the CID; an offline daemon only serves content it holds locally"
 	case strings.Contains(msg, "invalid path") || strings.Contains(msg, "invalid cid") || strings.Contains(msg, "selected encoding not supported"):
-		e.class = model.ErrBadRef
+		e.class = fault.ErrBadRef
 		e.hint = "use ipfs://<CID> with a valid CID, or ipfs://<repo>[:<tag>] for a name in the MFS index /processfork"
 	}
 	return wrap(e)
@@ -366,18 +367,13 @@ func (c *client) transportError(cmd string, ctx context.Context, wd *watchdog, e
 		})
 	}
 	return wrap(&rpcError{
-		msg:  fmt.Sprintf("ipfs %s: talking to %s: %s", cmd, c.display(), oneLine(err.Error())),
+		msg:  fmt.Sprintf("ipfs %s: talking to %s: %s", cmd, c.display(), termtext.OneLine(err.Error(), maxErrorText)),
 		hint: "check that the daemon is running and IPFS_API points at its RPC address",
 	})
 }
 
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
+// maxErrorText bounds the daemon's text quoted in an error, in runes.
+const maxErrorText = 300
 
 // watchedBody is a response body that feeds the watchdog, reports Kubo's
 // X-Stream-Error trailer (an error after a 200 header) and releases the call.
@@ -399,9 +395,9 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	}
 	if err == io.EOF {
 		if msg := b.resp.Trailer.Get("X-Stream-Error"); msg != "" {
-			e := &rpcError{msg: fmt.Sprintf("ipfs %s: %s", b.cmd, oneLine(msg))}
+			e := &rpcError{msg: fmt.Sprintf("ipfs %s: %s", b.cmd, termtext.OneLine(msg, maxErrorText))}
 			if isNotFound(msg) {
-				e.class = model.ErrNotFound
+				e.class = fault.ErrNotFound
 			}
 			return n, wrap(e)
 		}

@@ -49,6 +49,7 @@ import (
 	"sync"
 	"time"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -89,9 +90,8 @@ func init() {
 
 // Backend serves ipfs:// references through one Kubo daemon.
 type Backend struct {
-	c        *client
-	readOnly bool
-	key      signing.Key
+	c   *client
+	key signing.Key
 }
 
 // New finds the daemon's RPC endpoint (IPFS_API, $IPFS_PATH/api, default)
@@ -102,9 +102,8 @@ func New(cfg registry.Config) (*Backend, error) {
 		return nil, err
 	}
 	return &Backend{
-		c:        newClient(base, source, cfg.Timeout, cfg.UserAgent),
-		readOnly: cfg.ReadOnly,
-		key:      signing.ForBackend(Scheme),
+		c:   newClient(base, source, cfg.Timeout, cfg.UserAgent),
+		key: signing.ForBackend(Scheme),
 	}, nil
 }
 
@@ -140,12 +139,12 @@ func parseTarget(ref registry.Ref) (target, error) {
 	raw := ref.CID
 	t := target{raw: raw}
 	if raw == "" {
-		return t, model.WithHint(model.Classed(model.ErrBadRef, fmt.Errorf("empty ipfs reference %q", ref.Raw)),
+		return t, fault.WithHint(fault.Classed(fault.ErrBadRef, fmt.Errorf("empty ipfs reference %q", ref.Raw)),
 			"use ipfs://<CID> or ipfs://<repo>[:<tag>]")
 	}
 	if repo, tag, ok := strings.Cut(raw, ":"); ok {
 		if !validName(repo) || !validName(tag) {
-			return t, model.WithHint(model.Classed(model.ErrBadRef,
+			return t, fault.WithHint(fault.Classed(fault.ErrBadRef,
 				fmt.Errorf("malformed ipfs name %q: repo and tag must be 1-%d characters of A-Z a-z 0-9 . _ - not starting with '.'", ref.Raw, maxNameLen)),
 				"use ipfs://<repo>[:<tag>], e.g. ipfs://agent:v1")
 		}
@@ -179,21 +178,21 @@ func (b *Backend) resolve(ctx context.Context, t target) (string, error) {
 		return t.path, nil
 	}
 	if t.repo == placeholder && t.tag == defaultTag && !strings.Contains(t.raw, ":") {
-		return "", model.WithHint(model.Classed(model.ErrBadRef,
+		return "", fault.WithHint(fault.Classed(fault.ErrBadRef,
 			errors.New("ipfs://new is the push placeholder, not an image")),
 			"read an image by its CID (printed by push) or by name, ipfs://<repo>[:<tag>]")
 	}
 	var st struct{ Hash, Type string }
 	err := b.c.callJSON(ctx, "files/stat", args("arg", t.indexPath()), nil, &st)
-	if errors.Is(err, model.ErrNotFound) {
-		return "", model.WithHint(model.NotFoundf("no image named %s in the MFS index %s of the IPFS daemon at %s", t, IndexRoot, b.c.display()),
+	if errors.Is(err, fault.ErrNotFound) {
+		return "", fault.WithHint(fault.NotFoundf("no image named %s in the MFS index %s of the IPFS daemon at %s", t, IndexRoot, b.c.display()),
 			"list the names with `pf ls ipfs://`, or use the image's CID")
 	}
 	if err != nil {
 		return "", err
 	}
 	if st.Type != "directory" {
-		return "", model.WithHint(model.Integrityf("%s in the MFS index is a %s, not an image directory", t.indexPath(), st.Type),
+		return "", fault.WithHint(fault.Integrityf("%s in the MFS index is a %s, not an image directory", t.indexPath(), st.Type),
 			"remove it with `ipfs files rm "+t.indexPath()+"` and push again")
 	}
 	return st.Hash, nil
@@ -234,14 +233,14 @@ func (b *Backend) Exists(ctx context.Context, ref registry.Ref) (bool, error) {
 		return false, err
 	}
 	path, err := b.resolve(ctx, t)
-	if errors.Is(err, model.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
 	links, err := b.ls(ctx, path, false)
-	if errors.Is(err, model.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
@@ -282,7 +281,7 @@ func (b *Backend) Source(ctx context.Context, ref registry.Ref) (registry.Source
 		case strings.HasPrefix(l.Name, blobPrefix) && strings.HasSuffix(l.Name, blobSuffix):
 			h := l.Name[len(blobPrefix) : len(l.Name)-len(blobSuffix)]
 			if _, err := model.FromHex(h); err != nil {
-				return nil, model.WithHint(model.Integrityf("%s holds entry %q whose name is not blob_<64 hex>.zst", s.Describe(), l.Name),
+				return nil, fault.WithHint(fault.Integrityf("%s holds entry %q whose name is not blob_<64 hex>.zst", s.Describe(), l.Name),
 					"the directory is not a valid image; rebuild it or push the image again")
 			}
 			s.blobs[h] = l
@@ -309,7 +308,7 @@ func (s *source) Describe() string {
 
 func (s *source) FetchManifest(ctx context.Context) (manifest, sig []byte, err error) {
 	if s.manifest == nil {
-		return nil, nil, model.WithHint(model.NotFoundf("%s holds no %s", s.Describe(), ManifestEntry),
+		return nil, nil, fault.WithHint(fault.NotFoundf("%s holds no %s", s.Describe(), ManifestEntry),
 			"check that the CID is a ProcessFork image directory (`ipfs ls "+s.path+"`)")
 	}
 	if manifest, err = s.b.catAll(ctx, s.manifest.Hash, maxManifest, ManifestEntry); err != nil {
@@ -327,7 +326,7 @@ func (s *source) FetchManifest(ctx context.Context) (manifest, sig []byte, err e
 func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, int64, error) {
 	l, ok := s.blobs[d.Hex()]
 	if !ok {
-		return nil, -1, model.NotFoundf("%s holds no %s%s%s", s.Describe(), blobPrefix, d.Hex(), blobSuffix)
+		return nil, -1, fault.NotFoundf("%s holds no %s%s%s", s.Describe(), blobPrefix, d.Hex(), blobSuffix)
 	}
 	rc, err := s.b.c.call(ctx, "cat", args("arg", l.Hash), nil)
 	if err != nil {
@@ -340,7 +339,7 @@ func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 func (s *source) StatBlob(_ context.Context, d model.Digest) (int64, error) {
 	l, ok := s.blobs[d.Hex()]
 	if !ok {
-		return -1, model.NotFoundf("%s holds no %s%s%s", s.Describe(), blobPrefix, d.Hex(), blobSuffix)
+		return -1, fault.NotFoundf("%s holds no %s%s%s", s.Describe(), blobPrefix, d.Hex(), blobSuffix)
 	}
 	return int64(l.Size), nil
 }
@@ -357,17 +356,13 @@ func (b *Backend) catAll(ctx context.Context, cid string, limit int64, what stri
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, model.Integrityf("%s (%s) is larger than %d bytes", what, cid, limit)
+		return nil, fault.Integrityf("%s (%s) is larger than %d bytes", what, cid, limit)
 	}
 	return data, nil
 }
 
 // Sink implements registry.Backend.
 func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, error) {
-	if b.readOnly {
-		return nil, model.WithHint(model.Classed(model.ErrReadOnly, fmt.Errorf("refusing to push to %s in read-only mode", ref.Raw)),
-			"run without read-only mode to push")
-	}
 	t, err := parseTarget(ref)
 	if err != nil {
 		return nil, err
@@ -460,7 +455,7 @@ func (b *Backend) filesLs(ctx context.Context, dir string) ([]mfsEntry, error) {
 // repository, so that a re-push copies them instead of uploading them.
 func (s *sink) loadExisting(ctx context.Context) error {
 	tags, err := s.b.filesLs(ctx, IndexRoot+"/"+s.t.repo)
-	if errors.Is(err, model.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -510,7 +505,7 @@ func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
 		return false, nil
 	}
 	err := s.link(ctx, cid, blobEntry(d))
-	if errors.Is(err, model.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return false, nil // the old entry's blocks are gone: upload it again
 	}
 	return err == nil, err

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"pf-registry/demo"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	_ "pf-registry/registry/file"
@@ -299,17 +300,17 @@ func checkOneLine(t *testing.T, err error, start time.Time, class error, wantTex
 		t.Fatalf("error after %s, want a bounded answer: %v", el, err)
 	}
 	msg := err.Error()
-	t.Logf("error: %s (hint: %s)", msg, model.Hint(err))
+	t.Logf("error: %s (hint: %s)", msg, fault.Hint(err))
 	if strings.Contains(msg, "\n") || !strings.Contains(msg, wantText) {
 		t.Fatalf("error %q: want one line containing %q", msg, wantText)
 	}
 	if class != nil && !errors.Is(err, class) {
 		t.Fatalf("error %q is not %v", msg, class)
 	}
-	if class != model.ErrIntegrity && errors.Is(err, model.ErrIntegrity) {
+	if class != fault.ErrIntegrity && errors.Is(err, fault.ErrIntegrity) {
 		t.Fatalf("error %q is classed as integrity (exit 4), want exit 1", msg)
 	}
-	if model.Hint(err) == "" && class != model.ErrIntegrity {
+	if fault.Hint(err) == "" && class != fault.ErrIntegrity {
 		t.Fatalf("error %q carries no hint", msg)
 	}
 }
@@ -323,7 +324,7 @@ func TestErrors(t *testing.T) {
 		ref := mustRef(t, "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi")
 		start := time.Now()
 		_, err := reg.Pull(withTimeout(t, time.Minute), ref, newStore(t), registry.TransferOptions{})
-		checkOneLine(t, err, start, model.ErrNotFound, "not found")
+		checkOneLine(t, err, start, fault.ErrNotFound, "not found")
 		if ok, err := reg.Exists(withTimeout(t, time.Minute), ref); ok || err != nil {
 			t.Fatalf("exists of unknown CID: %v %v", ok, err)
 		}
@@ -331,12 +332,12 @@ func TestErrors(t *testing.T) {
 	t.Run("unknown name", func(t *testing.T) {
 		start := time.Now()
 		_, err := reg.Inspect(withTimeout(t, time.Minute), mustRef(t, "ipfs://nobody:v9"))
-		checkOneLine(t, err, start, model.ErrNotFound, "no image named ipfs://nobody:v9")
+		checkOneLine(t, err, start, fault.ErrNotFound, "no image named ipfs://nobody:v9")
 	})
 	t.Run("not a CID", func(t *testing.T) {
 		start := time.Now()
 		_, err := reg.Inspect(withTimeout(t, time.Minute), mustRef(t, "ipfs://this-is-not-a-cid-and-longer-than-forty-chars"))
-		checkOneLine(t, err, start, model.ErrBadRef, "invalid path")
+		checkOneLine(t, err, start, fault.ErrBadRef, "invalid path")
 	})
 	t.Run("stopped daemon", func(t *testing.T) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -350,8 +351,8 @@ func TestErrors(t *testing.T) {
 		start := time.Now()
 		_, err = dead.Inspect(withTimeout(t, time.Minute), mustRef(t, "ipfs://agent"))
 		checkOneLine(t, err, start, nil, "cannot reach the IPFS daemon at http://"+addr)
-		if !strings.Contains(model.Hint(err), "ipfs daemon") {
-			t.Fatalf("hint %q does not say how to start the daemon", model.Hint(err))
+		if !strings.Contains(fault.Hint(err), "ipfs daemon") {
+			t.Fatalf("hint %q does not say how to start the daemon", fault.Hint(err))
 		}
 	})
 	t.Run("tampered blob", func(t *testing.T) {
@@ -366,7 +367,7 @@ func TestErrors(t *testing.T) {
 		st := newStore(t)
 		start := time.Now()
 		_, err := reg.Pull(withTimeout(t, time.Minute), mustRef(t, "ipfs://"+cid), st, registry.TransferOptions{})
-		checkOneLine(t, err, start, model.ErrIntegrity, "")
+		checkOneLine(t, err, start, fault.ErrIntegrity, "")
 		if st.HasImage(fixtureID) {
 			t.Fatal("tampered image entered the store")
 		}
@@ -377,13 +378,13 @@ func TestErrors(t *testing.T) {
 		})
 		start := time.Now()
 		_, err := reg.Inspect(withTimeout(t, time.Minute), mustRef(t, "ipfs://"+cid))
-		checkOneLine(t, err, start, model.ErrIntegrity, `"blob_xyz.zst"`)
+		checkOneLine(t, err, start, fault.ErrIntegrity, `"blob_xyz.zst"`)
 	})
 	t.Run("read-only push", func(t *testing.T) {
 		ro := openIPFS(t, registry.Config{ReadOnly: true})
 		st, id := smallImage(t, 5)
 		_, err := ro.Push(withTimeout(t, time.Minute), st, id, mustRef(t, "ipfs://ro"), registry.TransferOptions{})
-		if !errors.Is(err, model.ErrReadOnly) {
+		if !errors.Is(err, fault.ErrReadOnly) {
 			t.Fatalf("read-only push: %v", err)
 		}
 	})
@@ -553,8 +554,8 @@ func TestEndpointDiscovery(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), c.wantErr) || model.Hint(err) == "" {
-				t.Fatalf("got %v (hint %q), want an error containing %q with a hint", err, model.Hint(err), c.wantErr)
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || fault.Hint(err) == "" {
+				t.Fatalf("got %v (hint %q), want an error containing %q with a hint", err, fault.Hint(err), c.wantErr)
 			}
 		})
 	}
@@ -571,7 +572,7 @@ func TestMissingSignature(t *testing.T) {
 	}
 	st := newStore(t)
 	_, err = reg.Pull(ctx, mustRef(t, "ipfs://"+cid), st, registry.TransferOptions{})
-	if !errors.Is(err, model.ErrIntegrity) || st.HasImage(fixtureID) {
+	if !errors.Is(err, fault.ErrIntegrity) || st.HasImage(fixtureID) {
 		t.Fatalf("pull of an unsigned image: %v", err)
 	}
 }

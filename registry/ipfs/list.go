@@ -8,7 +8,7 @@ import (
 	"strings"
 	"sync"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 )
 
@@ -35,7 +35,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 			}
 		}
 		if !ok {
-			return nil, model.WithHint(model.NotFoundf("%s is not a ProcessFork image (no %s)", root.Raw, ManifestEntry),
+			return nil, fault.WithHint(fault.NotFoundf("%s is not a ProcessFork image (no %s)", root.Raw, ManifestEntry),
 				"list every image of the daemon with `pf ls ipfs://`")
 		}
 		out.Image = true
@@ -61,7 +61,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 func (b *Backend) indexRepos(ctx context.Context) ([]registry.RepoEntry, map[string]bool, error) {
 	indexed := map[string]bool{}
 	dirs, err := b.filesLs(ctx, IndexRoot)
-	if errors.Is(err, model.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return nil, indexed, nil
 	}
 	if err != nil {
@@ -158,7 +158,7 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 			return nil, err
 		}
 		if !ok {
-			return nil, model.WithHint(model.NotFoundf("%s is not a ProcessFork image (no %s)", repo.Raw, ManifestEntry),
+			return nil, fault.WithHint(fault.NotFoundf("%s is not a ProcessFork image (no %s)", repo.Raw, ManifestEntry),
 				"list every image of the daemon with `pf ls ipfs://`")
 		}
 		name := strings.TrimPrefix(t.path, "/ipfs/")
@@ -166,8 +166,8 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 		return out, nil
 	}
 	entries, err := b.filesLs(ctx, IndexRoot+"/"+t.repo)
-	if errors.Is(err, model.ErrNotFound) {
-		return nil, model.WithHint(model.NotFoundf("no repository %q in the MFS index %s of the IPFS daemon at %s", t.repo, IndexRoot, b.c.display()),
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, fault.WithHint(fault.NotFoundf("no repository %q in the MFS index %s of the IPFS daemon at %s", t.repo, IndexRoot, b.c.display()),
 			"list the names with `pf ls ipfs://`")
 	}
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 )
 
@@ -71,7 +71,7 @@ func TestParseTarget(t *testing.T) {
 		}
 		got, err := parseTarget(ref)
 		if c.bad {
-			if err == nil || !errors.Is(err, model.ErrBadRef) || model.Hint(err) == "" {
+			if err == nil || !errors.Is(err, fault.ErrBadRef) || fault.Hint(err) == "" {
 				t.Errorf("%q: got %+v, %v; want a bad-reference error with a hint", c.in, got, err)
 			}
 			continue

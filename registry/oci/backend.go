@@ -14,6 +14,7 @@ import (
 	"github.com/regclient/regclient/types/errs"
 	"github.com/regclient/regclient/types/ref"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -65,7 +66,7 @@ func (b *Backend) isLayout() bool { return b.scheme == registry.LayoutScheme }
 func (b *Backend) locate(r registry.Ref) (location, error) {
 	if b.isLayout() {
 		if r.Path == "" {
-			return location{}, model.WithHint(model.Classed(model.ErrBadRef,
+			return location{}, fault.WithHint(fault.Classed(fault.ErrBadRef,
 				fmt.Errorf("malformed oci-layout reference %q (empty path)", r.Raw)), "write oci-layout:<dir>[#<tag>]")
 		}
 		tag := r.Tag
@@ -76,7 +77,7 @@ func (b *Backend) locate(r registry.Ref) (location, error) {
 			ref: ref.Ref{Scheme: "ocidir", Reference: "ocidir://" + r.Path, Path: r.Path, Tag: tag}}, nil
 	}
 	if r.Repo == "" {
-		return location{}, model.WithHint(model.Classed(model.ErrBadRef,
+		return location{}, fault.WithHint(fault.Classed(fault.ErrBadRef,
 			fmt.Errorf("%s names no repository", r.Raw)), "write oci://<host>[:<port>]/<repo>[:<tag>]")
 	}
 	rc, err := b.clients.forHost(r)
@@ -101,7 +102,7 @@ func (b *Backend) Exists(ctx context.Context, r registry.Ref) (bool, error) {
 	}
 	if _, err := l.rc.ManifestHead(ctx, l.ref); err != nil {
 		err = classify(err, l.name, "image manifest")
-		if errors.Is(err, model.ErrNotFound) {
+		if errors.Is(err, fault.ErrNotFound) {
 			return false, nil
 		}
 		return false, err
@@ -120,12 +121,8 @@ func (b *Backend) Source(_ context.Context, r registry.Ref) (registry.Source, er
 
 // Sink implements registry.Backend.
 func (b *Backend) Sink(ctx context.Context, r registry.Ref) (registry.Sink, error) {
-	if b.cfg.ReadOnly {
-		return nil, model.WithHint(model.Classed(model.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", r.Raw)),
-			"run without --readonly")
-	}
 	if r.Digest != "" {
-		return nil, model.WithHint(model.Classed(model.ErrBadRef,
+		return nil, fault.WithHint(fault.Classed(fault.ErrBadRef,
 			fmt.Errorf("cannot push to a digest reference %s", r.Raw)), "push to a tag: oci://<host>/<repo>:<tag>")
 	}
 	l, err := b.locate(r)
@@ -142,7 +139,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 	out := &registry.Listing{Root: root.Raw, Repos: []registry.RepoEntry{}}
 	if b.isLayout() {
 		if _, err := os.Stat(root.Path); err != nil {
-			return nil, model.WithHint(model.NotFoundf("OCI layout %s does not exist", root.Path),
+			return nil, fault.WithHint(fault.NotFoundf("OCI layout %s does not exist", root.Path),
 				"check the path; push creates it")
 		}
 		if root.HasTag {
@@ -199,7 +196,7 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 // refusedCatalog tells a registry that answers but will not list (auth,
 // 404/405 on _catalog) from one that cannot be reached.
 func refusedCatalog(raw, classified error) bool {
-	if errors.Is(classified, model.ErrAuth) || errors.Is(classified, model.ErrNotFound) ||
+	if errors.Is(classified, fault.ErrAuth) || errors.Is(classified, fault.ErrNotFound) ||
 		errors.Is(raw, errs.ErrNotImplemented) || errors.Is(raw, errs.ErrUnsupportedAPI) {
 		return true
 	}
@@ -265,9 +262,9 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 			out.Tags[i] = registry.TagEntry{Name: name, Ref: tl.name}
 			raw, err := getManifest(ctx, tl)
 			switch {
-			case errors.Is(err, model.ErrNotFound):
+			case errors.Is(err, fault.ErrNotFound):
 				return // deleted meanwhile
-			case errors.Is(err, model.ErrAuth) || isUnreachable(err):
+			case errors.Is(err, fault.ErrAuth) || isUnreachable(err):
 				errsOut[i] = err
 				return
 			case err != nil:

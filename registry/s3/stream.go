@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"io"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 )
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
@@ -36,7 +36,7 @@ func (t *trackingReader) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		t.eof = true
 		if t.size >= 0 && t.n != t.size {
-			t.err = model.Integrityf("stored blob ended after %d of %d bytes", t.n, t.size)
+			t.err = fault.Integrityf("stored blob ended after %d of %d bytes", t.n, t.size)
 			return n, t.err
 		}
 		return n, io.EOF
@@ -45,7 +45,7 @@ func (t *trackingReader) Read(p []byte) (int, error) {
 		return n, err
 	}
 	if t.size >= 0 && t.n > t.size {
-		t.err = model.Integrityf("stored blob is longer than its %d bytes", t.size)
+		t.err = fault.Integrityf("stored blob is longer than its %d bytes", t.size)
 		return n, t.err
 	}
 	if t.size >= 0 && t.n == t.size {
@@ -64,7 +64,7 @@ func (t *trackingReader) probeEnd() {
 	for {
 		m, err := t.r.Read(one[:])
 		if m > 0 {
-			t.err = model.Integrityf("stored blob is longer than its %d bytes", t.size)
+			t.err = fault.Integrityf("stored blob is longer than its %d bytes", t.size)
 			return
 		}
 		if err == io.EOF {

@@ -17,7 +17,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 	"pf-registry/registry/s3/s3test"
 )
 
@@ -159,7 +159,7 @@ func TestPutGetHeadList(t *testing.T) {
 		t.Fatalf("head missing: found=%v err=%v", found, err)
 	}
 	_, _, err = c.Get(ctx, "p/none")
-	if !errors.Is(err, model.ErrNotFound) {
+	if !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("get missing: %v, want ErrNotFound", err)
 	}
 
@@ -261,9 +261,9 @@ func TestErrorsAreOneLineAndClassed(t *testing.T) {
 		class  error
 		text   string
 	}{
-		{"wrong secret", map[string]string{"AWS_SECRET_ACCESS_KEY": "not-the-secret-xyz"}, good.bucket, model.ErrAuth, "credentials"},
-		{"unknown key id", map[string]string{"AWS_ACCESS_KEY_ID": "nobody-xyz"}, good.bucket, model.ErrAuth, "credentials"},
-		{"missing bucket", nil, "no-such-bucket-here", model.ErrNotFound, "does not exist"},
+		{"wrong secret", map[string]string{"AWS_SECRET_ACCESS_KEY": "not-the-secret-xyz"}, good.bucket, fault.ErrAuth, "credentials"},
+		{"unknown key id", map[string]string{"AWS_ACCESS_KEY_ID": "nobody-xyz"}, good.bucket, fault.ErrAuth, "credentials"},
+		{"missing bucket", nil, "no-such-bucket-here", fault.ErrNotFound, "does not exist"},
 		{"unreachable", map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, good.bucket, nil, "cannot reach S3 endpoint http://127.0.0.1:1"},
 	}
 	for _, tc := range tests {
@@ -296,11 +296,11 @@ func TestErrorsAreOneLineAndClassed(t *testing.T) {
 				if tc.class != nil && !errors.Is(err, tc.class) {
 					t.Errorf("%s: %q is not %v", op, msg, tc.class)
 				}
-				if model.Hint(err) == "" {
+				if fault.Hint(err) == "" {
 					t.Errorf("%s: %q has no hint", op, msg)
 				}
 				for _, secret := range []string{s3test.SecretKey, "not-the-secret-xyz"} {
-					if strings.Contains(msg+model.Hint(err), secret) {
+					if strings.Contains(msg+fault.Hint(err), secret) {
 						t.Errorf("%s: error shows a secret: %q", op, msg)
 					}
 				}

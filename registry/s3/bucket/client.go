@@ -112,7 +112,7 @@ func (c *Client) Check(ctx context.Context) error {
 }
 
 // Get opens an object for streaming. A missing object wraps
-// model.ErrNotFound.
+// fault.ErrNotFound.
 func (c *Client) Get(ctx context.Context, key string) (io.ReadCloser, int64, error) {
 	core := minio.Core{Client: c.mc}
 	rc, info, _, err := core.GetObject(ctx, c.bucket, key, minio.GetObjectOptions{})

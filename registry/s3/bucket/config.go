@@ -1,8 +1,3 @@
-// Package bucket is the small S3 client the s3 backend needs: it resolves
-// endpoint, region and credentials the way S3 users expect, performs the
-// handful of object operations a registry uses (get, head, put, list,
-// remove) and turns S3 failures into one-line, classed errors that never
-// contain a secret.
 package bucket
 
 import (
@@ -15,7 +10,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"gopkg.in/ini.v1"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
 )
 
 // DefaultRegion is used when nothing names a region (as the Rust tool does).
@@ -89,7 +84,7 @@ func ConfigFromEnv(getenv Getenv) (Config, error) {
 	case env.AccessKeyID != "" && env.SecretAccessKey != "":
 		cfg.Creds = credentials.NewStatic(env.AccessKeyID, env.SecretAccessKey, env.SessionToken, credentials.SignatureV4)
 	case env.AccessKeyID != "" || env.SecretAccessKey != "":
-		return cfg, model.WithHint(model.Classed(model.ErrAuth,
+		return cfg, fault.WithHint(fault.Classed(fault.ErrAuth,
 			fmt.Errorf("s3: only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set")),
 			"set both variables, or neither to use the shared credentials file")
 	default:
@@ -109,7 +104,7 @@ func ConfigFromEnv(getenv Getenv) (Config, error) {
 // host[:port] means https. A path is refused: S3 endpoints have none.
 func ParseEndpoint(raw string) (*url.URL, error) {
 	bad := func(why string) error {
-		return model.WithHint(model.Classed(model.ErrUsage,
+		return fault.WithHint(fault.Classed(fault.ErrUsage,
 			fmt.Errorf("s3: bad endpoint URL %q: %s", redactURL(raw), why)),
 			"set AWS_ENDPOINT_URL to http(s)://host[:port]")
 	}

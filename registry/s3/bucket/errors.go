@@ -10,7 +10,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"pf-registry/model"
+	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 )
 
 // classify turns a client or server failure into a one-line error naming
@@ -22,7 +23,7 @@ func (c *Client) classify(key string, err error) error {
 	}
 	// Errors that already carry a class (integrity failures of a
 	// verifying body, cancellations) pass through unchanged.
-	for _, class := range []error{model.ErrIntegrity, model.ErrNotFound, model.ErrAuth, model.ErrUsage} {
+	for _, class := range []error{fault.ErrIntegrity, fault.ErrNotFound, fault.ErrAuth, fault.ErrUsage} {
 		if errors.Is(err, class) {
 			return err
 		}
@@ -34,26 +35,26 @@ func (c *Client) classify(key string, err error) error {
 	resp := minio.ToErrorResponse(err)
 	switch resp.Code {
 	case minio.NoSuchBucket:
-		return model.WithHint(model.NotFoundf("%s: bucket %q does not exist at %s", where, c.bucket, c.Endpoint()),
+		return fault.WithHint(fault.NotFoundf("%s: bucket %q does not exist at %s", where, c.bucket, c.Endpoint()),
 			"check the bucket name and AWS_ENDPOINT_URL, or create the bucket (aws s3 mb s3://"+c.bucket+")")
 	case minio.NoSuchKey, "NotFound":
-		return model.NotFoundf("%s: no such object", where)
+		return fault.NotFoundf("%s: no such object", where)
 	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
 		"InvalidSecurity", "AuthorizationHeaderMalformed", "MissingSecurityHeader",
 		"XAdminUserNotFound", "InvalidClientTokenId":
-		return model.WithHint(model.Classed(model.ErrAuth,
+		return fault.WithHint(fault.Classed(fault.ErrAuth,
 			fmt.Errorf("%s: credentials refused by %s (%s)", where, c.Endpoint(), resp.Code)),
 			"check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS_PROFILE credentials) and AWS_REGION")
 	case minio.AccessDenied:
-		return model.WithHint(model.Classed(model.ErrAuth,
+		return fault.WithHint(fault.Classed(fault.ErrAuth,
 			fmt.Errorf("%s: access denied by %s (wrong credentials or no permission)", where, c.Endpoint())),
 			"check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS_PROFILE credentials) and that they may use this bucket")
 	case "InvalidBucketName":
-		return model.WithHint(model.Classed(model.ErrBadRef,
+		return fault.WithHint(fault.Classed(fault.ErrBadRef,
 			fmt.Errorf("%s: invalid bucket name %q", where, c.bucket)),
 			"S3 bucket names have 3-63 lowercase letters, digits, dots or hyphens")
 	case "InvalidRegion", "AuthorizationQueryParametersError", "PermanentRedirect":
-		return model.WithHint(fmt.Errorf("%s: wrong region %q for this bucket (%s)", where, c.cfg.Region, resp.Code),
+		return fault.WithHint(fmt.Errorf("%s: wrong region %q for this bucket (%s)", where, c.cfg.Region, resp.Code),
 			"set AWS_REGION to the bucket's region")
 	}
 	if resp.StatusCode != 0 {
@@ -61,19 +62,19 @@ func (c *Client) classify(key string, err error) error {
 		if code == "" {
 			code = fmt.Sprintf("HTTP %d", resp.StatusCode)
 		}
-		return fmt.Errorf("%s: S3 request failed at %s: %s", where, c.Endpoint(), oneLine(code))
+		return fmt.Errorf("%s: S3 request failed at %s: %s", where, c.Endpoint(), termtext.OneLine(code, maxErrorText))
 	}
 	var ue *url.Error
 	var ne net.Error
 	var oe *net.OpError
 	if errors.As(err, &ue) || errors.As(err, &ne) || errors.As(err, &oe) {
-		return model.WithHint(fmt.Errorf("%s: cannot reach S3 endpoint %s: %s", where, c.Endpoint(), netReason(err)),
+		return fault.WithHint(fmt.Errorf("%s: cannot reach S3 endpoint %s: %s", where, c.Endpoint(), netReason(err)),
 			"check AWS_ENDPOINT_URL and that the server is running and reachable")
 	}
 	// minio-go's own argument errors (e.g. an invalid bucket name found
 	// before any request) have codes handled above; anything else is
 	// reported as is, on one line.
-	return fmt.Errorf("%s: %s", where, oneLine(err.Error()))
+	return fmt.Errorf("%s: %s", where, termtext.OneLine(err.Error(), maxErrorText))
 }
 
 // netReason shortens a transport error to its cause ("connection
@@ -86,7 +87,7 @@ func netReason(err error) string {
 		if i := strings.LastIndex(msg, ": "); i >= 0 {
 			msg = msg[i+2:]
 		}
-		return oneLine(msg)
+		return termtext.OneLine(msg, maxErrorText)
 	}
 	var de *net.DNSError
 	if errors.As(err, &de) {
@@ -94,15 +95,10 @@ func netReason(err error) string {
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Err != nil {
-		return oneLine(ue.Err.Error())
+		return termtext.OneLine(ue.Err.Error(), maxErrorText)
 	}
-	return oneLine(err.Error())
+	return termtext.OneLine(err.Error(), maxErrorText)
 }
 
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
+// maxErrorText bounds the server's text quoted in an error, in runes.
+const maxErrorText = 200

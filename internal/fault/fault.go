@@ -1,13 +1,16 @@
-package model
+// Package fault holds the error classes every layer shares and the hint
+// attached to an error (the "what to do" half of a one-line message). Test
+// a class with errors.Is; the command line maps them to exit codes:
+// ErrIntegrity → 4, ErrUsage and ErrUnsupportedScheme → 2, anything else → 1.
+package fault
 
 import (
 	"errors"
 	"fmt"
 )
 
-// Error classes shared by every layer. The command line maps them to exit
-// codes: ErrIntegrity → 4, ErrUsage and ErrUnsupportedScheme → 2, anything
-// else → 1.
+// Error classes. Build errors of a class with Integrityf, NotFoundf or
+// Classed; the class never shows in the message.
 var (
 	// ErrIntegrity: signature invalid or missing, blob bytes not matching
 	// their digest, an image that is incomplete or malformed.

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"pf-registry/registry"
+)
+
+// lsOpts are the options of `ls`.
+type lsOpts struct {
+	*env
+	asJSON bool
+	limit  int
+}
+
+func (e *env) lsCmd() *cobra.Command {
+	o := &lsOpts{env: e}
+	c := &cobra.Command{
+		Use:   "ls ROOT",
+		Short: "List the repositories under a registry root",
+		Long: `List the repositories under a registry root. A root that is itself an
+image is reported as such.`,
+		Example: `  pf-registry ls file://./registry
+  pf-registry ls oci://localhost:5000
+  pf-registry ls s3://bucket/prefix
+  pf-registry ls hf://alice --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: o.runLs,
+	}
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON document")
+	c.Flags().IntVar(&o.limit, "limit", 0, "return at most this many repositories (one page)")
+	return c
+}
+
+func (o *lsOpts) runLs(cmd *cobra.Command, args []string) error {
+	reg, root, err := registry.ForRoot(args[0], o.cfg)
+	if err != nil {
+		return err
+	}
+	out, err := o.list(cmd, reg, root)
+	if err != nil {
+		return err
+	}
+	if o.asJSON {
+		return o.printJSON(out)
+	}
+	if out.Note != "" {
+		fmt.Fprintln(o.stderr, "note: "+out.Note)
+	}
+	if out.Image {
+		fmt.Fprintf(o.stdout, "%s is an image; inspect it with `pf-registry inspect %s`\n", root.Raw, root.Raw)
+		return nil
+	}
+	if len(out.Repos) == 0 {
+		fmt.Fprintf(o.stderr, "no images under %s\n", root.Raw)
+		return nil
+	}
+	tw := o.table()
+	fmt.Fprintln(tw, "REPOSITORY\tTAGS\tREFERENCE")
+	for _, r := range out.Repos {
+		tags := strings.Join(r.Tags, ", ")
+		if r.Tags == nil {
+			tags = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, tags, r.Ref)
+	}
+	return tw.Flush()
+}
+
+// list gathers every page, or only the first with --limit.
+func (o *lsOpts) list(cmd *cobra.Command, reg registry.Registry, root registry.Ref) (*registry.Listing, error) {
+	out := &registry.Listing{Root: root.Raw, Repos: []registry.RepoEntry{}}
+	opt := registry.ListOptions{Limit: o.limit}
+	for {
+		page, err := reg.List(cmd.Context(), root, opt)
+		if err != nil {
+			return nil, err
+		}
+		out.Image = out.Image || page.Image
+		out.Repos = append(out.Repos, page.Repos...)
+		if page.Note != "" {
+			out.Note = page.Note
+		}
+		if page.Next == "" || o.limit > 0 {
+			out.Next = page.Next
+			return out, nil
+		}
+		opt.After = page.Next
+	}
+}
+
+// tagsOpts are the options of `tags`.
+type tagsOpts struct {
+	*env
+	asJSON bool
+}
+
+func (e *env) tagsCmd() *cobra.Command {
+	o := &tagsOpts{env: e}
+	c := &cobra.Command{
+		Use:   "tags REPO",
+		Short: "List the images (tags) of a repository",
+		Example: `  pf-registry tags file://./registry/alice/refactor-agent
+  pf-registry tags oci://localhost:5000/alice/agent --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: o.runTags,
+	}
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON document")
+	return c
+}
+
+func (o *tagsOpts) runTags(cmd *cobra.Command, args []string) error {
+	reg, repo, err := registry.ForRoot(args[0], o.cfg)
+	if err != nil {
+		return err
+	}
+	out := &registry.TagList{Repo: repo.Raw, Tags: []registry.TagEntry{}}
+	opt := registry.ListOptions{}
+	for {
+		page, err := reg.Tags(cmd.Context(), repo, opt)
+		if err != nil {
+			return err
+		}
+		out.Tags = append(out.Tags, page.Tags...)
+		if page.Next == "" {
+			break
+		}
+		opt.After = page.Next
+	}
+	if o.asJSON {
+		return o.printJSON(out)
+	}
+	if len(out.Tags) == 0 {
+		fmt.Fprintf(o.stderr, "no images in %s\n", repo.Raw)
+		return nil
+	}
+	tw := o.table()
+	fmt.Fprintln(tw, "TAG\tUPDATED\tREFERENCE")
+	for _, t := range out.Tags {
+		upd := "-"
+		if !t.Updated.IsZero() {
+			upd = t.Updated.UTC().Format("2006-01-02 15:04")
+		}
+		name := t.Name
+		if t.Foreign {
+			name += " (not a ProcessFork image)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, upd, t.Ref)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,90 @@
+package registry
+
+import (
+	"time"
+
+	"pf-registry/internal/fault"
+	"pf-registry/model"
+	"pf-registry/signing"
+)
+
+// Inspection is what Inspect learns from manifest and signature alone.
+type Inspection struct {
+	Ref       string          `json:"ref"`
+	ImageID   model.Digest    `json:"image_id"`
+	Manifest  *model.Manifest `json:"-"`
+	Raw       []byte          `json:"-"`
+	Signature signing.Verdict `json:"signature"`
+	// Canonical is false when re-encoding the manifest changes its bytes
+	// (the Rust CLI would record another ID after pull).
+	Canonical bool         `json:"canonical"`
+	Warnings  []string     `json:"warnings,omitempty"`
+	Blobs     []BlobStatus `json:"blobs"`
+	// ManifestError is set when the signed bytes do not parse or carry
+	// invalid digests.
+	ManifestError string `json:"manifest_error,omitempty"`
+}
+
+// Problem returns the integrity error an inspection implies (bad or missing
+// signature, malformed manifest), or nil. strict also rejects default-key
+// signatures.
+func (in *Inspection) Problem(strict bool) error {
+	v := in.Signature
+	switch {
+	case v.Status == signing.Missing:
+		return fault.WithHint(fault.Integrityf("%s has no signature (manifest.json.sig)", in.Ref),
+			"ask the publisher to push it again; unsigned images are never pulled")
+	case v.Status == signing.Invalid:
+		return fault.WithHint(fault.Integrityf("signature of %s does not verify: %s", in.Ref, v.Reason),
+			"check the signing key (PF_<BACKEND>_REG_SIGN_KEY) or re-push the image")
+	case strict && v.Status == signing.DefaultKey:
+		return fault.WithHint(fault.Integrityf("%s is signed with the public default key (rejected by --strict)", in.Ref),
+			"sign it with a private key: set PF_<BACKEND>_REG_SIGN_KEY when pushing")
+	case in.ManifestError != "":
+		return fault.WithHint(fault.Integrityf("%s: %s", in.Ref, in.ManifestError),
+			"the image is malformed; it cannot be pulled or pushed")
+	}
+	return nil
+}
+
+// BlobState is the outcome for one blob in a report.
+type BlobState string
+
+// Blob states.
+const (
+	BlobUnchecked BlobState = "unchecked" // listed by inspect, not looked for
+	BlobPresent   BlobState = "present"   // found by verify (not re-hashed)
+	BlobMissing   BlobState = "missing"
+	BlobQueued    BlobState = "queued" // planned, not moved yet
+	BlobOK        BlobState = "ok"     // moved and re-hashed
+	BlobSkipped   BlobState = "skipped"
+	BlobCorrupt   BlobState = "corrupt" // bytes do not match the digest
+	BlobFailed    BlobState = "failed"
+)
+
+func (s BlobState) String() string { return string(s) }
+
+// BlobStatus is one blob of a report.
+type BlobStatus struct {
+	Digest     model.Digest `json:"digest"`
+	Role       string       `json:"role"`
+	StoredSize int64        `json:"stored_size,omitempty"`
+	Status     BlobState    `json:"status,omitempty"`
+	Error      string       `json:"error,omitempty"`
+}
+
+// Report is the outcome of Verify, Pull, Push and Copy.
+type Report struct {
+	Op          Op           `json:"op"`
+	Source      string       `json:"source"`
+	Destination string       `json:"destination,omitempty"`
+	Inspection  *Inspection  `json:"inspection"`
+	Blobs       []BlobStatus `json:"blobs"`
+	Transferred int          `json:"transferred"`
+	Skipped     int          `json:"skipped"`
+	Bytes       int64        `json:"bytes"` // stored bytes moved
+	Elapsed     time.Duration
+	// Complete is true when every reachable blob was found (and, for
+	// transfers and deep verify, hashed right).
+	Complete bool `json:"complete"`
+}
