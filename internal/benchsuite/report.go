@@ -165,14 +165,14 @@ func writeLimits(w io.Writer, l Limits) {
 }
 
 func writePeers(w io.Writer, r *Results, rows []Row) {
-	fmt.Fprintf(w, "\n## Every tool\n\n| backend | operation | tool | runs (failed) | median s | MB/s | CPU s | peak RSS MiB | server CPU s | server peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "\n## Every tool\n\n| backend | operation | tool | runs (failed) | median s (min–max) | MB/s | CPU s | peak RSS MiB | server CPU s | server peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, row := range rows {
 		for _, s := range append([]Stat{row.Ours}, row.Peers...) {
 			if s.N == 0 {
 				fmt.Fprintf(w, "| %s | %s | %s | 0 (%d) | failed: %s | | | | | |\n", row.Backend, row.Op, s.Tool, s.Failed, strings.ReplaceAll(s.Err, "|", "/"))
 				continue
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %d (%d) | %.2f | %.0f | %.2f | %s | %s | %s |\n", row.Backend, row.Op, s.Tool, s.N, s.Failed, s.Wall,
+			fmt.Fprintf(w, "| %s | %s | %s | %d (%d) | %.2f (%.2f–%.2f) | %.0f | %.2f | %s | %s | %s |\n", row.Backend, row.Op, s.Tool, s.N, s.Failed, s.Wall, s.MinWall, s.MaxWall,
 				mbps(r.Image.Stored, s.Wall), s.CPU, mib(s.RSS), srvCPU(s), cell(s, func(s Stat) string {
 					if s.SrvRSS == 0 {
 						return "–"

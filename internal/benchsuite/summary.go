@@ -32,10 +32,13 @@ type Stat struct {
 	Failed int     `json:"failed"`
 	Err    string  `json:"err,omitempty"`
 	Wall   float64 `json:"wall_s"`
-	CPU    float64 `json:"cpu_s"`
-	RSS    int64   `json:"rss_bytes"`
-	SrvCPU float64 `json:"srv_cpu_s"`
-	SrvRSS int64   `json:"srv_rss"`
+	// MinWall and MaxWall show the spread of the runs (a shared machine).
+	MinWall float64 `json:"min_wall_s"`
+	MaxWall float64 `json:"max_wall_s"`
+	CPU     float64 `json:"cpu_s"`
+	RSS     int64   `json:"rss_bytes"`
+	SrvCPU  float64 `json:"srv_cpu_s"`
+	SrvRSS  int64   `json:"srv_rss"`
 }
 
 // Row compares pf-registry with the best peer on one backend and operation.
@@ -129,6 +132,7 @@ func stat(name string, rs []Run) Stat {
 		return st
 	}
 	st.Wall, st.CPU, st.SrvCPU = median(wall), median(cpu), median(srvCPU)
+	st.MinWall, st.MaxWall = slices.Min(wall), slices.Max(wall)
 	st.RSS, st.SrvRSS = int64(slices.Max(rss)), int64(slices.Max(srvRSS))
 	return st
 }
