@@ -45,15 +45,17 @@ build() {
   go build -o "$bin/testhub" ./registry/hf/hubtest/cmd/testhub
 }
 
-# image NAME BYTES FILES: generate an image into $work/NAME/store and write
-# the stored bytes every tool moves: its file layout (payload) and the same
-# blobs as an OCI image layout.
+# image NAME BYTES FILES [FILE_MAX] [peers]: generate an image into
+# $work/NAME/store and write the stored bytes every tool moves: its file
+# layout (payload) and, when peers run, the same blobs as an OCI layout.
 image() {
   local d="$work/$1"
   rm -rf "$d" && mkdir -p "$d"
-  id=$("$bin/benchimg" -store "$d/store" -bytes "$2" -files "$3" -seed 1)
+  id=$("$bin/benchimg" -store "$d/store" -bytes "$2" -files "$3" -file-max "${4:-20480}" -seed 1)
   "$bin/pf-registry" --progress none --store "$d/store" push "$id" "file://$d/payload" >/dev/null
-  "$bin/pf-registry" --progress none --store "$d/store" push "$id" "oci-layout:$d/layout#v1" >/dev/null
+  if [ "${5:-peers}" = peers ]; then
+    "$bin/pf-registry" --progress none --store "$d/store" push "$id" "oci-layout:$d/layout#v1" >/dev/null
+  fi
   args=(-work "$d/run" -pf "$bin/pf-registry" -store "$d/store" -id "$id" -payload "$d/payload"
     -layout "$d/layout" -hf-peer "$PWD/scripts/hf-contract/peer.mjs" -testhub "$bin/testhub"
     -logical "$2" -fs-files "$3")
@@ -78,13 +80,14 @@ case "$mode" in
     provision && build
     runs="${PF_BENCH_SCALE:-files,big,tags,ui}"
     if [[ ,$runs, == *,files,* ]]; then
-      image files $((64 << 20)) "${PF_BENCH_FILES:-20000}"
+      # Source-sized files (1-8 KiB) and one KV page: the cost is per object.
+      image files $((16 << 20)) "${PF_BENCH_FILES:-20000}" 8192
       "$bin/pfbench" suite "${args[@]}" -limits=false -reps "${PF_BENCH_REPS:-3}" -ops push,pull \
         -backends "${PF_BENCH_BACKENDS:-file,oci,s3,ipfs,hf}" -out "$out/scale-files.json"
       rm -rf "$work/files"
     fi
     if [[ ,$runs, == *,big,* ]]; then
-      image big "${PF_BENCH_BIG_BYTES:-10737418240}" 200
+      image big "${PF_BENCH_BIG_BYTES:-10737418240}" 200 20480 ours
       "$bin/pfbench" suite "${args[@]}" -limits=false -peers=false -reps 1 -ops push,pull \
         -backends "${PF_BENCH_BIG_BACKENDS:-file,oci,s3}" -out "$out/scale-big.json"
       rm -rf "$work/big"

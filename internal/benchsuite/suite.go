@@ -120,6 +120,7 @@ func (r *suite) backend(ctx context.Context, b, next *backend, rep int) {
 	r.reset(b)
 	ok := map[string]bool{}
 	for _, t := range tools {
+		b.destroy(slug(t.name) + "-src") // a copy into an existing directory nests
 		s := Measure(ctx, t.push(r.e.Payload, slug(t.name)+"-src"), r.e.Work, b.env(), 0, r.timeout())
 		ok[t.name] = s.Err == ""
 		if !ok[t.name] {
