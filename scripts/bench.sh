@@ -19,7 +19,9 @@
 # PF_BENCH_REPS (default 3), PF_BENCH_BACKENDS, PF_BENCH_OPS, PF_BENCH_FILES
 # (files of the scale image, default 20000), PF_BENCH_BIG_BYTES (default
 # 10 GiB), PF_BENCH_BIG_BACKENDS (default file,oci,s3), PF_BENCH_TAGS
-# (default 100000), PF_BENCH_SCALE (which scale runs: files,big,tags,ui).
+# (default 100000), PF_BENCH_SCALE (which scale runs: files,big,tags,ui),
+# PF_BENCH_SCALE_REPS (repetitions of the small-files run, default 1: one
+# run of every tool takes minutes there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-suite}"
@@ -82,7 +84,7 @@ case "$mode" in
     if [[ ,$runs, == *,files,* ]]; then
       # Source-sized files (1-8 KiB) and one KV page: the cost is per object.
       image files $((16 << 20)) "${PF_BENCH_FILES:-20000}" 8192
-      "$bin/pfbench" suite "${args[@]}" -limits=false -reps "${PF_BENCH_REPS:-3}" -ops push,pull \
+      "$bin/pfbench" suite "${args[@]}" -limits=false -reps "${PF_BENCH_SCALE_REPS:-1}" -ops push,pull \
         -backends "${PF_BENCH_BACKENDS:-file,oci,s3,ipfs,hf}" -out "$out/scale-files.json"
       rm -rf "$work/files"
     fi
