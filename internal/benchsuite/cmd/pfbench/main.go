@@ -148,6 +148,9 @@ func report(args []string) error {
 	if err := os.Rename(png.Name(), filepath.Join(*dir, "ratios.png")); err != nil {
 		return err
 	}
+	if _, err := os.Stat(filepath.Join(*dir, "PROFILES.md")); err == nil {
+		main.Notes = append(main.Notes, "Where the time goes on the lines where pf-registry is behind: [PROFILES.md](PROFILES.md).")
+	}
 	var b strings.Builder
 	benchsuite.WriteMarkdown(&b, main, "ratios.png")
 	scale := benchsuite.ScaleInputs{}
