@@ -94,12 +94,12 @@ func WriteMarkdown(w io.Writer, r *Results, chart string) {
 	for _, row := range rows {
 		writeRow(w, r, row, pushWall[row.Backend])
 	}
-	writeLimits(w, r.Limits)
-	writePeers(w, r, rows)
-	writeMachine(w, r.Machine)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\n%s\n", n)
 	}
+	writeLimits(w, r.Limits)
+	writePeers(w, r, rows)
+	writeMachine(w, r.Machine)
 }
 
 func writeImage(w io.Writer, r *Results) {
