@@ -39,7 +39,7 @@ func benchModel(b *testing.B, n int) (*App, *tagsScreen) {
 }
 
 // benchRoot is the root model at 140×40.
-func benchRoot(b *testing.B) *Model {
+func benchRoot(b *testing.B) *App {
 	b.Helper()
 	m, err := New(context.Background(), Options{
 		Roots: []string{demoRoot}, StorePath: "bench-store", ConfigPath: "bench-config.yaml", Theme: "dark",
