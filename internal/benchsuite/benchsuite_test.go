@@ -156,3 +156,14 @@ func TestTagFixtures(t *testing.T) {
 		}
 	}
 }
+
+func TestGoalsReadTheUIBenchmark(t *testing.T) {
+	var b strings.Builder
+	uiGoals(&b, "BenchmarkTagList100k/first-screen-file-2  2  478598210 ns/op  478.6 ms/first-screen\n"+
+		"BenchmarkTagList100k/scroll-2  200  1000 ns/op  3.50 ms/frame\nBenchmarkTagList100k/filter-2  200  1000 ns/op  21.00 ms/frame\n")
+	for _, want := range []string{"| 100,000-tag list: first screen < 1 s on file:// | 479 ms | yes |", "| 100,000-tag list: frames < 16 ms | 21.00 ms (slowest of scroll, page, filter) | no |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("goals lack %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -17,6 +17,7 @@ type ScaleInputs struct {
 
 // WriteScale renders the scale sections of RESULTS.md.
 func WriteScale(w io.Writer, main *Results, s ScaleInputs) {
+	writeGoals(w, main, s)
 	if s.Files != nil {
 		writeFilesScale(w, s.Files)
 	}
@@ -101,4 +102,97 @@ func writeTagsScale(w io.Writer, runs []TagRun) {
 		}
 		fmt.Fprintf(w, "| %s | %s | %d (%d) | %.2f | %.2f | %s | %s |\n", k.b, k.t, st.N, st.Failed, st.Wall, st.CPU, mib(st.RSS), srvCPU(st))
 	}
+}
+
+// writeGoals checks the measured figures against the goals of the
+// performance work, saying which lines meet them.
+func writeGoals(w io.Writer, main *Results, s ScaleInputs) {
+	fmt.Fprintf(w, "\n## Goals\n\n| goal | measured | met |\n|---|---|---|\n")
+	rows := Rows(main.Runs)
+	var behind []string
+	var maxRSS int64
+	push := map[string]float64{}
+	for _, r := range rows {
+		maxRSS = max(maxRSS, r.Ours.RSS)
+		if r.Op == "push" {
+			push[r.Backend] = r.Ours.Wall
+		}
+		if (r.Op == "push" || r.Op == "pull") && r.Ratio > 1 {
+			behind = append(behind, fmt.Sprintf("%s %s %.2f", r.Backend, r.Op, r.Ratio))
+		}
+	}
+	goal(w, "push and pull ≤ 1.0× the best peer", orNone(behind, "all lines at or under 1.0"), len(behind) == 0)
+	for _, r := range rows {
+		if r.Backend == "file" && r.Op == "pull" && r.Ours.N > 0 {
+			v := mbps(main.Image.Stored, r.Ours.Wall) / main.Limits.SHA256
+			goal(w, "file:// pull ≥ 50 % of one core's SHA-256", fmt.Sprintf("%.0f %%", 100*v), v >= 0.5)
+		}
+	}
+	var slow []string
+	for _, r := range rows {
+		if r.Op == "repush" && r.Ours.N > 0 && push[r.Backend] > 0 {
+			if p := 100 * r.Ours.Wall / push[r.Backend]; p >= 2 {
+				slow = append(slow, fmt.Sprintf("%s %.1f %%", r.Backend, p))
+			}
+		}
+	}
+	goal(w, "unchanged re-push < 2 % of a full push", orNone(slow, "every backend"), len(slow) == 0)
+	big := maxRSS
+	if s.Big != nil {
+		for _, r := range Rows(s.Big.Runs) {
+			big = max(big, r.Ours.RSS)
+		}
+	}
+	goal(w, "peak RSS < 100 MiB (1 GiB and 10 GiB images)", fmt.Sprintf("%d MiB at 1 GiB, %d MiB at the largest image", maxRSS>>20, big>>20), big < 100<<20)
+	if s.Files != nil {
+		var over []string
+		for _, r := range Rows(s.Files.Runs) {
+			if r.Ratio > 1 {
+				over = append(over, fmt.Sprintf("%s %s %.2f", r.Backend, r.Op, r.Ratio))
+			}
+		}
+		goal(w, fmt.Sprintf("%d-file image ≤ 1.0× the peer", s.Files.Image.FSFiles), orNone(over, "all lines with a peer at or under 1.0"), len(over) == 0)
+	}
+	uiGoals(w, s.UI)
+}
+
+// uiGoals reads the UI benchmark's ms/first-screen and ms/frame figures.
+func uiGoals(w io.Writer, out string) {
+	first, frame := -1.0, -1.0
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		for i := 1; i < len(f); i++ {
+			var v float64
+			if _, err := fmt.Sscanf(f[i-1], "%g", &v); err != nil {
+				continue
+			}
+			switch f[i] {
+			case "ms/first-screen":
+				first = max(first, v)
+			case "ms/frame":
+				frame = max(frame, v)
+			}
+		}
+	}
+	if first >= 0 {
+		goal(w, "100,000-tag list: first screen < 1 s on file://", fmt.Sprintf("%.0f ms", first), first < 1000)
+	}
+	if frame >= 0 {
+		goal(w, "100,000-tag list: frames < 16 ms", fmt.Sprintf("%.2f ms (slowest of scroll, page, filter)", frame), frame < 16)
+	}
+}
+
+func goal(w io.Writer, what, measured string, met bool) {
+	mark := "no"
+	if met {
+		mark = "yes"
+	}
+	fmt.Fprintf(w, "| %s | %s | %s |\n", what, measured, mark)
+}
+
+func orNone(items []string, none string) string {
+	if len(items) == 0 {
+		return none
+	}
+	return strings.Join(items, "; ")
 }
