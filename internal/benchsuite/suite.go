@@ -140,6 +140,12 @@ func (r *suite) backend(ctx context.Context, b, next *backend, rep int) {
 	if slices.Contains(ops, "copy") && ok[b.tools[0].name] && (len(b.tools) == 1 || ok[b.tools[1].name]) {
 		r.copy(ctx, b, next, rep)
 	}
+	// Free the disk for the next backend: a 10 GiB image is stored once
+	// per tool.
+	for _, t := range tools {
+		b.destroy(slug(t.name) + "-src")
+	}
+	r.reset(b)
 }
 
 func (r *suite) reset(b *backend) {
