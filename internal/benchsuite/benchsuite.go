@@ -75,7 +75,10 @@ func Measure(ctx context.Context, command, dir string, env []string, server int,
 			s.CPU, s.RSS = user+sys, kb<<10
 		}
 	}
-	if runErr != nil {
+	switch {
+	case ctx.Err() != nil:
+		s.Err = fmt.Sprintf("did not finish within %v (stopped)", timeout)
+	case runErr != nil:
 		s.Err = fmt.Sprintf("%v: %s", runErr, errorLine(stderr.String()))
 	}
 	return s

@@ -89,8 +89,9 @@ func OCITags(storage, name string, n int) error {
 }
 
 // ListTags times listing n tags on file:// and on the OCI registry with
-// pf-registry and the peers, reps times each, taking turns.
-func ListTags(ctx context.Context, e *Env, n, reps int, log io.Writer) ([]TagRun, error) {
+// pf-registry and the peers, reps times each, taking turns; a listing still
+// running after timeout is stopped and recorded as such.
+func ListTags(ctx context.Context, e *Env, n, reps int, timeout time.Duration, log io.Writer) ([]TagRun, error) {
 	imgDir := filepath.Join(e.Work, "tags-image")
 	if out, err := runQuiet(e.pf("--store " + q(e.Store) + " push " + e.ImageID + " " + q("file://"+imgDir))); err != nil {
 		return nil, fmt.Errorf("push the tag image: %v: %s", err, out)
@@ -116,12 +117,17 @@ func ListTags(ctx context.Context, e *Env, n, reps int, log io.Writer) ([]TagRun
 	}
 	type lister struct{ backend, tool, cmd string }
 	ociRepo := oci.addr + "/bench/tags"
+	// Each lister prints one line per tag (pf-registry a header first);
+	// a listing that does not hold every tag fails.
+	count := func(cmd string, extra int) string {
+		return fmt.Sprintf(`n=$(%s | wc -l); [ "$n" -eq %d ] || { echo "error: listed $n lines, want %d" >&2; exit 1; }`, cmd, n+extra, n+extra)
+	}
 	listers := []lister{
-		{"file", "pf-registry", e.pf("tags --json " + q("file://"+repo) + " >/dev/null")},
-		{"file", "find", "find " + q(repo) + " -mindepth 2 -maxdepth 2 -name manifest.json | wc -l >/dev/null"},
-		{"oci", "pf-registry", e.pf("tags --json " + q("oci://"+ociRepo) + " >/dev/null")},
-		{"oci", "crane ls", "crane ls " + q(ociRepo) + " >/dev/null"},
-		{"oci", "regctl tag ls", "regctl --host " + q("reg="+oci.addr+",tls=disabled") + " tag ls " + q(ociRepo) + " >/dev/null"},
+		{"file", "pf-registry", count(e.pf("tags "+q("file://"+repo)), 1)},
+		{"file", "find", count("find "+q(repo)+" -mindepth 2 -maxdepth 2 -name manifest.json", 0)},
+		{"oci", "pf-registry", count(e.pf("tags "+q("oci://"+ociRepo)), 1)},
+		{"oci", "crane ls", count("crane ls "+q(ociRepo), 0)},
+		{"oci", "regctl tag ls", count("regctl --host "+q("reg="+oci.addr+",tls=disabled")+" tag ls "+q(ociRepo), 0)},
 	}
 	var out []TagRun
 	for rep := range reps {
@@ -131,7 +137,7 @@ func ListTags(ctx context.Context, e *Env, n, reps int, log io.Writer) ([]TagRun
 			if l.backend == "oci" {
 				pid = oci.PID()
 			}
-			s := Measure(ctx, l.cmd, e.Work, nil, pid, 10*time.Minute)
+			s := Measure(ctx, l.cmd, e.Work, nil, pid, timeout)
 			fmt.Fprintf(log, "rep %d  tags %-5s %-14s %6.2fs %s\n", rep+1, l.backend, l.tool, s.Wall, s.Err)
 			out = append(out, TagRun{Backend: l.backend, Tool: l.tool, Tags: n, Rep: rep, Sample: s})
 		}

@@ -67,6 +67,7 @@ func run(ctx context.Context, mode string, args []string) error {
 	logical := fs.Int64("logical", 0, "logical size of the image (for the report)")
 	fsFiles := fs.Int("fs-files", 0, "files in the image's fs tree (for the report)")
 	tags := fs.Int("tags", 100_000, "tags to list (tags mode)")
+	tagsTimeout := fs.Duration("tags-timeout", 3*time.Minute, "stop a listing after this long (tags mode)")
 	limits := fs.Bool("limits", true, "measure the machine's limits first")
 	out := fs.String("out", "", "JSON file to write")
 	fs.Parse(args)
@@ -79,7 +80,7 @@ func run(ctx context.Context, mode string, args []string) error {
 	var err error
 	if mode == "tags" {
 		res.Scale = &benchsuite.Scale{}
-		res.Scale.Tags, err = benchsuite.ListTags(ctx, &e, *tags, *reps, os.Stderr)
+		res.Scale.Tags, err = benchsuite.ListTags(ctx, &e, *tags, *reps, *tagsTimeout, os.Stderr)
 		if err != nil {
 			return err
 		}
