@@ -54,6 +54,11 @@ func Measure(ctx context.Context, command, dir string, env []string, server int,
 	cmd := exec.CommandContext(ctx, timeBin, "-f", "%U %S %M", "-o", out.Name(), "bash", "-c", command)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	// On timeout stop the whole process group: killing GNU time alone would
+	// leave the command running, holding the output pipe open.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = nil, &stderr
 	syscall.Sync() // start with no dirty pages of the previous run

@@ -27,6 +27,26 @@ func TestMeasureReportsTheChildAndItsFailure(t *testing.T) {
 	}
 }
 
+func TestMeasureStopsTheWholeCommandOnTimeout(t *testing.T) {
+	dir := t.TempDir()
+	// A grandchild of GNU time that would outlive it if only time were killed.
+	s := Measure(context.Background(), "sh -c 'echo $$ > pid; exec sleep 600' | cat", dir, nil, 0, time.Second)
+	if !strings.Contains(s.Err, "did not finish within 1s") {
+		t.Fatalf("Err %q, want the timeout", s.Err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/stat")
+	if err == nil {
+		// Still listed: it must be dead and waiting to be reaped.
+		if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); f[0] != "Z" && f[0] != "X" {
+			t.Fatalf("the sleeping grandchild is still alive (state %s)", f[0])
+		}
+	}
+}
+
 func TestErrorLinePicksTheFailure(t *testing.T) {
 	got := errorLine("NOTICE: Config file not found - using defaults\nFailed to create file system: bad\n")
 	if got != "Failed to create file system: bad" {
