@@ -11,16 +11,13 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
-
-// DefaultMaxLogicalSize caps the decompressed size of one blob (zstd
-// bombs) unless the caller passes its own cap (--max-blob-size).
-const DefaultMaxLogicalSize int64 = 64 << 30
 
 // maxWindow is libzstd's default decoder limit; Rust cannot read more.
 const maxWindow = 128 << 20
@@ -127,26 +124,128 @@ func CompressBytes(b []byte, level int) []byte {
 }
 
 // DecodeVerified decompresses a small stored blob held in memory and checks
-// its digest. max bounds the logical size.
+// its digest. max bounds the logical size; so does the ratio rule (see
+// Limit), and stored bytes beyond what zstd needs are refused.
 func DecodeVerified(stored []byte, d model.Digest, max int64) ([]byte, error) {
+	return Decode(stored, d, Limit{Max: max, Ratio: true})
+}
+
+// Decode is DecodeVerified under any Limit.
+func Decode(stored []byte, d model.Digest, lim Limit) ([]byte, error) {
 	dec, err := NewDecoder(bytes.NewReader(stored))
 	if err != nil {
 		return nil, fault.Integrityf("blob %s: not zstd: %v", d.Short(), err)
 	}
 	defer dec.Close()
 	var out bytes.Buffer
-	n, err := io.Copy(&out, io.LimitReader(dec, max+1))
-	if err != nil {
+	w := &capWriter{w: &out, lim: lim, d: d}
+	w.stored.Store(int64(len(stored)))
+	if _, err := io.Copy(w, dec); err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return nil, err
+		}
 		return nil, fault.Integrityf("blob %s: zstd decode failed: %v", d.Short(), err)
 	}
-	if n > max {
-		return nil, fault.Integrityf("blob %s: decompresses to more than %d bytes", d.Short(), max)
+	if err := checkPadding(d, int64(len(stored)), int64(out.Len())); err != nil {
+		return nil, err
 	}
 	if got := model.FromBytes(out.Bytes()); got != d {
 		return nil, mismatch(d, got)
 	}
 	return out.Bytes(), nil
 }
+
+// ErrTooLarge is in the chain of the integrity error of a blob that
+// decompresses to more than its cap: no second try changes that.
+var ErrTooLarge = errors.New("blob over its size cap")
+
+func tooLarge(format string, a ...any) error {
+	return fault.Classed(fault.ErrIntegrity, &capErr{fmt.Sprintf(format, a...)})
+}
+
+// Limit caps what one blob may decompress to, against zstd bombs.
+type Limit struct {
+	// Max is a fixed cap in bytes (0: none).
+	Max int64
+	// Why names what set Max, for the error ("--max-blob-size", "the size
+	// the fs tree declares").
+	Why string
+	// Ratio also bounds the decompressed bytes, as they come, to MinCap
+	// plus MaxRatio times the stored bytes read so far: a bomb is stopped
+	// after a bounded amount of work whatever size anyone declared.
+	Ratio bool
+	// Name is the blob's role, for messages ("" to leave it out).
+	Name string
+}
+
+// The ratio rule: legitimate blobs, KV pages and text alike, compress far
+// less than 256:1; 64 MiB leaves room for small, very regular blobs.
+const (
+	MaxRatio = 256
+	MinCap   = 64 << 20
+)
+
+// minCap is MinCap; tests lower it to keep their bombs small.
+var minCap int64 = MinCap
+
+// capWriter counts decompressed bytes and enforces a Limit.
+type capWriter struct {
+	w      io.Writer
+	lim    Limit
+	d      model.Digest
+	n      atomic.Int64 // decompressed bytes so far
+	stored atomic.Int64 // stored bytes read so far
+}
+
+func (c *capWriter) Write(p []byte) (int, error) {
+	n := c.n.Add(int64(len(p)))
+	if c.lim.Max > 0 && n > c.lim.Max {
+		why := ""
+		if c.lim.Why != "" {
+			why = " (" + c.lim.Why + ")"
+		}
+		return 0, tooLarge("blob %s%s: decompresses to more than %d bytes%s", c.d.Short(), c.name(), c.lim.Max, why)
+	}
+	if c.lim.Ratio && n > minCap+MaxRatio*c.stored.Load() {
+		return 0, tooLarge("blob %s%s: decompresses to more than %d times its stored size, as a zstd bomb does; pass --max-blob-size to accept it", c.d.Short(), c.name(), MaxRatio)
+	}
+	return c.w.Write(p)
+}
+
+func (c *capWriter) name() string {
+	if c.lim.Name == "" {
+		return ""
+	}
+	return " (" + c.lim.Name + ")"
+}
+
+// StoredBound is the most stored bytes any zstd encoding of n logical
+// bytes needs (ZSTD_compressBound), plus room for a few frame headers and
+// checksums. More is padding: trailing bytes or skippable frames that
+// would be stored for nothing.
+func StoredBound(n int64) int64 {
+	b := n + n>>8 + 4<<10
+	if n < 128<<10 {
+		b += (128<<10 - n) >> 11
+	}
+	return b
+}
+
+// checkPadding refuses stored bytes beyond what logical bytes of content
+// need. (Under a fixed cap, a stream is refused as soon as it passes what
+// the cap's worth of content would need.)
+func checkPadding(d model.Digest, stored, logical int64) error {
+	if stored <= StoredBound(logical) {
+		return nil
+	}
+	return fault.Integrityf("blob %s: %d stored bytes for %d bytes of content: padding or skippable frames beyond what zstd needs; refusing it",
+		d.Short(), stored, logical)
+}
+
+type capErr struct{ msg string }
+
+func (e *capErr) Error() string        { return e.msg }
+func (e *capErr) Is(target error) bool { return target == ErrTooLarge }
 
 func mismatch(want, got model.Digest) error {
 	return fault.Integrityf("blob %s does not match its digest (content hashes to %s)", want.Short(), got.Short())
@@ -166,7 +265,7 @@ type Verifier struct {
 	logical int64
 	err     error // sticky terminal error (or io.EOF)
 	started bool
-	max     int64
+	cw      *capWriter
 }
 
 type verdict struct {
@@ -175,12 +274,18 @@ type verdict struct {
 }
 
 // NewVerifier wraps src (stored bytes) for blob d, accepting at most max
-// decompressed bytes (≤ 0: DefaultMaxLogicalSize).
+// decompressed bytes (≤ 0: no fixed cap), and no more than the ratio rule
+// allows when max is not set (see Limit).
 func NewVerifier(src io.Reader, d model.Digest, max int64) *Verifier {
-	if max <= 0 {
-		max = DefaultMaxLogicalSize
+	if max > 0 {
+		return NewLimitedVerifier(src, d, Limit{Max: max, Why: "--max-blob-size"})
 	}
-	return &Verifier{src: src, want: d, max: max, result: make(chan verdict, 1)}
+	return NewLimitedVerifier(src, d, Limit{Ratio: true})
+}
+
+// NewLimitedVerifier is NewVerifier under any Limit.
+func NewLimitedVerifier(src io.Reader, d model.Digest, lim Limit) *Verifier {
+	return &Verifier{src: src, want: d, result: make(chan verdict, 1), cw: &capWriter{lim: lim, d: d}}
 }
 
 func (v *Verifier) start() {
@@ -206,15 +311,13 @@ func (v *Verifier) decode(r io.Reader) (int64, error) {
 	}
 	defer dec.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(dec, v.max+1))
+	v.cw.w = h
+	n, err := io.Copy(v.cw, dec)
 	if err != nil {
-		if errors.Is(err, errAborted) {
+		if errors.Is(err, errAborted) || errors.Is(err, ErrTooLarge) {
 			return n, err
 		}
 		return n, fault.Integrityf("blob %s: zstd decode failed: %v", v.want.Short(), err)
-	}
-	if n > v.max {
-		return n, fault.Integrityf("blob %s: decompresses to more than %d bytes; raise --max-blob-size if that is expected", v.want.Short(), v.max)
 	}
 	if got := model.FromHash(h); got != v.want {
 		return n, mismatch(v.want, got)
@@ -235,6 +338,7 @@ func (v *Verifier) Read(p []byte) (int, error) {
 	n, err := v.src.Read(p)
 	if n > 0 {
 		v.stored += int64(n)
+		v.cw.stored.Store(v.stored)
 		if _, werr := v.pw.Write(p[:n]); werr != nil {
 			// The decoder failed early; report its verdict.
 			v.pw.Close()
@@ -245,12 +349,22 @@ func (v *Verifier) Read(p []byte) (int, error) {
 			}
 			return 0, v.err
 		}
+		// More stored bytes than any content under a fixed cap needs is
+		// padding already (the end check would refuse it too).
+		if max := v.cw.lim.Max; max > 0 && v.stored > StoredBound(max) {
+			v.err = checkPadding(v.want, v.stored, max)
+			v.abort()
+			return 0, v.err
+		}
 	}
 	if err == io.EOF {
 		v.pw.Close()
 		res := <-v.result
 		v.logical = res.n
 		v.err = io.EOF
+		if res.err == nil {
+			res.err = checkPadding(v.want, v.stored, res.n)
+		}
 		if res.err != nil {
 			v.err = res.err
 		}

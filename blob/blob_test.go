@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -14,6 +17,7 @@ import (
 	"pf-registry/internal/fault"
 	"pf-registry/internal/vectors"
 	"pf-registry/model"
+	"pf-registry/registry/registrytest"
 )
 
 func TestRawFrameVectors(t *testing.T) {
@@ -145,5 +149,70 @@ func TestCompressLevels(t *testing.T) {
 		if got, err := blob.DecodeVerified(out.Bytes(), model.FromBytes(logical), 1<<30); err != nil || !bytes.Equal(got, logical) {
 			t.Fatalf("level %d round trip: %v", level, err)
 		}
+	}
+}
+
+// TestZstdCLIReadsOurFrames: every frame this project writes (each level the
+// command line offers, small and larger than the window, compressed on
+// several threads) is one frame with a window of at most 8 MiB (spec §6)
+// that the reference zstd CLI decodes to the logical bytes.
+func TestZstdCLIReadsOurFrames(t *testing.T) {
+	blobs := map[model.Digest][]byte{}
+	for _, level := range []int{1, 3, 19} {
+		big := 5 << 20 // several blocks and threads, more than the window
+		if level == 19 {
+			big = 300 << 10 // slow under -race
+		}
+		for _, size := range []int{0, 1000, big} {
+			logical := randomish(size, uint64(level*size+1))
+			stored := blob.CompressBytes(logical, level)
+			blobs[model.FromBytes(logical)] = stored
+			p := filepath.Join(t.TempDir(), "b.zst")
+			if err := os.WriteFile(p, stored, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			info := string(registrytest.Zstd(t, nil, "-lv", p))
+			if !strings.Contains(info, "# Zstandard Frames: 1\n") || !windowAtMost(info, 8<<20) {
+				t.Errorf("level %d, %d bytes: want one frame with a window ≤ 8 MiB, zstd -lv says\n%s", level, size, info)
+			}
+		}
+	}
+	registrytest.CheckCLIDecodes(t, blobs)
+}
+
+// windowAtMost reads the "Window Size: … (N B)" line of zstd -lv.
+func windowAtMost(info string, max int64) bool {
+	_, rest, ok := strings.Cut(info, "Window Size: ")
+	if !ok {
+		return false
+	}
+	_, rest, ok = strings.Cut(rest, "(")
+	var n int64
+	if _, err := fmt.Sscanf(rest, "%d B)", &n); !ok || err != nil {
+		return false
+	}
+	return n <= max
+}
+
+// TestWeReadCLIFrames: frames the zstd CLI writes at level 19 (the Rust
+// tool's level), one or two, with and without checksum and content size.
+func TestWeReadCLIFrames(t *testing.T) {
+	var logical [][]byte
+	var kinds []int
+	for kind := range 4 {
+		for _, size := range []int{1, 1000, 300 << 10} {
+			logical = append(logical, randomish(size, uint64(kind*size+7)))
+			kinds = append(kinds, kind)
+		}
+	}
+	for i, f := range registrytest.CLIFrames(t, logical, kinds) {
+		if got, err := blob.DecodeVerified(f, model.FromBytes(logical[i]), 1<<30); err != nil || !bytes.Equal(got, logical[i]) {
+			t.Errorf("frame kind %d of %d bytes: %v", kinds[i], len(logical[i]), err)
+		}
+		v := blob.NewVerifier(bytes.NewReader(f), model.FromBytes(logical[i]), 0)
+		if _, err := io.Copy(io.Discard, v); err != nil || !v.Verified() {
+			t.Errorf("frame kind %d of %d bytes, streamed: %v", kinds[i], len(logical[i]), err)
+		}
+		v.Close()
 	}
 }

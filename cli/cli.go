@@ -23,7 +23,9 @@ import (
 	"pf-registry/internal/fault"
 	"pf-registry/internal/termtext"
 	"pf-registry/registry"
+	"pf-registry/signing"
 	"pf-registry/store"
+	"pf-registry/ui"
 )
 
 // Exit codes (spec §11.4, stricter: every integrity failure is 4).
@@ -46,7 +48,9 @@ type globals struct {
 	insecure    bool
 	readOnly    bool
 	strict      bool
+	require     string
 	timeout     time.Duration
+	retries     int
 	maxBlob     int64
 	noColor     bool
 	theme       string
@@ -136,21 +140,32 @@ Without a command it opens the terminal UI.`,
 	pf.IntVar(&g.zstdLevel, "zstd-level", blob.DefaultLevel, "zstd level (1-22) when content is compressed")
 	pf.BoolVar(&g.insecure, "insecure", false, "allow plain HTTP and unverified TLS to non-loopback hosts")
 	pf.BoolVar(&g.readOnly, "readonly", false, "refuse every write (push, copy, pull into the store)")
-	pf.BoolVar(&g.strict, "strict", false, "also reject images signed with the public default key")
-	pf.DurationVar(&g.timeout, "timeout", 0, "per-request timeout of network backends (default: backend's)")
-	pf.Int64Var(&g.maxBlob, "max-blob-size", blob.DefaultMaxLogicalSize, "largest decompressed blob accepted, in bytes")
+	pf.BoolVar(&g.strict, "strict", false, "same as --require signed")
+	pf.StringVar(&g.require, "require", "any", "weakest signature pulled, copied, opened or verified: trusted, signed or any (config require: may tighten it per root)")
+	pf.DurationVar(&g.timeout, "timeout", registry.DefaultTimeout, "stall window of network requests: no answer, or under 1 KiB moved, within it is a stall (retried)")
+	pf.IntVar(&g.retries, "retries", registry.DefaultAttempts-1, "tries again after a stall, a broken connection or a 5xx/429 answer")
+	pf.Int64Var(&g.maxBlob, "max-blob-size", 0, "largest decompressed blob accepted, in bytes (0: what the image declares for files and KV pages, and never over 256× the stored size)")
 	pf.BoolVar(&g.noColor, "no-color", false, "disable colour (also NO_COLOR)")
 	pf.StringVar(&g.theme, "theme", "", "UI theme: dark, light, high-contrast or mono (default: detect)")
 	pf.StringVar(&g.config, "config", "", "UI config file (default $XDG_CONFIG_HOME/pf-registry/config.yaml)")
 
 	root.AddCommand(e.lsCmd(), e.tagsCmd(), e.inspectCmd(), e.verifyCmd(), e.pullCmd(),
-		e.pushCmd(), e.copyCmd(), e.imagesCmd(), e.demoCmd(), e.uiCmd())
-	for _, c := range root.Commands() {
+		e.pushCmd(), e.copyCmd(), e.imagesCmd(), e.demoCmd(), e.uiCmd(), e.keysCmd(), e.signCmd())
+	root.AddCommand(e.showCmd())
+	root.AddCommand(e.diffCmd())
+	root.AddCommand(e.logCmd())
+	wrapAllArgs(root)
+	return root
+}
+
+// wrapAllArgs makes every command's argument errors usage errors.
+func wrapAllArgs(parent *cobra.Command) {
+	for _, c := range parent.Commands() {
 		if c.Args != nil {
 			c.Args = wrapArgs(c.Args)
 		}
+		wrapAllArgs(c)
 	}
-	return root
 }
 
 func wrapArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
@@ -175,22 +190,78 @@ func (e *env) setup(*cobra.Command, []string) error {
 		bad = fmt.Errorf("--concurrency %d: give at least 1", g.concurrency)
 	case g.zstdLevel < 1 || g.zstdLevel > 22:
 		bad = fmt.Errorf("--zstd-level %d: give a level from 1 to 22", g.zstdLevel)
-	case g.maxBlob < 1:
-		bad = fmt.Errorf("--max-blob-size %d: give a size in bytes", g.maxBlob)
+	case g.maxBlob < 0:
+		bad = fmt.Errorf("--max-blob-size %d: give a size in bytes (0: automatic caps)", g.maxBlob)
+	case g.retries < 0:
+		bad = fmt.Errorf("--retries %d: give 0 or more", g.retries)
 	case g.timeout < 0:
-		bad = fmt.Errorf("--timeout %s: give 0 (the backend's default) or more", g.timeout)
+		bad = fmt.Errorf("--timeout %s: give a duration such as 30s (0 is the default, %s)", g.timeout, registry.DefaultTimeout)
+	}
+	level, err := signing.ParseLevel(g.require)
+	if bad == nil && err != nil {
+		bad = fmt.Errorf("--require: %w", err)
 	}
 	if bad != nil {
 		return usageError{bad}
 	}
+	if g.strict {
+		level = level.Stronger(signing.RequireSigned)
+	}
+	policy, keys, err := e.trustConfig()
+	if err != nil {
+		return err
+	}
+	policy.Require = level
 	e.cfg = registry.Config{
 		Insecure:    g.insecure,
 		ReadOnly:    g.readOnly,
 		Timeout:     g.timeout,
+		Retry:       registry.RetryPolicy{Attempts: g.retries + 1},
 		UserAgent:   "pf-registry/" + Version,
 		MaxBlobSize: g.maxBlob,
+		Keys:        keys,
+		Policy:      policy,
 	}
 	return nil
+}
+
+// trustConfig reads what signatures are judged with: the per-root levels
+// of the config file (require:) and the key store's keyring.
+func (e *env) trustConfig() (registry.Policy, *signing.Keyring, error) {
+	cfg, err := ui.LoadConfig(e.configPath())
+	if err != nil {
+		return registry.Policy{}, nil, err
+	}
+	levels, err := cfg.RequireLevels()
+	if err != nil {
+		return registry.Policy{}, nil, err
+	}
+	keys, err := e.keyStore().Keyring()
+	if err != nil {
+		return registry.Policy{}, nil, err
+	}
+	return registry.Policy{}.WithRoots(levels), keys, nil
+}
+
+// levelFor is the signature requirement that applies to ref.
+func (e *env) levelFor(ref registry.Ref) signing.Level {
+	level, _ := e.cfg.Policy.For(ref)
+	return level
+}
+
+// warnSignatures tells on stderr what is weak about an image's signatures
+// that were accepted: the public default key, and every signature that
+// fails beside the one that decides.
+func (e *env) warnSignatures(r signing.Result) {
+	if best := r.Strongest(); best.Status == signing.DefaultKey {
+		fmt.Fprintln(e.stderr, "warning: "+best.Reason)
+	}
+	if !r.OK() {
+		return
+	}
+	for _, c := range r.Failed() {
+		fmt.Fprintf(e.stderr, "warning: signature %s does not verify: %s\n", termtext.Line(c.Where), c.Reason)
+	}
 }
 
 var progressModes = []string{"auto", "plain", "json", "none"}
@@ -219,6 +290,5 @@ func (e *env) transferOptions(op registry.Op) (registry.TransferOptions, func())
 	return registry.TransferOptions{
 		Concurrency: e.g.concurrency,
 		Progress:    p.event,
-		Strict:      e.g.strict,
 	}, p.finish
 }

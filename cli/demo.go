@@ -23,9 +23,15 @@ func (e *env) demoCmd() *cobra.Command {
 		Short: "Create a demo registry (several repos, forks, a tampered image) and open it",
 		Long: `Create a demo file:// registry with realistic synthetic images (fs trees, KV
 cache pages of a few MB, effects ledgers, traces): forks that share pages, a
-merge, one image whose signature does not verify and one without a
-signature. Prints its root, then opens it in the UI (--no-ui only creates
-it). DIR defaults to $XDG_DATA_HOME/pf-registry/demo.`,
+merge, and every signature verdict: images signed by the demo key (trusted),
+by a colleague's key (untrusted-key), only with the public default key
+(default-key), one whose signature does not verify and one without a
+signature. The demo keys are made on first use in
+$XDG_DATA_HOME/pf-registry/demo-keys (private, 0600); the demo key is trusted
+in your key store as "demo" (` + "`pf-registry keys untrust demo`" + ` undoes it), the
+colleague's key known as "demo-colleague". Prints the root, then opens it in
+the UI (--no-ui only creates it). DIR defaults to
+$XDG_DATA_HOME/pf-registry/demo.`,
 		Example: `  pf-registry demo
   root=$(pf-registry demo --no-ui ./demo-registry) && pf-registry ls "$root"`,
 		Args: cobra.MaximumNArgs(1),
@@ -41,13 +47,22 @@ func (o *demoOpts) runDemo(cmd *cobra.Command, args []string) error {
 		dir = args[0]
 	}
 	start := time.Now()
-	res, err := demo.Generate(dir)
+	res, err := demo.GenerateWith(dir, demo.Options{KeyDir: demo.DefaultKeyDir(), Trust: o.keyStore()})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(o.stdout, res.Root)
 	fmt.Fprintf(o.stderr, "demo registry with %d images in %s (%.1fs); tampered image: %s\n",
 		len(res.Images), dir, time.Since(start).Seconds(), res.Tampered)
+	fmt.Fprintf(o.stderr, "signed by the demo key %s (%s, trusted in your key store) and %s (%s, known, not trusted); keys in %s\n",
+		demo.KeyDemo, res.Keys[demo.KeyDemo], demo.KeyColleague, res.Keys[demo.KeyColleague], demo.DefaultKeyDir())
+	for _, n := range res.Notes {
+		fmt.Fprintln(o.stderr, "note: "+n)
+	}
+	// The keyring was read before the demo key was trusted.
+	if o.cfg.Keys, err = o.keyStore().Keyring(); err != nil {
+		return err
+	}
 	if o.noUI || !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
 		return nil
 	}

@@ -67,7 +67,7 @@ func (o *inspectOpts) runInspect(cmd *cobra.Command, args []string) error {
 	} else {
 		o.printInspection(in, blobs)
 	}
-	return in.Problem(o.g.strict)
+	return in.Problem(o.levelFor(ref))
 }
 
 // inspectJSON is the document `inspect --json` prints.
@@ -75,7 +75,7 @@ type inspectJSON struct {
 	Ref           string                `json:"ref"`
 	ImageID       model.Digest          `json:"image_id"`
 	Manifest      json.RawMessage       `json:"manifest"`
-	Signature     signing.Verdict       `json:"signature"`
+	Signature     signing.Result        `json:"signature"`
 	Canonical     bool                  `json:"canonical"`
 	Warnings      []string              `json:"warnings"`
 	ManifestError string                `json:"manifest_error,omitempty"`
@@ -100,19 +100,33 @@ func toInspectJSON(in *registry.Inspection, blobs []registry.BlobStatus) inspect
 	return out
 }
 
-func verdictLine(v signing.Verdict) string {
-	s := termtext.VerdictSymbol(string(v.Status)) + " " + string(v.Status)
-	if v.Reason != "" {
-		s += " — " + v.Reason
+func verdictLine(c signing.Check) string {
+	s := termtext.VerdictSymbol(string(c.Status)) + " " + string(c.Status)
+	if c.Reason != "" {
+		s += " — " + c.Reason
 	}
 	return s
+}
+
+// printSignatures lists every signature of an image with its key, the
+// deciding one first.
+func (e *env) printSignatures(r signing.Result) {
+	tw := e.table()
+	for _, c := range r.Checks {
+		key := c.Key
+		if key == "" && c.Hint != "" {
+			key = "hint " + c.Hint
+		}
+		fmt.Fprintf(tw, "  %s %s\t%s\t%s\t%s\n", termtext.VerdictSymbol(string(c.Status)), c.Status, c.Kind, termtext.Line(c.Where), orDash(key))
+	}
+	tw.Flush()
 }
 
 func (e *env) printInspection(in *registry.Inspection, blobs []registry.BlobStatus) {
 	tw := e.table()
 	fmt.Fprintf(tw, "Image\t%s\n", in.ImageID)
 	fmt.Fprintf(tw, "Reference\t%s\n", in.Ref)
-	fmt.Fprintf(tw, "Signature\t%s\n", verdictLine(in.Signature))
+	fmt.Fprintf(tw, "Signature\t%s\n", verdictLine(in.Signature.Strongest()))
 	if m := in.Manifest; m != nil {
 		fmt.Fprintf(tw, "Agent\t%s %s (%s)\n", m.Agent.Kind, m.Agent.Version, m.Agent.Fingerprint)
 		fmt.Fprintf(tw, "Created\t%s\n", model.FormatTime(m.CreatedAt))
@@ -135,6 +149,10 @@ func (e *env) printInspection(in *registry.Inspection, blobs []registry.BlobStat
 		fmt.Fprintf(tw, "Warning\t%s\n", w)
 	}
 	tw.Flush()
+	if len(in.Signature.Checks) > 0 {
+		fmt.Fprintf(e.stdout, "\nSignatures (%d)\n", len(in.Signature.Checks))
+		e.printSignatures(in.Signature)
+	}
 	if len(blobs) > 0 {
 		fmt.Fprintf(e.stdout, "\nBlobs (%d)\n", len(blobs))
 		tw = e.table()
@@ -188,7 +206,7 @@ func (o *verifyOpts) runVerify(cmd *cobra.Command, args []string) error {
 	rep, err := reg.Verify(cmd.Context(), ref, registry.VerifyOptions{Deep: o.deep, Concurrency: o.g.concurrency, Progress: p.event})
 	p.finish()
 	if err == nil && rep != nil && rep.Inspection != nil {
-		err = rep.Inspection.Problem(o.g.strict)
+		err = rep.Inspection.Problem(o.levelFor(ref))
 	}
 	if o.asJSON && rep != nil {
 		if jerr := o.printJSON(verifyJSON(rep, err, o.deep)); jerr != nil {
@@ -202,10 +220,8 @@ func (o *verifyOpts) runVerify(cmd *cobra.Command, args []string) error {
 	if o.deep {
 		how = "re-hashed"
 	}
-	fmt.Fprintf(o.stdout, "✓ %s verified: signature %s, %d blobs %s\n", rep.Inspection.ImageID, rep.Inspection.Signature.Status, len(rep.Blobs), how)
-	if rep.Inspection.Signature.Status == signing.DefaultKey {
-		fmt.Fprintln(o.stderr, "warning: "+rep.Inspection.Signature.Reason)
-	}
+	fmt.Fprintf(o.stdout, "✓ %s verified: signature %s, %d blobs %s\n", rep.Inspection.ImageID, rep.Inspection.Signature.Status(), len(rep.Blobs), how)
+	o.warnSignatures(rep.Inspection.Signature)
 	return nil
 }
 

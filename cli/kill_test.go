@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"pf-registry/blob"
-	"pf-registry/demo"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/store"
@@ -23,30 +21,10 @@ import (
 // skipping what was already verified.
 func TestKilledPullLeavesStoreUsable(t *testing.T) {
 	dir := t.TempDir()
-	src, err := store.Open(filepath.Join(dir, "src"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := demo.BigImage(src, 48<<20, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	regDir := filepath.Join(dir, "reg")
-	reg, ref, err := registry.ForRef("file://"+regDir, registry.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := reg.Push(context.Background(), src, id, ref, registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	regDir, reg, ref, id := bigFileImage(t, dir, 7)
 
 	dstPath := filepath.Join(dir, "dst")
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(self, "--store", dstPath, "--concurrency", "1", "--progress", "json", "pull", "file://"+regDir)
-	cmd.Env = append(os.Environ(), "PF_REGISTRY_RUN_CLI=1")
+	cmd := cliCommand(t, "--store", dstPath, "--concurrency", "1", "--progress", "json", "pull", "file://"+regDir)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
+	"pf-registry/signing"
 )
 
 // lsOpts are the options of `ls`.
@@ -96,6 +100,15 @@ func (o *lsOpts) list(cmd *cobra.Command, reg registry.Registry, root registry.R
 type tagsOpts struct {
 	*env
 	asJSON bool
+	quick  bool
+}
+
+// tagRow is one image of `tags`: the listing entry and its signature
+// verdict.
+type tagRow struct {
+	registry.TagEntry
+	Signature *signing.Result `json:"signature,omitempty"`
+	Error     string          `json:"error,omitempty"`
 }
 
 func (e *env) tagsCmd() *cobra.Command {
@@ -109,6 +122,7 @@ func (e *env) tagsCmd() *cobra.Command {
 		RunE: o.runTags,
 	}
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON document")
+	c.Flags().BoolVar(&o.quick, "quick", false, "list names only, without checking each image's signatures")
 	return c
 }
 
@@ -130,25 +144,84 @@ func (o *tagsOpts) runTags(cmd *cobra.Command, args []string) error {
 		}
 		opt.After = page.Next
 	}
+	rows := o.judge(cmd.Context(), reg, out.Tags)
 	if o.asJSON {
-		return o.printJSON(out)
+		return o.printJSON(struct {
+			Repo string   `json:"repo"`
+			Tags []tagRow `json:"tags"`
+		}{out.Repo, rows})
 	}
-	if len(out.Tags) == 0 {
+	if len(rows) == 0 {
 		fmt.Fprintf(o.stderr, "no images in %s\n", repo.Raw)
 		return nil
 	}
 	tw := o.table()
-	fmt.Fprintln(tw, "TAG\tUPDATED\tREFERENCE")
-	for _, t := range out.Tags {
+	fmt.Fprintln(tw, "TAG\tSIGNATURE\tUPDATED\tREFERENCE")
+	for _, t := range rows {
 		upd := "-"
 		if !t.Updated.IsZero() {
 			upd = t.Updated.UTC().Format("2006-01-02 15:04")
 		}
-		name := t.Name
+		name := termtext.Line(t.Name)
 		if t.Foreign {
 			name += " (not a ProcessFork image)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, upd, t.Ref)
+		if n := len(t.SignatureTags); n > 0 {
+			name += fmt.Sprintf(" (+%d signature tag%s)", n, plural(n))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, t.verdict(), upd, termtext.Line(t.Ref))
 	}
 	return tw.Flush()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// verdict is the SIGNATURE column: the strongest status, with the key.
+func (t tagRow) verdict() string {
+	switch {
+	case t.Error != "":
+		return termtext.VerdictSymbol(termtext.VerdictError) + " error"
+	case t.Signature == nil:
+		return "-"
+	}
+	best := t.Signature.Strongest()
+	s := termtext.VerdictSymbol(string(best.Status)) + " " + string(best.Status)
+	if best.Kind == signing.KindBundle || best.Kind == signing.KindSimpleSigning {
+		s += " (" + best.Key + ")"
+	}
+	return s
+}
+
+// judge inspects every ProcessFork image of the list (a few at a time),
+// unless --quick.
+func (o *tagsOpts) judge(ctx context.Context, reg registry.Registry, tags []registry.TagEntry) []tagRow {
+	rows := make([]tagRow, len(tags))
+	var g errgroup.Group
+	g.SetLimit(o.g.concurrency)
+	for i, t := range tags {
+		rows[i].TagEntry = t
+		if o.quick || t.Foreign {
+			continue
+		}
+		g.Go(func() error {
+			ref, err := registry.ParseRef(t.Ref)
+			var in *registry.Inspection
+			if err == nil {
+				in, err = reg.Inspect(ctx, ref)
+			}
+			if err != nil {
+				rows[i].Error = termtext.OneLine(err.Error(), 200)
+				return nil
+			}
+			rows[i].Signature = &in.Signature
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return rows
 }

@@ -87,6 +87,12 @@ func (p *progress) event(ev registry.Event) {
 	}
 	switch ev.Phase {
 	case registry.PhaseQueued:
+		if ev.Message != "" { // a retry: the blob starts over
+			delete(p.active, ev.Digest)
+			p.clearLive()
+			fmt.Fprintf(p.w, "%s: %s: %s\n", p.op, termtext.Line(ev.Role), termtext.Line(termtext.OneLine(ev.Message, 300)))
+			p.drawLive(false)
+		}
 		return
 	case registry.PhaseTransferring, registry.PhaseVerifying:
 		l := p.active[ev.Digest]

@@ -16,7 +16,8 @@ func TestGlobalFlagsCheckedBeforeEveryCommand(t *testing.T) {
 		{"--progress", "loud"},
 		{"--concurrency", "0"},
 		{"--zstd-level", "23"},
-		{"--max-blob-size", "0"},
+		{"--max-blob-size", "-1"},
+		{"--retries", "-1"},
 		{"--timeout", "-1s"},
 	} {
 		for _, cmd := range [][]string{{"images"}, {"verify", "file://" + vectors.FixtureDir()}} {
@@ -45,8 +46,10 @@ func TestReadOnlyCopyRefused(t *testing.T) {
 
 // Every command's --help ends with examples that use the command.
 func TestHelpShowsExamples(t *testing.T) {
-	for _, cmd := range []string{"ls", "tags", "inspect", "verify", "pull", "push", "copy", "images", "demo", "ui"} {
-		r := run(t, cmd, "--help")
+	for _, cmd := range []string{"ls", "tags", "inspect", "verify", "pull", "push", "copy", "images", "demo", "ui", "sign", "keys",
+		"keys generate", "keys import", "keys list", "keys trust", "keys untrust"} {
+		r := run(t, append(strings.Fields(cmd), "--help")...)
+		cmd := cmd[strings.LastIndex(cmd, " ")+1:]
 		_, examples, ok := strings.Cut(r.stdout, "Examples:\n")
 		if r.code != 0 || !ok || !strings.Contains(examples, " "+cmd+" ") && !strings.Contains(examples, " "+cmd+"\n") {
 			t.Errorf("%s --help: exit %d, no example of the command in %q", cmd, r.code, r.stdout)

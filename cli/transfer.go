@@ -14,7 +14,25 @@ import (
 // transferOpts are the options of `pull`, `push` and `copy`.
 type transferOpts struct {
 	*env
-	asJSON bool
+	asJSON   bool
+	signKeys []string
+}
+
+// addSignKey adds --sign-key to push and copy.
+func (o *transferOpts) addSignKey(c *cobra.Command) {
+	c.Flags().StringArrayVar(&o.signKeys, "sign-key", nil,
+		"also sign with this key of the key store: a Sigstore signature beside the image (repeat for several)")
+}
+
+// options are the transfer options with the --sign-key keys loaded.
+func (o *transferOpts) options(op registry.Op) (registry.TransferOptions, func(), error) {
+	keys, err := o.signingKeys(o.signKeys)
+	if err != nil {
+		return registry.TransferOptions{}, nil, err
+	}
+	opt, done := o.transferOptions(op)
+	opt.SignWith = keys
+	return opt, done, nil
 }
 
 func (e *env) pullCmd() *cobra.Command {
@@ -22,12 +40,15 @@ func (e *env) pullCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "pull REF",
 		Short: "Verify an image and pull it into the local store; prints the image ID",
-		Long: `Verify an image's signature, then pull every blob it reaches into the local
+		Long: `Verify an image's signatures, then pull every blob it reaches into the local
 store (--store, $PF_STORE, ~/.processfork), each one re-hashed before it is
-kept. Blobs already in the store are skipped, so an interrupted pull resumes.
-Prints the image ID on stdout.`,
+kept. An image below the signature requirement (--require, --strict, the
+config's require: for its root) is refused before any blob moves. Blobs
+already in the store are skipped, so an interrupted pull resumes. Prints the
+image ID on stdout.`,
 		Example: `  id=$(pf-registry pull s3://bucket/agents/refactor)
-  pf-registry --store ./store --progress plain pull oci://localhost:5000/alice/agent:v1`,
+  pf-registry --store ./store --progress plain pull oci://localhost:5000/alice/agent:v1
+  pf-registry --require trusted pull hf://alice/agent-snapshots:v2`,
 		Args: cobra.ExactArgs(1),
 		RunE: o.runPull,
 	}
@@ -60,14 +81,18 @@ func (e *env) pushCmd() *cobra.Command {
 		Long: `Push an image of the local store to a registry. IMAGE_ID is the full
 sha256:… ID or a unique hex prefix (see ` + "`pf-registry images`" + `). Blobs the
 destination already has are skipped without being read; the manifest and
-its signature are written last. The signature uses PF_<BACKEND>_REG_SIGN_KEY
-or, without it, the public default key.`,
+its signatures are written last. The HMAC signature (manifest.json.sig, read
+by the Rust tool too) uses PF_<BACKEND>_REG_SIGN_KEY or, without it, the
+public default key; --sign-key adds a Sigstore signature by a key of the key
+store (see ` + "`pf-registry keys`" + `), verified as trusted by whoever trusts that key.`,
 		Example: `  pf-registry push 3f2a9c1e hf://alice/agent-snapshots:v2
-  PF_OCI_REG_SIGN_KEY=… pf-registry push "$id" oci://localhost:5000/alice/agent:v2`,
+  PF_OCI_REG_SIGN_KEY=… pf-registry push "$id" oci://localhost:5000/alice/agent:v2
+  COSIGN_PASSWORD=… pf-registry push "$id" file://./registry/alice/agent/v2 --sign-key release`,
 		Args: cobra.ExactArgs(2),
 		RunE: o.runPush,
 	}
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the transfer report as JSON")
+	o.addSignKey(c)
 	return c
 }
 
@@ -84,12 +109,15 @@ func (o *transferOpts) runPush(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt, done := o.transferOptions(registry.OpPush)
+	opt, done, err := o.options(registry.OpPush)
+	if err != nil {
+		return err
+	}
 	rep, err := reg.Push(cmd.Context(), st, id, ref, opt)
 	done()
 	return o.finish(rep, err, func() {
-		fmt.Fprintf(o.stdout, "✓ pushed %s → %s\n", id, rep.Destination)
-		if rep.Inspection.Signature.Status == signing.DefaultKey {
+		fmt.Fprintf(o.stdout, "✓ pushed %s → %s (signature %s)\n", id, rep.Destination, rep.Inspection.Signature.Status())
+		if rep.Inspection.Signature.Status() == signing.DefaultKey {
 			fmt.Fprintf(o.stderr, "note: signed with the public default key; set %s to sign with your own\n", signing.EnvVar(ref.Scheme))
 		}
 	})
@@ -100,15 +128,21 @@ func (e *env) copyCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "copy SRC DST",
 		Short: "Copy an image between registries, verified, without the local store",
-		Long: `Copy an image from one registry to another. The source signature is
-verified with the source backend's key before any blob moves; every blob is
-re-hashed in flight; the destination gets a signature under its own key.`,
+		Long: `Copy an image from one registry to another. The source signatures are
+verified (source backend's key, key store, --require and the config's
+require:) before any blob moves; every blob is re-hashed in flight; the
+destination gets an HMAC signature under its own key. Sigstore signatures
+follow the image when they still verify over what the destination stores:
+between file, S3, HF and IPFS (same manifest bytes) they do; between OCI
+and the others they cannot (cosign signs the OCI manifest), so sign again
+with --sign-key.`,
 		Example: `  pf-registry copy hf://alice/agent-snapshots:v2 oci://localhost:5000/alice/agent:v2
   pf-registry copy --json file://./registry/alice/agent/v1 s3://bucket/agents/v1`,
 		Args: cobra.ExactArgs(2),
 		RunE: o.runCopy,
 	}
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print the transfer report as JSON")
+	o.addSignKey(c)
 	return c
 }
 
@@ -121,7 +155,10 @@ func (o *transferOpts) runCopy(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	opt, done := o.transferOptions(registry.OpCopy)
+	opt, done, err := o.options(registry.OpCopy)
+	if err != nil {
+		return err
+	}
 	rep, err := registry.Copy(cmd.Context(), srcReg, srcRef, dstReg, dstRef, opt)
 	done()
 	return o.finish(rep, err, func() {
@@ -143,8 +180,8 @@ func (o *transferOpts) finish(rep *registry.Report, err error, human func()) err
 	if !o.asJSON {
 		human()
 	}
-	if v := rep.Inspection.Signature; v.Status == signing.DefaultKey && rep.Op != registry.OpPush {
-		fmt.Fprintln(o.stderr, "warning: "+v.Reason)
+	if rep.Op != registry.OpPush {
+		o.warnSignatures(rep.Inspection.Signature)
 	}
 	for _, w := range rep.Inspection.Warnings {
 		fmt.Fprintln(o.stderr, "warning: "+w)
@@ -160,7 +197,7 @@ type transferReport struct {
 	ImageID     model.Digest          `json:"image_id,omitempty"`
 	Source      string                `json:"source"`
 	Destination string                `json:"destination"`
-	Signature   signing.Verdict       `json:"signature"`
+	Signature   signing.Result        `json:"signature"`
 	Transferred int                   `json:"transferred"`
 	Skipped     int                   `json:"skipped"`
 	Bytes       int64                 `json:"bytes"`

@@ -36,6 +36,5 @@ func (e *env) runUI(ctx context.Context, roots []string) error {
 		Theme:       theme,
 		Registry:    e.cfg,
 		Concurrency: e.g.concurrency,
-		Strict:      e.g.strict,
 	})
 }

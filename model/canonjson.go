@@ -6,6 +6,10 @@ import (
 	"unicode/utf8"
 )
 
+// shortEscapes are the characters serde_json escapes with a backslash and
+// one letter (or themselves), indexed by byte.
+var shortEscapes = [utf8.RuneSelf]byte{'"': '"', '\\': '\\', '\b': 'b', '\t': 't', '\n': 'n', '\f': 'f', '\r': 'r'}
+
 // AppendJSONString appends s as serde_json's compact writer renders it (spec
 // §2): UTF-8 raw, only '"', '\\' and C0 controls escaped, short escapes for
 // \b \t \n \f \r, \u00xx with lowercase hex otherwise. Invalid UTF-8 is
@@ -16,21 +20,9 @@ func AppendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"':
-				b = append(b, '\\', '"')
-			case c == '\\':
-				b = append(b, '\\', '\\')
-			case c == '\b':
-				b = append(b, '\\', 'b')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\f':
-				b = append(b, '\\', 'f')
-			case c == '\r':
-				b = append(b, '\\', 'r')
+			switch short := shortEscapes[c]; {
+			case short != 0:
+				b = append(b, '\\', short)
 			case c < 0x20:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			default:

@@ -24,10 +24,14 @@ type FsEntry struct {
 	LinkTarget string `json:"link_target,omitempty"`
 }
 
-// ParseFsTree decodes an fs.tree.v1 document.
+// ParseFsTree decodes an fs.tree.v1 document, refusing duplicate keys and
+// invalid text as Rust does (CheckTyped).
 func ParseFsTree(b []byte) (*FsTree, error) {
 	var t FsTree
 	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("fs tree: %w", err)
+	}
+	if err := CheckTyped(b, "kind", "entries", "path", "mode", "size", "blob", "link_target"); err != nil {
 		return nil, fmt.Errorf("fs tree: %w", err)
 	}
 	if t.Kind != FsTreeKind {
@@ -94,10 +98,18 @@ type LogicalSeq struct {
 	FillInLastPage uint32   `json:"fill_in_last_page"`
 }
 
-// ParsePageManifest decodes a page manifest leniently.
+// pageManifestFields are the JSON names of PageManifest and its parts.
+var pageManifestFields = []string{"layout", "page_size_tokens", "n_layers", "n_heads", "head_dim", "dtype",
+	"pages", "logical_seqs", "ix", "k", "v", "id", "page_ixs", "fill_in_last_page"}
+
+// ParsePageManifest decodes a page manifest leniently (missing metadata is
+// fine) but, like ParseFsTree, refuses what Rust's typed parse refuses.
 func ParsePageManifest(b []byte) (*PageManifest, error) {
 	var p PageManifest
 	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("page manifest: %w", err)
+	}
+	if err := CheckTyped(b, pageManifestFields...); err != nil {
 		return nil, fmt.Errorf("page manifest: %w", err)
 	}
 	return &p, nil

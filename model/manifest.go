@@ -63,18 +63,27 @@ func manifestErr(format string, a ...any) error {
 }
 
 // ParseManifest decodes manifest bytes as Rust does: unknown keys ignored,
-// every field but parents required, created_at any RFC 3339 form. Digest
-// fields are not validated here (see Validate).
+// every field but parents required, created_at any RFC 3339 form; and it
+// refuses what Rust refuses but encoding/json would accept (duplicate keys,
+// invalid UTF-8, null fields; see CheckTyped). Digest fields are not
+// validated here (see Validate).
 func ParseManifest(raw []byte) (*Manifest, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil {
 		return nil, manifestErr("not a JSON object: %v", err)
+	}
+	if err := CheckTyped(raw); err != nil {
+		return nil, manifestErr("%v", err)
 	}
 	m := &Manifest{}
 	get := func(obj map[string]json.RawMessage, path, key string, dst any) error {
 		v, ok := obj[key]
 		if !ok {
 			return manifestErr("missing field %s%s", path, key)
+		}
+		if bytes.Equal(v, []byte("null")) {
+			// Go would leave the zero value; Rust has no optional field here.
+			return manifestErr("field %s%s is null", path, key)
 		}
 		if err := json.Unmarshal(v, dst); err != nil {
 			return manifestErr("field %s%s: %v", path, key, err)

@@ -1,13 +1,10 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"pf-registry/blob"
@@ -41,12 +38,17 @@ type ResultReffer interface {
 	ResultRef() string
 }
 
+// verifier judges this registry's images with its key and keyring.
+func (e *engine) verifier() *Verifier {
+	return &Verifier{Key: e.SignKey(), Keys: e.cfg.Keys}
+}
+
 func (e *engine) Inspect(ctx context.Context, ref Ref) (*Inspection, error) {
 	src, err := e.Source(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	return InspectSource(ctx, src, e.SignKey())
+	return inspectSource(ctx, src, *e.verifier(), e.cfg.Retry)
 }
 
 func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error) {
@@ -57,7 +59,10 @@ func (e *engine) Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Repor
 	if opt.MaxBlobSize <= 0 {
 		opt.MaxBlobSize = e.cfg.MaxBlobSize
 	}
-	return VerifySource(ctx, src, e.SignKey(), opt)
+	if opt.Retry == (RetryPolicy{}) {
+		opt.Retry = e.cfg.Retry
+	}
+	return VerifySource(ctx, src, *e.verifier(), opt)
 }
 
 // Pull is a write (into the store): refused in read-only mode.
@@ -69,8 +74,10 @@ func (e *engine) Pull(ctx context.Context, ref Ref, st *store.Store, opt Transfe
 	if err != nil {
 		return nil, err
 	}
-	key := e.SignKey()
-	return Transfer(ctx, OpPull, src, &key, StoreSink(st), nil, e.cfg.withLimits(opt))
+	if len(opt.SignWith) > 0 {
+		return nil, fault.Classed(fault.ErrUsage, errors.New("the local store keeps no signatures: sign when pushing"))
+	}
+	return Transfer(ctx, OpPull, src, e.verifier(), StoreSink(st), nil, e.cfg.forSource(ref, opt))
 }
 
 func (e *engine) Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error) {
@@ -82,22 +89,77 @@ func (e *engine) Push(ctx context.Context, st *store.Store, id model.Digest, ref
 	if err != nil {
 		return nil, err
 	}
-	key := e.SignKey()
-	return Transfer(ctx, OpPush, src, nil, dst, &key, e.cfg.withLimits(opt))
+	opt = e.cfg.withLimits(opt)
+	return Transfer(ctx, OpPush, src, nil, dst, &Signer{Key: e.SignKey(), With: opt.SignWith}, opt)
 }
 
-// Sink is where every write to a backend starts (push, copy): refused in
-// read-only mode before the backend is asked.
+// Sink is where every write to a backend starts (push, copy, sign):
+// refused in read-only mode before the backend is asked.
 func (e *engine) Sink(ctx context.Context, ref Ref) (Sink, error) {
 	if err := e.cfg.CheckWrite(ref.Raw); err != nil {
 		return nil, err
 	}
-	return e.Backend.Sink(ctx, ref)
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (Sink, error) { return e.Backend.Sink(ctx, ref) })
+}
+
+// Source, List, Tags and Exists ask the backend again after a passing
+// failure, like every step of a transfer.
+func (e *engine) Source(ctx context.Context, ref Ref) (Source, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (Source, error) { return e.Backend.Source(ctx, ref) })
+}
+
+func (e *engine) List(ctx context.Context, root Ref, opt ListOptions) (*Listing, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (*Listing, error) { return e.Backend.List(ctx, root, opt) })
+}
+
+func (e *engine) Tags(ctx context.Context, repo Ref, opt ListOptions) (*TagList, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (*TagList, error) { return e.Backend.Tags(ctx, repo, opt) })
+}
+
+func (e *engine) Exists(ctx context.Context, ref Ref) (bool, error) {
+	return retried(ctx, e.cfg.Retry, func(ctx context.Context) (bool, error) { return e.Backend.Exists(ctx, ref) })
+}
+
+// Sign refuses an image whose signatures fail or whose manifest is
+// malformed: a new signature would vouch for bytes nobody signed.
+func (e *engine) Sign(ctx context.Context, ref Ref, keys []*signing.PrivateKey) (*Inspection, error) {
+	if err := e.cfg.CheckWrite(ref.Raw); err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, fault.Classed(fault.ErrUsage, errors.New("no signing key given"))
+	}
+	in, err := e.Inspect(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Problem(signing.RequireAny); err != nil {
+		return nil, fault.WithHint(fmt.Errorf("refusing to sign: %w", err), fault.Hint(err))
+	}
+	dst, err := e.Sink(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	ss, ok := dst.(SignedSink)
+	if !ok {
+		return nil, errNoSignatures(dst)
+	}
+	if _, err := ss.AddSignatures(ctx, in.Raw, Bundles{Keys: keys, Ring: e.cfg.Keys}); err != nil {
+		return nil, err
+	}
+	if rr, ok := dst.(ResultReffer); ok && rr.ResultRef() != "" {
+		if ref, err = ParseRef(rr.ResultRef()); err != nil {
+			return nil, err
+		}
+	}
+	return e.Inspect(ctx, ref)
 }
 
 // Copy moves an image between two registries without going through the
-// local store: the source signature is verified with the source's key and
-// the destination gets a fresh signature under its own key.
+// local store: the source's signatures are verified with the source's key
+// and keyring and its policy; the destination gets a fresh HMAC signature
+// under its own key, a bundle by each opt.SignWith key, and the source's
+// bundles that still verify over what it stores.
 func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dstRef Ref, opt TransferOptions) (*Report, error) {
 	// Refuse a read-only copy before reading anything; dstReg.Sink would.
 	if err := configOf(dstReg).CheckWrite(dstRef.Raw); err != nil {
@@ -111,19 +173,35 @@ func Copy(ctx context.Context, srcReg Registry, srcRef Ref, dstReg Registry, dst
 	if err != nil {
 		return nil, err
 	}
-	sk, dk := srcReg.SignKey(), dstReg.SignKey()
-	return Transfer(ctx, OpCopy, src, &sk, dst, &dk, configOf(srcReg).withLimits(opt))
+	scfg := configOf(srcReg)
+	v := &Verifier{Key: srcReg.SignKey(), Keys: scfg.Keys}
+	return Transfer(ctx, OpCopy, src, v, dst, &Signer{Key: dstReg.SignKey(), With: opt.SignWith}, scfg.forSource(srcRef, opt))
 }
 
-// InspectSource reads manifest and signature and judges them.
-func InspectSource(ctx context.Context, src Source, key signing.Key) (*Inspection, error) {
-	raw, sig, err := src.FetchManifest(ctx)
+// InspectSource reads manifest and signatures and judges them.
+func InspectSource(ctx context.Context, src Source, v Verifier) (*Inspection, error) {
+	return inspectSource(ctx, src, v, RetryPolicy{})
+}
+
+func inspectSource(ctx context.Context, src Source, v Verifier, pol RetryPolicy) (*Inspection, error) {
+	raw, sig, err := fetchManifest(ctx, src, pol)
 	if err != nil {
 		return nil, err
 	}
 	in := inspectBytes(src.Describe(), raw)
-	in.Signature = signing.Verify(raw, sig, key)
+	if in.Signature, _, err = v.judge(ctx, src, raw, sig); err != nil {
+		return nil, err
+	}
 	return in, nil
+}
+
+// fetchManifest is FetchManifest, tried again after a passing failure.
+func fetchManifest(ctx context.Context, src Source, pol RetryPolicy) (raw, sig []byte, err error) {
+	err = pol.do(ctx, func(ctx context.Context) (err error) {
+		raw, sig, err = src.FetchManifest(ctx)
+		return err
+	}, nil)
+	return raw, sig, err
 }
 
 func inspectBytes(where string, raw []byte) *Inspection {
@@ -152,70 +230,119 @@ func inspectBytes(where string, raw []byte) *Inspection {
 type metaBlob struct {
 	stored  []byte
 	logical []byte
+	limit   blob.Limit // what it was read under
 }
 
 // loadMetadata fetches and verifies the fs tree and the page manifest, the
-// only blobs the walk reads.
-func loadMetadata(ctx context.Context, src Source, m *model.Manifest) (map[model.Digest]metaBlob, error) {
+// only blobs the walk reads, each under metaLimit.
+func loadMetadata(ctx context.Context, src Source, m *model.Manifest, opt TransferOptions) (map[model.Digest]metaBlob, error) {
 	out := map[model.Digest]metaBlob{}
-	for _, d := range m.MetadataBlobs() {
+	for i, d := range m.MetadataBlobs() {
 		if _, ok := out[d]; ok {
 			continue
 		}
-		rc, _, err := src.OpenBlob(ctx, d)
-		if err != nil {
-			if errors.Is(err, fault.ErrNotFound) {
-				continue // reported as missing by the completeness check
-			}
+		lim := metaLimit(opt.MaxBlobSize, [...]string{"world.fs", "cache.manifest"}[i])
+		var mb metaBlob
+		err := opt.Retry.do(ctx, func(ctx context.Context) (err error) {
+			mb, err = loadMetaBlob(ctx, src, d, lim, opt.Retry)
+			return err
+		}, nil)
+		switch {
+		case errors.Is(err, fault.ErrNotFound):
+			continue // reported as missing by the completeness check
+		case err != nil:
 			return nil, err
 		}
-		stored, err := io.ReadAll(io.LimitReader(rc, model.MaxMetadataSize+1))
-		rc.Close()
-		if err != nil {
-			return nil, err
-		}
-		logical, err := blob.DecodeVerified(stored, d, model.MaxMetadataSize)
-		if err != nil {
-			return nil, err
-		}
-		out[d] = metaBlob{stored: stored, logical: logical}
+		out[d] = mb
 	}
 	return out, nil
 }
 
-func walk(m *model.Manifest, meta map[model.Digest]metaBlob) []model.BlobRef {
-	return model.Walk(m, func(d model.Digest) ([]byte, error) {
+// metaLimit caps a metadata blob, which is held in memory: at most
+// model.MaxMetadataSize, lower with --max-blob-size, and the ratio rule
+// unless that flag is set.
+func metaLimit(maxBlob int64, role string) blob.Limit {
+	if maxBlob > 0 && maxBlob < model.MaxMetadataSize {
+		return blob.Limit{Max: maxBlob, Why: "--max-blob-size", Name: role}
+	}
+	return blob.Limit{Max: model.MaxMetadataSize, Why: "the limit on metadata held in memory", Ratio: maxBlob <= 0, Name: role}
+}
+
+func loadMetaBlob(ctx context.Context, src Source, d model.Digest, lim blob.Limit, pol RetryPolicy) (metaBlob, error) {
+	rc, size, err := src.OpenBlob(ctx, d)
+	if err != nil {
+		return metaBlob{}, err
+	}
+	rc = newResuming(ctx, src, d, rc, size, pol)
+	stored, err := io.ReadAll(io.LimitReader(rc, blob.StoredBound(lim.Max)+1))
+	rc.Close()
+	if err != nil {
+		return metaBlob{}, err
+	}
+	logical, err := blob.Decode(stored, d, lim)
+	if err != nil {
+		return metaBlob{}, err
+	}
+	return metaBlob{stored: stored, logical: logical, limit: lim}, nil
+}
+
+// reach loads the metadata blobs and lists every blob the image reaches.
+func reach(ctx context.Context, src Source, m *model.Manifest, opt TransferOptions) (map[model.Digest]metaBlob, []model.BlobRef, error) {
+	meta, err := loadMetadata(ctx, src, m, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	refs, err := walk(src.Describe(), m, meta)
+	return meta, refs, err
+}
+
+// walk lists the blobs of the image. A nested digest with uppercase hex is
+// in Rust's walk but can never verify: every operation, quick verify
+// included, reports the same integrity failure for it.
+func walk(where string, m *model.Manifest, meta map[model.Digest]metaBlob) ([]model.BlobRef, error) {
+	refs := model.Walk(m, func(d model.Digest) ([]byte, error) {
 		if b, ok := meta[d]; ok {
 			return b.logical, nil
 		}
 		return nil, fault.ErrNotFound
 	})
+	for _, r := range refs {
+		if !r.Digest.IsLower() {
+			return nil, fault.WithHint(fault.Integrityf("%s: %s digest %s has uppercase hex and can never verify", where, r.Role, r.Digest),
+				"the image is malformed; re-create it (producers write lowercase digests)")
+		}
+	}
+	return refs, nil
 }
 
 // VerifySource checks signature and manifest, then the presence (or, with
 // Deep, the content) of every reachable blob.
-func VerifySource(ctx context.Context, src Source, key signing.Key, opt VerifyOptions) (*Report, error) {
+func VerifySource(ctx context.Context, src Source, v Verifier, opt VerifyOptions) (*Report, error) {
 	if opt.Deep {
-		return Transfer(ctx, OpVerify, src, &key, discardSink{}, nil,
-			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress, MaxBlobSize: opt.MaxBlobSize})
+		return Transfer(ctx, OpVerify, src, &v, discardSink{}, nil,
+			TransferOptions{Concurrency: opt.Concurrency, Progress: opt.Progress, MaxBlobSize: opt.MaxBlobSize, Retry: opt.Retry})
 	}
 	start := time.Now()
-	in, err := InspectSource(ctx, src, key)
+	in, err := inspectSource(ctx, src, v, opt.Retry)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{Op: OpVerify, Source: src.Describe(), Inspection: in}
-	if err := in.Problem(false); err != nil {
+	if err := in.Problem(signing.RequireAny); err != nil {
 		return rep, err
 	}
-	meta, err := loadMetadata(ctx, src, in.Manifest)
+	_, refs, err := reach(ctx, src, in.Manifest, TransferOptions{Retry: opt.Retry, MaxBlobSize: opt.MaxBlobSize})
 	if err != nil {
 		return rep, err
 	}
 	var missing []string
-	for _, r := range walk(in.Manifest, meta) {
+	for _, r := range refs {
 		bs := BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobPresent}
-		size, err := statBlob(ctx, src, r.Digest)
+		var size int64
+		err := opt.Retry.do(ctx, func(ctx context.Context) (err error) {
+			size, err = statBlob(ctx, src, r.Digest)
+			return err
+		}, nil)
 		switch {
 		case errors.Is(err, fault.ErrNotFound):
 			bs.Status = BlobMissing
@@ -254,341 +381,4 @@ func incompleteErr(where string, roles []string) error {
 	}
 	return fault.WithHint(fault.Integrityf("image at %s is incomplete: %d blob(s) missing (%v)", where, len(roles), list),
 		"push the image again from a complete copy")
-}
-
-// Transfer moves one image from src to dst. srcKey nil skips signature
-// verification (the source is the local store, which keeps none); signKey
-// nil writes no signature (the sink is the local store).
-func Transfer(ctx context.Context, op Op, src Source, srcKey *signing.Key, dst Sink, signKey *signing.Key, opt TransferOptions) (rep *Report, err error) {
-	start := time.Now()
-	em := newEmitter(op, opt.Progress)
-	rep = &Report{Op: op, Source: src.Describe(), Destination: dst.Describe()}
-	em.image(PhaseQueued, Event{Message: "fetching manifest"})
-	defer func() {
-		rep.Elapsed = time.Since(start)
-		if err != nil {
-			em.image(PhaseFailed, Event{Error: err.Error()})
-		} else {
-			em.image(PhaseDone, Event{Done: rep.Bytes, Message: fmt.Sprintf("%d transferred, %d skipped", rep.Transferred, rep.Skipped)})
-		}
-	}()
-
-	raw, sig, err := src.FetchManifest(ctx)
-	if err != nil {
-		return rep, err
-	}
-	in := inspectBytes(src.Describe(), raw)
-	rep.Inspection = in
-	if srcKey != nil {
-		in.Signature = signing.Verify(raw, sig, *srcKey)
-		em.image(PhaseVerifying, Event{Signature: string(in.Signature.Status), Message: "signature " + string(in.Signature.Status)})
-		if err := in.Problem(opt.Strict); err != nil {
-			return rep, err
-		}
-	} else if in.ManifestError != "" {
-		return rep, in.Problem(false)
-	}
-	var sigOut []byte
-	if signKey != nil {
-		sigOut = signing.SignBytes(raw, *signKey)
-		if srcKey == nil {
-			in.Signature = signing.Verify(raw, sigOut, *signKey)
-		}
-	}
-
-	meta, err := loadMetadata(ctx, src, in.Manifest)
-	if err != nil {
-		return rep, err
-	}
-	refs := walk(in.Manifest, meta)
-	n := opt.Concurrency
-	if n <= 0 {
-		n = DefaultConcurrency
-	}
-	// Completeness first, when the source can tell cheaply: an incomplete
-	// image then writes nothing at all, and the totals are known up front.
-	sizes, err := statAll(ctx, src, refs, meta, n)
-	if err != nil {
-		return rep, err
-	}
-	rep.Blobs = make([]BlobStatus, len(refs))
-	var total int64
-	for i, r := range refs {
-		rep.Blobs[i] = BlobStatus{Digest: r.Digest, Role: r.Role, Status: BlobQueued, StoredSize: sizes[i]}
-		em.blob(r, PhaseQueued, 0, sizes[i], nil)
-		if sizes[i] > 0 && total >= 0 {
-			total += sizes[i]
-		} else {
-			total = -1
-		}
-	}
-	em.image(PhaseTransferring, Event{Blobs: len(refs), Total: total})
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		firstErr error
-		missing  []string
-		wg       sync.WaitGroup
-		next     = make(chan int)
-	)
-	fail := func(i int, e error) {
-		mu.Lock()
-		defer mu.Unlock()
-		rep.Blobs[i].Error = e.Error()
-		if errors.Is(e, fault.ErrNotFound) {
-			rep.Blobs[i].Status = BlobMissing
-			missing = append(missing, refs[i].Role)
-			return // keep going: report every missing blob at once
-		}
-		rep.Blobs[i].Status = BlobFailed
-		if errors.Is(e, fault.ErrIntegrity) {
-			rep.Blobs[i].Status = BlobCorrupt
-		}
-		if firstErr == nil {
-			firstErr = e
-			cancel()
-		}
-	}
-	for w := 0; w < n; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r := refs[i]
-				skipped, moved, size, err := moveBlob(ctx, src, dst, r, sizes[i], meta, em, opt.MaxBlobSize)
-				if err != nil {
-					em.blob(r, PhaseFailed, moved, size, err)
-					fail(i, err)
-					continue
-				}
-				mu.Lock()
-				rep.Blobs[i].StoredSize = size
-				if skipped {
-					rep.Blobs[i].Status = BlobSkipped
-					rep.Skipped++
-				} else {
-					rep.Blobs[i].Status = BlobOK
-					rep.Transferred++
-					rep.Bytes += moved
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := range refs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return rep, firstErr
-	}
-	if err := ctx.Err(); err != nil {
-		return rep, err
-	}
-	if len(missing) > 0 {
-		return rep, incompleteErr(src.Describe(), missing)
-	}
-	if err := dst.Commit(ctx, raw, sigOut); err != nil {
-		return rep, err
-	}
-	if rr, ok := dst.(ResultReffer); ok {
-		rep.Destination = rr.ResultRef()
-	}
-	rep.Complete = true
-	return rep, nil
-}
-
-// statAll returns the stored size of every blob (-1 when the source cannot
-// tell cheaply) and fails with an incomplete-image error listing every
-// missing blob.
-func statAll(ctx context.Context, src Source, refs []model.BlobRef, meta map[model.Digest]metaBlob, n int) ([]int64, error) {
-	sizes := make([]int64, len(refs))
-	st, ok := src.(BlobStater)
-	if !ok {
-		for i := range sizes {
-			sizes[i] = -1
-		}
-		return sizes, nil
-	}
-	errs := make([]error, len(refs))
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
-	for i, r := range refs {
-		if mb, ok := meta[r.Digest]; ok {
-			sizes[i] = int64(len(mb.stored))
-			continue
-		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			sizes[i], errs[i] = st.StatBlob(ctx, r.Digest)
-		}()
-	}
-	wg.Wait()
-	var missing []string
-	for i, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, fault.ErrNotFound):
-			missing = append(missing, refs[i].Role)
-		default:
-			return nil, err
-		}
-	}
-	if len(missing) > 0 {
-		return nil, incompleteErr(src.Describe(), missing)
-	}
-	return sizes, nil
-}
-
-// moveBlob transfers one blob unless the sink has it.
-func moveBlob(ctx context.Context, src Source, dst Sink, r model.BlobRef, knownSize int64, meta map[model.Digest]metaBlob, em *emitter, maxBlob int64) (skipped bool, moved, size int64, err error) {
-	has, err := dst.HasBlob(ctx, r.Digest)
-	if err != nil {
-		return false, 0, -1, err
-	}
-	if has {
-		em.blob(r, PhaseSkipped, 0, knownSize, nil)
-		return true, 0, knownSize, nil
-	}
-	size = knownSize
-	var counted *countingReader
-	var uploading atomic.Bool
-	open := func() (io.ReadCloser, error) {
-		var rc io.ReadCloser
-		if mb, ok := meta[r.Digest]; ok {
-			rc, size = io.NopCloser(bytes.NewReader(mb.stored)), int64(len(mb.stored))
-		} else {
-			var err error
-			rc, size, err = src.OpenBlob(ctx, r.Digest)
-			if err != nil {
-				return nil, err
-			}
-		}
-		counted = &countingReader{ctx: ctx, rc: rc, report: func(n int64, eof bool) {
-			if uploading.Load() {
-				return // the sink reports its upload instead
-			}
-			ph := PhaseTransferring
-			if eof {
-				ph = PhaseVerifying
-			}
-			em.blobThrottled(r, ph, n, size, eof)
-		}}
-		return verifyingCloser{blob.NewVerifier(counted, r.Digest, maxBlob)}, nil
-	}
-	b := &Blob{Digest: r.Digest, Role: r.Role, StoredSize: knownSize, open: open,
-		upload: func(n int64) {
-			uploading.Store(true)
-			em.blobThrottled(r, PhaseTransferring, n, size, n == 0)
-		}}
-	if sd, ok := src.(storedDigester); ok {
-		b.StoredDigest = sd.StoredDigest(r.Digest)
-	}
-	em.blob(r, PhaseTransferring, 0, b.StoredSize, nil)
-	if err := dst.PutBlob(ctx, b); err != nil {
-		if counted != nil {
-			moved = counted.n
-		}
-		return false, moved, size, err
-	}
-	if counted != nil {
-		moved = counted.n
-	}
-	em.blob(r, PhaseDone, moved, size, nil)
-	return false, moved, size, nil
-}
-
-// storedDigester is an optional Source capability: the digest of a blob's
-// stored bytes when known without reading them (OCI layer digests).
-type storedDigester interface {
-	StoredDigest(d model.Digest) model.Digest
-}
-
-type verifyingCloser struct{ *blob.Verifier }
-
-// countingReader reports stored bytes as they are read and stops a
-// transfer promptly when its context is cancelled.
-type countingReader struct {
-	ctx    context.Context
-	rc     io.ReadCloser
-	n      int64
-	report func(n int64, eof bool)
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := c.rc.Read(p)
-	c.n += int64(n)
-	c.report(c.n, err == io.EOF)
-	return n, err
-}
-
-func (c *countingReader) Close() error { return c.rc.Close() }
-
-// emitter serialises progress callbacks and throttles byte updates.
-type emitter struct {
-	op   Op
-	fn   func(Event)
-	mu   sync.Mutex
-	last map[model.Digest]time.Time
-}
-
-func newEmitter(op Op, fn func(Event)) *emitter {
-	return &emitter{op: op, fn: fn, last: map[model.Digest]time.Time{}}
-}
-
-const progressInterval = 100 * time.Millisecond
-
-func (e *emitter) send(ev Event) {
-	if e.fn == nil {
-		return
-	}
-	ev.Op, ev.Time = e.op, time.Now()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.fn(ev)
-}
-
-func (e *emitter) image(ph Phase, ev Event) {
-	ev.Kind, ev.Phase = KindImage, ph
-	if ev.Total == 0 {
-		ev.Total = -1
-	}
-	e.send(ev)
-}
-
-func (e *emitter) blob(r model.BlobRef, ph Phase, done, total int64, err error) {
-	ev := Event{Kind: KindBlob, Digest: r.Digest, Role: r.Role, Phase: ph, Done: done, Total: total}
-	if err != nil {
-		ev.Error = err.Error()
-	}
-	e.send(ev)
-}
-
-func (e *emitter) blobThrottled(r model.BlobRef, ph Phase, done, total int64, force bool) {
-	if e.fn == nil {
-		return
-	}
-	now := time.Now()
-	e.mu.Lock()
-	last := e.last[r.Digest]
-	if !force && now.Sub(last) < progressInterval {
-		e.mu.Unlock()
-		return
-	}
-	e.last[r.Digest] = now
-	e.mu.Unlock()
-	e.blob(r, ph, done, total, nil)
 }

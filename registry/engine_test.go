@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"pf-registry/demo"
 	"pf-registry/model"
 	"pf-registry/registry"
-	"pf-registry/store"
 )
 
 // spoolSink reads each blob whole, then "uploads" it in small steps, as the
@@ -49,22 +47,14 @@ func (s *spoolSink) PutBlob(_ context.Context, b *registry.Blob) error {
 }
 
 func TestSpoolingSinkProgressFollowsUpload(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "s"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := demo.Build(st, demo.ImageSpec{Seed: 5, Files: 2, Pages: 1, Messages: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := registry.StoreSource(st, id)
+	src, err := registry.StoreSource(demoImage(t, demo.ImageSpec{Seed: 5, Files: 2, Pages: 1, Messages: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
 	byBlob := map[model.Digest][]registry.Event{}
 	sink := &spoolSink{got: map[model.Digest][]byte{}}
-	rep, err := registry.Transfer(context.Background(), "push", src, nil, sink, nil, registry.TransferOptions{
+	rep, err := registry.Transfer(context.Background(), registry.OpPush, src, nil, sink, nil, registry.TransferOptions{
 		Concurrency: 1,
 		Progress: func(e registry.Event) {
 			mu.Lock()

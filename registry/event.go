@@ -64,6 +64,8 @@ type Event struct {
 	// Image events only.
 	Blobs     int    `json:"blobs,omitempty"`     // number of blobs in the walk
 	Signature string `json:"signature,omitempty"` // verdict status once known
-	Message   string `json:"message,omitempty"`
-	Error     string `json:"error,omitempty"`
+	// Message is free text; on a blob event it says why the blob is
+	// queued again (a retry: its Done starts over from 0).
+	Message string `json:"message,omitempty"`
+	Error   string `json:"error,omitempty"`
 }

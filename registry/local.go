@@ -70,8 +70,10 @@ func (s storeSink) Commit(_ context.Context, manifest, _ []byte) error {
 	return err
 }
 
-// discardSink reads every blob to its end (verifying it) and keeps nothing:
-// deep verify.
+// DiscardSink reads every blob to its end, so the stream verifies it, and
+// keeps nothing: deep verify, and tests that only need blobs consumed.
+func DiscardSink() Sink { return discardSink{} }
+
 type discardSink struct{}
 
 func (discardSink) Describe() string                                    { return "verification" }

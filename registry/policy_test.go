@@ -9,11 +9,12 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"pf-registry/demo"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/registry/file"
+	"pf-registry/registry/registrytest"
+	"pf-registry/signing"
 	"pf-registry/store"
 )
 
@@ -32,28 +33,12 @@ func (c *sinkCounter) Sink(ctx context.Context, ref registry.Ref) (registry.Sink
 // reference.
 func published(t *testing.T) (registry.Ref, *store.Store, model.Digest) {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := demo.Build(st, demo.ImageSpec{Seed: 11, Files: 2, Pages: 1, Messages: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := mustParse(t, "file://"+filepath.Join(t.TempDir(), "reg", "alice", "agent", "v1"))
+	st, id := registrytest.SmallImage(t, 11)
+	ref := registrytest.MustRef(t, "file://"+filepath.Join(t.TempDir(), "reg", "alice", "agent", "v1"))
 	if _, err := registry.New(file.New(registry.Config{}), registry.Config{}).Push(context.Background(), st, id, ref, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return ref, st, id
-}
-
-func mustParse(t *testing.T, s string) registry.Ref {
-	t.Helper()
-	r, err := registry.ParseRef(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 // Read-only mode is the engine's: every write is refused with the same
@@ -64,7 +49,7 @@ func TestReadOnlyRefusedByTheEngine(t *testing.T) {
 	cb := &sinkCounter{Backend: file.New(registry.Config{})}
 	ro := registry.New(cb, registry.Config{ReadOnly: true})
 	target := filepath.Join(t.TempDir(), "out")
-	out := mustParse(t, "file://"+target)
+	out := registrytest.MustRef(t, "file://"+target)
 	fresh, err := store.Open(filepath.Join(t.TempDir(), "fresh"))
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +92,7 @@ func TestMaxBlobSizeIsPassedDown(t *testing.T) {
 	}
 	_, pullErr := reg.Pull(ctx, ref, dst, registry.TransferOptions{})
 	_, verifyErr := reg.Verify(ctx, ref, registry.VerifyOptions{Deep: true})
-	out := mustParse(t, "file://"+filepath.Join(t.TempDir(), "copy"))
+	out := registrytest.MustRef(t, "file://"+filepath.Join(t.TempDir(), "copy"))
 	_, copyErr := registry.Copy(ctx, reg, ref, registry.New(file.New(registry.Config{}), registry.Config{}), out, registry.TransferOptions{})
 	for name, err := range map[string]error{"pull": pullErr, "deep verify": verifyErr, "copy": copyErr} {
 		if !errors.Is(err, fault.ErrIntegrity) || !strings.Contains(err.Error(), "decompresses to more than 64 bytes") {
@@ -117,5 +102,37 @@ func TestMaxBlobSizeIsPassedDown(t *testing.T) {
 	// The default cap lets the same image through.
 	if _, err := registry.New(file.New(registry.Config{}), registry.Config{}).Pull(ctx, ref, dst, registry.TransferOptions{}); err != nil {
 		t.Errorf("pull with the default cap: %v", err)
+	}
+}
+
+// TestPolicyFor: the strictest level that applies wins, a root applies to
+// what lies under it only, and no flag loosens a root's level.
+func TestPolicyFor(t *testing.T) {
+	p := registry.Policy{Require: signing.RequireSigned}.WithRoots(map[string]signing.Level{
+		"oci://reg.example.com/team": signing.RequireTrusted,
+		"file:///srv/images/":        signing.RequireAny,
+	})
+	p = p.WithRoots(map[string]signing.Level{"file:///srv/images/": signing.RequireTrusted})
+	cases := []struct {
+		ref   string
+		level signing.Level
+		from  string
+	}{
+		{"oci://reg.example.com/team:v1", signing.RequireTrusted, "oci://reg.example.com/team"},
+		{"oci://reg.example.com/team/agent:v1", signing.RequireTrusted, "oci://reg.example.com/team"},
+		{"oci://reg.example.com/team@sha256:" + strings.Repeat("a", 64), signing.RequireTrusted, "oci://reg.example.com/team"},
+		{"oci://reg.example.com/teammate/agent:v1", signing.RequireSigned, "--require"},
+		{"file:///srv/images/alice/v1", signing.RequireTrusted, "file:///srv/images/"},
+		{"file:///srv/images2/alice/v1", signing.RequireSigned, "--require"},
+		{"s3://bucket/x", signing.RequireSigned, "--require"},
+	}
+	for _, tc := range cases {
+		level, from := p.For(registrytest.MustRef(t, tc.ref))
+		if level != tc.level || from != tc.from {
+			t.Errorf("%s: %s from %s, want %s from %s", tc.ref, level, from, tc.level, tc.from)
+		}
+	}
+	if level, _ := (registry.Policy{}).For(registrytest.MustRef(t, "file:///x")); level != signing.RequireAny {
+		t.Errorf("empty policy: %q", level)
 	}
 }

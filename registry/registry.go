@@ -18,15 +18,19 @@ import (
 // Backend with New; backends only write the Backend half.
 type Registry interface {
 	Backend
-	// Inspect fetches manifest and signature only (no blob download).
+	// Inspect fetches manifest and signatures only (no blob download).
 	Inspect(ctx context.Context, ref Ref) (*Inspection, error)
 	// Verify checks the signature, the manifest and that every reachable
 	// blob is present; with Deep every blob is downloaded and re-hashed.
 	Verify(ctx context.Context, ref Ref, opt VerifyOptions) (*Report, error)
 	// Pull copies the image into the local store, verified.
 	Pull(ctx context.Context, ref Ref, st *store.Store, opt TransferOptions) (*Report, error)
-	// Push uploads a local image, signing it with the backend's key.
+	// Push uploads a local image, signing it with the backend's key (and
+	// with opt.SignWith).
 	Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error)
+	// Sign adds a Sigstore signature by each key to the image at ref
+	// without moving a blob, and returns the image as inspected after.
+	Sign(ctx context.Context, ref Ref, keys []*signing.PrivateKey) (*Inspection, error)
 }
 
 // Backend is the part a storage backend implements.
@@ -85,6 +89,14 @@ type Sink interface {
 	// never sees a manifest whose blobs are missing. sig is nil for sinks
 	// that keep no signature (the local store).
 	Commit(ctx context.Context, manifest, sig []byte) error
+}
+
+// Aborter is an optional Sink capability: told when a transfer fails after
+// the sink was opened, so that it removes what it staged. (A sink may not
+// give up on its own after a transient failure: the engine may try that
+// blob again.)
+type Aborter interface {
+	Abort(ctx context.Context, err error)
 }
 
 // Blob is one blob handed to a Sink.
@@ -192,6 +204,13 @@ type TagEntry struct {
 	// Foreign marks an entry that exists but is not a ProcessFork image
 	// (e.g. a container image in the same OCI repository).
 	Foreign bool `json:"foreign,omitempty"`
+	// Digest is the OCI manifest digest (OCI only).
+	Digest string `json:"digest,omitempty"`
+	// SignatureTags are the tags that hold this image's signatures (OCI:
+	// cosign's sha256-<hex> referrers index and sha256-<hex>.sig), listed
+	// here rather than as entries of their own; those of an image not on
+	// the same page are left out.
+	SignatureTags []string `json:"signature_tags,omitempty"`
 }
 
 // VerifyOptions tune Verify.
@@ -202,6 +221,9 @@ type VerifyOptions struct {
 	// MaxBlobSize caps each blob's decompressed size with Deep (0: the
 	// registry's Config.MaxBlobSize).
 	MaxBlobSize int64
+	// Retry bounds retries of passing failures (zero: the registry's
+	// Config.Retry, else the defaults).
+	Retry RetryPolicy
 }
 
 // TransferOptions tune Pull, Push and Copy.
@@ -210,9 +232,16 @@ type TransferOptions struct {
 	Concurrency int
 	// Progress receives events; calls are serialised by the engine.
 	Progress func(Event)
-	// Strict also rejects images signed with the public default key.
-	Strict bool
+	// Require is the weakest signature status a pulled or copied image may
+	// have; the engine tightens it with the registry's Config.Policy.
+	Require signing.Level
+	// SignWith adds a Sigstore signature by each key at the destination
+	// (push, copy).
+	SignWith []*signing.PrivateKey
 	// MaxBlobSize caps each blob's decompressed size (0: the registry's
-	// Config.MaxBlobSize, else blob.DefaultMaxLogicalSize).
+	// Config.MaxBlobSize; see there).
 	MaxBlobSize int64
+	// Retry bounds retries of passing failures (zero: the registry's
+	// Config.Retry, else the defaults).
+	Retry RetryPolicy
 }

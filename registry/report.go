@@ -8,13 +8,15 @@ import (
 	"pf-registry/signing"
 )
 
-// Inspection is what Inspect learns from manifest and signature alone.
+// Inspection is what Inspect learns from manifest and signatures alone.
 type Inspection struct {
-	Ref       string          `json:"ref"`
-	ImageID   model.Digest    `json:"image_id"`
-	Manifest  *model.Manifest `json:"-"`
-	Raw       []byte          `json:"-"`
-	Signature signing.Verdict `json:"signature"`
+	Ref      string          `json:"ref"`
+	ImageID  model.Digest    `json:"image_id"`
+	Manifest *model.Manifest `json:"-"`
+	Raw      []byte          `json:"-"`
+	// Signature is the verdict on every signature of the image: its
+	// status is the strongest (see signing.Result).
+	Signature signing.Result `json:"signature"`
 	// Canonical is false when re-encoding the manifest changes its bytes
 	// (the Rust CLI would record another ID after pull).
 	Canonical bool         `json:"canonical"`
@@ -25,22 +27,15 @@ type Inspection struct {
 	ManifestError string `json:"manifest_error,omitempty"`
 }
 
-// Problem returns the integrity error an inspection implies (bad or missing
-// signature, malformed manifest), or nil. strict also rejects default-key
-// signatures.
-func (in *Inspection) Problem(strict bool) error {
-	v := in.Signature
-	switch {
-	case v.Status == signing.Missing:
-		return fault.WithHint(fault.Integrityf("%s has no signature (manifest.json.sig)", in.Ref),
-			"ask the publisher to push it again; unsigned images are never pulled")
-	case v.Status == signing.Invalid:
-		return fault.WithHint(fault.Integrityf("signature of %s does not verify: %s", in.Ref, v.Reason),
-			"check the signing key (PF_<BACKEND>_REG_SIGN_KEY) or re-push the image")
-	case strict && v.Status == signing.DefaultKey:
-		return fault.WithHint(fault.Integrityf("%s is signed with the public default key (rejected by --strict)", in.Ref),
-			"sign it with a private key: set PF_<BACKEND>_REG_SIGN_KEY when pushing")
-	case in.ManifestError != "":
+// Problem returns the integrity error an inspection implies under a
+// signature requirement (a status below level: an invalid or missing
+// signature always is), or a malformed manifest; nil when there is none.
+// The error names the key that would be needed and how to trust it.
+func (in *Inspection) Problem(level signing.Level) error {
+	if r := level.Check(in.Ref, in.Signature); r != nil {
+		return fault.WithHint(fault.Classed(fault.ErrIntegrity, r), r.Hint)
+	}
+	if in.ManifestError != "" {
 		return fault.WithHint(fault.Integrityf("%s: %s", in.Ref, in.ManifestError),
 			"the image is malformed; it cannot be pulled or pushed")
 	}

@@ -5,80 +5,26 @@ package signing_test
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"pf-registry/internal/cosigntest"
 	"pf-registry/signing"
 )
 
 const signPredicate = "https://sigstore.dev/cosign/sign/v1"
 
-// cosign runs the cosign CLI in dir with the test passphrase, no home
-// directory of the user's and no network: a proxy that refuses every
-// connection proves the offline flags are enough.
-type cosign struct {
-	t   *testing.T
-	bin string
-	dir string
-}
+// cosign wraps the real cosign CLI for these tests.
+type cosign struct{ *cosigntest.Cosign }
 
-func newCosign(t *testing.T) *cosign {
-	t.Helper()
-	bin, err := exec.LookPath("cosign")
-	if err != nil {
-		cache := os.Getenv("PF_CACHE_DIR")
-		if cache == "" {
-			home, _ := os.UserHomeDir()
-			cache = filepath.Join(home, ".cache", "pf-registry")
-		}
-		bin = filepath.Join(cache, "bin", "cosign")
-		if _, err := os.Stat(bin); err != nil {
-			t.Fatalf("the cosign CLI is needed for the interop tests and is neither on PATH nor in $PF_CACHE_DIR/bin: run ./test.sh (scripts/provision.d/80-cosign.sh builds it)")
-		}
-	}
-	return &cosign{t: t, bin: bin, dir: t.TempDir()}
-}
+func newCosign(t *testing.T) *cosign { return &cosign{cosigntest.New(t)} }
 
-func (c *cosign) run(args ...string) (string, error) {
-	c.t.Helper()
-	cmd := exec.Command(c.bin, args...)
-	cmd.Dir = c.dir
-	cmd.Env = []string{
-		"COSIGN_PASSWORD=" + testPass,
-		"HOME=" + c.dir,
-		"PATH=" + os.Getenv("PATH"),
-		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9", "NO_PROXY=",
-	}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-func (c *cosign) mustRun(args ...string) {
-	c.t.Helper()
-	if out, err := c.run(args...); err != nil {
-		c.t.Fatalf("cosign %s: %v\n%s", args[0], err, out)
-	}
-}
-
+func (c *cosign) run(args ...string) (string, error) { return c.Run(args...) }
+func (c *cosign) mustRun(args ...string)             { c.MustRun(args...) }
 func (c *cosign) write(name string, data []byte) string {
-	c.t.Helper()
-	if err := os.WriteFile(filepath.Join(c.dir, name), data, 0o600); err != nil {
-		c.t.Fatal(err)
-	}
-	return name
+	return c.Write(name, data)
 }
-
-func (c *cosign) read(name string) []byte {
-	c.t.Helper()
-	b, err := os.ReadFile(filepath.Join(c.dir, name))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return b
-}
+func (c *cosign) read(name string) []byte { return c.Read(name) }
 
 // signBlob has cosign sign manifest.json with key file into a bundle.
 func (c *cosign) signBlob(key, bundle string) []byte {
@@ -125,7 +71,7 @@ func TestCosignKeysWorkHere(t *testing.T) {
 	}
 
 	store := signing.NewStore(t.TempDir())
-	e, err := store.ImportFile(filepath.Join(c.dir, "cosign.key"), "", pass)
+	e, err := store.ImportFile(c.Path("cosign.key"), "", pass)
 	if err != nil || e.Name != "cosign" || !e.Private || e.Fingerprint != pub.Fingerprint {
 		t.Fatalf("import cosign.key: %+v, %v", e, err)
 	}

@@ -22,11 +22,12 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 
+	"pf-registry/internal/cosigntest"
 	"pf-registry/signing"
 )
 
 // testPass is a test value, not a secret; tests never print it.
-const testPass = "pf-registry test passphrase"
+const testPass = cosigntest.Passphrase
 
 var pass = signing.StaticPassphrase([]byte(testPass))
 

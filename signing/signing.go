@@ -166,8 +166,10 @@ func Verify(manifest, sig []byte, k Key) Verdict {
 		Algorithm      *string `json:"algorithm"`
 		ManifestDigest *string `json:"manifest_digest"`
 		Signature      *string `json:"signature"`
+		Bundle         *string `json:"bundle"` // ignored, but Rust wants a string
 	}
-	if err := json.Unmarshal(sig, &s); err != nil || s.Algorithm == nil || s.ManifestDigest == nil || s.Signature == nil {
+	if err := json.Unmarshal(sig, &s); err != nil || s.Algorithm == nil || s.ManifestDigest == nil || s.Signature == nil ||
+		model.CheckTyped(sig, "algorithm", "manifest_digest", "signature", "bundle") != nil {
 		v.Status, v.Class = Invalid, ReasonParse
 		v.Reason = "signature is not a JSON object with algorithm, manifest_digest and signature"
 		return v

@@ -106,7 +106,12 @@ func (r Result) Failed() []Check {
 	return out
 }
 
-// MarshalJSON gives the summary (status and deciding key) and every check.
+// OK reports whether the image's status stands for a signature that
+// verifies.
+func (r Result) OK() bool { return r.Status().Verifies() }
+
+// MarshalJSON gives the summary (status, and the deciding check's key,
+// class and reason, as the HMAC verdict had them) and every check.
 func (r Result) MarshalJSON() ([]byte, error) {
 	s := r.Strongest()
 	checks := r.Checks
@@ -116,8 +121,10 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Status     Status  `json:"status"`
 		Key        string  `json:"key,omitempty"`
+		Class      string  `json:"class,omitempty"`
+		Reason     string  `json:"reason,omitempty"`
 		Signatures []Check `json:"signatures"`
-	}{s.Status, s.Key, checks})
+	}{s.Status, s.Key, s.Class, s.Reason, checks})
 }
 
 // Level is a policy: the weakest status an image may have to be pulled,
@@ -148,6 +155,20 @@ func ParseLevel(s string) (Level, error) {
 		return RequireTrusted, nil
 	}
 	return "", fmt.Errorf("unknown signature requirement %q: use trusted, signed or any", termtext.Cut(s, 40))
+}
+
+var levelRank = map[Level]int{RequireAny: 0, RequireSigned: 1, RequireTrusted: 2}
+
+// Stronger returns the stricter of two levels (empty counts as any): a
+// policy that applies can be tightened by another, never loosened.
+func (l Level) Stronger(o Level) Level {
+	if levelRank[o] > levelRank[l] {
+		return o
+	}
+	if l == "" {
+		return RequireAny
+	}
+	return l
 }
 
 // Accepts reports whether an image of status s meets the level.
@@ -188,11 +209,14 @@ func (l Level) Check(ref string, r Result) *Refusal {
 	case best.Status == Invalid:
 		out.Reason = "signature of " + ref + " does not verify: " + best.Reason
 		out.Hint = "the image or its signature changed after signing; ask the publisher to push it again"
-		if best.Class == ReasonUnknownKey {
+		switch {
+		case best.Class == ReasonUnknownKey:
 			out.Hint = "get the signer's public key and run `pf-registry keys trust FILE.pub` (or keys import to check it without trusting it)"
+		case best.Kind == KindHMAC && best.Class == ReasonHMAC:
+			out.Hint = "check the signing key (PF_<BACKEND>_REG_SIGN_KEY), or ask the publisher to push the image again"
 		}
 	case l == RequireSigned:
-		out.Reason = ref + " is signed only with the public default key, which anyone can use (--require signed)"
+		out.Reason = ref + " is signed only with the public default key, which anyone can use (--require signed, or --strict)"
 		out.Hint = "ask the publisher to sign it with a key of their own: `pf-registry sign REF --key NAME`"
 	default:
 		out.Reason, out.Hint = trustRefusal(ref, r)

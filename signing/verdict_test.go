@@ -88,7 +88,7 @@ func TestResultJSON(t *testing.T) {
 		t.Fatalf("JSON %s", b)
 	}
 	empty, _ := json.Marshal(signing.Result{})
-	if string(empty) != `{"status":"missing","signatures":[]}` {
+	if string(empty) != `{"status":"missing","reason":"no signature","signatures":[]}` {
 		t.Fatalf("empty result JSON %s", empty)
 	}
 }

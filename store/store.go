@@ -23,11 +23,11 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"pf-registry/blob"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/stale"
 	"pf-registry/model"
 )
 
@@ -63,7 +63,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 		o(s)
 	}
 	for _, d := range []string{"blobs/sha256", "images", stagingDir} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(root, d), dirMode); err != nil {
 			return nil, fault.WithHint(fmt.Errorf("local store %s: %w", root, err),
 				"pass a writable directory with --store or PF_STORE")
 		}
@@ -78,6 +78,13 @@ func (s *Store) Root() string { return s.root }
 // stagingDir holds temp files outside blobs/ and images/, so that neither a
 // reader of this store nor `pf` ever sees a partial file.
 const stagingDir = "tmp"
+
+// Pulled images can hold environment data: what this tool creates in a
+// store is private to its user. Existing directories keep their mode.
+const (
+	dirMode  = 0o700
+	fileMode = 0o600
+)
 
 // BlobPath is where blob d lives.
 func (s *Store) BlobPath(d model.Digest) string {
@@ -135,7 +142,7 @@ var tmpCounter atomic.Int64
 func (s *Store) createTemp(name string) (*os.File, error) {
 	p := filepath.Join(s.root, stagingDir,
 		fmt.Sprintf("%s.tmp.%d.%d", name, os.Getpid(), tmpCounter.Add(1)))
-	return os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	return os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 }
 
 // commitFile syncs, closes and renames a staging file into place.
@@ -149,7 +156,7 @@ func commitFile(f *os.File, dst string) error {
 		os.Remove(f.Name())
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
 		os.Remove(f.Name())
 		return err
 	}
@@ -386,19 +393,11 @@ func (s *Store) cleanStaging() {
 		}
 		pidStr, _, _ := strings.Cut(parts[1], ".")
 		pid, err := strconv.Atoi(pidStr)
-		if err != nil || pid == os.Getpid() || processAlive(pid) {
+		if err != nil || pid == os.Getpid() || stale.ProcessAlive(pid) {
 			continue
 		}
 		os.Remove(filepath.Join(dir, e.Name()))
 	}
-}
-
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // StagingFiles lists leftover temp files (for tests and diagnostics).

@@ -3,7 +3,6 @@ package themes
 import (
 	"image/color"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 
 	"pf-registry/internal/termtext"
@@ -28,6 +27,8 @@ type Styles struct {
 	Error      lipgloss.Style
 	Warn       lipgloss.Style
 	OK         lipgloss.Style
+	Unsigned   lipgloss.Style // the missing verdict: its own colour
+	Trusted    lipgloss.Style // the trusted verdict: its own colour
 	Info       lipgloss.Style
 	Filter     lipgloss.Style
 	Status     lipgloss.Style // status line under the body
@@ -37,7 +38,12 @@ type Styles struct {
 	DialogHead lipgloss.Style
 	Spinner    lipgloss.Style
 	Empty      lipgloss.Style
-	Help       help.Styles
+	// Footer and help page: key, description, separator, disabled key.
+	HelpKey, HelpDesc, HelpSep, HelpOff lipgloss.Style
+	// Dialog buttons, plain and selected.
+	Button, ButtonOn lipgloss.Style
+	// Match is a filter match inside a cell; Mark a marked row's gutter.
+	Match, Mark lipgloss.Style
 
 	BarFull, BarEmpty color.Color
 }
@@ -82,6 +88,11 @@ func NewStyles(t Theme) Styles {
 	s.Error = fg(p.Bad).Bold(true)
 	s.Warn = fg(p.Warn).Bold(true)
 	s.OK = fg(p.OK)
+	s.Unsigned = fg(p.Unsigned).Bold(true)
+	s.Trusted = fg(p.Trusted).Bold(true)
+	if mono {
+		s.Unsigned = s.Unsigned.Underline(true)
+	}
 	s.Info = fg(p.Info)
 	s.Filter = fg(p.Accent).Bold(true)
 	s.Status = fg(p.Muted)
@@ -102,23 +113,32 @@ func NewStyles(t Theme) Styles {
 	s.Spinner = fg(p.Accent)
 	s.Empty = fg(p.Muted)
 
-	s.Help = help.DefaultStyles(t.IsDark)
-	if mono {
-		plain := lipgloss.NewStyle()
-		s.Help = help.Styles{
-			Ellipsis: plain, ShortKey: plain.Bold(true), ShortDesc: plain, ShortSeparator: plain,
-			FullKey: plain.Bold(true), FullDesc: plain, FullSeparator: plain,
-		}
-	} else if t.Name == HighContrast {
-		k := fg(p.Accent).Bold(true)
-		d := fg(p.Fg)
-		s.Help = help.Styles{
-			Ellipsis: d, ShortKey: k, ShortDesc: d, ShortSeparator: d,
-			FullKey: k, FullDesc: d, FullSeparator: d,
-		}
-	}
+	helpStyles(&s, p, mono)
 	s.BarFull, s.BarEmpty = p.BarFull, p.BarEmpty
 	return s
+}
+
+// helpStyles: keys in the accent, descriptions in the text colour, so the
+// footer reads on dark and light backgrounds alike.
+func helpStyles(s *Styles, p Palette, mono bool) {
+	fg := func(c color.Color) lipgloss.Style {
+		if c == nil {
+			return lipgloss.NewStyle()
+		}
+		return lipgloss.NewStyle().Foreground(c)
+	}
+	s.HelpKey = fg(p.Accent).Bold(true)
+	s.HelpDesc = fg(p.Fg)
+	s.HelpSep = fg(p.Muted)
+	s.HelpOff = fg(p.Muted).Strikethrough(true)
+	s.Button = fg(p.Fg).Padding(0, 0)
+	s.ButtonOn = s.Selected
+	s.Match = fg(p.Accent).Bold(true).Underline(true)
+	s.Mark = fg(p.Info).Bold(true)
+	if mono {
+		s.HelpOff = lipgloss.NewStyle().Faint(true)
+		s.Match = lipgloss.NewStyle().Underline(true)
+	}
 }
 
 // Verdict styles a verdict status: symbol and word, coloured.
@@ -129,6 +149,10 @@ func (s Styles) Verdict(status string) string {
 // VerdictStyle is the style of one verdict status.
 func (s Styles) VerdictStyle(status string) lipgloss.Style {
 	switch status {
+	case termtext.VerdictTrusted:
+		return s.Trusted
+	case termtext.VerdictUntrustedKey:
+		return s.Info.Bold(true)
 	case termtext.VerdictValid:
 		return s.OK.Bold(true)
 	case termtext.VerdictDefaultKey:
@@ -136,7 +160,7 @@ func (s Styles) VerdictStyle(status string) lipgloss.Style {
 	case termtext.VerdictInvalid, termtext.VerdictError:
 		return s.Error
 	case termtext.VerdictMissing:
-		return s.Warn.Underline(true)
+		return s.Unsigned
 	case termtext.VerdictLocal:
 		return s.Info
 	}
@@ -158,4 +182,33 @@ func (s Styles) Phase(phase string) lipgloss.Style {
 		return s.Filter
 	}
 	return s.Muted
+}
+
+// Role styles the role of a conversation message.
+func (s Styles) Role(role string) lipgloss.Style {
+	return byWord(role, map[string]lipgloss.Style{
+		"user": s.Info.Bold(true), "human": s.Info.Bold(true),
+		"assistant": s.OK.Bold(true), "model": s.OK.Bold(true), "system": s.Warn,
+	}, s.Muted.Bold(true)) // tool results and the rest: muted
+}
+
+// Effect styles an effect class: what cannot be undone or reached the
+// network stands out.
+func (s Styles) Effect(class string) lipgloss.Style {
+	return byWord(class, map[string]lipgloss.Style{
+		"irreversible": s.Error, "network-only": s.Warn, "idempotent": s.Info,
+	}, s.Muted)
+}
+
+// Change styles a line of a diff: "+" added, "-" removed, "~" changed.
+func (s Styles) Change(sign string) lipgloss.Style {
+	return byWord(sign, map[string]lipgloss.Style{"+": s.OK, "-": s.Error, "~": s.Warn}, s.Row)
+}
+
+// byWord is the style a table gives a word, def for the others.
+func byWord(w string, table map[string]lipgloss.Style, def lipgloss.Style) lipgloss.Style {
+	if st, ok := table[w]; ok {
+		return st
+	}
+	return def
 }

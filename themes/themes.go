@@ -28,6 +28,8 @@ type Palette struct {
 	Fg, Muted, Accent, AccentFg, Border color.Color
 	SelBg, SelFg                        color.Color
 	OK, Warn, Bad, Info                 color.Color
+	Unsigned                            color.Color // the missing verdict
+	Trusted                             color.Color // the trusted verdict
 	BarFull, BarEmpty                   color.Color
 }
 
@@ -42,13 +44,15 @@ var builtin = map[string]Theme{
 	Dark: {Name: Dark, IsDark: true, Palette: Palette{
 		Fg: c("#d0d0d8"), Muted: c("#7c7c8a"), Accent: c("#b48cff"), AccentFg: c("#1a1a22"),
 		Border: c("#4a4a5a"), SelBg: c("#3b3458"), SelFg: c("#ffffff"),
-		OK: c("#5fd787"), Warn: c("#ffaf5f"), Bad: c("#ff5f6d"), Info: c("#5fafff"),
+		OK: c("#5fd787"), Warn: c("#ffaf5f"), Bad: c("#ff5f6d"), Info: c("#5fafff"), Unsigned: c("#e78fe7"),
+		Trusted: c("#00d7af"),
 		BarFull: c("#b48cff"), BarEmpty: c("#3a3a46"),
 	}},
 	Light: {Name: Light, IsDark: false, Palette: Palette{
 		Fg: c("#24242c"), Muted: c("#6e6e7a"), Accent: c("#6a3fc8"), AccentFg: c("#ffffff"),
 		Border: c("#b8b8c4"), SelBg: c("#e2d9fb"), SelFg: c("#14141a"),
-		OK: c("#1e7b3a"), Warn: c("#9a5800"), Bad: c("#c0182b"), Info: c("#0b5cad"),
+		OK: c("#1e7b3a"), Warn: c("#9a5800"), Bad: c("#c0182b"), Info: c("#0b5cad"), Unsigned: c("#a01e9e"),
+		Trusted: c("#00796b"),
 		BarFull: c("#6a3fc8"), BarEmpty: c("#dedee6"),
 	}},
 	// High contrast sticks to the 16 ANSI colours the user's terminal
@@ -57,6 +61,7 @@ var builtin = map[string]Theme{
 		Fg: lipgloss.BrightWhite, Muted: lipgloss.White, Accent: lipgloss.BrightYellow, AccentFg: lipgloss.Black,
 		Border: lipgloss.BrightWhite, SelBg: lipgloss.BrightYellow, SelFg: lipgloss.Black,
 		OK: lipgloss.BrightGreen, Warn: lipgloss.BrightYellow, Bad: lipgloss.BrightRed, Info: lipgloss.BrightCyan,
+		Unsigned: lipgloss.BrightMagenta, Trusted: lipgloss.BrightBlue,
 		BarFull: lipgloss.BrightWhite, BarEmpty: lipgloss.BrightBlack,
 	}},
 	Mono: {Name: Mono, IsDark: true},

@@ -1,6 +1,7 @@
 package themes
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -56,19 +57,21 @@ func TestNoColor(t *testing.T) {
 	}
 }
 
-// In colour themes each signature status has its own colour.
+// In colour themes each signature status has its own colour (not only
+// its own decoration: default-key and missing once shared one).
 func TestVerdictColoursDistinct(t *testing.T) {
 	t.Setenv("NO_COLOR", "")
 	for _, name := range []string{Dark, Light, HighContrast} {
 		th, _ := Resolve(name, true)
 		s := NewStyles(th)
 		seen := map[string]string{}
-		for _, v := range []string{termtext.VerdictValid, termtext.VerdictDefaultKey, termtext.VerdictInvalid, termtext.VerdictMissing} {
-			out := s.VerdictStyle(v).Render("x")
-			if prev, ok := seen[out]; ok {
-				t.Errorf("%s: %s and %s render alike: %q", name, v, prev, out)
+		for _, v := range []string{termtext.VerdictTrusted, termtext.VerdictUntrustedKey, termtext.VerdictValid, termtext.VerdictDefaultKey, termtext.VerdictInvalid, termtext.VerdictMissing} {
+			r, g, b, _ := s.VerdictStyle(v).GetForeground().RGBA()
+			c := fmt.Sprint(r, g, b)
+			if prev, ok := seen[c]; ok {
+				t.Errorf("%s: %s and %s have the same colour", name, v, prev)
 			}
-			seen[out] = v
+			seen[c] = v
 		}
 	}
 }

@@ -7,39 +7,76 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/store"
 )
 
-// imageAction handles the keys that act on one image (tags list and
-// detail): verify, pull, copy, and the clipboard. handled is false when the
-// key is not one of them.
-func imageAction(sh *shared, msg tea.KeyPressMsg, ref, status string, id model.Digest) (tea.Cmd, bool) {
-	k := sh.keys
-	switch {
-	case key.Matches(msg, k.Verify):
-		return emit(startJobMsg{verifySpec(sh, ref)}), true
-	case key.Matches(msg, k.Pull):
-		return pullFlow(sh, ref, status), true
-	case key.Matches(msg, k.Copy):
-		return copyFlow(sh, ref), true
-	case key.Matches(msg, k.YankRef):
-		return tea.Batch(tea.SetClipboard(ref), statusf("copied reference %s", ref)), true
-	case key.Matches(msg, k.YankDigest):
-		if id == "" {
-			return statusf("image ID not known yet (still inspecting)"), true
-		}
-		return tea.Batch(tea.SetClipboard(string(id)), statusf("copied image ID %s", id.Short())), true
-	case key.Matches(msg, k.YankCmd):
-		c := "pf-registry pull " + shellQuote(ref)
-		return tea.Batch(tea.SetClipboard(c), statusf("copied: %s", c)), true
+// image is one image as the screens know it: where it is and what its
+// inspection said so far.
+type image struct {
+	ref    string
+	root   string // the root it was listed under ("" when unknown)
+	repo   string // repository name under the root ("" when unknown)
+	tag    string
+	status string // verdict status
+	reason string
+	id     model.Digest
+}
+
+// name is the short label of an image in messages.
+func (im image) name() string {
+	if im.repo != "" && im.tag != "" {
+		return im.repo + ":" + im.tag
 	}
-	return nil, false
+	return im.ref
+}
+
+// imageBindings are the keys that act on the images a screen selects
+// (the marked rows of a list, or the one under the cursor).
+func imageBindings(sh *shared, sel func() []image) []binding {
+	k := sh.keys
+	one := func(f func(image) tea.Cmd) func() tea.Cmd {
+		return func() tea.Cmd {
+			ims := sel()
+			if len(ims) == 0 {
+				return nil
+			}
+			return f(ims[0])
+		}
+	}
+	many := func(f func(*shared, []image) tea.Cmd) func() tea.Cmd {
+		return func() tea.Cmd {
+			if ims := sel(); len(ims) > 0 {
+				return f(sh, ims)
+			}
+			return nil
+		}
+	}
+	return []binding{
+		bind(&k.Pull, groupImage, true, many(pullImages)).unless(sh.writeOff("the local store")),
+		bind(&k.Verify, groupImage, true, many(verifyImages)),
+		bind(&k.Copy, groupImage, false, many(copyImages)).unless(sh.writeOff("a copy destination")),
+		bind(&k.YankRef, groupCopy, true, one(func(im image) tea.Cmd {
+			sh.infof("copied reference %s", im.ref)
+			return tea.SetClipboard(im.ref)
+		})),
+		bind(&k.YankDigest, groupCopy, false, one(func(im image) tea.Cmd {
+			if im.id == "" {
+				sh.infof("image ID not known yet (still inspecting)")
+				return nil
+			}
+			sh.infof("copied image ID %s", im.id.Short())
+			return tea.SetClipboard(string(im.id))
+		})),
+		bind(&k.YankCmd, groupCopy, false, one(func(im image) tea.Cmd {
+			c := "pf-registry pull " + shellQuote(im.ref)
+			sh.infof("copied: %s", c)
+			return tea.SetClipboard(c)
+		})),
+	}
 }
 
 func shellQuote(s string) string {
@@ -47,6 +84,21 @@ func shellQuote(s string) string {
 		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}
 	return s
+}
+
+// start starts jobs at once: the root model takes them before the next
+// key, so a failure that follows cannot be overwritten by "started".
+func start(sh *shared, specs ...jobSpec) tea.Cmd {
+	sh.jobs = append(sh.jobs, specs...)
+	return nil
+}
+
+func verifyImages(sh *shared, ims []image) tea.Cmd {
+	specs := make([]jobSpec, len(ims))
+	for i, im := range ims {
+		specs[i] = verifySpec(sh, im.ref)
+	}
+	return start(sh, specs...)
 }
 
 func verifySpec(sh *shared, ref string) jobSpec {
@@ -74,30 +126,51 @@ func pullSpec(sh *shared, ref string) jobSpec {
 		}}
 }
 
-// pullFlow asks first unless the signature is valid under a configured key.
-func pullFlow(sh *shared, ref, status string) tea.Cmd {
-	if refused := sh.refuseWrite("the local store"); refused != nil {
-		return refused
+// gated splits images by transferGate: those to start, those to ask about
+// (with the first reason) and the refusals as one message.
+func gated(sh *shared, verb string, ims []image) (run, asked []image, why, refused string) {
+	var refusals []string
+	for _, im := range ims {
+		g, reason := transferGate(im.status, im.reason, sh.requireFor(im.ref))
+		switch g {
+		case gateGo:
+			run = append(run, im)
+		case gateAsk:
+			asked = append(asked, im)
+			if why == "" {
+				why = reason
+			}
+		default:
+			refusals = append(refusals, im.name()+" not "+verb+": "+reason)
+		}
 	}
-	start := emit(startJobMsg{pullSpec(sh, ref)})
-	if status == termtext.VerdictValid {
-		return start
+	return run, asked, why, strings.Join(refusals, "; ")
+}
+
+// pullImages pulls what can be pulled: refused images are named with the
+// reason at once, weakly signed ones are asked about (No by default).
+func pullImages(sh *shared, ims []image) tea.Cmd {
+	run, asked, why, refused := gated(sh, "pulled", ims)
+	if refused != "" {
+		sh.notify(refused, true)
 	}
-	why := map[string]string{
-		termtext.VerdictDefaultKey: "it is signed with the public default key, so anyone could have made it.",
-		termtext.VerdictInvalid:    "its signature does NOT verify; the pull will be refused unless the image is re-signed.",
-		termtext.VerdictMissing:    "it has no signature at all.",
-		termtext.VerdictPending:    "its signature has not been checked yet.",
-		termtext.VerdictError:      "it could not be inspected.",
-	}[status]
-	if why == "" {
-		why = "its signature is " + status + "."
+	specs := func(list []image) []jobSpec {
+		out := make([]jobSpec, len(list))
+		for i, im := range list {
+			out[i] = pullSpec(sh, im.ref)
+		}
+		return out
 	}
-	return emit(dialogMsg{&confirmDialog{
-		title: "Pull an image that is not validly signed?",
-		body:  fmt.Sprintf("%s\n\nSignature: %s %s — %s", ref, termtext.VerdictSymbol(status), status, why),
-		yes:   start,
-	}})
+	if len(asked) == 0 {
+		return start(sh, specs(run)...)
+	}
+	body := fmt.Sprintf("%s\n\nSignature: %s — %s", asked[0].ref, asked[0].status, why)
+	title := "Pull an image that is not validly signed?"
+	if len(asked) > 1 {
+		body = fmt.Sprintf("%d of the marked images are not validly signed: %s", len(asked), why)
+		title = "Pull images that are not validly signed?"
+	}
+	return tea.Batch(start(sh, specs(run)...), confirm(sh, title, body, "Pull", func() tea.Cmd { return start(sh, specs(asked)...) }))
 }
 
 // allRoots lists command-line and configured roots.
@@ -113,22 +186,66 @@ func (sh *shared) allRoots() []string {
 	return out
 }
 
-// copyFlow: choose a root, confirm the destination reference, start.
-func copyFlow(sh *shared, ref string) tea.Cmd {
-	if refused := sh.refuseWrite("a copy destination"); refused != nil {
-		return refused
+// otherRoots are the roots an image could be copied to: all but its own.
+func (sh *shared) otherRoots(src string) []string {
+	var out []string
+	for _, r := range sh.allRoots() {
+		if src == "" || strings.TrimRight(r, "/") != strings.TrimRight(src, "/") {
+			out = append(out, r)
+		}
 	}
-	roots := sh.allRoots()
+	return out
+}
+
+// copyImages: choose a root, then the destination (one image) or confirm
+// the whole set (marked images), then start.
+func copyImages(sh *shared, ims []image) tea.Cmd {
+	run, asked, why, refused := gated(sh, "copied", ims)
+	if refused != "" {
+		sh.notify(refused, true)
+	}
+	ims = append(run, asked...)
+	if len(ims) == 0 {
+		return nil
+	}
+	roots := sh.otherRoots(ims[0].root)
 	if len(roots) == 0 {
-		return statusf("no other root configured: add one on the registries screen (a)")
+		sh.infof("no other root to copy to: add one on the registries screen (%s)", sh.keys.AddRoot.Help().Key)
+		return nil
 	}
-	return emit(dialogMsg{&pickDialog{title: "Copy " + ref + " to which root?", items: roots,
-		pick: func(i int) tea.Cmd {
-			return emit(dialogMsg{newInputDialog(sh, "Destination reference", "the image is written here",
-				suggestRef(roots[i], ref), func(dst string) tea.Cmd {
-					return guardOverwrite(sh, dst, copySpec(sh, ref, dst))
-				})})
-		}}})
+	title := "Copy " + ims[0].name() + " to which root?"
+	if len(ims) > 1 {
+		title = fmt.Sprintf("Copy %d images to which root?", len(ims))
+	}
+	if len(asked) > 0 {
+		title += " (" + itoa(len(asked)) + " not validly signed: " + why + ")"
+	}
+	return pick(sh, title, roots, func(i int) tea.Cmd {
+		if len(ims) == 1 {
+			return copyDestDialog(sh, ims[0], roots[i])
+		}
+		specs := make([]jobSpec, len(ims))
+		for k, im := range ims {
+			specs[k] = copySpec(sh, im.ref, suggestRef(roots[i], im))
+		}
+		return confirm(sh, "Copy "+itoa(len(ims))+" images?",
+			fmt.Sprintf("Each goes to %s under its repository and tag name; an image already there is replaced.", roots[i]),
+			"Copy", func() tea.Cmd { return start(sh, specs...) })
+	})
+}
+
+func copyDestDialog(sh *shared, im image, root string) tea.Cmd {
+	ask(sh, "Copy "+im.name()+" to", "the destination reference (signed with the destination's key)",
+		suggestRef(root, im), func(dst string) (tea.Cmd, error) {
+			if _, err := registry.ParseRef(dst); err != nil {
+				return nil, err
+			}
+			if dst == im.ref {
+				return nil, fmt.Errorf("that is the image itself: give another destination")
+			}
+			return guardOverwrite(sh, dst, copySpec(sh, im.ref, dst)), nil
+		})
+	return nil
 }
 
 func copySpec(sh *shared, src, dst string) jobSpec {
@@ -146,86 +263,112 @@ func copySpec(sh *shared, src, dst string) jobSpec {
 		}}
 }
 
+// existsMsg is the answer of a destination check.
+type existsMsg struct {
+	exists bool
+	err    error
+}
+
+// guardOverwrite starts a write job, asking first (No by default) when the
+// destination already holds an image. The check holds the keys meanwhile.
+func guardOverwrite(sh *shared, dst string, spec jobSpec) tea.Cmd {
+	return waitFor(sh, "Checking "+dst+"…", func() tea.Msg {
+		reg, r, err := sh.openRef(dst)
+		if err != nil {
+			return existsMsg{err: err}
+		}
+		ctx, cancel := context.WithTimeout(sh.ctx, 15*time.Second)
+		defer cancel()
+		ok, err := reg.Exists(ctx, r)
+		return existsMsg{exists: ok, err: err}
+	}, func(msg tea.Msg) tea.Cmd {
+		m := msg.(existsMsg)
+		switch {
+		case m.err != nil:
+			sh.fail(m.err)
+			return nil
+		case m.exists:
+			return confirm(sh, "Replace an existing image?",
+				dst+" already holds an image. Replace it with "+spec.src+"?", "Replace",
+				func() tea.Cmd { return start(sh, spec) })
+		}
+		return start(sh, spec)
+	})
+}
+
 // localImagesMsg carries the local store's images to a picker.
 type localImagesMsg struct {
-	dest   string
-	repo   bool // dest is a repository (tags go under it), not a root
 	images []store.Image
 	err    error
 }
 
 // pushFlow: choose a local image, confirm the destination, start. dest is
-// a root, or a repository when repo is set.
+// a root, or a repository (tags go under it) when repo is set.
 func pushFlow(sh *shared, dest string, repo bool) tea.Cmd {
-	if refused := sh.refuseWrite(dest); refused != nil {
-		return refused
-	}
+	return waitFor(sh, "Reading the local store…", readLocalImages(sh), func(msg tea.Msg) tea.Cmd {
+		m := msg.(localImagesMsg)
+		if m.err != nil {
+			sh.fail(m.err)
+			return nil
+		}
+		if len(m.images) == 0 {
+			sh.infof("the local store %s has no images to push", tildePath(sh.storePath))
+			return nil
+		}
+		items := make([]string, len(m.images))
+		for i, im := range m.images {
+			items[i] = localImageLabel(im)
+		}
+		return pick(sh, "Push which local image to "+dest+"?", items, func(i int) tea.Cmd {
+			im := m.images[i]
+			if repo {
+				return pushDestInput(sh, im, tagInRepo(dest, im.ID.Short()))
+			}
+			return pushDestDialog(sh, dest, im)
+		})
+	})
+}
+
+// readLocalImages lists the local store's images (in a tea.Cmd).
+func readLocalImages(sh *shared) func() tea.Msg {
 	return func() tea.Msg {
 		st, err := sh.openStore()
 		if err != nil {
-			return localImagesMsg{dest: dest, repo: repo, err: err}
+			return localImagesMsg{err: err}
 		}
 		imgs, err := st.Images()
-		return localImagesMsg{dest: dest, repo: repo, images: imgs, err: err}
+		return localImagesMsg{images: imgs, err: err}
 	}
 }
 
-// pushPicker turns the loaded local images into the picker dialog.
-func pushPicker(sh *shared, m localImagesMsg) tea.Cmd {
-	if m.err != nil {
-		return statusErr(m.err)
+// pushImageFlow: choose a root, then the destination, for one local image.
+func pushImageFlow(sh *shared, im store.Image) tea.Cmd {
+	roots := sh.allRoots()
+	if len(roots) == 0 {
+		sh.infof("no registry root configured: add one on the registries screen (%s)", sh.keys.AddRoot.Help().Key)
+		return nil
 	}
-	if len(m.images) == 0 {
-		return statusf("the local store %s has no images to push", tildePath(sh.storePath))
-	}
-	items := make([]string, len(m.images))
-	for i, im := range m.images {
-		items[i] = localImageLabel(im)
-	}
-	return emit(dialogMsg{&pickDialog{title: "Push which local image to " + m.dest + "?", items: items,
-		pick: func(i int) tea.Cmd {
-			im := m.images[i]
-			if m.repo {
-				return pushDestInput(sh, im, tagInRepo(m.dest, im.ID.Short()))
-			}
-			return pushDestDialog(sh, m.dest, im)
-		}}})
+	return pick(sh, "Push "+im.ID.Short()+" to which root?", roots,
+		func(i int) tea.Cmd { return pushDestDialog(sh, roots[i], im) })
 }
 
 func pushDestDialog(sh *shared, root string, im store.Image) tea.Cmd {
 	name := "image"
 	if im.Manifest != nil && im.Manifest.Agent.Kind != "" {
-		name = im.Manifest.Agent.Kind
+		name = safe(im.Manifest.Agent.Kind)
 	}
-	return pushDestInput(sh, im, suggestRef(root, "file://x/"+name+"/"+im.ID.Short()))
+	return pushDestInput(sh, im, suggestRef(root, image{repo: name, tag: im.ID.Short()}))
 }
 
 func pushDestInput(sh *shared, im store.Image, sugg string) tea.Cmd {
-	return emit(dialogMsg{newInputDialog(sh, "Push "+im.ID.Short()+" to", "signed with the destination's key",
-		sugg, func(dst string) tea.Cmd {
-			return guardOverwrite(sh, dst, pushSpec(sh, im.ID, dst))
-		})})
-}
-
-// guardOverwrite starts a write job, asking first when the destination
-// already holds an image (its manifest would be replaced).
-func guardOverwrite(sh *shared, dst string, spec jobSpec) tea.Cmd {
-	return func() tea.Msg {
-		reg, r, err := sh.openRef(dst)
-		if err != nil {
-			return statusMsg{text: errLine(err), err: true}
-		}
-		ctx, cancel := context.WithTimeout(sh.ctx, 15*time.Second)
-		defer cancel()
-		if ok, err := reg.Exists(ctx, r); err == nil && ok {
-			return dialogMsg{&confirmDialog{
-				title: "Replace an existing image?",
-				body:  dst + " already holds an image. Replace it with " + spec.src + "?",
-				yes:   emit(startJobMsg{spec}),
-			}}
-		}
-		return startJobMsg{spec}
-	}
+	ask(sh, "Push "+im.ID.Short()+" to", "the destination reference (signed with the destination's key)",
+		sugg, func(dst string) (tea.Cmd, error) {
+			if _, err := registry.ParseRef(dst); err != nil {
+				return nil, err
+			}
+			return guardOverwrite(sh, dst, pushSpec(sh, im.ID, dst)), nil
+		})
+	return nil
 }
 
 // tagInRepo names a tag inside a repository reference, in its syntax.
@@ -240,29 +383,10 @@ func tagInRepo(repo, tag string) string {
 	return repo + "/" + tag
 }
 
-// openRefDialog asks for a reference and opens it: an image shows its
-// detail, anything else is listed as a repository. It is how repositories
-// are reached on registries that refuse to list them.
-func openRefDialog(sh *shared, prefill string) tea.Cmd {
-	return emit(dialogMsg{newInputDialog(sh, "Open a reference", "an image or a repository",
-		prefill, func(ref string) tea.Cmd {
-			return func() tea.Msg {
-				reg, r, err := sh.openRoot(ref)
-				if err != nil {
-					return statusMsg{text: errLine(err), err: true}
-				}
-				if ok, err := reg.Exists(sh.ctx, r); err == nil && ok {
-					return pushScreenMsg{newDetailScreen(sh, ref, ref)}
-				}
-				return pushScreenMsg{newTagsScreen(sh, ref, ref)}
-			}
-		})})
-}
-
 func localImageLabel(im store.Image) string {
 	s := im.ID.Short()
 	if im.Manifest != nil {
-		s += "  " + im.Manifest.Agent.Kind + "  " + shortTime(im.Manifest.CreatedAt)
+		s += "  " + safe(im.Manifest.Agent.Kind) + "  " + shortTime(im.Manifest.CreatedAt)
 	}
 	return s
 }
@@ -282,33 +406,12 @@ func pushSpec(sh *shared, id model.Digest, dst string) jobSpec {
 		}}
 }
 
-// suggestRef proposes a destination under root for an image known as src:
-// the same repository and tag names, in the root's own syntax.
-func suggestRef(root, src string) string {
-	repo, tag := "image", "latest"
-	if r, err := registry.ParseRef(src); err == nil {
-		switch r.Scheme {
-		case "file", "oci-layout":
-			p := strings.TrimRight(r.Path, "/")
-			tag = path.Base(p)
-			if d := path.Base(path.Dir(p)); d != "." && d != "/" {
-				repo = d
-			}
-			if r.HasTag {
-				tag = r.Tag
-			}
-		case "oci", "hf":
-			repo = path.Base(r.Repo)
-			if r.HasTag {
-				tag = r.Tag
-			}
-		case "s3":
-			p := strings.TrimRight(r.Prefix, "/")
-			tag = path.Base(p)
-			if d := path.Base(path.Dir(p)); d != "." {
-				repo = d
-			}
-		}
+// suggestRef proposes a destination under root for an image: the same
+// repository path (owner included) and tag, in the root's own syntax.
+func suggestRef(root string, im image) string {
+	repo, tag := im.repo, im.tag
+	if repo == "" || tag == "" {
+		repo, tag = repoAndTag(im.ref)
 	}
 	root = strings.TrimRight(root, "/")
 	switch {
@@ -320,4 +423,37 @@ func suggestRef(root, src string) string {
 		return root + "#" + tag
 	}
 	return root + "/" + repo + "/" + tag
+}
+
+// repoAndTag guesses the repository and tag of a bare reference: the last
+// path element is the tag, the two before it the repository.
+func repoAndTag(ref string) (repo, tag string) {
+	repo, tag = "image", "latest"
+	r, err := registry.ParseRef(ref)
+	if err != nil {
+		return repo, tag
+	}
+	p := ""
+	switch r.Scheme {
+	case "file", "oci-layout":
+		p = strings.TrimRight(r.Path, "/")
+	case "oci":
+		p = r.Repo
+	case "hf":
+		p = r.User + "/" + r.Repo
+	case "s3":
+		p = strings.TrimRight(r.Prefix, "/")
+	}
+	if r.HasTag {
+		tag = r.Tag
+	} else if p != "" {
+		tag, p = path.Base(p), path.Dir(p)
+	}
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	if n := len(parts); n >= 2 {
+		repo = parts[n-2] + "/" + parts[n-1]
+	} else if n == 1 && parts[0] != "" && parts[0] != "." {
+		repo = parts[0]
+	}
+	return repo, tag
 }

@@ -3,57 +3,50 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"pf-registry/registry"
 	"pf-registry/themes"
 )
-
-// replaceScreenMsg swaps the top screen (a root that turned out to be an
-// image opens its detail instead of a repository list).
-type replaceScreenMsg struct{ s screen }
-
-// closer is implemented by screens that cancel background work when left.
-type closer interface{ close() }
-
-// filterer is implemented by screens whose list can hold a filter; esc
-// then clears the filter instead of going back.
-type filterer interface{ hasFilter() bool }
-
-func (s *registriesScreen) hasFilter() bool { return s.tbl.filter != "" }
-func (s *reposScreen) hasFilter() bool      { return s.tbl.filter != "" }
-func (s *tagsScreen) hasFilter() bool       { return s.tbl.filter != "" }
-func (s *localScreen) hasFilter() bool      { return s.tbl.filter != "" }
 
 // chromeLines is the header, status and footer lines around the body.
 const chromeLines = 3
 
-// App is the root model: it routes messages to the active screen, owns
-// the transfers, dialogs, help and the header/footer chrome.
+// quitWait bounds how long quitting waits for cancelled jobs to clean up
+// their staging files.
+const quitWait = 10 * time.Second
+
+// App is the root model: it routes messages to the active screen and the
+// overlays (transfers, help, dialogs), and draws the header, status line
+// and footer. It knows screens only through the screen contract.
 type App struct {
 	sh        *shared
 	stack     []screen
+	overlays  []overlay
 	xfers     *transfers
-	showXfers bool
-	showHelp  bool
-	dlg       dialog
-	status    string
-	statusErr bool
 	spin      spinner.Model
 	spinning  bool
-	help      help.Model
 	themeName string
 	quitting  bool
+	quitAsk   overlay // the open quit question, if any
 	termW     int
 	termH     int
 }
 
 func (m *App) top() screen { return m.stack[len(m.stack)-1] }
+
+func (m *App) topOverlay() overlay {
+	if len(m.overlays) == 0 {
+		return nil
+	}
+	return m.overlays[len(m.overlays)-1]
+}
 
 // Init asks for the background colour (light/dark) and starts the first
 // screen's background loading.
@@ -67,7 +60,6 @@ func (m *App) Init() tea.Cmd {
 
 func (m *App) setStyles(st themes.Styles) {
 	m.sh.st = st
-	m.help.Styles = st.Help
 	m.spin.Style = st.Spinner
 }
 
@@ -80,14 +72,41 @@ func (m *App) busy() bool {
 	return m.xfers.running() > 0
 }
 
-// Update routes one message.
+// Update routes one message, then takes the overlays and jobs it opened,
+// so keys that follow reach them.
 func (m *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	cmd := m.update(msg)
+	cmds := []tea.Cmd{m.update(msg)}
+	for len(m.sh.pending) > 0 || len(m.sh.jobs) > 0 || len(m.sh.screens) > 0 {
+		screens := m.sh.screens
+		m.sh.screens = nil
+		for _, s := range screens {
+			cmds = append(cmds, m.push(s))
+		}
+		m.overlays = append(m.overlays, m.sh.pending...)
+		m.sh.pending = nil
+		jobs := m.sh.jobs
+		m.sh.jobs = nil
+		for _, j := range jobs {
+			cmds = append(cmds, m.xfers.start(j))
+		}
+	}
+	m.prune()
 	if !m.spinning && m.busy() && !m.quitting {
 		m.spinning = true
-		cmd = tea.Batch(cmd, m.spin.Tick)
+		cmds = append(cmds, m.spin.Tick)
 	}
-	return m, cmd
+	return m, tea.Batch(cmds...)
+}
+
+// prune drops closed overlays.
+func (m *App) prune() {
+	keep := m.overlays[:0]
+	for _, o := range m.overlays {
+		if !o.closed() {
+			keep = append(keep, o)
+		}
+	}
+	m.overlays = keep
 }
 
 func (m *App) update(msg tea.Msg) tea.Cmd {
@@ -110,41 +129,38 @@ func (m *App) update(msg tea.Msg) tea.Cmd {
 		m.spin, cmd = m.spin.Update(msg)
 		return cmd
 	case statusMsg:
-		m.status, m.statusErr = msg.text, msg.err
+		m.sh.notify(msg.text, msg.err)
 		return nil
-	case dialogMsg:
-		m.dlg = msg.d
-		return nil
-	case pushScreenMsg:
-		m.stack = append(m.stack, msg.s)
-		m.showXfers, m.status = false, ""
-		return tea.Batch(msg.s.Init(), m.sizeMsg(msg.s))
-	case replaceScreenMsg:
-		if c, ok := m.top().(closer); ok {
-			c.close()
+	case overlayMsg:
+		for _, o := range m.overlays {
+			if o == msg.o && !o.closed() {
+				return o.update(msg.msg)
+			}
 		}
-		m.stack[len(m.stack)-1] = msg.s
-		return tea.Batch(msg.s.Init(), m.sizeMsg(msg.s))
-	case popScreenMsg:
-		m.pop()
 		return nil
-	case localImagesMsg:
-		return pushPicker(m.sh, msg)
+	case resolvedMsg:
+		if msg.err != nil {
+			m.sh.fail(msg.err)
+			return nil
+		}
+		return m.push(msg.s)
+	case pushScreenMsg:
+		return m.push(msg.s)
+	case replaceScreenMsg:
+		m.top().close()
+		m.stack[len(m.stack)-1] = msg.s
+		return m.startScreen(msg.s)
 	case startJobMsg, jobProgressMsg, jobDoneMsg, jobTickMsg:
 		return m.xfers.update(msg)
+	case jobEndedMsg:
+		if msg.ok && msg.dst != "" {
+			m.sh.lineages.forgetUnder(msg.dst) // the tree under it changed
+		}
+		return m.broadcast(msg)
 	case rootsChangedMsg, removeRootMsg:
 		return m.broadcast(msg)
 	case quitMsg:
 		return m.quit()
-	case sizeFor:
-		for i, s := range m.stack {
-			if s.ID() == msg.id {
-				var cmd tea.Cmd
-				m.stack[i], cmd = s.Update(msg.msg)
-				return cmd
-			}
-		}
-		return nil
 	case targeted:
 		for i, s := range m.stack {
 			if s.ID() == msg.target() {
@@ -155,43 +171,45 @@ func (m *App) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil // the screen was left; drop the late result
 	case tea.KeyPressMsg:
+		m.sh.showStatus = false
 		return m.key(msg)
 	case tea.PasteMsg:
-		// Pasted text goes to the open input: a dialog or a list filter.
-		if m.dlg == nil && !m.showXfers && m.top().Capturing() {
-			var cmd tea.Cmd
-			m.stack[len(m.stack)-1], cmd = m.top().Update(msg)
-			return cmd
+		if o := m.topOverlay(); o != nil {
+			return o.update(msg)
 		}
+		return m.toTop(msg)
 	case tea.MouseClickMsg:
 		return m.mouse(msg, msg.Mouse())
 	case tea.MouseWheelMsg:
 		return m.mouse(msg, msg.Mouse())
 	}
-	if m.dlg != nil {
-		var cmd tea.Cmd
-		m.dlg, cmd = m.dlg.update(msg, m.sh)
-		return cmd
-	}
 	return nil
 }
 
-func (m *App) sizeMsg(s screen) tea.Cmd {
-	w, h := m.termW, m.termH
-	return func() tea.Msg { return sizeFor{id: s.ID(), msg: tea.WindowSizeMsg{Width: w, Height: h}} }
+func (m *App) push(s screen) tea.Cmd {
+	m.stack = append(m.stack, s)
+	m.overlays = nil
+	m.sh.showStatus = false
+	return m.startScreen(s)
 }
 
-// sizeFor delivers a size to one screen (a freshly pushed one).
-type sizeFor struct {
-	id  int
-	msg tea.WindowSizeMsg
+// startScreen starts a new screen's loading and gives it the size.
+func (m *App) startScreen(s screen) tea.Cmd {
+	cmd := s.Init()
+	_, sized := s.Update(tea.WindowSizeMsg{Width: m.termW, Height: m.termH})
+	return tea.Batch(cmd, sized)
+}
+
+func (m *App) toTop(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	m.stack[len(m.stack)-1], cmd = m.top().Update(msg)
+	return cmd
 }
 
 func (m *App) resize(w, h int) {
 	m.termW, m.termH = w, h
 	m.sh.width = w
 	m.sh.height = max(h-chromeLines, 1)
-	m.help.SetWidth(w)
 }
 
 func (m *App) broadcast(msg tea.Msg) tea.Cmd {
@@ -208,126 +226,200 @@ func (m *App) pop() {
 	if len(m.stack) <= 1 {
 		return
 	}
-	if c, ok := m.top().(closer); ok {
-		c.close()
-	}
+	m.top().close()
 	m.stack = m.stack[:len(m.stack)-1]
-	m.status = ""
+	m.sh.showStatus = false
 }
 
+// quit cancels running jobs and waits (bounded) until they have cleaned
+// up, then ends the program.
 func (m *App) quit() tea.Cmd {
 	m.quitting = true
+	var wait []chan struct{}
 	for _, j := range m.xfers.jobs {
 		if j.state == jobRunning {
 			j.state = jobCancelled
 			j.cancel()
+			wait = append(wait, j.done)
 		}
 	}
-	return tea.Quit
+	if len(wait) == 0 {
+		return tea.Quit
+	}
+	m.sh.infof("cancelling %d transfer(s) and removing their staging files…", len(wait))
+	return func() tea.Msg {
+		deadline := time.After(quitWait)
+		for _, d := range wait {
+			select {
+			case <-d:
+			case <-deadline:
+				return tea.QuitMsg{}
+			}
+		}
+		return tea.QuitMsg{}
+	}
+}
+
+// askQuit quits, asking first (No by default) while transfers run.
+func (m *App) askQuit() tea.Cmd {
+	n := m.xfers.running()
+	if n == 0 {
+		return m.quit()
+	}
+	confirm(m.sh, "Quit?", fmt.Sprintf("%d transfer(s) still running. Quit and cancel them?", n), "Quit",
+		func() tea.Cmd { return emit(quitMsg{}) })
+	m.quitAsk = m.sh.pending[len(m.sh.pending)-1]
+	return nil
+}
+
+// globalBindings are the keys every context has.
+func (m *App) globalBindings() []binding {
+	k := m.sh.keys
+	return []binding{
+		bind(&k.Back, groupView, false, m.back),
+		bind(&k.Command, groupApp, true, func() tea.Cmd { return m.command("") }),
+		bind(&k.OpenRef, groupApp, false, func() tea.Cmd { return m.command(m.top().Prefill()) }),
+		bind(&k.Transfers, groupApp, true, m.showTransfers),
+		bind(&k.Notifications, groupApp, false, m.showNotes),
+		bind(&k.Help, groupApp, true, m.showHelp),
+		bind(&k.Quit, groupApp, true, m.askQuit),
+	}
+}
+
+// back clears a filter first, then leaves the screen.
+func (m *App) back() tea.Cmd {
+	if !m.top().ClearFilter() {
+		m.pop()
+	}
+	return nil
+}
+
+func (m *App) showTransfers() tea.Cmd {
+	if !m.closeIfTop("transfers") {
+		m.sh.open(&transfersPage{t: m.xfers})
+	}
+	return nil
+}
+
+// closeIfTop closes the top page when it is the one named: the key that
+// opened a page closes it.
+func (m *App) closeIfTop(crumb string) bool {
+	o := m.topOverlay()
+	if o == nil || o.crumb() != crumb {
+		return false
+	}
+	if c, ok := o.(interface{ close() }); ok {
+		c.close()
+	}
+	return true
+}
+
+func (m *App) showNotes() tea.Cmd {
+	if !m.closeIfTop("Messages") {
+		m.sh.open(notesPage(m.sh))
+	}
+	return nil
+}
+
+func (m *App) showHelp() tea.Cmd {
+	if m.closeIfTop("Keys") {
+		return nil
+	}
+	st := m.sh.st
+	var bs []binding
+	if o := m.topOverlay(); o != nil {
+		bs = o.bindings()
+	} else {
+		bs = m.top().Bindings()
+	}
+	bs = append(bs, m.globalBindings()...)
+	text := fullHelpView(m.sh, bs) + "\n\n" + st.Muted.Render(wrap(
+		"Signature column: ✔ trusted · ~ untrusted-key (a key you do not trust) · ✓ valid (your key) · "+
+			"! default-key (the public key: anyone can sign) · ✗ invalid · ? missing · … not checked. "+
+			"Registries: ◆ is the local store, › a root given on the command line; CREDENTIALS is how the backend "+
+			"authenticates, SIGNING KEY the key it verifies and signs with (PF_<BACKEND>_REG_SIGN_KEY, else the public default key). "+
+			insideHelp(m.sh)+
+			"Keys can be remapped in "+tildePath(m.sh.cfgPath)+" (keys: {quit: [q]}).", m.sh.width))
+	m.sh.open(newTextPage(m.sh, "Keys", strings.Split(text, "\n")))
+	return nil
+}
+
+// command opens the go-to bar.
+func (m *App) command(prefill string) tea.Cmd {
+	words := append(append([]string{}, commandWords...), m.sh.allRoots()...)
+	for _, r := range m.sh.allRoots() {
+		words = append(words, "tree "+r)
+	}
+	m.sh.open(newCommandBar(m.sh, prefill, words, m.goTo))
+	return nil
+}
+
+// goTo acts on what the go-to bar was given.
+func (m *App) goTo(v string) (tea.Cmd, error) {
+	switch v {
+	case "q", "quit":
+		return m.askQuit(), nil
+	case "help":
+		return m.showHelp(), nil
+	case "transfers":
+		return m.showTransfers(), nil
+	case "messages", "log":
+		return m.showNotes(), nil
+	case "store":
+		return m.push(newLocalScreen(m.sh)), nil
+	case "registries", "home":
+		for len(m.stack) > 1 {
+			m.pop()
+		}
+		return nil, nil
+	case "tree":
+		return nil, errTreeRoot
+	}
+	if root, ok := strings.CutPrefix(v, "tree "); ok {
+		return treeOf(m.sh, strings.TrimSpace(root))
+	}
+	if _, err := registry.ParseRoot(v); err != nil {
+		return nil, err
+	}
+	return waitFor(m.sh, "Opening "+v+"…", resolve(m.sh, v), func(msg tea.Msg) tea.Cmd { return emit(msg) }), nil
 }
 
 func (m *App) key(msg tea.KeyPressMsg) tea.Cmd {
-	k := m.sh.keys
-	if msg.String() == "ctrl+c" && m.dlg == nil {
-		return m.quit()
-	}
-	if m.dlg != nil {
-		var cmd tea.Cmd
-		m.dlg, cmd = m.dlg.update(msg, m.sh)
-		return cmd
-	}
-	if m.showHelp {
-		if key.Matches(msg, k.Quit) && msg.String() != "q" {
+	// A quit key that types no text (ctrl+c) works everywhere, even in
+	// inputs and dialogs; pressed again while asking, it quits at once.
+	if key.Matches(msg, m.sh.keys.Quit) && msg.Text == "" {
+		if m.quitAsk != nil && !m.quitAsk.closed() {
 			return m.quit()
 		}
-		m.showHelp = false
-		return nil
+		return m.askQuit()
+	}
+	if o := m.topOverlay(); o != nil {
+		if cmd, ok := dispatch(o.bindings(), msg, m.sh); ok {
+			return cmd
+		}
+		if o.modal() {
+			return o.input(msg)
+		}
+		if cmd, ok := dispatch(m.globalBindings(), msg, m.sh); ok {
+			return cmd
+		}
+		return o.input(msg)
 	}
 	top := m.top()
-	if !m.showXfers && top.Capturing() {
-		var cmd tea.Cmd
-		m.stack[len(m.stack)-1], cmd = top.Update(msg)
+	if top.Capturing() {
+		return m.toTop(msg)
+	}
+	if cmd, ok := dispatch(top.Bindings(), msg, m.sh); ok {
 		return cmd
 	}
-	switch {
-	case key.Matches(msg, k.Quit):
-		if n := m.xfers.running(); n > 0 {
-			m.dlg = &confirmDialog{title: "Quit?",
-				body: fmt.Sprintf("%d transfer(s) still running. Quit and cancel them?", n),
-				yes:  func() tea.Msg { return quitMsg{} }}
-			return nil
-		}
-		return m.quit()
-	case key.Matches(msg, k.Help):
-		m.showHelp = true
-		return nil
-	case key.Matches(msg, k.Transfers):
-		m.showXfers = !m.showXfers
-		return nil
-	case key.Matches(msg, k.OpenRef):
-		prefill := ""
-		switch s := top.(type) {
-		case *reposScreen:
-			prefill = strings.TrimRight(s.root, "/") + "/"
-		case *tagsScreen:
-			prefill = s.repoRef
-		}
-		return openRefDialog(m.sh, prefill)
-	}
-	if m.showXfers {
-		if key.Matches(msg, k.Back) {
-			m.showXfers = false
-			return nil
-		}
-		cmd, _ := m.xfers.handleKey(msg)
-		return cmd
-	}
-	if key.Matches(msg, k.Back) && !(msg.String() == "esc" && hasFilter(top)) {
-		if len(m.stack) > 1 {
-			m.pop()
-		}
-		return nil
-	}
-	var cmd tea.Cmd
-	m.stack[len(m.stack)-1], cmd = top.Update(msg)
+	cmd, _ := dispatch(m.globalBindings(), msg, m.sh)
 	return cmd
 }
 
-// quitMsg quits after a confirmation.
-type quitMsg struct{}
-
-func hasFilter(s screen) bool {
-	f, ok := s.(filterer)
-	return ok && f.hasFilter()
-}
-
-// mouse routes clicks and the wheel to the body, in body coordinates.
+// mouse routes clicks and the wheel to the top overlay or the screen, in
+// body coordinates.
 func (m *App) mouse(msg tea.Msg, mo tea.Mouse) tea.Cmd {
-	if m.dlg != nil {
-		var cmd tea.Cmd
-		m.dlg, cmd = m.dlg.update(msg, m.sh)
-		return cmd
-	}
-	if m.showHelp {
-		return nil
-	}
 	y := mo.Y - 1 // header line
-	if y < 0 || y >= m.sh.height {
-		return nil
-	}
-	if m.showXfers {
-		switch w := msg.(type) {
-		case tea.MouseWheelMsg:
-			if w.Button == tea.MouseWheelUp {
-				m.xfers.layerOff = max(m.xfers.layerOff-3, 0)
-			} else {
-				m.xfers.layerOff += 3
-			}
-		case tea.MouseClickMsg:
-			m.xfers.click(y)
-		}
-		return nil
-	}
 	switch v := msg.(type) {
 	case tea.MouseClickMsg:
 		v.Y = y
@@ -336,9 +428,13 @@ func (m *App) mouse(msg tea.Msg, mo tea.Mouse) tea.Cmd {
 		v.Y = y
 		msg = v
 	}
-	var cmd tea.Cmd
-	m.stack[len(m.stack)-1], cmd = m.top().Update(msg)
-	return cmd
+	if o := m.topOverlay(); o != nil {
+		return o.update(msg)
+	}
+	if y < 0 || y >= m.sh.height {
+		return nil
+	}
+	return m.toTop(msg)
 }
 
 // View renders header, body, status line and help footer.
@@ -356,61 +452,40 @@ func (m *App) render() string {
 		return "loading…"
 	}
 	sh, st := m.sh, m.sh.st
-	var body string
-	switch {
-	case m.showHelp:
-		body = st.Section.Render("Keys") + "\n\n" + m.help.FullHelpView(m.fullHelp()) +
-			"\n\n" + st.Muted.Render("Signature column: ✓ valid · ! default-key (public key, anyone can sign) · ✗ invalid · ? missing · … checking\n"+
-			"Keys can be remapped in "+tildePath(sh.cfgPath)+" (keys: {quit: [q]}). Any key closes this page.")
-	case m.showXfers:
-		body = m.xfers.view()
-	default:
-		body = m.top().View()
+	body := fitBlock(m.top().View(), sh.width, sh.height)
+	for _, o := range m.overlays {
+		body = fitBlock(o.render(sh, body), sh.width, sh.height)
 	}
-	body = fitBlock(body, sh.width, sh.height)
-	if m.dlg != nil {
-		body = fitBlock(lipgloss.Place(sh.width, sh.height, lipgloss.Center, lipgloss.Center, m.dlg.view(sh)), sh.width, sh.height)
+	line, style := m.hint(), st.Status
+	if n, ok := sh.status(); ok {
+		line, style = n.text, st.Status
+		if n.err {
+			style = st.Error
+			line += "  (" + sh.keys.Notifications.Help().Key + ": messages)"
+		}
 	}
-	status := m.status
-	stStyle := st.Status
-	if m.statusErr {
-		stStyle = st.Error
-	}
-	if status == "" {
-		status = m.hint()
-	}
-	footer := m.help.ShortHelpView(m.shortHelp())
-	return m.header() + "\n" + body + "\n" + stStyle.Render(ansi.Truncate(status, sh.width, "…")) + "\n" +
-		ansi.Truncate(footer, sh.width, "")
+	line = strings.Join(strings.Fields(line), " ")
+	return m.header() + "\n" + body + "\n" + style.Render(ansi.Truncate(line, sh.width, "…")) + "\n" + m.footer()
 }
 
-// hint is the status line when there is no message: counts and notes.
+// hint is the status line when there is no message.
 func (m *App) hint() string {
-	if m.showXfers {
-		return "x cancels the selected job, r retries a failed one"
+	if o := m.topOverlay(); o != nil && o.hint() != "" {
+		return o.hint()
 	}
-	switch s := m.top().(type) {
-	case *tagsScreen:
-		n := len(s.tags)
-		more := ""
-		if !s.done {
-			more = "+ (more load as you scroll)"
+	return m.top().Hint()
+}
+
+func (m *App) footer() string {
+	k := m.sh.keys
+	tail := []binding{{key: &k.Help}, {key: &k.Quit}}
+	if o := m.topOverlay(); o != nil {
+		if o.modal() {
+			return shortHelpView(m.sh, o.bindings(), nil)
 		}
-		return fmt.Sprintf("%d tags%s · %d inspected · sort: %s", n, more, len(s.verdicts),
-			map[bool]string{true: "date", false: "name"}[s.byDate])
-	case *reposScreen:
-		if s.note != "" {
-			return s.note
-		}
-		more := ""
-		if !s.done {
-			more = "+"
-		}
-		return fmt.Sprintf("%d repositories%s", len(s.repos), more)
-	case *registriesScreen:
-		return fmt.Sprintf("%d root(s) · config %s", len(s.rows)-1, tildePath(m.sh.cfgPath))
+		return shortHelpView(m.sh, o.bindings(), tail)
 	}
-	return ""
+	return shortHelpView(m.sh, append(m.top().Bindings(), m.globalBindings()[:4]...), tail)
 }
 
 func (m *App) header() string {
@@ -420,8 +495,10 @@ func (m *App) header() string {
 	for _, s := range m.stack {
 		crumbs = append(crumbs, s.Title())
 	}
-	if m.showXfers {
-		crumbs = append(crumbs, "transfers")
+	for _, o := range m.overlays {
+		if c := o.crumb(); c != "" {
+			crumbs = append(crumbs, c)
+		}
 	}
 	var right []string
 	if m.busy() {
@@ -435,6 +512,9 @@ func (m *App) header() string {
 		}
 		right = append(right, st.Info.Render(fmt.Sprintf("⇅ %d running%s", n, pct)))
 	}
+	if n := m.xfers.unseen; n > 0 {
+		right = append(right, st.Error.Render(fmt.Sprintf("✗ %d failed", n)))
+	}
 	if sh.regCfg.ReadOnly {
 		right = append(right, st.Badge.Render("READ-ONLY"))
 	}
@@ -446,24 +526,7 @@ func (m *App) header() string {
 	}
 	crumb = st.Crumb.Render(crumb)
 	gap := max(sh.width-lipgloss.Width(left)-1-lipgloss.Width(crumb)-lipgloss.Width(r), 1)
-	return left + " " + crumb + strings.Repeat(" ", gap) + r
-}
-
-func (m *App) shortHelp() []key.Binding {
-	if m.dlg != nil {
-		return m.dlg.keys(m.sh)
-	}
-	if m.showXfers {
-		return m.xfers.shortHelp()
-	}
-	return m.top().ShortHelp()
-}
-
-func (m *App) fullHelp() [][]key.Binding {
-	if m.showXfers {
-		return m.xfers.fullHelp()
-	}
-	return m.top().FullHelp()
+	return ansi.Truncate(left+" "+crumb+strings.Repeat(" ", gap)+r, sh.width, "")
 }
 
 // fitBlock cuts s to n lines of at most w cells each.

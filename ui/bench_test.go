@@ -20,18 +20,19 @@ import (
 func benchModel(b *testing.B, n int) (*App, *tagsScreen) {
 	b.Helper()
 	m := benchRoot(b)
-	s := newTagsScreen(m.sh, "file://demo/big", "big")
+	s := newTagsScreen(m.sh, "file://demo", "file://demo/big", "big")
 	statuses := []string{"valid", "default-key", "invalid", "missing"}
-	list := &registry.TagList{}
+	var rows []tagRow
 	for i := range n {
 		ref := fmt.Sprintf("file://demo/big/build-%05d", i)
-		list.Tags = append(list.Tags, registry.TagEntry{Name: fmt.Sprintf("build-%05d", i), Ref: ref,
-			Updated: fixedNow.Add(-time.Duration(i) * time.Minute)})
+		name := fmt.Sprintf("build-%05d", i)
+		rows = append(rows, tagRow{TagEntry: registry.TagEntry{Name: name, Ref: ref,
+			Updated: fixedNow.Add(-time.Duration(i) * time.Minute)}, label: name})
 		s.asked[ref] = true
 		s.verdicts[ref] = verdictInfo{status: statuses[i%4], imageID: model.FromBytes([]byte(ref))}
 	}
 	m.stack = append(m.stack, s)
-	m.Update(tagsPageMsg{id: s.id, list: list})
+	m.Update(tagsPageMsg{id: s.id, rows: rows, done: true})
 	if len(s.tbl.view) != n {
 		b.Fatalf("%d rows in the view, want %d", len(s.tbl.view), n)
 	}
@@ -68,7 +69,7 @@ func BenchmarkTagList100k(b *testing.B) {
 		repo := fileRepo(b, 100_000)
 		for b.Loop() {
 			m := benchRoot(b)
-			s := newTagsScreen(m.sh, repo, "big")
+			s := newTagsScreen(m.sh, strings.TrimSuffix(repo, "/big"), repo, "big")
 			m.stack = append(m.stack, s)
 			m.Update(s.Init()())
 			if v := m.View(); len(s.tbl.view) == 0 || !strings.Contains(v.Content, "t000000") {

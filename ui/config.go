@@ -12,6 +12,7 @@ import (
 
 	"pf-registry/internal/fault"
 	"pf-registry/registry"
+	"pf-registry/signing"
 )
 
 // Config is the UI's config file (YAML, under the XDG config dir):
@@ -21,13 +22,42 @@ import (
 //	  - oci://127.0.0.1:5000
 //	theme: auto          # auto, dark, light, high-contrast, mono
 //	readonly: false
+//	require:             # per root: trusted, signed or any
+//	  oci://127.0.0.1:5000: trusted
 //	keys:
 //	  quit: [q, ctrl+c]
+//
+// The command line reads require: too: pull, copy and opening an image's
+// content refuse, before any blob moves, an image under a root whose
+// signatures do not meet its level.
 type Config struct {
 	Roots    []string            `yaml:"roots,omitempty"`
 	Theme    string              `yaml:"theme,omitempty"`
 	ReadOnly bool                `yaml:"readonly,omitempty"`
+	Require  map[string]string   `yaml:"require,omitempty"`
 	Keys     map[string][]string `yaml:"keys,omitempty"`
+}
+
+// RequireLevels returns the require: section as signature levels, or an
+// error naming the first bad entry.
+func (c *Config) RequireLevels() (map[string]signing.Level, error) {
+	out := make(map[string]signing.Level, len(c.Require))
+	roots := make([]string, 0, len(c.Require))
+	for root := range c.Require {
+		roots = append(roots, root)
+	}
+	slices.Sort(roots)
+	for _, root := range roots {
+		if _, err := registry.ParseRoot(root); err != nil {
+			return nil, fmt.Errorf("require: %w", err)
+		}
+		l, err := signing.ParseLevel(c.Require[root])
+		if err != nil {
+			return nil, fmt.Errorf("require: %s: %w", root, err)
+		}
+		out[root] = l
+	}
+	return out, nil
 }
 
 // DefaultConfigPath is $XDG_CONFIG_HOME/pf-registry/config.yaml (or the
@@ -56,6 +86,9 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	if err := yaml.Unmarshal(b, c); err != nil {
 		return nil, fault.WithHint(fmt.Errorf("config %s: %w", path, err), "fix the YAML or move the file away")
+	}
+	if _, err := c.RequireLevels(); err != nil {
+		return nil, fault.WithHint(fmt.Errorf("config %s: %w", path, err), "fix the require: section (root: trusted, signed or any)")
 	}
 	return c, nil
 }

@@ -14,8 +14,9 @@ import (
 )
 
 // shared is the context every screen holds: styles, keys, size, clock and
-// the handles to the outside world. Screens read it; only the root model
-// changes it.
+// the handles to the outside world. Screens read it; what they change
+// (messages, overlays to open) they change from Update, on the UI's
+// goroutine.
 type shared struct {
 	st     themes.Styles
 	keys   *KeyMap
@@ -34,9 +35,68 @@ type shared struct {
 	// from it.
 	ctx context.Context
 
+	// notes is the message history; the last one is the status line until
+	// cleared.
+	notes      []note
+	showStatus bool
+	// pending overlays, opened by the current Update: the root model
+	// stacks them before the next key is read, so type-ahead reaches them.
+	pending []overlay
+	// jobs to start and screens to open, taken by the root model in the
+	// same way.
+	jobs    []jobSpec
+	screens []screen
+
 	mu   sync.Mutex
 	regs map[string]registry.Registry // by scheme
+
+	// Inside images: the image marked as A of the next diff, and what was
+	// read for the session (fork trees by root, walks by image ID).
+	diffBase *image
+	lineages lineageCache
+	walks    walkCache
 }
+
+// note is one message of the history.
+type note struct {
+	at   time.Time
+	text string
+	err  bool
+}
+
+// maxNotes bounds the message history.
+const maxNotes = 200
+
+// notify shows a message in the status line and keeps it in the history.
+func (s *shared) notify(text string, isErr bool) {
+	s.notes = append(s.notes, note{at: s.now(), text: text, err: isErr})
+	if len(s.notes) > maxNotes {
+		s.notes = s.notes[len(s.notes)-maxNotes:]
+	}
+	s.showStatus = true
+}
+
+func (s *shared) infof(format string, a ...any) { s.notify(fmt.Sprintf(format, a...), false) }
+
+// fail shows an error (one line; the history keeps it whole).
+func (s *shared) fail(err error) { s.notify(errLine(err), true) }
+
+// status is the current status-line message, if any.
+func (s *shared) status() (note, bool) {
+	if !s.showStatus || len(s.notes) == 0 {
+		return note{}, false
+	}
+	return s.notes[len(s.notes)-1], true
+}
+
+// push opens a screen at once.
+func (s *shared) push(sc screen) tea.Cmd {
+	s.screens = append(s.screens, sc)
+	return nil
+}
+
+// open stacks an overlay (a dialog) at once.
+func (s *shared) open(o overlay) { s.pending = append(s.pending, o) }
 
 // openRoot parses a root and returns its registry, reusing one registry per
 // scheme. Only called from inside tea.Cmds.
@@ -76,13 +136,10 @@ func (s *shared) registryFor(scheme string) (registry.Registry, error) {
 	return r, nil
 }
 
-// refuseWrite shows the engine's read-only refusal of a write to target
-// before a flow opens its dialogs; nil when writes are allowed.
-func (s *shared) refuseWrite(target string) tea.Cmd {
-	if err := s.regCfg.CheckWrite(target); err != nil {
-		return statusErr(err)
-	}
-	return nil
+// writeOff is the engine's read-only refusal of a write to target, nil
+// when writes are allowed; write bindings are disabled with it.
+func (s *shared) writeOff(target string) func() error {
+	return func() error { return s.regCfg.CheckWrite(target) }
 }
 
 // transferOptions are the job-wide options with a progress callback.
@@ -99,62 +156,29 @@ func (s *shared) openStore() (*store.Store, error) { return store.Open(s.storePa
 type (
 	// pushScreenMsg opens a screen on top of the stack.
 	pushScreenMsg struct{ s screen }
-	// popScreenMsg goes back one screen.
-	popScreenMsg struct{}
-	// statusMsg shows a line in the status bar.
+	// replaceScreenMsg swaps the top screen (a root that turned out to be
+	// an image opens its detail instead of a repository list).
+	replaceScreenMsg struct{ s screen }
+	// statusMsg shows a line in the status bar (from a background command).
 	statusMsg struct {
 		text string
 		err  bool
 	}
-	// dialogMsg opens a modal dialog.
-	dialogMsg struct{ d dialog }
 	// startJobMsg starts a background transfer job.
 	startJobMsg struct{ spec jobSpec }
 	// rootsChangedMsg tells the registries screen to reload its rows.
 	rootsChangedMsg struct{}
+	// jobEndedMsg tells every screen that a job ended, so views of what
+	// it changed (the store, a destination) reload.
+	jobEndedMsg struct {
+		op, src, dst string
+		ok           bool
+	}
+	// quitMsg quits after a confirmation.
+	quitMsg struct{}
 )
 
 func emit(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
 
-func statusf(format string, a ...any) tea.Cmd {
-	return emit(statusMsg{text: fmt.Sprintf(format, a...)})
-}
-
-func statusErr(err error) tea.Cmd {
-	return emit(statusMsg{text: errLine(err), err: true})
-}
-
-// screen is one page of the UI. Screens return their own value from
-// Update; the root model replaces its stack entry.
-type screen interface {
-	Init() tea.Cmd
-	Update(tea.Msg) (screen, tea.Cmd)
-	View() string
-	// Title is the breadcrumb part of the screen.
-	Title() string
-	// ShortHelp and FullHelp feed the help footer and the `?` page.
-	ShortHelp() []keyBinding
-	FullHelp() [][]keyBinding
-	// Busy reports background loading (the header shows a spinner).
-	Busy() bool
-	// Capturing reports that keys go to an input (filter), so global keys
-	// such as q are not taken by the root model.
-	Capturing() bool
-	// ID routes asynchronous results to the screen that asked for them.
-	ID() int
-}
-
-var screenIDs struct {
-	mu sync.Mutex
-	n  int
-}
-
-func nextScreenID() int {
-	screenIDs.mu.Lock()
-	defer screenIDs.mu.Unlock()
-	screenIDs.n++
-	return screenIDs.n
-}
-
-// targeted is implemented by asynchronous results meant for one screen.
-type targeted interface{ target() int }
+// errMsg is the status message of an error from a background command.
+func errMsg(err error) statusMsg { return statusMsg{text: errLine(err), err: true} }

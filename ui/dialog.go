@@ -3,142 +3,201 @@ package ui
 import (
 	"strings"
 
-	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 )
 
-// dialog is a modal box; while one is open it gets every key.
-type dialog interface {
-	// update returns the dialog to keep open (nil closes it) and a command.
-	update(msg tea.Msg, sh *shared) (dialog, tea.Cmd)
-	view(sh *shared) string
-	// keys feed the help footer while the dialog is open.
-	keys(sh *shared) []key.Binding
-}
-
-var (
-	okKey     = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "ok"))
-	cancelKey = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
-)
-
-func (d *confirmDialog) keys(sh *shared) []key.Binding {
-	return []key.Binding{sh.keys.Confirm, sh.keys.Deny}
-}
-func (d *inputDialog) keys(*shared) []key.Binding { return []key.Binding{okKey, cancelKey} }
-func (d *pickDialog) keys(sh *shared) []key.Binding {
-	return []key.Binding{sh.keys.Up, sh.keys.Down, okKey, cancelKey}
-}
-
-// confirmDialog asks yes or no.
+// confirmDialog asks yes or no. No is selected first: enter alone never
+// says yes to a risky question.
 type confirmDialog struct {
+	overlayBase
+	sh          *shared
 	title, body string
-	yes         tea.Cmd
+	yesLabel    string
+	yes         func() tea.Cmd
+	sel         bool // true: Yes selected
 }
 
-func (d *confirmDialog) update(msg tea.Msg, sh *shared) (dialog, tea.Cmd) {
-	k, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return d, nil
-	}
-	switch {
-	case key.Matches(k, sh.keys.Confirm):
-		return nil, d.yes
-	case key.Matches(k, sh.keys.Deny), k.String() == "q":
-		return nil, statusf("cancelled")
-	}
-	return d, nil
+// confirm opens a confirmation at once.
+func confirm(sh *shared, title, body, yesLabel string, yes func() tea.Cmd) tea.Cmd {
+	sh.open(&confirmDialog{sh: sh, title: title, body: body, yesLabel: yesLabel, yes: yes})
+	return nil
 }
 
-// dialogWidth is the text width of a dialog box on this terminal.
-func dialogWidth(sh *shared, most int) int { return max(min(sh.width-6, most), 10) }
+func (d *confirmDialog) answer(yes bool) tea.Cmd {
+	d.close()
+	if yes {
+		return d.yes()
+	}
+	d.sh.infof("cancelled")
+	return nil
+}
 
-func (d *confirmDialog) view(sh *shared) string {
+func (d *confirmDialog) bindings() []binding {
+	k := d.sh.keys
+	return []binding{
+		bind(&k.Confirm, groupView, true, func() tea.Cmd { return d.answer(true) }),
+		bind(&k.Deny, groupView, true, func() tea.Cmd { return d.answer(false) }),
+		bind(&k.Switch, groupView, true, func() tea.Cmd { d.sel = !d.sel; return nil }),
+		bind(&k.Submit, groupView, true, func() tea.Cmd { return d.answer(d.sel) }),
+	}
+}
+
+func (d *confirmDialog) render(sh *shared, _ string) string {
 	st := sh.st
 	w := dialogWidth(sh, 72)
-	body := lipgloss.NewStyle().Width(w).Render(d.body)
-	return st.Dialog.Render(lipgloss.NewStyle().Width(w).Render(st.DialogHead.Render(d.title)) + "\n\n" + body + "\n\n" +
-		st.Muted.Render(fit("y/enter: yes   n/esc: no", w, false)))
+	no, yes := st.Button.Render(" No "), st.Button.Render(" "+d.yesLabel+" ")
+	if d.sel {
+		yes = st.ButtonOn.Render(" " + d.yesLabel + " ")
+	} else {
+		no = st.ButtonOn.Render(" No ")
+	}
+	keys := st.Muted.Render(fit(d.sh.keys.Confirm.Help().Key+": "+strings.ToLower(d.yesLabel)+"   "+
+		d.sh.keys.Deny.Help().Key+": no   "+d.sh.keys.Switch.Help().Key+" "+d.sh.keys.Submit.Help().Key+": choose", w, false))
+	box := st.DialogHead.Render(fit(d.title, w, false)) + "\n\n" + wrap(d.body, w) + "\n\n" +
+		no + "  " + yes + "\n\n" + keys
+	return placeDialog(sh, st.Dialog.Render(box))
 }
 
-// inputDialog asks for one line of text.
+// inputDialog asks for one line of text. A value that does not pass keeps
+// the dialog open with the error and the typed text.
 type inputDialog struct {
-	title, hint string
+	overlayBase
+	sh          *shared
+	title, note string
 	in          textinput.Model
-	submit      func(string) tea.Cmd
+	err         string
+	submit      func(string) (tea.Cmd, error)
 }
 
-func newInputDialog(sh *shared, title, hint, value string, submit func(string) tea.Cmd) *inputDialog {
+// ask opens an input dialog at once.
+func ask(sh *shared, title, hint, value string, submit func(string) (tea.Cmd, error)) *inputDialog {
 	in := textinput.New()
 	in.SetValue(value)
 	in.CursorEnd()
 	in.SetWidth(dialogWidth(sh, 70) - 3)
 	in.Focus()
-	return &inputDialog{title: title, hint: hint, in: in, submit: submit}
+	d := &inputDialog{sh: sh, title: title, note: hint, in: in, submit: submit}
+	sh.open(d)
+	return d
 }
 
-func (d *inputDialog) update(msg tea.Msg, sh *shared) (dialog, tea.Cmd) {
-	if k, ok := msg.(tea.KeyPressMsg); ok {
-		switch k.String() {
-		case "enter":
-			v := strings.TrimSpace(d.in.Value())
-			if v == "" {
-				return d, nil
-			}
-			return nil, d.submit(v)
-		case "esc":
-			return nil, statusf("cancelled")
-		}
+func (d *inputDialog) bindings() []binding {
+	k := d.sh.keys
+	return []binding{
+		bind(&k.Submit, groupView, true, d.ok),
+		bind(&k.Dismiss, groupView, true, func() tea.Cmd { d.close(); d.sh.infof("cancelled"); return nil }),
+		bind(&k.ClearInput, groupView, true, func() tea.Cmd { d.in.SetValue(""); return nil }),
 	}
-	var cmd tea.Cmd
-	d.in, cmd = d.in.Update(msg)
-	return d, cmd
 }
 
-func (d *inputDialog) view(sh *shared) string {
+func (d *inputDialog) ok() tea.Cmd {
+	v := strings.TrimSpace(d.in.Value())
+	if v == "" {
+		d.err = "type a value, or " + d.sh.keys.Dismiss.Help().Key + " to cancel"
+		return nil
+	}
+	cmd, err := d.submit(v)
+	if err != nil {
+		d.err = errLine(err)
+		return nil
+	}
+	d.close()
+	return cmd
+}
+
+func (d *inputDialog) input(msg tea.KeyPressMsg) tea.Cmd { return typeInto(&d.in, &d.err, msg) }
+func (d *inputDialog) update(msg tea.Msg) tea.Cmd        { return pasteInto(&d.in, msg) }
+
+// typeInto edits a text input with a key and clears its error.
+func typeInto(in *textinput.Model, errText *string, msg tea.KeyPressMsg) tea.Cmd {
+	*errText = ""
+	var cmd tea.Cmd
+	*in, cmd = in.Update(msg)
+	return cmd
+}
+
+// pasteInto puts pasted text into a text input.
+func pasteInto(in *textinput.Model, msg tea.Msg) tea.Cmd {
+	if p, ok := msg.(tea.PasteMsg); ok {
+		var cmd tea.Cmd
+		*in, cmd = in.Update(p)
+		return cmd
+	}
+	return nil
+}
+
+func (d *inputDialog) render(sh *shared, _ string) string {
 	st := sh.st
 	w := dialogWidth(sh, 72)
-	wrap := lipgloss.NewStyle().Width(w)
-	return st.Dialog.Render(st.DialogHead.Render(fit(d.title, w, false)) + "\n\n" + d.in.View() + "\n\n" +
-		wrap.Render(st.Muted.Render(d.hint)) + "\n" + st.Muted.Render(fit("enter: ok   esc: cancel", w, false)))
+	box := st.DialogHead.Render(fit(d.title, w, false)) + "\n\n" + d.in.View() + "\n\n"
+	if d.err != "" {
+		box += st.Error.Render(wrap(d.err, w)) + "\n"
+	}
+	box += st.Muted.Render(wrap(d.note, w)) + "\n" + st.Muted.Render(fit(shortKeys(d.sh, d.bindings()), w, false))
+	return placeDialog(sh, st.Dialog.Render(box))
+}
+
+// shortKeys is a dialog's key line: "enter: ok   esc: cancel".
+func shortKeys(sh *shared, bs []binding) string {
+	var parts []string
+	for _, b := range bs {
+		if b.short && b.key.Enabled() {
+			h := b.key.Help()
+			parts = append(parts, h.Key+": "+h.Desc)
+		}
+	}
+	return strings.Join(parts, "   ")
 }
 
 // pickDialog chooses one of a few items.
 type pickDialog struct {
+	overlayBase
+	sh     *shared
 	title  string
 	items  []string
 	cursor int
 	pick   func(i int) tea.Cmd
 }
 
-func (d *pickDialog) update(msg tea.Msg, sh *shared) (dialog, tea.Cmd) {
-	switch k := msg.(type) {
-	case tea.KeyPressMsg:
-		switch {
-		case key.Matches(k, sh.keys.Up):
-			d.cursor = max(d.cursor-1, 0)
-		case key.Matches(k, sh.keys.Down):
-			d.cursor = min(d.cursor+1, len(d.items)-1)
-		case k.String() == "enter":
-			if len(d.items) == 0 {
-				return nil, nil
-			}
-			return nil, d.pick(d.cursor)
-		case k.String() == "esc" || k.String() == "q":
-			return nil, statusf("cancelled")
-		}
-	case tea.MouseWheelMsg:
-		if k.Button == tea.MouseWheelUp {
-			d.cursor = max(d.cursor-1, 0)
-		} else {
-			d.cursor = min(d.cursor+1, len(d.items)-1)
-		}
-	}
-	return d, nil
+func pick(sh *shared, title string, items []string, fn func(i int) tea.Cmd) tea.Cmd {
+	sh.open(&pickDialog{sh: sh, title: title, items: items, pick: fn})
+	return nil
 }
 
-func (d *pickDialog) view(sh *shared) string {
+func (d *pickDialog) move(n int) tea.Cmd {
+	d.cursor = min(max(d.cursor+n, 0), max(len(d.items)-1, 0))
+	return nil
+}
+
+func (d *pickDialog) bindings() []binding {
+	k := d.sh.keys
+	return []binding{
+		bind(&k.Up, groupMove, true, func() tea.Cmd { return d.move(-1) }),
+		bind(&k.Down, groupMove, true, func() tea.Cmd { return d.move(1) }),
+		bind(&k.Submit, groupView, true, func() tea.Cmd {
+			d.close()
+			if len(d.items) == 0 {
+				return nil
+			}
+			return d.pick(d.cursor)
+		}),
+		bind(&k.Dismiss, groupView, true, func() tea.Cmd { d.close(); d.sh.infof("cancelled"); return nil }),
+	}
+}
+
+func (d *pickDialog) update(msg tea.Msg) tea.Cmd {
+	if w, ok := msg.(tea.MouseWheelMsg); ok {
+		if w.Button == tea.MouseWheelUp {
+			return d.move(-1)
+		}
+		return d.move(1)
+	}
+	return nil
+}
+
+func (d *pickDialog) render(sh *shared, _ string) string {
 	st := sh.st
 	w := dialogWidth(sh, 76)
 	maxRows := max(sh.height-8, 3)
@@ -147,7 +206,7 @@ func (d *pickDialog) view(sh *shared) string {
 		off = d.cursor - maxRows + 1
 	}
 	var b strings.Builder
-	b.WriteString(lipgloss.NewStyle().Width(w).Render(st.DialogHead.Render(d.title)) + "\n")
+	b.WriteString(lipgloss.NewStyle().Width(w).Render(st.DialogHead.Render(wrap(d.title, w))) + "\n")
 	if len(d.items) == 0 {
 		b.WriteString("\n" + st.Empty.Render("nothing to choose from") + "\n")
 	}
@@ -158,6 +217,41 @@ func (d *pickDialog) view(sh *shared) string {
 		}
 		b.WriteString("\n" + line)
 	}
-	b.WriteString("\n\n" + st.Muted.Render("↑/↓: choose   enter: ok   esc: cancel"))
-	return st.Dialog.Render(b.String())
+	b.WriteString("\n\n" + st.Muted.Render(fit(shortKeys(sh, d.bindings()), w, false)))
+	return placeDialog(sh, st.Dialog.Render(b.String()))
+}
+
+// waitDialog holds the keys while a short background check runs (the
+// destination of a copy, the local images to push), so nothing typed
+// meanwhile lands on the screen behind; its result decides what opens
+// next.
+type waitDialog struct {
+	overlayBase
+	sh   *shared
+	text string
+	then func(tea.Msg) tea.Cmd
+}
+
+// waitFor opens a wait dialog and runs work in the background; then gets
+// its result unless the user cancelled.
+func waitFor(sh *shared, text string, work func() tea.Msg, then func(tea.Msg) tea.Cmd) tea.Cmd {
+	w := &waitDialog{sh: sh, text: text, then: then}
+	sh.open(w)
+	return func() tea.Msg { return overlayMsg{o: w, msg: work()} }
+}
+
+func (w *waitDialog) bindings() []binding {
+	k := w.sh.keys
+	return []binding{bind(&k.Dismiss, groupView, true, func() tea.Cmd { w.close(); w.sh.infof("cancelled"); return nil })}
+}
+
+func (w *waitDialog) update(msg tea.Msg) tea.Cmd {
+	w.close()
+	return w.then(msg)
+}
+
+func (w *waitDialog) render(sh *shared, _ string) string {
+	wd := dialogWidth(sh, 60)
+	return placeDialog(sh, sh.st.Dialog.Render(fit(w.text, wd, false)+"\n\n"+
+		sh.st.Muted.Render(fit(shortKeys(sh, w.bindings()), wd, false))))
 }

@@ -61,3 +61,46 @@ func isSep(r rune) bool {
 	}
 	return false
 }
+
+// fuzzyPositions are the rune indices of s that pattern matches: the
+// first literal occurrence when there is one, else the greedy subsequence.
+// nil when pattern does not match.
+func fuzzyPositions(pattern, s string) []int {
+	if pattern == "" {
+		return nil
+	}
+	pr := []rune(strings.ToLower(pattern))
+	sr := []rune(strings.ToLower(s))
+	if i := indexRunes(sr, pr); i >= 0 {
+		out := make([]int, len(pr))
+		for k := range out {
+			out[k] = i + k
+		}
+		return out
+	}
+	var out []int
+	pi := 0
+	for i, r := range sr {
+		if pi < len(pr) && fold(r) == fold(pr[pi]) {
+			out = append(out, i)
+			pi++
+		}
+	}
+	if pi < len(pr) {
+		return nil
+	}
+	return out
+}
+
+func indexRunes(s, sub []rune) int {
+outer:
+	for i := 0; i+len(sub) <= len(s); i++ {
+		for k, r := range sub {
+			if s[i+k] != r {
+				continue outer
+			}
+		}
+		return i
+	}
+	return -1
+}

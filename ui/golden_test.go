@@ -3,8 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,34 +12,73 @@ import (
 	"pf-registry/registry"
 )
 
-// mainViews drives a model through the main screens against the demo
-// registry and returns each frame, in order: registries, tags (with
-// verdicts), detail of the tampered image, and the transfers view.
+// mainViews drives a model through every screen against the demo
+// registry and returns each frame, in order. all is false for the themes
+// that show only the four main screens.
 //
 // The transfers frame shows a pull of the demo image with progress events
 // fed at fixed points (a real pull finishes in milliseconds, and blob
 // completion order is not deterministic), so the frame is reproducible.
-func mainViews(t *testing.T, theme string, w, h int) [][2]string {
+func mainViews(t *testing.T, theme string, w, h int, all bool) [][2]string {
 	// Paths as a user would see them (relative directories literally
 	// named "~" inside the test's working directory).
-	hs := newHarness(t, w, h, withTheme(theme), func(o *Options) {
+	roots := []string{demoRoot}
+	if all {
+		roots = append(roots, "file://mirror")
+	}
+	hs := newHarness(t, w, h, withTheme(theme), withRoots(roots...), func(o *Options) {
 		o.StorePath = "~/.processfork"
 		o.ConfigPath = "~/.config/pf-registry/config.yaml"
 	})
 	var out [][2]string
 	shot := func(name string) { out = append(out, [2]string{name, hs.view()}) }
+	extra := func(name string) {
+		if all {
+			shot(name)
+		}
+	}
 
 	hs.settle("roots", idle)
-	hs.key("down")
 	shot("registries")
+	if all {
+		hs.press("top")
+		hs.press("open")
+		hs.settle("local", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
+		shot("local")
+		hs.press("back")
+		hs.press("help")
+		shot("help")
+		hs.press("back")
+	}
 	openTags(t, hs)
-	hs.key("/", "esc", "j") // clear the repository filter's echo, select the tampered tag
+	hs.press("down") // the tampered tag
 	shot("tags")
-	hs.key("enter")
+	hs.press("pull")
+	extra("tags-refused")
+	hs.press("open")
 	hs.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	shot("detail")
-
-	hs.key("esc", "k")
+	hs.press("back")
+	if all {
+		hs.press("back")
+		hs.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
+		shot("repos")
+		hs.press("search")
+		hs.typeText("v2")
+		hs.settle("search", func(m *App) bool { return idle(m) })
+		shot("search")
+		hs.press("dismiss")
+		hs.press("back")
+		hs.press("command")
+		hs.typeText("file://demo/bob/")
+		shot("goto")
+		hs.press("dismiss")
+		hs.press("open")
+		hs.settle("tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
+		hs.press("copy")
+		shot("copy-dialog")
+		hs.press("dismiss")
+	}
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	hs.send(startJobMsg{jobSpec{op: "pull", src: "file://demo/ci/nightly/2026-11-25", dst: "local store",
@@ -55,7 +93,16 @@ func mainViews(t *testing.T, theme string, w, h int) [][2]string {
 	hs.send(jobProgressMsg{id: j.id, snap: demoPullSnap(0)})
 	hs.now = hs.now.Add(3 * time.Second)
 	hs.send(jobProgressMsg{id: j.id, snap: demoPullSnap(1)})
-	hs.key("t")
+	if all {
+		hs.press("quit")
+		shot("quit-dialog")
+		hs.press("dismiss")
+		hs.m.sh.notify("copy #7 failed: "+strings.Repeat("a long error that goes on ", 8)+"— the end", true)
+		hs.press("notifications")
+		shot("messages")
+		hs.press("back")
+	}
+	hs.press("transfers")
 	shot("transfers")
 	return out
 }
@@ -94,18 +141,6 @@ func demoPullSnap(step int) progressSnap {
 	return s
 }
 
-// saveScreenshotFrame writes a frame for scripts/screenshots.sh when
-// PF_UI_SCREENSHOTS names a directory.
-func saveScreenshotFrame(t *testing.T, name, frame string) {
-	dir := os.Getenv(e2eShotsEnv)
-	if dir == "" {
-		return
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".ansi"), []byte(frame), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	for _, theme := range []string{"dark", "light", "high-contrast"} {
 		for _, sz := range [][2]int{{80, 24}, {140, 40}} {
@@ -113,11 +148,65 @@ func TestGolden(t *testing.T) {
 				continue
 			}
 			t.Run(fmt.Sprintf("%s_%dx%d", theme, sz[0], sz[1]), func(t *testing.T) {
-				for _, f := range mainViews(t, theme, sz[0], sz[1]) {
+				for _, f := range mainViews(t, theme, sz[0], sz[1], theme == "dark") {
 					t.Run(f[0], func(t *testing.T) { golden.RequireEqual(t, f[1]) })
-					saveScreenshotFrame(t, fmt.Sprintf("%s-%s-%dx%d", f[0], theme, sz[0], sz[1]), f[1])
 				}
 			})
 		}
+	}
+}
+
+// insideViews drives a model through the panes of an image's detail, a
+// file preview, the fork tree and a diff, and returns each frame.
+func insideViews(t *testing.T, w, h int) [][2]string {
+	hs := newHarness(t, w, h)
+	var out [][2]string
+	shot := func(name string) { out = append(out, [2]string{name, hs.view()}) }
+	d := openImage(t, hs, "refactor", "v3")
+	for _, p := range []struct{ pane, name string }{
+		{"Files", "detail-files"}, {"Trace", "detail-trace"}, {"Effects", "detail-effects"}, {"Env", "detail-env"},
+		{"KV cache", "detail-cache"}, {"Model", "detail-model"}, {"Lineage", "detail-lineage"},
+	} {
+		toPane(t, hs, d, p.pane)
+		shot(p.name)
+		switch p.pane {
+		case "Files":
+			hs.press("open")
+			hs.settle("preview", dialogOpen[*textPage])
+			shot("file-preview")
+			hs.press("back")
+		case "Trace":
+			hs.press("filter")
+			hs.typeText("pytest")
+			hs.press("submit")
+			hs.press("next_match")
+			shot("detail-trace-search")
+			hs.press("back")
+		}
+	}
+	hs.press("diff_mark")
+	hs.press("fork_tree")
+	hs.settle("fork tree", func(m *App) bool { return topIs[*forkTreeScreen](m) && idle(m) })
+	shot("forktree")
+	for range 5 {
+		hs.press("up") // from v3 to team/merge-bot:merged
+	}
+	hs.press("open")
+	hs.settle("merge", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
+	toPane(t, hs, hs.top().(*detailScreen), "Effects")
+	shot("detail-effects-merged")
+	hs.press("diff")
+	hs.settle("diff", func(m *App) bool { return topIs[*diffScreen](m) && idle(m) })
+	shot("diff")
+	return out
+}
+
+func TestGoldenInside(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {140, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			for _, f := range insideViews(t, sz[0], sz[1]) {
+				t.Run(f[0], func(t *testing.T) { golden.RequireEqual(t, f[1]) })
+			}
+		})
 	}
 }

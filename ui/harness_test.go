@@ -15,6 +15,7 @@ import (
 
 	"pf-registry/demo"
 	_ "pf-registry/registry/file"
+	_ "pf-registry/registry/oci"
 )
 
 // The tests run in a temporary working directory holding one demo registry
@@ -66,6 +67,11 @@ func runMain(m *testing.M) int {
 	}
 	os.Setenv("PF_FILE_REG_SIGN_KEY", demoKey)
 	os.Unsetenv("NO_COLOR")
+	// An empty registry to copy to.
+	if err := os.MkdirAll("mirror", 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	demoResult, err = demo.Generate("demo")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo registry:", err)
@@ -97,6 +103,8 @@ type harness struct {
 	// now is the model's clock; tests move it forward.
 	now time.Time
 	dir string
+	// quit is set when the program asked to end (tea.QuitMsg).
+	quit bool
 }
 
 type harnessOpt func(*Options)
@@ -165,6 +173,9 @@ func (h *harness) send(msg tea.Msg) {
 	switch msg.(type) {
 	case spinner.TickMsg, jobTickMsg:
 		return
+	case tea.QuitMsg:
+		h.quit = true
+		return
 	}
 	_, cmd := h.m.Update(msg)
 	h.exec(cmd)
@@ -178,30 +189,20 @@ func (h *harness) key(keys ...string) {
 	}
 }
 
+// namedKeys are the keys that are not one printable rune.
+var namedKeys = map[string]tea.KeyPressMsg{
+	"enter": {Code: tea.KeyEnter}, "esc": {Code: tea.KeyEscape}, "tab": {Code: tea.KeyTab}, "shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift},
+	"up": {Code: tea.KeyUp}, "down": {Code: tea.KeyDown}, "left": {Code: tea.KeyLeft}, "right": {Code: tea.KeyRight},
+	"backspace": {Code: tea.KeyBackspace}, "pgdown": {Code: tea.KeyPgDown}, "pgup": {Code: tea.KeyPgUp},
+	"home": {Code: tea.KeyHome}, "end": {Code: tea.KeyEnd}, "space": {Code: tea.KeySpace, Text: " "},
+	"ctrl+c": {Code: 'c', Mod: tea.ModCtrl}, "ctrl+y": {Code: 'y', Mod: tea.ModCtrl},
+	"ctrl+r": {Code: 'r', Mod: tea.ModCtrl}, "ctrl+u": {Code: 'u', Mod: tea.ModCtrl},
+	"ctrl+b": {Code: 'b', Mod: tea.ModCtrl}, "ctrl+f": {Code: 'f', Mod: tea.ModCtrl},
+}
+
 func keyMsg(k string) tea.KeyPressMsg {
-	switch k {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "left":
-		return tea.KeyPressMsg{Code: tea.KeyLeft}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	case "ctrl+y":
-		return tea.KeyPressMsg{Code: 'y', Mod: tea.ModCtrl}
-	case "ctrl+r":
-		return tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl}
+	if m, ok := namedKeys[k]; ok {
+		return m
 	}
 	r := []rune(k)
 	if len(r) != 1 {
@@ -264,3 +265,55 @@ func topIs[T screen](m *App) bool {
 
 // idle reports that nothing loads in the background.
 func idle(m *App) bool { return !m.busy() }
+
+// press sends the first key of a binding, named as in the config file.
+func (h *harness) press(name string) {
+	h.t.Helper()
+	b, ok := h.m.sh.keys.byName()[name]
+	if !ok || len(b.Keys()) == 0 {
+		h.t.Fatalf("no binding named %q", name)
+	}
+	h.send(keyMsg(b.Keys()[0]))
+}
+
+// typeText types each rune of s, without waiting in between.
+func (h *harness) typeText(s string) {
+	h.t.Helper()
+	for _, r := range s {
+		h.send(keyMsg(string(r)))
+	}
+}
+
+// lines is the rendered frame, plain, one entry per terminal line.
+func (h *harness) lines() []string { return strings.Split(h.plain(), "\n") }
+
+// statusLine is the line under the body.
+func (h *harness) statusLine() string { l := h.lines(); return l[len(l)-2] }
+
+// footerLine is the last line (the short help).
+func (h *harness) footerLine() string { l := h.lines(); return l[len(l)-1] }
+
+// dialogOpen reports an overlay of type T on top.
+func dialogOpen[T overlay](m *App) bool {
+	_, ok := m.topOverlay().(T)
+	return ok
+}
+
+// anyOverlay reports that something is over the screens.
+func anyOverlay(m *App) bool { return m.topOverlay() != nil }
+
+// lastNote is the newest message of the history.
+func lastNote(m *App) note {
+	if len(m.sh.notes) == 0 {
+		return note{}
+	}
+	return m.sh.notes[len(m.sh.notes)-1]
+}
+
+// typeInto replaces the text of the open input (dialog or go-to bar) by
+// typing: clear, then the runes.
+func (h *harness) typeInto(s string) {
+	h.t.Helper()
+	h.press("clear_input")
+	h.typeText(s)
+}

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -11,12 +10,10 @@ import (
 
 // localScreen lists the images of the local pf store.
 type localScreen struct {
-	id      int
-	sh      *shared
+	listBase
 	images  []store.Image
 	loading bool
 	err     error
-	tbl     *table
 }
 
 type localListMsg struct {
@@ -28,13 +25,12 @@ type localListMsg struct {
 func (m localListMsg) target() int { return m.id }
 
 func newLocalScreen(sh *shared) *localScreen {
-	s := &localScreen{id: nextScreenID(), sh: sh}
-	s.tbl = newTable(
+	s := &localScreen{listBase: newListBase(sh,
 		column{title: "IMAGE ID", width: 14},
 		column{title: "AGENT"},
 		column{title: "CREATED", width: 16},
-		column{title: "PARENTS", width: 8, right: true},
-	)
+		column{title: "PARENTS", width: 8, right: true, drop: 1},
+	)}
 	s.tbl.name = func(i int) string {
 		im := s.images[i]
 		n := im.ID.Hex()
@@ -43,14 +39,30 @@ func newLocalScreen(sh *shared) *localScreen {
 		}
 		return n
 	}
-	s.tbl.setSize(sh.width, sh.height)
+	s.filterCol = 1
+	s.sorts = []sortOption{
+		{name: "created (newest first)", col: 2, desc: true, less: func(a, b int) bool { return s.created(a) > s.created(b) }},
+		{name: "image ID", col: 0},
+	}
+	s.applySort()
 	return s
 }
 
-func (s *localScreen) ID() int         { return s.id }
-func (s *localScreen) Title() string   { return "local store" }
-func (s *localScreen) Busy() bool      { return s.loading }
-func (s *localScreen) Capturing() bool { return s.tbl.filtering }
+func (s *localScreen) created(i int) int64 {
+	if m := s.images[i].Manifest; m != nil {
+		return m.CreatedAt.UnixNano()
+	}
+	return 0
+}
+
+func (s *localScreen) Title() string { return "local store" }
+func (s *localScreen) Busy() bool    { return s.loading }
+func (s *localScreen) Prefill() string {
+	return ""
+}
+func (s *localScreen) Hint() string {
+	return s.countHint("images in "+tildePath(s.sh.storePath), len(s.images))
+}
 
 func (s *localScreen) Init() tea.Cmd {
 	s.loading = true
@@ -66,90 +78,68 @@ func (s *localScreen) Init() tea.Cmd {
 }
 
 func (s *localScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if cmd, ok := s.listUpdate(msg, s.open); ok {
+		return s, cmd
+	}
 	switch msg := msg.(type) {
 	case localListMsg:
 		s.loading = false
 		s.images, s.err = msg.images, msg.err
 		s.tbl.setRows(len(s.images))
-		return s, nil
-	case tea.WindowSizeMsg:
-		s.tbl.setSize(s.sh.width, s.sh.height)
-		return s, nil
-	case tea.MouseClickMsg:
-		if s.tbl.click(msg) {
-			return s, s.open()
-		}
-		return s, nil
-	case tea.KeyPressMsg:
-		k := s.sh.keys
-		if !s.tbl.filtering {
-			switch {
-			case key.Matches(msg, k.Push):
-				return s, s.push()
-			case key.Matches(msg, k.Open):
-				return s, s.open()
-			case key.Matches(msg, k.Refresh):
-				return s, s.Init()
-			case key.Matches(msg, k.YankDigest), key.Matches(msg, k.YankRef):
-				if i := s.tbl.selected(); i >= 0 {
-					id := string(s.images[i].ID)
-					return s, tea.Batch(tea.SetClipboard(id), statusf("copied image ID %s", s.images[i].ID.Short()))
-				}
-			}
+	case jobEndedMsg:
+		if msg.ok && msg.op == "pull" {
+			return s, s.Init()
 		}
 	}
-	s.tbl.update(msg, s.sh.keys)
 	return s, nil
 }
 
-// push asks for a root, then the destination, for the selected image.
+func (s *localScreen) Bindings() []binding {
+	k := s.sh.keys
+	sel := func(f func(store.Image) tea.Cmd) func() tea.Cmd {
+		return func() tea.Cmd {
+			if i := s.tbl.selected(); i >= 0 {
+				return f(s.images[i])
+			}
+			return nil
+		}
+	}
+	return append(s.navBindings(),
+		bind(&k.Open, groupView, true, s.open),
+		bind(&k.Refresh, groupView, false, s.Init),
+		bind(&k.Push, groupImage, true, sel(func(im store.Image) tea.Cmd { return pushImageFlow(s.sh, im) })).
+			unless(s.sh.writeOff("a registry")),
+		bind(&k.YankDigest, groupCopy, true, sel(func(im store.Image) tea.Cmd {
+			s.sh.infof("copied image ID %s", im.ID.Short())
+			return tea.SetClipboard(string(im.ID))
+		})),
+	)
+}
+
 // open shows the selected image's detail.
 func (s *localScreen) open() tea.Cmd {
 	if i := s.tbl.selected(); i >= 0 {
-		return emit(pushScreenMsg{newLocalDetailScreen(s.sh, s.images[i].ID)})
+		return s.sh.push(newLocalDetailScreen(s.sh, s.images[i].ID))
 	}
 	return nil
 }
 
-func (s *localScreen) push() tea.Cmd {
-	i := s.tbl.selected()
-	if i < 0 {
-		return nil
-	}
-	return pushImageFlow(s.sh, s.images[i])
-}
-
-// pushImageFlow: choose a root, then the destination, for one local image.
-func pushImageFlow(sh *shared, im store.Image) tea.Cmd {
-	if refused := sh.refuseWrite("a registry"); refused != nil {
-		return refused
-	}
-	roots := sh.allRoots()
-	if len(roots) == 0 {
-		return statusf("no registry root configured: add one on the registries screen (a)")
-	}
-	return emit(dialogMsg{&pickDialog{title: "Push " + im.ID.Short() + " to which root?", items: roots,
-		pick: func(i int) tea.Cmd { return pushDestDialog(sh, roots[i], im) }}})
-}
-
 // pushLocalFlow is pushImageFlow for an image known by its ID.
 func pushLocalFlow(sh *shared, id model.Digest) tea.Cmd {
-	return func() tea.Msg {
-		st, err := sh.openStore()
-		if err != nil {
-			return statusMsg{text: errLine(err), err: true}
+	return waitFor(sh, "Reading the local store…", readLocalImages(sh), func(msg tea.Msg) tea.Cmd {
+		m := msg.(localImagesMsg)
+		if m.err != nil {
+			sh.fail(m.err)
+			return nil
 		}
-		imgs, err := st.Images()
-		if err != nil {
-			return statusMsg{text: errLine(err), err: true}
-		}
-		for _, im := range imgs {
+		for _, im := range m.images {
 			if im.ID == id {
-				return pushImageFlow(sh, im)()
+				return pushImageFlow(sh, im)
 			}
 		}
-		return statusMsg{text: "image " + id.Short() + " is no longer in the local store", err: true}
-	}
+		sh.notify("image "+id.Short()+" is no longer in the local store", true)
+		return nil
+	})
 }
 
 func (s *localScreen) View() string {
@@ -160,9 +150,10 @@ func (s *localScreen) View() string {
 	case s.loading:
 		empty = "reading the local store…"
 	case len(s.images) == 0:
-		empty = "the local store " + tildePath(s.sh.storePath) + " holds no images — pull one from a registry (p on a tag)"
+		empty = "the local store " + tildePath(s.sh.storePath) + " holds no images — pull one from a registry (" +
+			s.sh.keys.Pull.Help().Key + " on a tag)"
 	}
-	return s.tbl.render(s.sh, s.cell, empty)
+	return s.tbl.render(s.sh, s.cell, empty, 1)
 }
 
 func (s *localScreen) cell(i, col int) (string, lipgloss.Style) {
@@ -176,7 +167,7 @@ func (s *localScreen) cell(i, col int) (string, lipgloss.Style) {
 			return "✗ " + errLine(im.Err), st.Error
 		}
 		a := im.Manifest.Agent
-		return a.Kind + " " + a.Version, st.Row
+		return safe(a.Kind + " " + a.Version), st.Row
 	case 2:
 		if im.Manifest == nil {
 			return "–", st.Muted
@@ -189,18 +180,4 @@ func (s *localScreen) cell(i, col int) (string, lipgloss.Style) {
 		return itoa(len(im.Manifest.Parents)), st.Muted
 	}
 	return "", st.Row
-}
-
-func (s *localScreen) ShortHelp() []keyBinding {
-	k := s.sh.keys
-	return []keyBinding{k.Open, k.Push, k.Back, k.Filter, k.YankDigest, k.Transfers, k.Help}
-}
-
-func (s *localScreen) FullHelp() [][]keyBinding {
-	k := s.sh.keys
-	return [][]keyBinding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, k.Push, k.Filter, k.Refresh, k.YankDigest},
-		{k.Back, k.Transfers, k.Help, k.Quit},
-	}
 }

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 )
 
@@ -22,43 +22,47 @@ const (
 )
 
 type rootEntry struct {
-	root   string // "" for the local store
-	origin string
-	scheme string
-	state  string // checking, ok, error
-	info   string
-	image  bool // the root itself is one image
+	root    string // "" for the local store
+	origin  string
+	scheme  string
+	state   string // checking, ok, error
+	info    string
+	creds   string // how the backend authenticates (its own words)
+	signKey string
+	image   bool // the root itself is one image
 }
 
 // registriesScreen lists the local store and every configured root.
 type registriesScreen struct {
-	id   int
-	sh   *shared
+	listBase
 	rows []rootEntry
-	tbl  *table
 }
 
 type reachMsg struct {
-	id    int
-	root  string
-	info  string
-	image bool
-	err   error
+	id   int
+	root string
+	e    rootEntry
+	err  error
 }
 
 func (m reachMsg) target() int { return m.id }
 
+// removeRootMsg removes a confirmed root from the config.
+type removeRootMsg struct{ root string }
+
 func newRegistriesScreen(sh *shared) *registriesScreen {
-	s := &registriesScreen{id: nextScreenID(), sh: sh}
-	s.tbl = newTable(
-		column{title: "ROOT"},
-		column{title: "BACKEND", width: 10},
-		column{title: "AUTH", width: 13},
-		column{title: "SIGN KEY", width: 20},
-		column{title: "STATUS", width: 28},
-	)
+	s := &registriesScreen{listBase: newListBase(sh,
+		column{title: "ROOT", cutLeft: true},
+		column{title: "BACKEND", width: 8, drop: 3},
+		column{title: "CREDENTIALS", width: 14, drop: 1},
+		column{title: "SIGNING KEY", width: 20, drop: 2},
+		column{title: "STATUS", width: 22},
+	)}
 	s.tbl.name = func(i int) string { return s.label(i) }
 	s.reload()
+	if len(sh.cliRoots) > 0 {
+		s.tbl.cursor = 1 // what the command line asked for, not the store
+	}
 	return s
 }
 
@@ -68,12 +72,10 @@ func (s *registriesScreen) reload() {
 	for _, r := range s.rows {
 		old[r.root] = r
 	}
-	rows := []rootEntry{{root: "", origin: originStore, scheme: "store", state: "checking"}}
+	rows := []rootEntry{{root: "", origin: originStore, scheme: "store", state: "checking", creds: "local files", signKey: "–"}}
 	add := func(root, origin string) {
-		for _, r := range rows {
-			if r.root == root {
-				return
-			}
+		if slices.ContainsFunc(rows, func(r rootEntry) bool { return r.root == root }) {
+			return
 		}
 		e := rootEntry{root: root, origin: origin, state: "checking"}
 		if ref, err := registry.ParseRoot(root); err == nil {
@@ -82,7 +84,8 @@ func (s *registriesScreen) reload() {
 			e.scheme, e.state, e.info = "?", "error", errLine(err)
 		}
 		if o, ok := old[root]; ok && o.state != "checking" {
-			e.state, e.info, e.image = o.state, o.info, o.image
+			o.origin = origin
+			e = o
 		}
 		rows = append(rows, e)
 	}
@@ -106,11 +109,32 @@ func (s *registriesScreen) label(i int) string {
 	return s.rows[i].root
 }
 
-func (s *registriesScreen) ID() int         { return s.id }
-func (s *registriesScreen) Title() string   { return "registries" }
-func (s *registriesScreen) Capturing() bool { return s.tbl.filtering }
+func (s *registriesScreen) Title() string { return "registries" }
 func (s *registriesScreen) Busy() bool {
 	return slices.ContainsFunc(s.rows, func(r rootEntry) bool { return r.state == "checking" })
+}
+
+func (s *registriesScreen) Prefill() string {
+	if i := s.tbl.selected(); i > 0 {
+		return s.rows[i].root
+	}
+	return ""
+}
+
+func (s *registriesScreen) Hint() string {
+	if i := s.tbl.selected(); i >= 0 && s.rows[i].state == "error" {
+		return "✗ " + s.rows[i].info
+	}
+	n := len(s.rows) - 1
+	roots := "1 registry root"
+	if n != 1 {
+		roots = itoa(n) + " registry roots"
+	}
+	legend := "◆ local store"
+	if len(s.sh.cliRoots) > 0 {
+		legend += " · › from the command line"
+	}
+	return roots + " and the local store · " + legend + " · config " + tildePath(s.sh.cfgPath)
 }
 
 func (s *registriesScreen) Init() tea.Cmd {
@@ -123,95 +147,122 @@ func (s *registriesScreen) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// checkCmd probes one root: a one-entry listing with a short timeout.
+// recheck probes the rows that match again.
+func (s *registriesScreen) recheck(match func(rootEntry) bool) tea.Cmd {
+	var cmds []tea.Cmd
+	for i, r := range s.rows {
+		if match(r) {
+			s.rows[i].state = "checking"
+			cmds = append(cmds, s.checkCmd(r.root))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// checkCmd probes one root: a one-entry listing with a short timeout, and
+// asks the backend how it authenticates and signs.
 func (s *registriesScreen) checkCmd(root string) tea.Cmd {
 	sh, id := s.sh, s.id
 	return func() tea.Msg {
 		if root == "" {
-			st, err := sh.openStore()
-			if err != nil {
-				return reachMsg{id: id, root: root, err: err}
-			}
-			imgs, err := st.Images()
-			return reachMsg{id: id, root: root, info: fmt.Sprintf("%d images", len(imgs)), err: err}
+			return reachMsg{id: id, root: root, e: storeEntry(sh), err: storeErr(sh)}
 		}
 		reg, ref, err := sh.openRoot(root)
 		if err != nil {
 			return reachMsg{id: id, root: root, err: err}
 		}
+		e := rootEntry{creds: registry.Credentials(reg), signKey: "default key (public)"}
+		if k := reg.SignKey(); !k.Default {
+			e.signKey = k.Source
+		}
 		ctx, cancel := context.WithTimeout(sh.ctx, 8*time.Second)
 		defer cancel()
 		l, err := reg.List(ctx, ref, registry.ListOptions{Limit: 1})
 		if err != nil {
-			return reachMsg{id: id, root: root, err: err}
+			return reachMsg{id: id, root: root, e: e, err: err}
 		}
-		info := "reachable"
+		e.info = "reachable"
 		if l.Image {
-			info = "reachable (one image)"
+			e.info, e.image = "one image", true
 		} else if l.Note != "" {
-			info = "reachable: " + l.Note
+			e.info = "reachable: " + safe(l.Note)
 		}
-		return reachMsg{id: id, root: root, info: info, image: l.Image}
+		return reachMsg{id: id, root: root, e: e}
 	}
 }
 
+// storeEntry describes the local store: its images and their size.
+func storeEntry(sh *shared) rootEntry {
+	e := rootEntry{creds: "local files", signKey: "–"}
+	st, err := sh.openStore()
+	if err != nil {
+		return e
+	}
+	imgs, _ := st.Images()
+	e.info = fmt.Sprintf("%d images", len(imgs))
+	if len(imgs) == 1 {
+		e.info = "1 image"
+	}
+	if n, err := st.Size(); err == nil && n > 0 {
+		e.info += ", " + termtext.Bytes(n)
+	}
+	return e
+}
+
+func storeErr(sh *shared) error {
+	st, err := sh.openStore()
+	if err != nil {
+		return err
+	}
+	_, err = st.Images()
+	return err
+}
+
 func (s *registriesScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if cmd, ok := s.listUpdate(msg, s.open); ok {
+		return s, cmd
+	}
 	switch msg := msg.(type) {
 	case reachMsg:
 		for i := range s.rows {
 			if s.rows[i].root != msg.root {
 				continue
 			}
+			r := &s.rows[i]
+			r.creds, r.signKey, r.image = msg.e.creds, msg.e.signKey, msg.e.image
 			if msg.err != nil {
-				s.rows[i].state, s.rows[i].info = "error", errLine(msg.err)
+				r.state, r.info = "error", errLine(msg.err)
 			} else {
-				s.rows[i].state, s.rows[i].info, s.rows[i].image = "ok", msg.info, msg.image
+				r.state, r.info = "ok", msg.e.info
 			}
 		}
-		return s, nil
 	case rootsChangedMsg:
 		s.reload()
 		return s, s.Init()
 	case removeRootMsg:
 		s.sh.cfg.RemoveRoot(msg.root)
 		s.reload()
-		return s, tea.Batch(saveConfigCmd(s.sh), statusf("removed %s", msg.root))
-	case tea.WindowSizeMsg:
-		s.tbl.setSize(s.sh.width, s.sh.height)
-		return s, nil
-	case tea.MouseClickMsg:
-		return s, s.click(msg)
-	case tea.KeyPressMsg:
-		if s.tbl.update(msg, s.sh.keys) {
+		s.sh.infof("removed %s", msg.root)
+		return s, saveConfigCmd(s.sh)
+	case jobEndedMsg:
+		if !msg.ok {
 			return s, nil
 		}
-		k := s.sh.keys
-		switch {
-		case key.Matches(msg, k.Open):
-			return s, s.open()
-		case key.Matches(msg, k.AddRoot):
-			return s, emit(dialogMsg{newInputDialog(s.sh, "Add a registry root",
-				"e.g. file:///srv/images  oci://127.0.0.1:5000  s3://bucket/prefix  hf://user", "", s.addRoot)})
-		case key.Matches(msg, k.RemoveRoot):
-			return s, s.removeRoot()
-		case key.Matches(msg, k.Refresh):
-			for i := range s.rows {
-				s.rows[i].state = "checking"
-			}
-			return s, s.Init()
-		}
-	}
-	if s.tbl.update(msg, s.sh.keys) {
-		return s, nil
+		return s, s.recheck(func(r rootEntry) bool {
+			return (r.root == "" && msg.op == "pull") || (r.root != "" && strings.HasPrefix(msg.dst, r.root))
+		})
 	}
 	return s, nil
 }
 
-func (s *registriesScreen) click(msg tea.MouseClickMsg) tea.Cmd {
-	if s.tbl.click(msg) {
-		return s.open()
-	}
-	return nil
+func (s *registriesScreen) Bindings() []binding {
+	k := s.sh.keys
+	return append(s.navBindings(),
+		bind(&k.Open, groupView, true, s.open),
+		bind(&k.AddRoot, groupView, true, s.addRoot),
+		bind(&k.RemoveRoot, groupView, true, s.removeRoot),
+		bind(&k.Refresh, groupView, false, func() tea.Cmd { return s.recheck(func(rootEntry) bool { return true }) }),
+	)
 }
 
 func (s *registriesScreen) open() tea.Cmd {
@@ -220,24 +271,27 @@ func (s *registriesScreen) open() tea.Cmd {
 		return nil
 	}
 	r := s.rows[i]
-	if r.origin == originStore {
-		return emit(pushScreenMsg{newLocalScreen(s.sh)})
+	switch {
+	case r.origin == originStore:
+		return s.sh.push(newLocalScreen(s.sh))
+	case r.image:
+		return s.sh.push(newDetailScreen(s.sh, image{ref: r.root, root: r.root}, r.root))
 	}
-	if r.image {
-		return emit(pushScreenMsg{newDetailScreen(s.sh, r.root, r.root)})
-	}
-	return emit(pushScreenMsg{newReposScreen(s.sh, r.root)})
+	return s.sh.push(newReposScreen(s.sh, r.root))
 }
 
-func (s *registriesScreen) addRoot(root string) tea.Cmd {
-	if err := s.sh.cfg.AddRoot(root); err != nil {
-		return statusErr(err)
-	}
-	return tea.Batch(saveConfigCmd(s.sh), emit(rootsChangedMsg{}), statusf("added %s", root))
+func (s *registriesScreen) addRoot() tea.Cmd {
+	ask(s.sh, "Add a registry root",
+		"e.g. file:///srv/images  oci://127.0.0.1:5000  s3://bucket/prefix  hf://user  ipfs://", "",
+		func(root string) (tea.Cmd, error) {
+			if err := s.sh.cfg.AddRoot(root); err != nil {
+				return nil, err
+			}
+			s.sh.infof("added %s", root)
+			return tea.Batch(saveConfigCmd(s.sh), emit(rootsChangedMsg{})), nil
+		})
+	return nil
 }
-
-// removeRootMsg removes a confirmed root from the config.
-type removeRootMsg struct{ root string }
 
 // saveConfigCmd writes a copy of the config in the background.
 func saveConfigCmd(sh *shared) tea.Cmd {
@@ -246,7 +300,7 @@ func saveConfigCmd(sh *shared) tea.Cmd {
 	path := sh.cfgPath
 	return func() tea.Msg {
 		if err := c.Save(path); err != nil {
-			return statusMsg{text: errLine(fmt.Errorf("saving %s: %w", path, err)), err: true}
+			return errMsg(fmt.Errorf("saving %s: %w", path, err))
 		}
 		return nil
 	}
@@ -260,29 +314,28 @@ func (s *registriesScreen) removeRoot() tea.Cmd {
 	r := s.rows[i]
 	switch r.origin {
 	case originStore:
-		return statusf("the local store is always listed")
+		s.sh.infof("the local store is always listed")
+		return nil
 	case originArgs:
-		return statusf("%s was given on the command line; it is not in the config", r.root)
+		s.sh.infof("%s was given on the command line; it is not in the config", r.root)
+		return nil
 	}
-	sh := s.sh
-	return emit(dialogMsg{&confirmDialog{
-		title: "Remove root",
-		body:  "Remove " + r.root + " from " + tildePath(sh.cfgPath) + "? Nothing in the registry is deleted.",
-		yes:   emit(removeRootMsg{r.root}),
-	}})
+	return confirm(s.sh, "Remove root",
+		"Remove "+r.root+" from "+tildePath(s.sh.cfgPath)+"? Nothing in the registry is deleted.", "Remove",
+		func() tea.Cmd { return emit(removeRootMsg{r.root}) })
 }
 
 func (s *registriesScreen) View() string {
 	st := s.sh.st
 	if len(s.rows) == 1 {
 		// Only the store: say how to add a root.
-		body := strings.Join(strings.SplitN(s.tbl.render(s.sh, s.cell, ""), "\n", 3)[:2], "\n")
+		body := strings.Join(strings.SplitN(s.tbl.render(s.sh, s.cell, "", 0), "\n", 3)[:2], "\n")
 		hint := st.Empty.Render("\n  No registry roots yet.\n\n" +
-			"  press a to add one (file:///dir, oci://host:port, s3://bucket, hf://user, ipfs://)\n" +
+			"  press " + s.sh.keys.AddRoot.Help().Key + " to add one (file:///dir, oci://host:port, s3://bucket, hf://user, ipfs://)\n" +
 			"  or run `pf-registry demo` to create and open a demo registry.")
 		return clipLines(body+hint, s.sh.height)
 	}
-	return s.tbl.render(s.sh, s.cell, "")
+	return s.tbl.render(s.sh, s.cell, "", 0)
 }
 
 func (s *registriesScreen) cell(i, col int) (string, lipgloss.Style) {
@@ -301,9 +354,9 @@ func (s *registriesScreen) cell(i, col int) (string, lipgloss.Style) {
 	case 1:
 		return r.scheme, st.Muted
 	case 2:
-		return authState(r.scheme), st.Muted
+		return orDash(r.creds), st.Muted
 	case 3:
-		return signKeyState(r.scheme), st.Muted
+		return orDash(r.signKey), st.Muted
 	case 4:
 		switch r.state {
 		case "checking":
@@ -316,16 +369,9 @@ func (s *registriesScreen) cell(i, col int) (string, lipgloss.Style) {
 	return "", st.Row
 }
 
-func (s *registriesScreen) ShortHelp() []keyBinding {
-	k := s.sh.keys
-	return []keyBinding{k.Open, k.AddRoot, k.RemoveRoot, k.Filter, k.Transfers, k.Help, k.Quit}
-}
-
-func (s *registriesScreen) FullHelp() [][]keyBinding {
-	k := s.sh.keys
-	return [][]keyBinding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, k.Filter, k.Refresh, k.AddRoot, k.RemoveRoot, k.OpenRef},
-		{k.Transfers, k.Help, k.Quit},
+func orDash(s string) string {
+	if s == "" {
+		return "–"
 	}
+	return s
 }

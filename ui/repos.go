@@ -3,7 +3,6 @@ package ui
 import (
 	"strings"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -15,8 +14,7 @@ const pageSize = 500
 
 // reposScreen lists the repositories under a root, page by page.
 type reposScreen struct {
-	id      int
-	sh      *shared
+	listBase
 	root    string
 	repos   []registry.RepoEntry
 	next    string
@@ -24,8 +22,6 @@ type reposScreen struct {
 	done    bool
 	note    string
 	err     error
-	tbl     *table
-	byName  bool
 }
 
 type reposPageMsg struct {
@@ -37,19 +33,31 @@ type reposPageMsg struct {
 func (m reposPageMsg) target() int { return m.id }
 
 func newReposScreen(sh *shared, root string) *reposScreen {
-	s := &reposScreen{id: nextScreenID(), sh: sh, root: root, byName: true}
-	s.tbl = newTable(column{title: "REPOSITORY"}, column{title: "TAGS", width: 40})
+	s := &reposScreen{root: root, listBase: newListBase(sh,
+		column{title: "REPOSITORY"}, column{title: "TAGS", width: 20})}
 	s.tbl.name = func(i int) string { return s.repos[i].Name }
-	s.tbl.setSize(sh.width, sh.height)
+	s.sorts = []sortOption{
+		{name: "name", col: 0},
+		{name: "tag count", col: 1, desc: true, less: func(a, b int) bool { return len(s.repos[a].Tags) > len(s.repos[b].Tags) }},
+	}
+	s.applySort()
+	s.more = s.loadCmd
+	s.complete = func() bool { return s.done }
 	return s
 }
 
-func (s *reposScreen) ID() int         { return s.id }
 func (s *reposScreen) Title() string   { return s.root }
 func (s *reposScreen) Busy() bool      { return s.loading }
-func (s *reposScreen) Capturing() bool { return s.tbl.filtering }
+func (s *reposScreen) Prefill() string { return strings.TrimRight(s.root, "/") + "/" }
+func (s *reposScreen) Init() tea.Cmd   { return s.loadCmd() }
 
-func (s *reposScreen) Init() tea.Cmd { return s.loadCmd() }
+func (s *reposScreen) Hint() string {
+	h := s.countHint("repositories", len(s.repos))
+	if s.note != "" {
+		h = s.note + " · " + h
+	}
+	return h
+}
 
 // loadCmd fetches the next page of repositories.
 func (s *reposScreen) loadCmd() tea.Cmd {
@@ -69,70 +77,65 @@ func (s *reposScreen) loadCmd() tea.Cmd {
 }
 
 func (s *reposScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
-	switch msg := msg.(type) {
-	case reposPageMsg:
-		s.loading = false
-		if msg.err != nil {
-			s.err, s.done = msg.err, true
-			return s, statusErr(msg.err)
-		}
-		l := msg.listing
-		if l.Image {
-			// The root is one image: show it directly.
-			s.done = true
-			return s, emit(replaceScreenMsg{newDetailScreen(s.sh, s.root, s.root)})
-		}
-		s.repos = append(s.repos, l.Repos...)
-		s.note = l.Note
-		s.next = l.Next
-		s.done = l.Next == ""
-		s.tbl.setRows(len(s.repos))
-		if !s.done && (s.tbl.nearEnd() || s.tbl.filter != "") {
-			return s, s.loadCmd()
-		}
-		return s, nil
-	case tea.WindowSizeMsg:
-		s.tbl.setSize(s.sh.width, s.sh.height)
-		return s, nil
-	case tea.MouseClickMsg:
-		if s.tbl.click(msg) {
-			return s, s.open()
-		}
-		return s, nil
-	case tea.KeyPressMsg:
-		k := s.sh.keys
-		if !s.tbl.filtering {
-			switch {
-			case key.Matches(msg, k.Open):
-				return s, s.open()
-			case key.Matches(msg, k.Sort):
-				s.byName = !s.byName
-				s.applySort()
-				return s, statusf("sorted by %s", map[bool]string{true: "name", false: "tag count"}[s.byName])
-			case key.Matches(msg, k.Refresh):
-				s.repos, s.next, s.done, s.err = nil, "", false, nil
-				s.tbl.setRows(0)
-				return s, s.loadCmd()
-			case key.Matches(msg, k.Push):
-				return s, pushFlow(s.sh, s.root, false)
-			}
-		}
+	if cmd, ok := s.listUpdate(msg, s.open); ok {
+		return s, cmd
 	}
-	if s.tbl.update(msg, s.sh.keys) {
-		if !s.done && (s.tbl.nearEnd() || s.tbl.filter != "") {
-			return s, s.loadCmd()
-		}
+	if msg, ok := msg.(reposPageMsg); ok {
+		return s.page(msg)
 	}
 	return s, nil
 }
 
-func (s *reposScreen) applySort() {
-	if s.byName {
-		s.tbl.less = nil // listings arrive sorted by name
-	} else {
-		s.tbl.less = func(a, b int) bool { return len(s.repos[a].Tags) > len(s.repos[b].Tags) }
+func (s *reposScreen) page(msg reposPageMsg) (screen, tea.Cmd) {
+	s.loading = false
+	if msg.err != nil {
+		s.err, s.done = msg.err, true
+		s.sh.fail(msg.err)
+		return s, nil
 	}
+	l := msg.listing
+	switch {
+	case l.Image:
+		// The root is one image: show it directly.
+		s.done = true
+		return s, emit(replaceScreenMsg{newDetailScreen(s.sh, image{ref: s.root, root: s.root}, s.root)})
+	case len(s.repos) == 0 && l.Next == "" && len(l.Repos) == 1 && l.Repos[0].Name == ".":
+		// The root is itself a repository: list its images.
+		s.done = true
+		return s, emit(replaceScreenMsg{newTagsScreen(s.sh, s.root, l.Repos[0].Ref, "")})
+	}
+	for _, r := range l.Repos {
+		r.Name = safe(r.Name)
+		for i, t := range r.Tags {
+			r.Tags[i] = safe(t)
+		}
+		s.repos = append(s.repos, r)
+	}
+	s.note = safe(l.Note)
+	s.next = l.Next
+	s.done = l.Next == ""
 	s.tbl.setRows(len(s.repos))
+	return s, s.after()
+}
+
+func (s *reposScreen) Bindings() []binding {
+	k := s.sh.keys
+	return append(s.navBindings(),
+		bind(&k.Open, groupView, true, s.open),
+		bind(&k.Search, groupView, true, func() tea.Cmd {
+			return s.sh.push(newSearchScreen(s.sh, s.root))
+		}),
+		bind(&k.ForkTree, groupView, true, func() tea.Cmd {
+			return s.sh.push(newForkTreeScreen(s.sh, s.root, ""))
+		}),
+		bind(&k.Refresh, groupView, false, func() tea.Cmd {
+			s.repos, s.next, s.done, s.err = nil, "", false, nil
+			s.tbl.setRows(0)
+			return s.loadCmd()
+		}),
+		bind(&k.Push, groupImage, false, func() tea.Cmd { return pushFlow(s.sh, s.root, false) }).
+			unless(s.sh.writeOff(s.root)),
+	)
 }
 
 func (s *reposScreen) open() tea.Cmd {
@@ -140,7 +143,7 @@ func (s *reposScreen) open() tea.Cmd {
 	if i < 0 {
 		return nil
 	}
-	return emit(pushScreenMsg{newTagsScreen(s.sh, s.repos[i].Ref, s.repos[i].Name)})
+	return s.sh.push(newTagsScreen(s.sh, s.root, s.repos[i].Ref, s.repos[i].Name))
 }
 
 func (s *reposScreen) View() string {
@@ -151,9 +154,10 @@ func (s *reposScreen) View() string {
 	case s.loading && len(s.repos) == 0:
 		empty = "loading repositories…"
 	case len(s.repos) == 0:
-		empty = "no images under this root — push one with u, open a reference with o, or run `pf-registry demo`"
+		empty = "no images under this root — push one with " + s.sh.keys.Push.Help().Key +
+			", open a reference with " + s.sh.keys.OpenRef.Help().Key + ", or run `pf-registry demo`"
 	}
-	return s.tbl.render(s.sh, s.cell, empty) // a listing note shows in the status line
+	return s.tbl.render(s.sh, s.cell, empty, 0)
 }
 
 func (s *reposScreen) cell(i, col int) (string, lipgloss.Style) {
@@ -166,18 +170,4 @@ func (s *reposScreen) cell(i, col int) (string, lipgloss.Style) {
 		return "–", st.Muted
 	}
 	return itoa(len(r.Tags)) + ": " + strings.Join(r.Tags, ", "), st.Muted
-}
-
-func (s *reposScreen) ShortHelp() []keyBinding {
-	k := s.sh.keys
-	return []keyBinding{k.Open, k.Back, k.Filter, k.Sort, k.Push, k.Transfers, k.Help}
-}
-
-func (s *reposScreen) FullHelp() [][]keyBinding {
-	k := s.sh.keys
-	return [][]keyBinding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, k.Back, k.Filter, k.Sort, k.Refresh},
-		{k.Push, k.OpenRef, k.Transfers, k.Help, k.Quit},
-	}
 }

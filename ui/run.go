@@ -7,12 +7,12 @@ import (
 	"io"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
 	"pf-registry/internal/fault"
 	"pf-registry/registry"
+	"pf-registry/signing"
 	"pf-registry/store"
 	"pf-registry/themes"
 )
@@ -34,7 +34,9 @@ type Options struct {
 	// Registry is handed to every backend.
 	Registry registry.Config
 	// Concurrency bounds parallel blob transfers of each job (0: engine
-	// default); Strict also refuses default-key signatures on pull/copy.
+	// default); Strict also refuses default-key signatures on pull/copy
+	// (the signature policy itself is Registry.Policy, with the config
+	// file's require: added).
 	Concurrency int
 	Strict      bool
 
@@ -86,13 +88,18 @@ func New(ctx context.Context, opt Options) (*App, error) {
 	}
 	regCfg := opt.Registry
 	regCfg.ReadOnly = regCfg.ReadOnly || opt.ReadOnly || cfg.ReadOnly
+	levels, _ := cfg.RequireLevels() // checked by LoadConfig
+	regCfg.Policy = regCfg.Policy.WithRoots(levels)
+	if opt.Strict {
+		regCfg.Policy.Require = regCfg.Policy.Require.Stronger(signing.RequireSigned)
+	}
 	sh := &shared{
 		keys: keys, now: now, storePath: storePath,
 		regCfg: regCfg, cfg: cfg, cfgPath: cfgPath, cliRoots: opt.Roots, ctx: ctx,
-		xferOpt: registry.TransferOptions{Concurrency: opt.Concurrency, Strict: opt.Strict},
+		xferOpt: registry.TransferOptions{Concurrency: opt.Concurrency},
 		width:   80, height: 24 - chromeLines,
 	}
-	m := &App{sh: sh, xfers: newTransfers(sh), help: help.New(), themeName: themeName,
+	m := &App{sh: sh, xfers: newTransfers(sh), themeName: themeName,
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 	m.setStyles(themes.NewStyles(t))
 	m.stack = []screen{newRegistriesScreen(sh)}

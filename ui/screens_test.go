@@ -23,14 +23,23 @@ import (
 // every verdict.
 func openTags(t *testing.T, h *harness) *tagsScreen {
 	t.Helper()
+	return openRepo(t, h, "nightly")
+}
+
+// openRepo drives the harness from the registries screen to the tag list
+// of the first repository of the demo root that the filter picks, and
+// waits for every verdict.
+func openRepo(t *testing.T, h *harness, filter string) *tagsScreen {
+	t.Helper()
 	h.settle("roots checked", idle)
-	h.key("down", "enter")
+	h.press("top")
+	h.press("down")
+	h.press("open")
 	h.settle("repositories", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
-	h.key("/")
-	for _, r := range "nightly" {
-		h.key(string(r))
-	}
-	h.key("enter", "enter")
+	h.press("filter")
+	h.typeText(filter)
+	h.press("submit")
+	h.press("open")
 	h.settle("tags with verdicts", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
 	return h.top().(*tagsScreen)
 }
@@ -45,32 +54,43 @@ func TestRegistriesScreen(t *testing.T) {
 	s := h.top().(*registriesScreen)
 
 	t.Run("navigation", func(t *testing.T) {
-		h.key("j")
 		if s.tbl.cursor != 1 {
-			t.Fatalf("cursor after j = %d, want 1", s.tbl.cursor)
+			t.Fatalf("the first command-line root is not selected at start: cursor %d", s.tbl.cursor)
 		}
-		h.key("G")
+		h.press("bottom")
 		if s.tbl.cursor != 2 {
 			t.Fatalf("cursor after G = %d, want 2", s.tbl.cursor)
 		}
-		h.key("k", "g")
+		h.press("up")
+		h.press("top")
 		if s.tbl.cursor != 0 {
 			t.Fatalf("cursor after g = %d, want 0", s.tbl.cursor)
 		}
 	})
 	t.Run("filter", func(t *testing.T) {
-		h.key("/", "e", "x", "i", "s", "t")
+		h.press("filter")
+		h.typeText("exist")
 		if got := len(s.tbl.view); got != 1 {
 			t.Fatalf("filter 'exist' keeps %d rows, want 1", got)
 		}
-		if !h.contains("/exist") {
+		if !h.contains("/exist█  1/3 match") {
 			t.Fatalf("filter line missing:\n%s", h.plain())
 		}
 		h.key("q") // typed into the filter, does not quit
-		if h.m.quitting || s.tbl.filter != "existq" {
-			t.Fatalf("q while filtering: quitting=%v filter=%q", h.m.quitting, s.tbl.filter)
+		if h.m.quitting || !h.contains("/existq█") || !h.contains("no matches for “existq”") {
+			t.Fatalf("q while filtering: quitting=%v\n%s", h.m.quitting, h.plain())
 		}
-		h.key("backspace", "enter", "esc")
+		// Arrows move without leaving the filter; backspace edits it.
+		h.key("backspace", "down", "backspace")
+		if !h.contains("/exis█") {
+			t.Fatalf("backspace after an arrow left the filter:\n%s", h.plain())
+		}
+		h.key("t")
+		h.press("submit")
+		h.press("back") // clears the filter, stays
+		if h.contains("/exist") {
+			t.Fatalf("back did not clear the filter:\n%s", h.plain())
+		}
 		if s.tbl.filter != "" || len(s.tbl.view) != 3 {
 			t.Fatalf("esc did not clear the filter: %q, %d rows", s.tbl.filter, len(s.tbl.view))
 		}
@@ -79,21 +99,18 @@ func TestRegistriesScreen(t *testing.T) {
 		}
 	})
 	t.Run("add and remove a root", func(t *testing.T) {
-		h.key("a")
-		h.settle("add dialog", func(m *App) bool { return m.dlg != nil })
-		for _, r := range "file://other" {
-			h.key(string(r))
-		}
-		h.key("enter")
+		h.press("add_root")
+		h.typeText("file://other")
+		h.press("submit")
 		h.settle("root added", func(m *App) bool { return len(s.rows) == 4 && idle(m) })
 		h.settle("config saved", func(*App) bool {
 			cfg, err := LoadConfig(filepath.Join(h.dir, "config.yaml"))
 			return err == nil && len(cfg.Roots) == 1 && cfg.Roots[0] == "file://other"
 		})
-		h.key("G", "d")
-		h.settle("confirm", func(m *App) bool { return m.dlg != nil })
-		h.requireContains("Remove file://other")
-		h.key("y")
+		h.press("bottom")
+		h.press("remove_root")
+		h.requireContains("Remove file://other", " No ")
+		h.press("confirm")
 		h.settle("root removed", func(m *App) bool { return len(s.rows) == 3 })
 		h.settle("config saved", func(*App) bool {
 			cfg, err := LoadConfig(filepath.Join(h.dir, "config.yaml"))
@@ -101,23 +118,22 @@ func TestRegistriesScreen(t *testing.T) {
 		})
 	})
 	t.Run("command-line roots cannot be removed", func(t *testing.T) {
-		h.key("g", "j", "d")
-		h.settle("status", func(m *App) bool { return strings.Contains(m.status, "command line") })
-		if h.m.dlg != nil {
-			t.Fatal("a dialog opened for a command-line root")
+		h.press("top")
+		h.press("down")
+		h.press("remove_root")
+		if !strings.Contains(h.statusLine(), "command line") || anyOverlay(h.m) {
+			t.Fatalf("remove of a command-line root: status %q, overlay %v", h.statusLine(), anyOverlay(h.m))
 		}
 	})
 	t.Run("bad root is refused", func(t *testing.T) {
-		h.key("a")
-		h.settle("add dialog", func(m *App) bool { return m.dlg != nil })
-		for _, r := range "ftp://x" {
-			h.key(string(r))
+		h.press("add_root")
+		h.typeText("ftp://x")
+		h.press("submit")
+		// The dialog stays, with the error and the typed text.
+		if !dialogOpen[*inputDialog](h.m) || !h.contains("> ftp://x") || !h.contains("unrecognised URL scheme") {
+			t.Fatalf("bad root: the dialog closed or lost the text:\n%s", h.plain())
 		}
-		h.key("enter")
-		h.settle("error", func(m *App) bool { return m.statusErr })
-		if !strings.Contains(h.m.status, "ftp://x") {
-			t.Fatalf("status %q does not name the bad root", h.m.status)
-		}
+		h.press("dismiss")
 	})
 }
 
@@ -129,48 +145,57 @@ func TestRegistriesEmptyState(t *testing.T) {
 
 // TestSizes checks every screen at several terminal sizes: exactly the
 // terminal's height, no line wider than the terminal.
-func TestSizes(t *testing.T) {
-	h := newHarness(t, 80, 24)
-	check := func(name string) {
-		t.Helper()
-		for _, sz := range [][2]int{{80, 24}, {140, 40}, {40, 10}, {200, 60}, {20, 5}} {
-			h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
-			lines := strings.Split(h.view(), "\n")
-			if len(lines) != sz[1] {
-				t.Errorf("%s %dx%d: %d lines", name, sz[0], sz[1], len(lines))
-			}
-			for i, l := range lines {
-				if w := ansi.StringWidth(l); w > sz[0] {
-					t.Errorf("%s %dx%d: line %d is %d wide: %q", name, sz[0], sz[1], i, w, ansi.Strip(l))
-				}
+// checkSizes resizes the terminal through several sizes and checks that
+// every frame has exactly the terminal's height and no wider line.
+func checkSizes(t *testing.T, h *harness, name string) {
+	t.Helper()
+	for _, sz := range [][2]int{{80, 24}, {140, 40}, {40, 10}, {200, 60}, {20, 5}} {
+		h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		lines := strings.Split(h.view(), "\n")
+		if len(lines) != sz[1] {
+			t.Errorf("%s %dx%d: %d lines", name, sz[0], sz[1], len(lines))
+		}
+		for i, l := range lines {
+			if w := ansi.StringWidth(l); w > sz[0] {
+				t.Errorf("%s %dx%d: line %d is %d wide: %q", name, sz[0], sz[1], i, w, ansi.Strip(l))
 			}
 		}
-		h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	}
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+}
+
+func TestSizes(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	check := func(name string) { t.Helper(); checkSizes(t, h, name) }
 	h.settle("roots", idle)
 	check("registries")
 	h.key("?")
 	check("help")
-	h.key("x", "a")
-	h.settle("dialog", func(m *App) bool { return m.dlg != nil })
+	h.key("x")
+	h.press("add_root")
 	check("dialog")
-	h.key("esc")
-	h.key("enter")
+	h.press("dismiss")
+	h.press("top")
+	h.press("open")
 	h.settle("local", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
 	check("local store")
-	h.key("esc")
+	h.press("back")
 	openTags(t, h)
 	check("tags")
-	h.key("enter")
+	h.press("open")
 	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	check("detail")
-	h.key("tab")
+	h.press("next_pane")
 	check("detail manifest")
-	h.key("esc", "esc")
+	h.press("back")
+	h.press("back")
 	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) })
 	check("repos")
-	h.key("p", "t")
+	h.press("transfers")
 	check("transfers")
+	h.press("back")
+	h.press("command")
+	check("go-to bar")
 }
 
 func TestTagsScreenVerdicts(t *testing.T) {
@@ -182,12 +207,15 @@ func TestTagsScreenVerdicts(t *testing.T) {
 			t.Errorf("%s: verdict %q, want %q", tg.Name, got, want[tg.Name])
 		}
 	}
-	h.requireContains("✓ valid", "✗ invalid", "3 tags")
+	h.requireContains("✓ valid", "✗ invalid", "3 tags", "2026-11-26 02:15")
 
 	// The unsigned image in another repository shows missing.
-	h.key("esc")
+	h.press("back")
 	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) })
-	h.key("esc", "g", "j", "enter")
+	h.press("back")
+	h.press("top")
+	h.press("down")
+	h.press("open")
 	h.settle("bob tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
 	h.requireContains("? missing")
 }
@@ -195,59 +223,82 @@ func TestTagsScreenVerdicts(t *testing.T) {
 func TestTagsScreenKeys(t *testing.T) {
 	h := newHarness(t, 120, 24)
 	s := openTags(t, h)
+	firstRow := func() string { return strings.TrimSpace(h.lines()[2]) }
 
-	t.Run("sort by date", func(t *testing.T) {
-		h.key("s")
-		if got := s.tags[s.tbl.view[0]].Name; got != "2026-11-27" {
-			t.Fatalf("newest first: got %s", got)
+	t.Run("sort by signature and date, shown in the header", func(t *testing.T) {
+		h.press("sort")
+		if !h.contains("SIGNATURE ▼") || !strings.Contains(firstRow(), "valid") {
+			t.Fatalf("sort by signature:\n%s", h.plain())
 		}
-		h.key("s")
-		if got := s.tags[s.tbl.view[0]].Name; got != "2026-11-25" {
-			t.Fatalf("by name: got %s", got)
+		h.press("sort")
+		if !h.contains("CREATED ▼") || !strings.HasPrefix(firstRow(), "2026-11-27") {
+			t.Fatalf("newest first:\n%s", h.plain())
+		}
+		h.press("sort")
+		h.settle("pull costs", idle)
+		// 2026-11-27 has no KV cache: the cheapest; the tampered image
+		// cannot be pulled: last.
+		if !h.contains("PULL ▲") || !strings.HasPrefix(firstRow(), "2026-11-27") || !strings.Contains(h.lines()[4], "2026-11-26") {
+			t.Fatalf("cheapest first:\n%s", h.plain())
+		}
+		h.press("sort")
+		if !h.contains("TAG ▲") || !strings.HasPrefix(firstRow(), "2026-11-25") {
+			t.Fatalf("by name:\n%s", h.plain())
 		}
 	})
 	t.Run("fuzzy filter", func(t *testing.T) {
-		h.key("/", "1", "2", "7")
-		if len(s.tbl.view) != 1 || s.tags[s.tbl.view[0]].Name != "2026-11-27" {
-			t.Fatalf("filter 127 kept %v", s.tbl.view)
+		h.press("filter")
+		h.typeText("127")
+		if len(s.tbl.view) != 1 || !strings.HasPrefix(firstRow(), "/127") {
+			t.Fatalf("filter 127:\n%s", h.plain())
 		}
-		h.key("esc")
+		h.press("dismiss")
 		if len(s.tbl.view) != 3 {
 			t.Fatalf("esc kept %d rows", len(s.tbl.view))
 		}
 	})
 	t.Run("paste into the filter", func(t *testing.T) {
-		h.key("/")
+		h.press("filter")
 		h.send(tea.PasteMsg{Content: "11-26"})
 		if len(s.tbl.view) != 1 || s.tags[s.tbl.view[0]].Name != "2026-11-26" {
 			t.Fatalf("pasted filter kept %v", s.tbl.view)
 		}
-		h.key("esc")
+		h.press("dismiss")
 	})
 	t.Run("clipboard", func(t *testing.T) {
-		h.key("g", "y")
-		h.settle("status", func(m *App) bool { return strings.HasPrefix(m.status, "copied reference") })
-		h.key("ctrl+y")
-		h.settle("status", func(m *App) bool {
-			return strings.Contains(m.status, "pf-registry pull file://demo/ci/nightly/2026-11-25")
-		})
-		h.key("Y")
-		h.settle("status", func(m *App) bool { return strings.HasPrefix(m.status, "copied image ID") })
-	})
-	t.Run("pull of an invalid image asks first", func(t *testing.T) {
-		h.key("j", "p")
-		h.settle("confirm", func(m *App) bool { return m.dlg != nil })
-		h.requireContains("does NOT verify")
-		h.key("n")
-		if h.m.dlg != nil || len(h.m.xfers.jobs) != 0 {
-			t.Fatalf("n: dialog %v, %d jobs", h.m.dlg, len(h.m.xfers.jobs))
+		h.press("top")
+		h.press("yank_ref")
+		if !strings.HasPrefix(h.statusLine(), "copied reference") {
+			t.Fatalf("status %q", h.statusLine())
+		}
+		h.press("yank_cmd")
+		if !strings.Contains(h.statusLine(), "pf-registry pull file://demo/ci/nightly/2026-11-25") {
+			t.Fatalf("status %q", h.statusLine())
+		}
+		h.press("yank_digest")
+		if !strings.HasPrefix(h.statusLine(), "copied image ID") {
+			t.Fatalf("status %q", h.statusLine())
 		}
 	})
 	t.Run("pull of a valid image starts at once", func(t *testing.T) {
-		h.key("k", "p")
+		h.press("pull")
 		h.settle("job done", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) })
 		if j := h.m.xfers.jobs[0]; j.state != jobDone || j.spec.op != "pull" {
 			t.Fatalf("job %s %v: %v", j.spec.op, j.state, j.err)
+		}
+	})
+	t.Run("marks and bulk verify", func(t *testing.T) {
+		h.press("top")
+		h.press("mark")
+		h.press("down") // skip the tampered image
+		h.press("mark")
+		h.requireContains("2 marked")
+		h.press("verify")
+		h.settle("two verify jobs", func(m *App) bool { return len(m.xfers.jobs) == 3 && idle(m) })
+		for _, j := range h.m.xfers.jobs[1:] {
+			if j.spec.op != "verify" || j.state != jobDone {
+				t.Fatalf("bulk verify: %s %v %v", j.spec.op, j.state, j.err)
+			}
 		}
 	})
 	t.Run("mouse", func(t *testing.T) {
@@ -267,35 +318,45 @@ func TestTagsScreenKeys(t *testing.T) {
 
 func TestTagsScreenErrorsAndPaging(t *testing.T) {
 	h := newHarness(t, 100, 12)
-	s := newTagsScreen(h.m.sh, "file://demo/nope", "nope")
+	s := newTagsScreen(h.m.sh, "file://demo", "file://demo/nope", "nope")
 	h.send(pushScreenMsg{s})
 	h.settle("error", idle)
 	h.requireContains("✗", "does not exist")
 
-	// Hand-built pages: a first page with Next set, then scrolling to its
-	// end asks for the next page.
-	p := newTagsScreen(h.m.sh, "file://demo/ci/nightly", "paged")
+	// Hand-built pages: a first page with more to come; G loads every page
+	// and only then goes to the real end.
+	p := newTagsScreen(h.m.sh, "file://demo", "file://demo/ci/nightly", "paged")
 	h.send(pushScreenMsg{p})
 	h.drain()
-	p.tags, p.done, p.loading, p.next = nil, false, false, ""
-	var page []registry.TagEntry
-	for i := range 30 {
-		page = append(page, registry.TagEntry{Name: "t" + itoa(100+i), Ref: "file://demo/none/t" + itoa(i), Foreign: true})
+	p.tags, p.done, p.loading, p.next = nil, false, false, tagCursor{}
+	page := func(from, n int) []tagRow {
+		var out []tagRow
+		for i := range n {
+			name := "t" + itoa(100+from+i)
+			out = append(out, tagRow{TagEntry: registry.TagEntry{Name: name, Ref: "file://demo/none/" + name, Foreign: true}, label: name})
+		}
+		return out
 	}
-	h.send(tagsPageMsg{id: p.id, list: &registry.TagList{Tags: page, Next: "t129"}})
+	h.send(tagsPageMsg{id: p.id, rows: page(0, 30), next: tagCursor{after: "t129"}})
 	if p.done || p.loading {
 		t.Fatalf("first page: done=%v loading=%v", p.done, p.loading)
 	}
-	h.key("G")
-	if !p.loading {
-		t.Fatal("scrolling to the end did not load the next page")
+	h.press("bottom")
+	if !p.loading || !strings.Contains(h.statusLine(), "loading every page") {
+		t.Fatalf("G did not load the next page: %q", h.statusLine())
 	}
+	h.send(tagsPageMsg{id: p.id, rows: page(30, 30), done: true})
+	if !strings.Contains(h.plain(), "t159") {
+		t.Fatalf("G did not reach the real end:\n%s", h.plain())
+	}
+	p.done, p.loading = false, false
 	h.send(tagsPageMsg{id: p.id, err: errors.New("backend went away")})
-	if p.err == nil || !h.m.statusErr {
+	if p.err == nil || !lastNote(h.m).err {
 		t.Fatal("page error not shown")
 	}
 	// A verdict for a screen that was left is dropped.
-	h.key("esc", "esc")
+	h.press("back")
+	h.press("back")
 	h.send(verdictMsg{id: p.id, ref: "x", v: verdictInfo{status: "valid"}})
 	if _, ok := p.verdicts["x"]; ok {
 		t.Fatal("late verdict delivered to a closed screen")
@@ -305,7 +366,8 @@ func TestTagsScreenErrorsAndPaging(t *testing.T) {
 func TestDetailScreen(t *testing.T) {
 	h := newHarness(t, 120, 30)
 	openTags(t, h)
-	h.key("j", "enter")
+	h.press("down")
+	h.press("open")
 	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	d := h.top().(*detailScreen)
 	h.requireContains("Image ID", "sha256:", "✗ invalid", "manifest bytes do not match", "ci-runner 1.0.15",
@@ -313,28 +375,38 @@ func TestDetailScreen(t *testing.T) {
 	if d.data.in.ImageID != demoResult.Images["ci/nightly/2026-11-26"] {
 		t.Fatalf("image ID %s, want %s", d.data.in.ImageID, demoResult.Images["ci/nightly/2026-11-26"])
 	}
-	h.key("tab")
+	h.requireContains("STORED SIZE")
+	h.press("next_pane")
 	h.requireContains(`"schema_version": 1`)
-	h.key("G")
+	h.press("bottom")
 	h.requireContains(`"parents": []`)
-	h.key("tab")
+	h.press("next_pane")
 	h.requireContains("README.md", "src/")
-	h.key("tab")
-	if d.pane != paneBlobs {
+	for range len(d.panes) - 2 {
+		h.press("next_pane")
+	}
+	if d.pane != 0 {
 		t.Fatalf("tab wraps to pane %d", d.pane)
 	}
+	h.press("prev_pane")
+	if d.pane != len(d.panes)-1 {
+		t.Fatalf("shift+tab from the first pane goes to pane %d", d.pane)
+	}
 	// Mouse: the tab bar is below the info lines.
-	h.send(tea.MouseClickMsg{X: 20, Y: len(d.infoLines()) + 2, Button: tea.MouseLeft})
-	if d.pane != paneManifest {
+	h.send(tea.MouseClickMsg{X: 10, Y: len(d.infoLines()) + 2, Button: tea.MouseLeft})
+	if d.pane != 1 {
 		t.Fatalf("click on the tab bar: pane %d", d.pane)
 	}
 
 	// A merge image lists its two parents.
-	h.key("esc", "esc")
+	h.press("back")
+	h.press("back")
 	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) })
-	h.key("esc", "G", "enter")
+	h.press("back")
+	h.press("bottom")
+	h.press("open")
 	h.settle("merge tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
-	h.key("enter")
+	h.press("open")
 	h.settle("merge detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	h.requireContains("(merge)", "✓ valid")
 
@@ -343,49 +415,51 @@ func TestDetailScreen(t *testing.T) {
 	h.requireContains("✗ image gone")
 }
 
-func TestDetailShowsLocalPresenceAfterPull(t *testing.T) {
+// After a pull, the detail and the registries screen show the new state
+// without a reload.
+func TestScreensFollowTheirOwnWork(t *testing.T) {
 	h := newHarness(t, 120, 40)
 	openTags(t, h)
-	h.key("enter")
+	h.press("open")
 	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
-	h.key("p")
-	h.settle("pulled", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) })
+	h.requireContains("0/25 in the local store")
+	h.press("pull")
+	h.settle("pulled and reloaded", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) && h.contains("25/25 in the local store") })
 	if j := h.m.xfers.jobs[0]; j.state != jobDone {
 		t.Fatalf("pull: %v %v", j.state, j.err)
 	}
+	h.requireContains("✓ present")
 	st, err := store.Open(filepath.Join(h.dir, "store"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := demoResult.Images["ci/nightly/2026-11-25"]
-	if !st.HasImage(id) {
+	if id := demoResult.Images["ci/nightly/2026-11-25"]; !st.HasImage(id) {
 		t.Fatalf("image %s not in the store after the pull", id.Short())
 	}
-	h.key("ctrl+r")
-	h.settle("reloaded", idle)
-	h.requireContains("✓ present")
-	d := h.top().(*detailScreen)
-	for _, b := range d.data.blobs {
-		if !b.present {
-			t.Fatalf("blob %s (%s) not present after pull", b.digest.Short(), b.role)
-		}
+	for !topIs[*registriesScreen](h.m) {
+		h.press("back")
 	}
+	h.settle("store row", func(m *App) bool { return idle(m) && h.contains("✓ 1 image") })
 }
 
 func TestReadOnly(t *testing.T) {
 	h := newHarness(t, 120, 24, withReadOnly())
 	openTags(t, h)
 	h.requireContains("READ-ONLY")
-	for _, k := range []string{"p", "c", "u"} {
-		h.m.status = ""
-		h.key(k)
-		h.settle("refusal", func(m *App) bool { return strings.Contains(m.status, "read-only") })
-		if h.m.dlg != nil || len(h.m.xfers.jobs) != 0 {
-			t.Fatalf("%s in read-only mode: dialog %v jobs %d", k, h.m.dlg, len(h.m.xfers.jobs))
+	if f := h.footerLine(); strings.Contains(f, "pull") {
+		t.Fatalf("the footer advertises pull in read-only mode: %q", f)
+	}
+	for _, k := range []string{"pull", "copy", "push"} {
+		h.press(k)
+		if !strings.Contains(h.statusLine(), "read-only") || anyOverlay(h.m) || len(h.m.xfers.jobs) != 0 {
+			t.Fatalf("%s in read-only mode: status %q, overlay %v, jobs %d", k, h.statusLine(), anyOverlay(h.m), len(h.m.xfers.jobs))
 		}
 	}
+	h.press("help")
+	h.requireContains("pull (off: read-only mode)")
+	h.press("back")
 	// Verify reads only and stays allowed.
-	h.key("v")
+	h.press("verify")
 	h.settle("verify", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) })
 	if j := h.m.xfers.jobs[0]; j.state != jobDone || j.report == nil || !j.report.Complete {
 		t.Fatalf("verify: %v %v", j.state, j.err)
@@ -396,36 +470,51 @@ func TestCopyToAnotherRoot(t *testing.T) {
 	other := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "mirror"))
 	h := newHarness(t, 120, 30, withRoots(demoRoot, other))
 	openTags(t, h)
-	h.key("c")
-	h.settle("pick root", func(m *App) bool { return m.dlg != nil })
-	h.key("j", "enter")
-	h.settle("destination", func(m *App) bool { _, ok := m.dlg.(*inputDialog); return ok })
-	in := h.m.dlg.(*inputDialog)
-	if want := other + "/nightly/2026-11-25"; in.in.Value() != want {
+	h.press("copy")
+	// The image's own root is not offered.
+	if !dialogOpen[*pickDialog](h.m) || h.contains("  "+demoRoot) {
+		t.Fatalf("copy offers the source root:\n%s", h.plain())
+	}
+	h.press("submit")
+	// The owner (ci/) is kept.
+	want := other + "/ci/nightly/2026-11-25"
+	if in := h.m.topOverlay().(*inputDialog); in.in.Value() != want {
 		t.Fatalf("suggested destination %q, want %q", in.in.Value(), want)
 	}
-	h.key("enter")
+	h.press("submit")
 	h.settle("copied", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) })
 	if j := h.m.xfers.jobs[0]; j.state != jobDone {
 		t.Fatalf("copy: %v %v", j.state, j.err)
 	}
-	dst := strings.TrimPrefix(other, "file://") + "/nightly/2026-11-25/manifest.json"
+	dst := strings.TrimPrefix(want, "file://") + "/manifest.json"
 	if _, err := os.Stat(dst); err != nil {
 		t.Fatalf("copy did not write %s: %v", dst, err)
 	}
-	// Copying again asks before replacing the image.
-	h.key("c")
-	h.settle("pick root", func(m *App) bool { return m.dlg != nil })
-	h.key("j", "enter")
-	h.settle("destination", func(m *App) bool { _, ok := m.dlg.(*inputDialog); return ok })
-	h.key("enter")
-	h.settle("overwrite question", func(m *App) bool { _, ok := m.dlg.(*confirmDialog); return ok })
-	h.requireContains("already holds an image")
-	h.key("y")
+	// Copying again asks before replacing the image; enter alone says no.
+	h.press("copy")
+	h.press("submit")
+	h.press("submit")
+	h.settle("overwrite question", dialogOpen[*confirmDialog])
+	h.requireContains("already holds an image", " No ", " Replace ")
+	h.press("submit")
+	if anyOverlay(h.m) || len(h.m.xfers.jobs) != 1 {
+		t.Fatal("enter replaced the image")
+	}
+	h.press("copy")
+	h.press("submit")
+	h.press("submit")
+	h.settle("overwrite question", dialogOpen[*confirmDialog])
+	h.press("confirm")
 	h.settle("second copy", func(m *App) bool { return len(m.xfers.jobs) == 2 && idle(m) })
 	if j := h.m.xfers.jobs[1]; j.state != jobDone || j.report.Skipped == 0 {
-		t.Fatalf("second copy: %v %v (skipped %d)", j.state, j.err, j.report.Skipped)
+		t.Fatalf("second copy: %v %v", j.state, j.err)
 	}
+	// A copy onto the image itself is refused in the dialog.
+	h.press("copy")
+	h.press("submit")
+	h.typeInto("file://demo/ci/nightly/2026-11-25")
+	h.press("submit")
+	h.requireContains("that is the image itself")
 }
 
 func TestPushFromLocalStore(t *testing.T) {
@@ -443,7 +532,8 @@ func TestPushFromLocalStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.settle("roots", idle)
-	h.key("enter") // local store
+	h.press("top")
+	h.press("open") // local store
 	h.settle("local images", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
 	h.requireContains(demoResult.Images["alice/refactor-agent/v1"].Short())
 	// Its detail, opened by clicking the selected row: no signature in the
@@ -454,13 +544,11 @@ func TestPushFromLocalStore(t *testing.T) {
 	if d := h.top().(*detailScreen); len(d.data.blobs) == 0 || slices.ContainsFunc(d.data.blobs, func(b blobRow) bool { return !b.present }) {
 		t.Fatalf("local detail blobs: %+v", d.data.blobs)
 	}
-	h.key("u")
-	h.settle("pick root", func(m *App) bool { return m.dlg != nil })
-	h.key("enter")
-	h.settle("destination", func(m *App) bool { _, ok := m.dlg.(*inputDialog); return ok })
-	in := h.m.dlg.(*inputDialog)
-	in.in.SetValue(target + "/agent/v1")
-	h.key("enter")
+	h.press("push")
+	h.settle("pick root", dialogOpen[*pickDialog])
+	h.press("submit")
+	h.typeInto(target + "/agent/v1")
+	h.press("submit")
 	h.settle("pushed", func(m *App) bool { return len(m.xfers.jobs) == 1 && idle(m) })
 	if j := h.m.xfers.jobs[0]; j.state != jobDone {
 		t.Fatalf("push: %v %v", j.state, j.err)
@@ -475,46 +563,51 @@ func TestPushFromLocalStore(t *testing.T) {
 func TestAppKeys(t *testing.T) {
 	h := newHarness(t, 100, 24)
 	h.settle("roots", idle)
-	h.key("?")
-	h.requireContains("Keys", "Signature column")
-	h.key("x") // any key closes help
-	if h.m.showHelp {
+	h.press("help")
+	h.requireContains("Keys", "Signature column", "CREDENTIALS is how")
+	h.press("back")
+	if anyOverlay(h.m) {
 		t.Fatal("help still shown")
 	}
-	h.key("t")
+	h.press("transfers")
 	h.requireContains("No transfers yet")
-	h.key("esc")
-	if h.m.showXfers {
-		t.Fatal("esc did not leave the transfers view")
+	h.press("back")
+	if anyOverlay(h.m) {
+		t.Fatal("back did not leave the transfers view")
 	}
+	h.press("notifications")
+	h.requireContains("Messages")
+	h.press("back")
 	_, cmd := h.m.Update(keyMsg("q"))
 	if cmd == nil || !h.m.quitting {
 		t.Fatal("q did not quit")
-	}
-	if _, ok := cmd().(tea.QuitMsg); !ok {
-		t.Fatal("q did not return tea.Quit")
 	}
 }
 
 func TestQuitAsksWhileJobsRun(t *testing.T) {
 	h := newHarness(t, 100, 24)
 	h.settle("roots", idle)
-	block := make(chan struct{})
-	defer close(block)
+	cleaned := make(chan struct{})
 	h.send(startJobMsg{jobSpec{op: "pull", src: "x", run: func(ctx context.Context, _ func(registry.Event)) (*registry.Report, error) {
-		select {
-		case <-block:
-		case <-ctx.Done():
-		}
+		<-ctx.Done()
+		close(cleaned) // the job's clean-up ran before the program ends
 		return nil, ctx.Err()
 	}}})
-	h.key("q")
-	if h.m.dlg == nil || h.m.quitting {
-		t.Fatal("q with a running job did not ask")
+	for _, k := range []string{"quit", "submit"} { // enter alone keeps running
+		h.press(k)
 	}
-	h.requireContains("1 transfer(s) still running")
-	h.key("y")
-	h.settle("quit", func(m *App) bool { return m.quitting })
+	if h.m.quitting || anyOverlay(h.m) {
+		t.Fatal("quit without a yes")
+	}
+	h.send(keyMsg("ctrl+c"))
+	h.requireContains("1 transfer(s) still running", " No ")
+	h.press("confirm")
+	h.settle("quit", func(*App) bool { return h.quit })
+	select {
+	case <-cleaned:
+	default:
+		t.Fatal("the program quit before the cancelled job had cleaned up")
+	}
 	if h.m.xfers.jobs[0].state != jobCancelled {
 		t.Fatalf("job state after quit: %v", h.m.xfers.jobs[0].state)
 	}
@@ -558,6 +651,7 @@ func TestConfigKeysAndTheme(t *testing.T) {
 		t.Fatalf("config theme ignored: %s", h.m.sh.st.Theme.Name)
 	}
 	h.settle("roots", idle)
+	h.press("top")
 	h.key("n")
 	if c := h.top().(*registriesScreen).tbl.cursor; c != 1 {
 		t.Fatalf("remapped down key: cursor %d", c)
@@ -583,3 +677,55 @@ var (
 	lightBG = color.RGBA{R: 250, G: 250, B: 245, A: 255}
 	darkBG  = color.RGBA{R: 20, G: 20, B: 28, A: 255}
 )
+
+// ctrl+c twice quits at once, even while transfers run.
+func TestCtrlCTwice(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.settle("roots", idle)
+	h.send(startJobMsg{jobSpec{op: "pull", src: "x", run: func(ctx context.Context, _ func(registry.Event)) (*registry.Report, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}})
+	h.send(keyMsg("ctrl+c"))
+	if h.m.quitting {
+		t.Fatal("one ctrl+c quit without asking")
+	}
+	h.send(keyMsg("ctrl+c"))
+	h.settle("quit", func(*App) bool { return h.quit })
+}
+
+// Search lists the images of every repository, filtered as you type, with
+// their verdicts; marks then act on all of them: a bulk pull starts what
+// can succeed and names what it refuses.
+func TestSearchAndBulkPull(t *testing.T) {
+	h := newHarness(t, 120, 30)
+	h.settle("roots", idle)
+	h.press("open")
+	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
+	h.press("search")
+	h.typeText("nightly")
+	h.settle("search", func(m *App) bool { return idle(m) && h.contains("ci/nightly:2026-11-27") })
+	h.requireContains("3/10 match", "✗ invalid", "✓ valid")
+	h.press("submit")
+	h.press("top")
+	for range 3 {
+		h.press("mark")
+	}
+	h.requireContains("3 marked")
+	h.press("pull")
+	if h.contains("marked") {
+		t.Fatalf("marks kept after the bulk pull:\n%s", h.plain())
+	}
+	h.settle("pulls", func(m *App) bool { return len(m.xfers.jobs) == 2 && idle(m) })
+	// The refusal comes first; the started pulls follow it.
+	if !slices.ContainsFunc(h.m.sh.notes, func(n note) bool {
+		return n.err && strings.Contains(n.text, "ci/nightly:2026-11-26 not pulled: its signature does not verify")
+	}) {
+		t.Fatalf("the refused image is not named: %+v", h.m.sh.notes)
+	}
+	for _, j := range h.m.xfers.jobs {
+		if j.state != jobDone || strings.HasSuffix(j.spec.src, "2026-11-26") {
+			t.Fatalf("bulk pull job %s: %v %v", j.spec.src, j.state, j.err)
+		}
+	}
+}

@@ -2,51 +2,76 @@ package ui
 
 import (
 	"context"
+	"strings"
+	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
 	"pf-registry/internal/termtext"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/signing"
 )
 
 // inspectConcurrency bounds background inspections per tag list.
 const inspectConcurrency = 4
+
+// searchBatch is how many repositories one page of a search lists.
+const searchBatch = 8
 
 // verdictInfo is what the background inspection learned about one tag.
 type verdictInfo struct {
 	status  string
 	reason  string
 	imageID model.Digest
+	created time.Time
 }
 
-// tagsScreen lists the images of one repository with their signature
-// verdicts, filled in by background inspections.
+// tagRow is one image of the list.
+type tagRow struct {
+	registry.TagEntry
+	repo  string // repository name under the root
+	label string // the TAG column: the tag, or repo:tag in a search
+}
+
+// tagCursor is where the next page of a tag list starts.
+type tagCursor struct {
+	after string // within the repository
+	// A search over every repository of the root: repositories still to
+	// list, and where the repository listing stands.
+	queue     []registry.RepoEntry
+	listAfter string
+	listed    bool
+}
+
+// tagsScreen lists the images of one repository, or of every repository
+// of a root (a search), with their signature verdicts, filled in by
+// background inspections.
 type tagsScreen struct {
-	id       int
-	sh       *shared
-	repoRef  string
+	listBase
+	root     string
+	repoRef  string // "" for a search
 	repoName string
-	tags     []registry.TagEntry
+	tags     []tagRow
 	verdicts map[string]verdictInfo // by tag ref
 	asked    map[string]bool
 	inFlight int
+	cost     pullCosts
 	scan     int // background inspection pass: next data row
-	next     string
+	next     tagCursor
 	loading  bool
 	done     bool
 	err      error
-	tbl      *table
-	byDate   bool
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
 
 type tagsPageMsg struct {
 	id   int
-	list *registry.TagList
+	rows []tagRow
+	next tagCursor
+	done bool
 	err  error
 }
 
@@ -59,48 +84,178 @@ type verdictMsg struct {
 func (m tagsPageMsg) target() int { return m.id }
 func (m verdictMsg) target() int  { return m.id }
 
-func newTagsScreen(sh *shared, repoRef, repoName string) *tagsScreen {
+func newTagsScreen(sh *shared, root, repoRef, repoName string) *tagsScreen {
 	ctx, cancel := context.WithCancel(sh.ctx)
-	s := &tagsScreen{id: nextScreenID(), sh: sh, repoRef: repoRef, repoName: repoName,
-		verdicts: map[string]verdictInfo{}, asked: map[string]bool{}, ctx: ctx, cancel: cancel}
-	s.tbl = newTable(
-		column{title: "TAG"},
-		column{title: "UPDATED", width: 16},
-		column{title: "SIGNATURE", width: 13},
-		column{title: "IMAGE ID", width: 12},
-	)
-	s.tbl.name = func(i int) string { return s.tags[i].Name }
-	s.tbl.setSize(sh.width, sh.height)
+	s := &tagsScreen{root: root, repoRef: repoRef, repoName: repoName,
+		verdicts: map[string]verdictInfo{}, asked: map[string]bool{}, ctx: ctx, cancel: cancel, cost: newPullCosts(),
+		listBase: newListBase(sh,
+			column{title: "TAG"},
+			column{title: "CREATED", width: 16, drop: 2},
+			column{title: "SIGNATURE", width: 15},
+			column{title: "IMAGE ID", width: 12, drop: 1},
+			column{title: "PULL", width: 10, right: true, drop: 3},
+		)}
+	s.tbl.markable = true
+	s.tbl.name = func(i int) string { return s.tags[i].label }
+	s.sorts = []sortOption{
+		{name: "name", col: 0},
+		{name: "signature (strongest first)", col: 2, desc: true, less: s.byVerdict},
+		{name: "created (newest first)", col: 1, desc: true, less: func(a, b int) bool { return s.created(a).After(s.created(b)) }},
+		{name: "pull cost (cheapest first)", col: costCol, less: s.cheaper},
+	}
+	s.applySort()
+	s.more = s.loadCmd
+	s.complete = func() bool { return s.done }
+	s.moved = s.pump
 	return s
 }
 
-func (s *tagsScreen) ID() int { return s.id }
+// newSearchScreen lists the images of every repository of a root, with
+// the filter open: search across repositories.
+func newSearchScreen(sh *shared, root string) *tagsScreen {
+	s := newTagsScreen(sh, root, "", "")
+	s.tbl.filtering = true
+	return s
+}
+
+func (s *tagsScreen) search() bool { return s.repoRef == "" }
+
 func (s *tagsScreen) Title() string {
-	if s.repoName != "" {
+	switch {
+	case s.search():
+		return "search"
+	case s.repoName != "":
 		return s.repoName
 	}
 	return s.repoRef
 }
-func (s *tagsScreen) Busy() bool      { return s.loading || s.inFlight > 0 }
-func (s *tagsScreen) Capturing() bool { return s.tbl.filtering }
-func (s *tagsScreen) close()          { s.cancel() }
+
+func (s *tagsScreen) Busy() bool { return s.loading || s.inFlight > 0 || s.cost.inFlight > 0 }
+func (s *tagsScreen) close()     { s.cancel() }
+
+func (s *tagsScreen) Prefill() string {
+	if t, ok := s.current(); ok {
+		return t.Ref
+	}
+	return s.repoRef
+}
+
+func (s *tagsScreen) Hint() string {
+	noun := "tags"
+	if s.search() {
+		noun = "images in " + s.root
+	}
+	return s.countHint(noun, len(s.tags)) + " · " + itoa(len(s.verdicts)) + " inspected" + diffHint(s.sh)
+}
 
 func (s *tagsScreen) Init() tea.Cmd { return s.loadCmd() }
+
+// created is the image's creation time once inspected, else the listing's
+// update time.
+func (s *tagsScreen) created(i int) time.Time {
+	if v, ok := s.verdicts[s.tags[i].Ref]; ok && !v.created.IsZero() {
+		return v.created
+	}
+	return s.tags[i].Updated
+}
+
+func (s *tagsScreen) byVerdict(a, b int) bool {
+	return verdictRank(s.status(a)) > verdictRank(s.status(b))
+}
+
+// verdictRank orders statuses for sorting: signing's rank, then the states
+// without a verdict.
+func verdictRank(status string) int {
+	switch status {
+	case termtext.VerdictError:
+		return -1
+	case termtext.VerdictPending, termtext.VerdictForeign:
+		return -2
+	}
+	return signing.Status(status).Rank()
+}
+
+func (s *tagsScreen) status(i int) string {
+	t := s.tags[i]
+	if t.Foreign {
+		return termtext.VerdictForeign
+	}
+	if v, ok := s.verdicts[t.Ref]; ok {
+		return v.status
+	}
+	return termtext.VerdictPending
+}
 
 func (s *tagsScreen) loadCmd() tea.Cmd {
 	if s.loading || s.done {
 		return nil
 	}
 	s.loading = true
-	sh, id, repo, after, ctx := s.sh, s.id, s.repoRef, s.next, s.ctx
+	sh, id, root, repo, name, cur, ctx := s.sh, s.id, s.root, s.repoRef, s.repoName, s.next, s.ctx
 	return func() tea.Msg {
-		reg, ref, err := sh.openRoot(repo)
-		if err != nil {
-			return tagsPageMsg{id: id, err: err}
+		var m tagsPageMsg
+		if repo == "" {
+			m = searchPage(ctx, sh, root, cur)
+		} else {
+			m = repoPage(ctx, sh, repo, name, cur.after)
 		}
-		l, err := reg.Tags(ctx, ref, registry.ListOptions{Limit: pageSize, After: after})
-		return tagsPageMsg{id: id, list: l, err: err}
+		m.id = id
+		return m
 	}
+}
+
+// repoPage reads one page of one repository's tags.
+func repoPage(ctx context.Context, sh *shared, repoRef, repoName, after string) tagsPageMsg {
+	reg, ref, err := sh.openRoot(repoRef)
+	if err != nil {
+		return tagsPageMsg{err: err}
+	}
+	l, err := reg.Tags(ctx, ref, registry.ListOptions{Limit: pageSize, After: after})
+	if err != nil {
+		return tagsPageMsg{err: err}
+	}
+	rows := make([]tagRow, len(l.Tags))
+	for i, t := range l.Tags {
+		t.Name = safe(t.Name)
+		rows[i] = tagRow{TagEntry: t, repo: repoName, label: t.Name}
+	}
+	return tagsPageMsg{rows: rows, next: tagCursor{after: l.Next}, done: l.Next == ""}
+}
+
+// searchPage lists the next repositories of a root and every tag of each.
+func searchPage(ctx context.Context, sh *shared, root string, cur tagCursor) tagsPageMsg {
+	reg, ref, err := sh.openRoot(root)
+	if err != nil {
+		return tagsPageMsg{err: err}
+	}
+	if len(cur.queue) == 0 && !cur.listed {
+		l, err := reg.List(ctx, ref, registry.ListOptions{Limit: pageSize, After: cur.listAfter})
+		if err != nil {
+			return tagsPageMsg{err: err}
+		}
+		cur.queue, cur.listAfter, cur.listed = l.Repos, l.Next, l.Next == ""
+	}
+	var rows []tagRow
+	n := min(searchBatch, len(cur.queue))
+	for _, r := range cur.queue[:n] {
+		after := ""
+		for {
+			m := repoPage(ctx, sh, r.Ref, safe(r.Name), after)
+			if m.err != nil {
+				return tagsPageMsg{err: m.err}
+			}
+			for _, t := range m.rows {
+				t.label = t.repo + ":" + t.Name
+				rows = append(rows, t)
+			}
+			if m.done {
+				break
+			}
+			after = m.next.after
+		}
+	}
+	cur.queue = cur.queue[n:]
+	return tagsPageMsg{rows: rows, next: cur, done: cur.listed && len(cur.queue) == 0}
 }
 
 // inspectCmd reads manifest and signature of one tag (no blobs).
@@ -113,9 +268,13 @@ func (s *tagsScreen) inspectCmd(tagRef string) tea.Cmd {
 			var in *registry.Inspection
 			in, err = reg.Inspect(ctx, ref)
 			if err == nil {
-				v.status, v.reason, v.imageID = string(in.Signature.Status), in.Signature.Reason, in.ImageID
+				best := in.Signature.Strongest()
+				v.status, v.reason, v.imageID = string(best.Status), safe(best.Reason), in.ImageID
 				if in.ManifestError != "" && in.Signature.OK() {
-					v.status, v.reason = termtext.VerdictInvalid, in.ManifestError
+					v.status, v.reason = termtext.VerdictInvalid, safe(in.ManifestError)
+				}
+				if in.Manifest != nil {
+					v.created = in.Manifest.CreatedAt
 				}
 			}
 		}
@@ -155,98 +314,130 @@ func (s *tagsScreen) pump() tea.Cmd {
 			break
 		}
 	}
-	return tea.Batch(cmds...)
+	return tea.Batch(append(cmds, s.pumpCosts(s.costRows()))...)
 }
 
 func (s *tagsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if cmd, ok := s.listUpdate(msg, s.open); ok {
+		return s, cmd
+	}
 	switch msg := msg.(type) {
 	case tagsPageMsg:
 		s.loading = false
 		if msg.err != nil {
 			s.err, s.done = msg.err, true
-			return s, statusErr(msg.err)
+			s.sh.fail(msg.err)
+			return s, nil
 		}
-		s.tags = append(s.tags, msg.list.Tags...)
-		s.next = msg.list.Next
-		s.done = s.next == ""
+		s.tags = append(s.tags, msg.rows...)
+		s.next, s.done = msg.next, msg.done
 		s.tbl.setRows(len(s.tags))
-		cmds := []tea.Cmd{s.pump()}
-		if !s.done && (s.tbl.nearEnd() || s.tbl.filter != "") {
-			cmds = append(cmds, s.loadCmd())
-		}
-		return s, tea.Batch(cmds...)
+		return s, s.after()
 	case verdictMsg:
 		s.inFlight--
 		s.verdicts[msg.ref] = msg.v
+		if s.sort > 0 {
+			s.tbl.setRows(len(s.tags)) // re-sort as verdicts arrive
+		}
 		return s, s.pump()
-	case tea.WindowSizeMsg:
-		s.tbl.setSize(s.sh.width, s.sh.height)
+	case costMsg:
+		s.cost.got(msg)
+		if s.sorts[s.sort].col == costCol {
+			s.tbl.setRows(len(s.tags))
+		}
 		return s, s.pump()
-	case tea.MouseClickMsg:
-		if s.tbl.click(msg) {
-			return s, s.open()
+	case jobEndedMsg:
+		if storeChanged(msg) {
+			s.cost.reset()
+			return s, s.pump()
 		}
-		return s, nil
-	case tea.KeyPressMsg:
-		k := s.sh.keys
-		if !s.tbl.filtering {
-			t, ok := s.current()
-			switch {
-			case key.Matches(msg, k.Open):
-				return s, s.open()
-			case key.Matches(msg, k.Sort):
-				s.byDate = !s.byDate
-				s.applySort()
-				return s, tea.Batch(s.pump(), statusf("sorted by %s", map[bool]string{true: "date (newest first)", false: "name"}[s.byDate]))
-			case key.Matches(msg, k.Refresh):
-				s.tags, s.next, s.done, s.err, s.scan = nil, "", false, nil, 0
-				s.verdicts, s.asked = map[string]verdictInfo{}, map[string]bool{}
-				s.tbl.setRows(0)
-				return s, s.loadCmd()
-			case key.Matches(msg, k.Push):
-				return s, pushFlow(s.sh, s.repoRef, true)
-			}
-			if ok {
-				v := s.verdicts[t.Ref]
-				if cmd, handled := imageAction(s.sh, msg, t.Ref, v.status, v.imageID); handled {
-					return s, cmd
-				}
-			}
+		if msg.ok && !s.search() && strings.HasPrefix(msg.dst, strings.TrimRight(s.repoRef, "/")) {
+			return s, s.reload()
 		}
-	}
-	if s.tbl.update(msg, s.sh.keys) {
-		cmds := []tea.Cmd{s.pump()}
-		if !s.done && (s.tbl.nearEnd() || s.tbl.filter != "") {
-			cmds = append(cmds, s.loadCmd())
-		}
-		return s, tea.Batch(cmds...)
 	}
 	return s, nil
 }
 
-func (s *tagsScreen) current() (registry.TagEntry, bool) {
+func (s *tagsScreen) reload() tea.Cmd {
+	s.tags, s.next, s.done, s.err, s.scan = nil, tagCursor{}, false, nil, 0
+	s.verdicts, s.asked = map[string]verdictInfo{}, map[string]bool{}
+	s.cost.reset()
+	s.tbl.marked = map[int]bool{}
+	s.tbl.setRows(0)
+	return s.loadCmd()
+}
+
+func (s *tagsScreen) Bindings() []binding {
+	k := s.sh.keys
+	bs := append(s.navBindings(),
+		bind(&k.Open, groupView, true, s.open),
+		bind(&k.Refresh, groupView, false, s.reload),
+		bind(&k.ForkTree, groupView, false, func() tea.Cmd {
+			var focus model.Digest
+			if i := s.tbl.selected(); i >= 0 {
+				focus = s.verdicts[s.tags[i].Ref].imageID
+			}
+			return s.sh.push(newForkTreeScreen(s.sh, s.scope(), focus))
+		}),
+	)
+	bs = append(bs, diffKeys(s.sh, s.selection)...)
+	if !s.search() {
+		bs = append(bs, bind(&k.Push, groupImage, false, func() tea.Cmd { return pushFlow(s.sh, s.repoRef, true) }).
+			unless(s.sh.writeOff(s.repoRef)))
+	}
+	// Marks are spent by the action that uses them.
+	for _, b := range imageBindings(s.sh, s.selection) {
+		if b.key == &k.Pull || b.key == &k.Verify || b.key == &k.Copy {
+			run := b.run
+			b.run = func() tea.Cmd {
+				cmd := run()
+				s.tbl.marked = map[int]bool{}
+				return cmd
+			}
+		}
+		bs = append(bs, b)
+	}
+	return bs
+}
+
+// selection is the marked images, or the one under the cursor.
+func (s *tagsScreen) selection() []image {
+	var out []image
+	for _, i := range s.markedRows() {
+		out = append(out, s.imageAt(i))
+	}
+	return out
+}
+
+func (s *tagsScreen) imageAt(i int) image {
+	t := s.tags[i]
+	v := s.verdicts[t.Ref]
+	return image{ref: t.Ref, root: s.scope(), repo: t.repo, tag: t.Name, status: s.status(i), reason: v.reason, id: v.imageID}
+}
+
+// scope is where the list's images live: the root, or the repository of
+// a list opened by its reference.
+func (s *tagsScreen) scope() string {
+	if s.root == "" {
+		return s.repoRef
+	}
+	return s.root
+}
+
+func (s *tagsScreen) current() (tagRow, bool) {
 	i := s.tbl.selected()
 	if i < 0 {
-		return registry.TagEntry{}, false
+		return tagRow{}, false
 	}
 	return s.tags[i], true
 }
 
-func (s *tagsScreen) applySort() {
-	if s.byDate {
-		s.tbl.less = func(a, b int) bool { return s.tags[a].Updated.After(s.tags[b].Updated) }
-	} else {
-		s.tbl.less = nil
-	}
-	s.tbl.setRows(len(s.tags))
-}
-
 func (s *tagsScreen) open() tea.Cmd {
-	t, ok := s.current()
-	if !ok {
+	i := s.tbl.selected()
+	if i < 0 {
 		return nil
 	}
-	return emit(pushScreenMsg{newDetailScreen(s.sh, t.Ref, t.Name)})
+	return s.sh.push(newDetailScreen(s.sh, s.imageAt(i), s.tags[i].label))
 }
 
 func (s *tagsScreen) View() string {
@@ -257,9 +448,9 @@ func (s *tagsScreen) View() string {
 	case s.loading && len(s.tags) == 0:
 		empty = "loading tags…"
 	case len(s.tags) == 0:
-		empty = "no images in this repository"
+		empty = "no images here"
 	}
-	return s.tbl.render(s.sh, s.cell, empty)
+	return s.tbl.render(s.sh, s.cell, empty, 0)
 }
 
 func (s *tagsScreen) cell(i, col int) (string, lipgloss.Style) {
@@ -267,38 +458,27 @@ func (s *tagsScreen) cell(i, col int) (string, lipgloss.Style) {
 	t := s.tags[i]
 	switch col {
 	case 0:
-		return t.Name, st.Row
+		return t.label, st.Row
 	case 1:
-		return shortTime(t.Updated), st.Muted
-	case 2:
-		status := termtext.VerdictPending
-		if t.Foreign {
-			status = termtext.VerdictForeign
-		} else if v, ok := s.verdicts[t.Ref]; ok {
-			status = v.status
+		// The image's own creation time, known once inspected; a listing's
+		// time is when the files were written, not when it was made.
+		if v, ok := s.verdicts[t.Ref]; ok && !v.created.IsZero() {
+			return shortTime(v.created), st.Muted
 		}
+		if t.Foreign {
+			return shortTime(t.Updated), st.Muted
+		}
+		return "…", st.Muted
+	case 2:
+		status := s.status(i)
 		return termtext.VerdictSymbol(status) + " " + status, st.VerdictStyle(status)
 	case 3:
 		if v, ok := s.verdicts[t.Ref]; ok && v.imageID != "" {
 			return v.imageID.Short(), st.Muted
 		}
 		return "", st.Muted
+	case costCol:
+		return s.costCell(i)
 	}
 	return "", st.Row
-}
-
-func (s *tagsScreen) ShortHelp() []keyBinding {
-	k := s.sh.keys
-	return []keyBinding{k.Open, k.Back, k.Filter, k.Sort, k.Pull, k.Verify, k.YankRef, k.Help}
-}
-
-func (s *tagsScreen) FullHelp() [][]keyBinding {
-	k := s.sh.keys
-	return [][]keyBinding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Open, k.Back, k.Filter, k.Sort, k.Refresh},
-		{k.Pull, k.Verify, k.Copy, k.Push, k.OpenRef},
-		{k.YankRef, k.YankDigest, k.YankCmd},
-		{k.Transfers, k.Help, k.Quit},
-	}
 }

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"pf-registry/internal/termtext"
 	"pf-registry/registry"
@@ -21,8 +21,8 @@ type logEntry struct {
 	text  string
 }
 
-// transfers owns every background job and renders the transfers view.
-// It lives as long as the program, whichever screen is shown.
+// transfers owns every background job. It lives as long as the program,
+// whichever screen is shown; transfersPage shows it.
 type transfers struct {
 	sh     *shared
 	jobs   []*job
@@ -32,6 +32,8 @@ type transfers struct {
 	// layerOff scrolls the layer list of the selected job.
 	layerOff int
 	ticking  bool
+	// unseen counts failures since the transfers view was last opened.
+	unseen int
 }
 
 func newTransfers(sh *shared) *transfers { return &transfers{sh: sh} }
@@ -62,7 +64,8 @@ func (t *transfers) selected() *job {
 	return t.jobs[t.cursor]
 }
 
-// start launches a job.
+// start launches a job. Its status line is set here, before the job can
+// end, so a failure always comes after it.
 func (t *transfers) start(spec jobSpec) tea.Cmd {
 	t.nextID++
 	ctx, cancel := context.WithCancel(t.sh.ctx)
@@ -71,8 +74,8 @@ func (t *transfers) start(spec jobSpec) tea.Cmd {
 	j.observe(j.started)
 	t.jobs = append(t.jobs, j)
 	t.cursor = len(t.jobs) - 1
-	cmds := []tea.Cmd{runJobCmd(ctx, j), waitProgressCmd(j),
-		statusf("started %s #%d (t shows transfers)", spec.op, j.id)}
+	t.sh.infof("started %s #%d (%s shows transfers)", spec.op, j.id, t.sh.keys.Transfers.Help().Key)
+	cmds := []tea.Cmd{runJobCmd(ctx, j), waitProgressCmd(j)}
 	if !t.ticking {
 		t.ticking = true
 		cmds = append(cmds, tickCmd())
@@ -94,31 +97,9 @@ func (t *transfers) update(msg tea.Msg) tea.Cmd {
 		j.observe(t.sh.now())
 		return waitProgressCmd(j)
 	case jobDoneMsg:
-		j := t.byID(msg.id)
-		if j == nil {
-			return nil
-		}
-		j.snap = j.sink.snapshot()
-		j.ended = t.sh.now()
-		j.report, j.err = msg.report, msg.err
-		switch {
-		case msg.err == nil:
-			j.state = jobDone
-		case j.state == jobCancelled:
-		default:
-			j.state = jobFailed
-		}
-		j.cancel()
-		t.log = append(t.log, logEntry{jobID: j.id, state: j.state, text: t.summary(j)})
-		if j.state == jobFailed {
-			return emit(statusMsg{text: fmt.Sprintf("%s #%d failed: %s", j.spec.op, j.id, errLine(j.err)), err: true})
-		}
-		return statusf("%s", t.summary(j))
+		return t.finish(msg)
 	case jobTickMsg:
-		now := time.Time(msg)
-		if t.sh.now != nil {
-			now = t.sh.now()
-		}
+		now := t.sh.now()
 		for _, j := range t.jobs {
 			if j.state == jobRunning {
 				j.observe(now)
@@ -131,6 +112,35 @@ func (t *transfers) update(msg tea.Msg) tea.Cmd {
 		return tickCmd()
 	}
 	return nil
+}
+
+// finish records a job's end, reports it and tells the screens.
+func (t *transfers) finish(msg jobDoneMsg) tea.Cmd {
+	j := t.byID(msg.id)
+	if j == nil {
+		return nil
+	}
+	if snap := j.sink.snapshot(); len(snap.Blobs) > 0 || j.snap.Blobs == nil {
+		j.snap = snap
+	}
+	j.ended = t.sh.now()
+	j.report, j.err = msg.report, msg.err
+	switch {
+	case msg.err == nil:
+		j.state = jobDone
+	case j.state == jobCancelled:
+	default:
+		j.state = jobFailed
+	}
+	j.cancel()
+	t.log = append(t.log, logEntry{jobID: j.id, state: j.state, text: t.summary(j)})
+	if j.state == jobFailed {
+		t.unseen++
+		t.sh.notify(fmt.Sprintf("%s #%d failed: %s", j.spec.op, j.id, errLine(j.err)), true)
+	} else {
+		t.sh.infof("%s", t.summary(j))
+	}
+	return emit(jobEndedMsg{op: j.spec.op, src: j.spec.src, dst: j.spec.dst, ok: j.state == jobDone})
 }
 
 // summary is the log line of a finished job.
@@ -160,39 +170,111 @@ func sigOf(r *registry.Report) string {
 	if r.Inspection == nil {
 		return "?"
 	}
-	return string(r.Inspection.Signature.Status)
+	return string(r.Inspection.Signature.Status())
 }
 
-// handleKey acts on the transfers view's own keys.
-func (t *transfers) handleKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	k := t.sh.keys
-	switch {
-	case key.Matches(msg, k.Up):
-		t.cursor, t.layerOff = max(t.cursor-1, 0), 0
-	case key.Matches(msg, k.Down):
-		t.cursor, t.layerOff = min(t.cursor+1, len(t.jobs)-1), 0
-	case key.Matches(msg, k.PageDown):
-		t.layerOff += 10
-	case key.Matches(msg, k.PageUp):
-		t.layerOff = max(t.layerOff-10, 0)
-	case key.Matches(msg, k.Cancel):
-		j := t.selected()
-		if j == nil || j.state != jobRunning {
-			return statusf("no running job selected"), true
+// transfersPage is the transfers view over the screens.
+type transfersPage struct {
+	overlayBase
+	t *transfers
+}
+
+func (p *transfersPage) modal() bool   { return false }
+func (p *transfersPage) crumb() string { return "transfers" }
+func (p *transfersPage) hint() string {
+	k := p.t.sh.keys
+	return k.Open.Help().Key + " shows a job whole (its full error) · " + k.Cancel.Help().Key + " cancels · " +
+		k.Retry.Help().Key + " retries a failed or cancelled job"
+}
+
+func (p *transfersPage) render(sh *shared, _ string) string {
+	p.t.unseen = 0
+	return p.t.view()
+}
+
+func (p *transfersPage) update(msg tea.Msg) tea.Cmd {
+	t := p.t
+	switch m := msg.(type) {
+	case tea.MouseWheelMsg:
+		if m.Button == tea.MouseWheelUp {
+			t.layerOff = max(t.layerOff-3, 0)
+		} else {
+			t.layerOff += 3
 		}
-		j.state = jobCancelled
-		j.cancel()
-		return statusf("cancelling %s #%d", j.spec.op, j.id), true
-	case key.Matches(msg, k.Retry):
-		j := t.selected()
-		if j == nil || (j.state != jobFailed && j.state != jobCancelled) {
-			return statusf("select a failed or cancelled job to retry"), true
-		}
-		return t.start(j.spec), true
-	default:
-		return nil, false
+	case tea.MouseClickMsg:
+		t.click(m.Y)
 	}
-	return nil, true
+	return nil
+}
+
+func (p *transfersPage) bindings() []binding {
+	t := p.t
+	k := t.sh.keys
+	return []binding{
+		bind(&k.Up, groupMove, true, func() tea.Cmd { t.cursor, t.layerOff = max(t.cursor-1, 0), 0; return nil }),
+		bind(&k.Down, groupMove, true, func() tea.Cmd { t.cursor, t.layerOff = min(t.cursor+1, len(t.jobs)-1), 0; return nil }),
+		bind(&k.PageDown, groupMove, false, func() tea.Cmd { t.layerOff += 10; return nil }),
+		bind(&k.PageUp, groupMove, false, func() tea.Cmd { t.layerOff = max(t.layerOff-10, 0); return nil }),
+		bind(&k.Open, groupView, true, p.openJob),
+		bind(&k.Cancel, groupImage, true, t.cancelSelected),
+		bind(&k.Retry, groupImage, true, t.retrySelected),
+		bind(&k.Back, groupView, true, func() tea.Cmd { p.close(); return nil }),
+		bind(&k.Transfers, groupView, false, func() tea.Cmd { p.close(); return nil }),
+	}
+}
+
+func (t *transfers) cancelSelected() tea.Cmd {
+	j := t.selected()
+	if j == nil || j.state != jobRunning {
+		t.sh.infof("no running job selected")
+		return nil
+	}
+	j.state = jobCancelled
+	j.cancel()
+	t.sh.infof("cancelling %s #%d", j.spec.op, j.id)
+	return nil
+}
+
+func (t *transfers) retrySelected() tea.Cmd {
+	j := t.selected()
+	if j == nil || (j.state != jobFailed && j.state != jobCancelled) {
+		t.sh.infof("select a failed or cancelled job to retry")
+		return nil
+	}
+	return t.start(j.spec)
+}
+
+// openJob shows the selected job whole: what it did and its full error.
+func (p *transfersPage) openJob() tea.Cmd {
+	j := p.t.selected()
+	if j == nil {
+		return nil
+	}
+	sh := p.t.sh
+	st, w := sh.st, sh.width-2
+	lines := []string{st.Value.Render(wrap(fmt.Sprintf("%s of %s", j.spec.op, j.spec.src), w))}
+	if j.spec.dst != "" {
+		lines = append(lines, st.Value.Render(wrap("to "+j.spec.dst, w)))
+	}
+	lines = append(lines, "", st.Label.Render("state  ")+st.Value.Render(j.state.String()))
+	if !j.ended.IsZero() {
+		lines = append(lines, st.Label.Render("time   ")+st.Value.Render(humanDuration(j.ended.Sub(j.started))))
+	}
+	if j.err != nil {
+		lines = append(lines, "", st.Error.Render("error"))
+		lines = append(lines, strings.Split(st.Error.Render(wrap(errLine(j.err), w)), "\n")...)
+	}
+	for _, b := range j.snap.Blobs {
+		if b.Err != "" && j.state != jobCancelled {
+			lines = append(lines, "", st.Warn.Render(b.Role+" "+b.Digest.Short()))
+			lines = append(lines, strings.Split(wrap(safe(b.Err), w), "\n")...)
+		}
+	}
+	if j.state != jobRunning {
+		lines = append(lines, "", st.Muted.Render(wrap(p.t.summary(j), w)))
+	}
+	sh.open(newTextPage(sh, fmt.Sprintf("Job #%d", j.id), lines))
+	return nil
 }
 
 // total aggregates running jobs for the header and the terminal's native
@@ -268,63 +350,27 @@ func (t *transfers) view() string {
 	st := sh.st
 	w, h := sh.width, sh.height
 	if len(t.jobs) == 0 {
-		return clipLines(st.Section.Render("Transfers")+"\n\n"+st.Empty.Render(
-			"  No transfers yet. Pull (p), verify (v), copy (c) or push (u) an image;\n"+
-				"  jobs run in the background and show up here with one bar per layer."), h)
+		k := sh.keys
+		return clipLines(st.Section.Render("Transfers")+"\n\n"+st.Empty.Render(wrap(
+			"  No transfers yet. Pull ("+k.Pull.Help().Key+"), verify ("+k.Verify.Help().Key+"), copy ("+
+				k.Copy.Help().Key+") or push ("+k.Push.Help().Key+") an image; jobs run in the background "+
+				"and show up here with one bar per layer.", w-2)), h)
 	}
-	var lines []string
 	now := sh.now()
-	// Jobs list: at most 4 rows around the cursor.
-	lines = append(lines, st.Section.Render(fmt.Sprintf("Jobs  %d running · %d total", t.running(), len(t.jobs))))
+	lines := []string{st.Section.Render(fmt.Sprintf("Jobs  %d running · %d total", t.running(), len(t.jobs)))}
 	first := t.firstJobRow()
 	for i := first; i < len(t.jobs) && i < first+4; i++ {
-		j := t.jobs[i]
-		lines = append(lines, t.jobLine(j, i == t.cursor, w, now))
+		lines = append(lines, t.jobLine(t.jobs[i], i == t.cursor, w, now))
 	}
 	j := t.selected()
-	lines = append(lines, "")
-	counts := phaseCounts(j.snap.Blobs)
-	var parts []string
-	for _, p := range []registry.Phase{registry.PhaseTransferring, registry.PhaseVerifying, registry.PhaseQueued,
-		registry.PhaseDone, registry.PhaseSkipped, registry.PhaseFailed} {
-		if counts[p] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[p], phaseWord(p)))
-		}
-	}
-	lines = append(lines, st.Section.Render(fmt.Sprintf("Layers of #%d", j.id))+"  "+
-		st.Muted.Render(fmt.Sprintf("%d blobs: %s", len(j.snap.Blobs), strings.Join(parts, " · "))))
+	lines = append(lines, "", t.layersHeading(j))
 	// Reserve: total (2), log header + entries.
 	logN := min(len(t.log), 4)
-	reserve := 2 + 1
+	reserve := 3
 	if logN > 0 {
 		reserve += 1 + logN
 	}
-	room := h - len(lines) - reserve
-	if len(j.snap.Blobs) == 0 {
-		msg := "waiting for the first event…"
-		if j.snap.Message != "" {
-			msg = j.snap.Message
-		}
-		if j.state == jobFailed {
-			msg = "✗ " + errLine(j.err)
-		}
-		lines = append(lines, st.Muted.Render("  "+msg))
-		room--
-	}
-	order := displayOrder(j.snap.Blobs)
-	off := min(t.layerOff, max(len(order)-room+1, 0))
-	if off > 0 {
-		lines = append(lines, st.Muted.Render(fmt.Sprintf("  ↑ %d more (pgup)", off)))
-		room--
-	}
-	order = order[off:]
-	for i := 0; i < len(order) && i < room; i++ {
-		if i == room-1 && len(order) > room {
-			lines = append(lines, st.Muted.Render(fmt.Sprintf("  ↓ %d more (pgdn)", len(order)-i)))
-			break
-		}
-		lines = append(lines, t.layerLine(order[i], w))
-	}
+	lines = append(lines, t.layerLines(j, h-len(lines)-reserve, w)...)
 	for len(lines) < h-reserve {
 		lines = append(lines, "")
 	}
@@ -345,6 +391,57 @@ func (t *transfers) view() string {
 	return clipLines(strings.Join(lines, "\n"), h)
 }
 
+func (t *transfers) layersHeading(j *job) string {
+	st := t.sh.st
+	counts := phaseCounts(j.snap.Blobs)
+	var parts []string
+	for _, p := range []registry.Phase{registry.PhaseTransferring, registry.PhaseVerifying, registry.PhaseQueued,
+		registry.PhaseDone, registry.PhaseSkipped, registry.PhaseFailed} {
+		if counts[p] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[p], t.phaseWord(j, p)))
+		}
+	}
+	return st.Section.Render(fmt.Sprintf("Layers of #%d", j.id)) + "  " +
+		st.Muted.Render(fmt.Sprintf("%d blobs: %s", len(j.snap.Blobs), strings.Join(parts, " · ")))
+}
+
+// layerLines are the blob rows of a job in room lines, scrolled by
+// layerOff.
+func (t *transfers) layerLines(j *job, room, w int) []string {
+	st := t.sh.st
+	var lines []string
+	if len(j.snap.Blobs) == 0 {
+		msg := "waiting for the first event…"
+		if j.snap.Message != "" {
+			msg = safe(j.snap.Message)
+		}
+		if j.state == jobFailed {
+			msg = "✗ " + errLine(j.err) + " (" + t.sh.keys.Open.Help().Key + " shows it whole)"
+		}
+		lines = append(lines, st.Muted.Render(fit("  "+msg, w, false)))
+		room--
+	}
+	order := displayOrder(j.snap.Blobs)
+	off := min(t.layerOff, max(len(order)-room+1, 0))
+	if off > 0 {
+		lines = append(lines, st.Muted.Render(fmt.Sprintf("  ↑ %d more (%s)", off, t.sh.keys.PageUp.Help().Key)))
+		room--
+	}
+	order = order[off:]
+	roleW := 8
+	for _, b := range order {
+		roleW = max(roleW, ansi.StringWidth(b.Role)+1)
+	}
+	for i := 0; i < len(order) && i < room; i++ {
+		if i == room-1 && len(order) > room {
+			lines = append(lines, st.Muted.Render(fmt.Sprintf("  ↓ %d more (%s)", len(order)-i, t.sh.keys.PageDown.Help().Key)))
+			break
+		}
+		lines = append(lines, t.layerLine(j, order[i], w, roleW))
+	}
+	return lines
+}
+
 // firstJobRow is the first job shown in the four-row jobs list.
 func (t *transfers) firstJobRow() int { return max(0, min(t.cursor-1, len(t.jobs)-4)) }
 
@@ -355,22 +452,29 @@ func (t *transfers) click(y int) {
 	}
 }
 
+// jobLine is one row of the jobs list. Ids take a fixed width, and when
+// the line is too long the source is cut, keeping the destination whole.
 func (t *transfers) jobLine(j *job, sel bool, w int, now time.Time) string {
 	st := t.sh.st
 	state := j.state.String()
 	if d := j.stalledFor(now); d > 0 {
 		state = "stalled " + humanDuration(d)
 	}
-	what := fmt.Sprintf("#%d %-6s %s", j.id, j.spec.op, j.spec.src)
-	if j.spec.dst != "" {
-		what += " → " + j.spec.dst
-	}
-	pct := "   "
+	pct := "    "
 	if f := j.fraction(); f >= 0 {
 		pct = fmt.Sprintf("%3.0f%%", f*100)
 	}
 	right := fmt.Sprintf(" %s %-14s", pct, state)
-	left := fit(what, max(w-len(right)-2, 10), false)
+	head := fmt.Sprintf("#%-3d %-6s ", j.id, j.spec.op)
+	room := max(w-len(right)-2-len(head), 10)
+	src, dst := j.spec.src, ""
+	if j.spec.dst != "" {
+		dst = " → " + j.spec.dst
+	}
+	if ansi.StringWidth(src)+ansi.StringWidth(dst) > room {
+		src = fitLeft(src, max(room-ansi.StringWidth(dst), 8))
+	}
+	left := fit(head+src+dst, w-len(right)-2, false)
 	if sel {
 		return st.Selected.Render(fit("▸ "+left+right, w, false))
 	}
@@ -386,11 +490,22 @@ func (t *transfers) jobLine(j *job, sel bool, w int, now time.Time) string {
 	return "  " + st.Row.Render(left) + style.Render(right)
 }
 
-func (t *transfers) layerLine(b blobProgress, w int) string {
+// phaseWord names a blob's phase; blobs a cancelled job left unfinished
+// say cancelled, not failed.
+func (t *transfers) phaseWord(j *job, p registry.Phase) string {
+	if j.state == jobCancelled && !p.Terminal() || j.state == jobCancelled && p == registry.PhaseFailed {
+		return "cancelled"
+	}
+	return phaseWord(p)
+}
+
+// layerLine is one blob of a job; the role column is at most roleW wide
+// so that the bars stay near the names on wide terminals.
+func (t *transfers) layerLine(j *job, b blobProgress, w, roleW int) string {
 	st := t.sh.st
 	const digW, phW, sizeW = 12, 9, 19
 	barW := min(max(w/6, 8), 30)
-	roleW := max(w-digW-barW-phW-sizeW-6, 8)
+	roleW = max(min(w-digW-barW-phW-sizeW-6, roleW), 8)
 	frac := -1.0
 	switch {
 	case b.Phase == registry.PhaseDone || b.Phase == registry.PhaseSkipped:
@@ -401,14 +516,14 @@ func (t *transfers) layerLine(b blobProgress, w int) string {
 		frac = 0
 	}
 	size := termtext.Bytes(b.Total)
-	if b.Phase == registry.PhaseTransferring || b.Phase == registry.PhaseVerifying {
+	if b.Phase == registry.PhaseTransferring || b.Phase == registry.PhaseVerifying || frac > 0 && frac < 1 {
 		size = termtext.Bytes(b.Done) + "/" + termtext.Bytes(b.Total)
 	}
-	ph := phaseWord(b.Phase)
-	line := "  " + st.Row.Render(fit(b.Role, roleW, false)) + " " + st.Muted.Render(fit(b.Digest.Short(), digW, false)) + " " +
+	ph := t.phaseWord(j, b.Phase)
+	line := "  " + st.Row.Render(fit(safe(b.Role), roleW, false)) + " " + st.Muted.Render(fit(b.Digest.Short(), digW, false)) + " " +
 		bar(t.sh, frac, barW) + " " + st.Phase(ph).Render(fit(ph, phW, false)) + " " + st.Muted.Render(fit(size, sizeW, true))
-	if b.Err != "" {
-		line += " " + st.Error.Render(b.Err)
+	if b.Err != "" && j.state != jobCancelled {
+		line += " " + st.Error.Render(safe(b.Err))
 	}
 	return line
 }
@@ -431,14 +546,4 @@ func (t *transfers) totalLine(j *job, w int, now time.Time) string {
 	}
 	barW := max(min(w-lipgloss.Width(stats)-14, 60), 10)
 	return st.Section.Render("Total ") + bar(t.sh, f, barW) + " " + st.Value.Render(pct+"  "+stats)
-}
-
-func (t *transfers) shortHelp() []keyBinding {
-	k := t.sh.keys
-	return []keyBinding{k.Up, k.Down, k.PageDown, k.Cancel, k.Retry, k.Transfers, k.Help, k.Quit}
-}
-
-func (t *transfers) fullHelp() [][]keyBinding {
-	k := t.sh.keys
-	return [][]keyBinding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Cancel, k.Retry}, {k.Transfers, k.Back, k.Help, k.Quit}}
 }

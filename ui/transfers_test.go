@@ -54,8 +54,8 @@ func TestTransfersProgress(t *testing.T) {
 	h := newHarness(t, 120, 30)
 	h.settle("roots", idle)
 	release, j := fakeProgressJob(h)
-	h.key("t")
-	h.requireContains("#1 pull", "running", "waiting for the first event")
+	h.press("transfers")
+	h.requireContains("#1   pull", "running", "waiting for the first event")
 
 	h.send(jobProgressMsg{id: j.id, snap: snapWith(0)})
 	h.now = h.now.Add(2 * time.Second)
@@ -75,7 +75,7 @@ func TestTransfersProgress(t *testing.T) {
 	// Scroll the layer list.
 	h.send(tea.WindowSizeMsg{Width: 120, Height: 14})
 	h.requireContains("↓ 2 more (pgdn)")
-	h.key("pgdown")
+	h.press("page_down")
 	h.requireContains("↑ 2 more (pgup)", "model.base")
 	h.send(tea.WindowSizeMsg{Width: 120, Height: 30})
 
@@ -97,11 +97,18 @@ func TestTransfersCancelAndRetry(t *testing.T) {
 	h := newHarness(t, 120, 30)
 	h.settle("roots", idle)
 	_, j := fakeProgressJob(h)
-	h.key("t", "x")
+	h.send(jobProgressMsg{id: j.id, snap: snapWith(1 << 19)})
+	h.press("transfers")
+	h.press("cancel")
 	h.settle("cancelled", func(m *App) bool { return j.state == jobCancelled && !j.ended.IsZero() })
 	h.requireContains("⊘ #1 pull", "cancelled")
+	// The layer in flight keeps its partial bar and says cancelled, not
+	// failed.
+	if l := lineWith(h, "page:0.k"); !strings.Contains(l, "cancelled") || !strings.Contains(l, "░") || strings.Contains(l, "failed") {
+		t.Fatalf("cancelled layer: %q", l)
+	}
 
-	h.key("r")
+	h.press("retry")
 	if len(h.m.xfers.jobs) != 2 {
 		t.Fatalf("retry started %d jobs", len(h.m.xfers.jobs))
 	}
@@ -110,15 +117,21 @@ func TestTransfersCancelAndRetry(t *testing.T) {
 	if j2.spec.src != j.spec.src || j2.state != jobRunning {
 		t.Fatalf("retry: %+v", j2.spec)
 	}
-	h.key("x")
+	h.press("cancel")
 	h.settle("second cancelled", func(m *App) bool { return !j2.ended.IsZero() })
 
 	// A failure shows the error and the native bar turns red.
 	release, j3 := fakeProgressJob(h)
 	release(fault.WithHint(fault.Integrityf("blob sha256:x does not match"), "re-push it"))
 	h.settle("failed", func(m *App) bool { return j3.state == jobFailed })
-	h.settle("error status", func(m *App) bool { return m.statusErr })
 	h.requireContains("✗ #3 pull", "does not match — re-push it")
+	if !lastNote(h.m).err {
+		t.Fatal("the failure is not an error message")
+	}
+	// Open it whole.
+	h.press("open")
+	h.requireContains("Job #3", "blob sha256:x does not match — re-push it")
+	h.press("back")
 	if pb := h.m.View().ProgressBar; pb == nil || pb.State != tea.ProgressBarError {
 		t.Fatalf("native bar after a failure: %+v", pb)
 	}
@@ -127,10 +140,13 @@ func TestTransfersCancelAndRetry(t *testing.T) {
 	if h.m.xfers.cursor != 0 {
 		t.Fatalf("click on job #1: cursor %d", h.m.xfers.cursor)
 	}
-	h.key("j")
+	h.press("down")
 	// Up selects the cancelled job; x on a finished job does nothing.
-	h.key("k", "x")
-	h.settle("status", func(m *App) bool { return strings.Contains(m.status, "no running job") })
+	h.press("up")
+	h.press("cancel")
+	if !strings.Contains(h.statusLine(), "no running job") {
+		t.Fatalf("status %q", h.statusLine())
+	}
 }
 
 func TestProgressSinkCoalesces(t *testing.T) {
@@ -170,4 +186,14 @@ func TestWaitProgressCmd(t *testing.T) {
 		t.Fatalf("wait after the job ended: %#v", msg)
 	}
 	_ = errors.New
+}
+
+// lineWith is the first rendered line containing s.
+func lineWith(h *harness, s string) string {
+	for _, l := range h.lines() {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
 }

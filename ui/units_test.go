@@ -75,61 +75,25 @@ func TestConfigFile(t *testing.T) {
 	}
 }
 
-func TestAuthStateNeverShowsSecrets(t *testing.T) {
-	const secret = "hf_s3cr3t_value"
-	t.Setenv("HF_TOKEN", secret)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIA"+secret)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
-	t.Setenv("OCI_BEARER", "")
-	t.Setenv("OCI_USERNAME", "")
-	t.Setenv("DOCKER_AUTH_CONFIG", "")
-	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	want := map[string]string{"hf": "token set", "s3": "keys set", "oci": "anonymous", "file": "local"}
-	for scheme, w := range want {
-		got := authState(scheme)
-		if got != w {
-			t.Errorf("authState(%s) = %q, want %q", scheme, got, w)
-		}
-		if strings.Contains(got, secret) {
-			t.Errorf("authState(%s) shows the secret", scheme)
-		}
-	}
-	// Files are only tested for existence, never read.
-	dcfg := t.TempDir()
-	os.WriteFile(filepath.Join(dcfg, "config.json"), []byte(`{"auths":{"x":{"auth":"`+secret+`"}}}`), 0o600)
-	t.Setenv("DOCKER_CONFIG", dcfg)
-	if got := authState("oci"); got != "docker config" {
-		t.Errorf("authState(oci) with a docker config = %q", got)
-	}
-	t.Setenv("HF_TOKEN", "")
-	hfTok := filepath.Join(t.TempDir(), "token")
-	os.WriteFile(hfTok, []byte(secret), 0o600)
-	t.Setenv("HF_TOKEN_PATH", hfTok)
-	if got := authState("hf"); got != "token file" {
-		t.Errorf("authState(hf) with a token file = %q", got)
-	}
-	t.Setenv("PF_HF_REG_SIGN_KEY", secret)
-	if got := signKeyState("hf"); got != "PF_HF_REG_SIGN_KEY" {
-		t.Errorf("signKeyState = %q", got)
-	}
-	if got := signKeyState("oci"); got != "default key" {
-		t.Errorf("signKeyState(oci) = %q", got)
-	}
-}
-
 func TestSuggestRef(t *testing.T) {
-	for _, tc := range []struct{ root, src, want string }{
-		{"file:///srv/mirror", "file://demo/ci/nightly/2026-11-25", "file:///srv/mirror/nightly/2026-11-25"},
-		{"oci://127.0.0.1:5000", "file://demo/alice/agent/v2", "oci://127.0.0.1:5000/agent:v2"},
-		{"hf://alice", "oci://127.0.0.1:5000/team/bot:merged", "hf://alice/bot:merged"},
-		{"s3://bucket/images/", "hf://bob/research:main", "s3://bucket/images/research/main"},
-		{"oci-layout:/srv/layout", "file://demo/a/b", "oci-layout:/srv/layout#b"},
+	for _, tc := range []struct {
+		root string
+		im   image
+		want string
+	}{
+		{"file:///srv/mirror", image{ref: "file://big/agent/huge/v1", repo: "agent/huge", tag: "v1"}, "file:///srv/mirror/agent/huge/v1"},
+		{"file:///srv/mirror", image{ref: "file://demo/ci/nightly/2026-11-25"}, "file:///srv/mirror/ci/nightly/2026-11-25"},
+		{"oci://127.0.0.1:5000", image{ref: "file://demo/alice/agent/v2"}, "oci://127.0.0.1:5000/alice/agent:v2"},
+		{"hf://alice", image{ref: "oci://127.0.0.1:5000/team/bot:merged"}, "hf://alice/team/bot:merged"},
+		{"s3://bucket/images/", image{ref: "hf://bob/research:main"}, "s3://bucket/images/bob/research/main"},
+		{"oci-layout:/srv/layout", image{ref: "file://demo/a/b"}, "oci-layout:/srv/layout#b"},
 	} {
-		if got := suggestRef(tc.root, tc.src); got != tc.want {
-			t.Errorf("suggestRef(%q, %q) = %q, want %q", tc.root, tc.src, got, tc.want)
+		got := suggestRef(tc.root, tc.im)
+		if got != tc.want {
+			t.Errorf("suggestRef(%q, %q) = %q, want %q", tc.root, tc.im.ref, got, tc.want)
 		}
-		if _, err := registry.ParseRef(suggestRef(tc.root, tc.src)); err != nil {
-			t.Errorf("suggestion %q does not parse: %v", suggestRef(tc.root, tc.src), err)
+		if _, err := registry.ParseRef(got); err != nil {
+			t.Errorf("suggestion %q does not parse: %v", got, err)
 		}
 	}
 }
@@ -143,18 +107,18 @@ func TestShellQuote(t *testing.T) {
 func TestReposScreen(t *testing.T) {
 	h := newHarness(t, 100, 12)
 	h.settle("roots", idle)
-	h.key("j", "enter")
+	h.press("open")
 	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
 	s := h.top().(*reposScreen)
 	if len(s.repos) != 4 || !s.done {
 		t.Fatalf("%d repos, done=%v", len(s.repos), s.done)
 	}
 	h.requireContains("alice/refactor-agent", "3: v1, v2, v3", "4 repositories")
-	h.key("s")
-	if got := s.repos[s.tbl.view[len(s.tbl.view)-1]].Name; got != "team/merge-bot" {
-		t.Fatalf("sort by tag count: last is %s", got)
+	h.press("sort")
+	if got := s.repos[s.tbl.view[len(s.tbl.view)-1]].Name; got != "team/merge-bot" || !h.contains("TAGS ▼") {
+		t.Fatalf("sort by tag count: last is %s\n%s", got, h.plain())
 	}
-	h.key("s")
+	h.press("sort")
 
 	// Paging by hand-built pages: a page with Next loads more near the end.
 	p := newReposScreen(h.m.sh, "file://demo")
@@ -169,7 +133,7 @@ func TestReposScreen(t *testing.T) {
 	if p.loading {
 		t.Fatal("loading more before scrolling")
 	}
-	h.key("G")
+	h.press("bottom")
 	if !p.loading {
 		t.Fatal("scrolling to the end did not load the next page")
 	}
@@ -180,26 +144,61 @@ func TestReposScreen(t *testing.T) {
 	// A root that is an image opens its detail instead.
 	h.send(reposPageMsg{id: p.id, listing: &registry.Listing{Image: true}})
 	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) })
-}
-
-func TestOpenReference(t *testing.T) {
-	h := newHarness(t, 100, 20)
-	h.settle("roots", idle)
-	typeRef := func(ref string) {
-		h.key("o")
-		h.settle("dialog", func(m *App) bool { return m.dlg != nil })
-		h.m.dlg.(*inputDialog).in.SetValue(ref)
-		h.key("enter")
-	}
-	typeRef("file://demo/ci/nightly/2026-11-27")
-	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
-	h.requireContains("✓ valid", "ci-runner")
-	h.key("esc")
-	typeRef("file://demo/ci/nightly")
+	// A root that is a repository lists its images, not one repository
+	// named ".".
+	h.press("back")
+	h.send(pushScreenMsg{newReposScreen(h.m.sh, "file://demo/ci/nightly")})
 	h.settle("tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
 	h.requireContains("2026-11-26", "✗ invalid")
-	typeRef("nope://x")
-	h.settle("error", func(m *App) bool { return m.statusErr })
+}
+
+func TestGoTo(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.settle("roots", idle)
+	goTo := func(ref string) {
+		h.press("command")
+		h.typeText(ref)
+		h.press("submit")
+	}
+	goTo("file://demo/ci/nightly/2026-11-27")
+	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
+	h.requireContains("✓ valid", "ci-runner")
+	h.press("back")
+	goTo("file://demo/ci/nightly")
+	h.settle("tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
+	h.requireContains("2026-11-26", "✗ invalid")
+	goTo("file://demo")
+	h.settle("repos", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
+	h.requireContains("alice/refactor-agent")
+	// The open-reference key proposes where one is.
+	h.press("open_ref")
+	h.requireContains(":file://demo/")
+	h.press("dismiss")
+	// A bad reference keeps the bar open with the error.
+	goTo("nope://x")
+	if !dialogOpen[*commandBar](h.m) || !h.contains("unrecognised URL scheme") {
+		t.Fatalf("bad reference:\n%s", h.plain())
+	}
+	h.press("dismiss")
+	// Names of views, with tab completion.
+	h.press("command")
+	h.typeText("tra")
+	h.press("next_pane")
+	h.press("submit")
+	h.requireContains("No transfers yet")
+}
+
+// An image on a host that cannot be reached says so, not "tags failed".
+func TestGoToUnreachableHost(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.settle("roots", idle)
+	h.press("command")
+	h.typeText("oci://127.0.0.1:1/team/bot:v1")
+	h.press("submit")
+	h.settle("error", func(m *App) bool { return !anyOverlay(m) && lastNote(m).err })
+	if n := lastNote(h.m).text; strings.Contains(n, "tag") || !strings.Contains(n, "127.0.0.1:1") {
+		t.Fatalf("unreachable host reported as %q", n)
+	}
 }
 
 func TestTagInRepo(t *testing.T) {
@@ -240,18 +239,22 @@ func TestLazyPagingFileBackend(t *testing.T) {
 		os.WriteFile(filepath.Join(d, "manifest.json.sig"), sig, 0o644)
 	}
 	h := newHarness(t, 100, 30)
-	s := newTagsScreen(h.m.sh, "file://"+filepath.ToSlash(repo), "builds")
+	s := newTagsScreen(h.m.sh, "file://t", "file://"+filepath.ToSlash(repo), "builds")
 	h.send(pushScreenMsg{s})
 	h.settle("first page", func(*App) bool { return len(s.tags) > 0 && !s.loading })
 	if len(s.tags) != pageSize || s.done {
 		t.Fatalf("first page: %d tags, done=%v", len(s.tags), s.done)
 	}
-	h.key("G")
+	h.press("page_down")
+	for s.tbl.cursor < pageSize-30 {
+		h.press("page_down")
+	}
 	h.settle("second page", func(*App) bool { return len(s.tags) == 2*pageSize && !s.loading })
 	if s.done {
 		t.Fatal("done after two pages of three")
 	}
-	h.key("/", "1", "1", "9", "9")
+	h.press("filter")
+	h.typeText("1199")
 	h.settle("all pages", func(*App) bool { return s.done && !s.loading })
 	if len(s.tags) != n {
 		t.Fatalf("%d tags after all pages, want %d", len(s.tags), n)
@@ -262,4 +265,28 @@ func TestLazyPagingFileBackend(t *testing.T) {
 	}
 	// Visible rows are inspected first; the filtered row gets its verdict.
 	h.settle("verdict", func(*App) bool { return s.verdicts[s.tags[s.tbl.view[0]].Ref].status == "valid" })
+}
+
+// Names read from a registry cannot drive the terminal: escape sequences
+// in a tag name are shown as visible symbols.
+func TestRegistryTextIsSanitised(t *testing.T) {
+	src := filepath.Join("demo", "ci", "nightly", "2026-11-25")
+	dir := filepath.Join("t", "evil", "repo", "x\x1b]0;pwned\x07\x1b[31m")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"manifest.json", "manifest.json.sig"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	h := newHarness(t, 100, 20)
+	h.send(pushScreenMsg{newTagsScreen(h.m.sh, "file://t/evil", "file://t/evil/repo", "repo")})
+	h.settle("tags", func(m *App) bool { return idle(m) && h.contains("valid") })
+	if v := h.view(); strings.Contains(v, "\x1b]0;") || strings.Contains(v, "\x07") {
+		t.Fatalf("an escape sequence from a tag name reached the terminal: %q", v)
+	}
+	h.requireContains(`x\x1b]0;pwned`)
 }

@@ -7,6 +7,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error classes. Build errors of a class with Integrityf, NotFoundf or
@@ -27,6 +28,10 @@ var (
 	ErrAuth = errors.New("authentication failed")
 	// ErrReadOnly: a write was asked for in read-only mode.
 	ErrReadOnly = errors.New("read-only")
+	// ErrTransient: a failure that may pass if the request is made again
+	// (a dropped connection, a stalled or truncated response, a 5xx or
+	// 429 answer). The engine retries these; see Transient and RetryAfter.
+	ErrTransient = errors.New("transient failure")
 )
 
 // Integrityf returns an ErrIntegrity error with a message.
@@ -61,6 +66,32 @@ func (e *classErr) Unwrap() []error {
 	}
 	return []error{e.class}
 }
+
+// Transient marks err as ErrTransient; after > 0 is how long the server
+// asked to wait before the next attempt (Retry-After).
+func Transient(err error, after time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &transientErr{err: err, after: after}
+}
+
+// RetryAfter is the wait a transient error asks for (0: none said).
+func RetryAfter(err error) time.Duration {
+	var t *transientErr
+	if errors.As(err, &t) {
+		return t.after
+	}
+	return 0
+}
+
+type transientErr struct {
+	err   error
+	after time.Duration
+}
+
+func (e *transientErr) Error() string   { return e.err.Error() }
+func (e *transientErr) Unwrap() []error { return []error{ErrTransient, e.err} }
 
 // WithHint attaches the "what to do" part of a one-line error.
 func WithHint(err error, hint string) error {

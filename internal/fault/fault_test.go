@@ -31,3 +31,17 @@ func TestClassesAndHints(t *testing.T) {
 		t.Fatalf("Integrityf: %v", e)
 	}
 }
+
+func TestTransient(t *testing.T) {
+	cause := fault.WithHint(errors.New("127.0.0.1:9 stalled"), "raise --timeout")
+	err := fmt.Errorf("pull: %w", fault.Transient(cause, 3e9))
+	if !errors.Is(err, fault.ErrTransient) || fault.RetryAfter(err) != 3e9 {
+		t.Fatalf("class or wait lost: %v %v", errors.Is(err, fault.ErrTransient), fault.RetryAfter(err))
+	}
+	if err.Error() != "pull: 127.0.0.1:9 stalled" || fault.Hint(err) != "raise --timeout" {
+		t.Fatalf("message %q hint %q", err, fault.Hint(err))
+	}
+	if fault.Transient(nil, 1) != nil || fault.RetryAfter(cause) != 0 || errors.Is(cause, fault.ErrTransient) {
+		t.Fatal("nil stays nil; an unmarked error is not transient")
+	}
+}

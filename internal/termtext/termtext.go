@@ -70,20 +70,26 @@ func ErrorLine(err error, sep string) string {
 // Verdict statuses as the UI and the command line name them: the
 // signing.Status values plus the states before a verdict is known.
 const (
-	VerdictValid      = "valid"
-	VerdictDefaultKey = "default-key"
-	VerdictInvalid    = "invalid"
-	VerdictMissing    = "missing"
-	VerdictPending    = "pending"
-	VerdictError      = "error"
-	VerdictForeign    = "foreign"
-	VerdictLocal      = "local" // an image of the local store: no signature kept
+	VerdictTrusted      = "trusted"
+	VerdictUntrustedKey = "untrusted-key"
+	VerdictValid        = "valid"
+	VerdictDefaultKey   = "default-key"
+	VerdictInvalid      = "invalid"
+	VerdictMissing      = "missing"
+	VerdictPending      = "pending"
+	VerdictError        = "error"
+	VerdictForeign      = "foreign"
+	VerdictLocal        = "local" // an image of the local store: no signature kept
 )
 
 // VerdictSymbol gives every verdict its own symbol so that it reads the
 // same without colour.
 func VerdictSymbol(status string) string {
 	switch status {
+	case VerdictTrusted:
+		return "✔"
+	case VerdictUntrustedKey:
+		return "~"
 	case VerdictValid:
 		return "✓"
 	case VerdictDefaultKey:

@@ -54,7 +54,7 @@ func TestErrorLine(t *testing.T) {
 // Every verdict must be readable without colour: its own symbol.
 func TestVerdictSymbolsDistinct(t *testing.T) {
 	seen := map[string]string{}
-	for _, v := range []string{termtext.VerdictValid, termtext.VerdictDefaultKey, termtext.VerdictInvalid, termtext.VerdictMissing,
+	for _, v := range []string{termtext.VerdictTrusted, termtext.VerdictUntrustedKey, termtext.VerdictValid, termtext.VerdictDefaultKey, termtext.VerdictInvalid, termtext.VerdictMissing,
 		termtext.VerdictPending, termtext.VerdictError, termtext.VerdictForeign, termtext.VerdictLocal} {
 		sym := termtext.VerdictSymbol(v)
 		if prev, ok := seen[sym]; ok {

@@ -52,12 +52,12 @@ func Load(t testing.TB, section string, v any) {
 
 // Fixture is the "fixture" section.
 type Fixture struct {
-	ImageCID         string `json:"image_cid"`
-	ManifestJSON     string `json:"manifest_json_utf8"`
-	ManifestSigJSON  string `json:"manifest_json_sig_utf8"`
-	OCIManifest      string `json:"oci_manifest_utf8"`
-	OCIManifestDigst string `json:"oci_manifest_digest"`
-	WalkOrder        []struct {
+	ImageCID          string `json:"image_cid"`
+	ManifestJSON      string `json:"manifest_json_utf8"`
+	ManifestSigJSON   string `json:"manifest_json_sig_utf8"`
+	OCIManifest       string `json:"oci_manifest_utf8"`
+	OCIManifestDigest string `json:"oci_manifest_digest"`
+	WalkOrder         []struct {
 		Digest       string `json:"digest"`
 		Role         string `json:"role"`
 		Path         string `json:"path"`

@@ -23,7 +23,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync/atomic"
+	"syscall"
 	"time"
 
 	"pf-registry/blob"
@@ -175,24 +175,28 @@ func (b *Backend) Exists(_ context.Context, ref registry.Ref) (bool, error) {
 
 // Source implements registry.Backend.
 func (b *Backend) Source(_ context.Context, ref registry.Ref) (registry.Source, error) {
-	return &dirImage{dir: dirOf(ref), ref: ref.Raw}, nil
+	return &dirImage{dir: dirOf(ref), ref: ref.Raw, readOnly: b.cfg.ReadOnly}, nil
 }
 
 // Sink implements registry.Backend.
 func (b *Backend) Sink(_ context.Context, ref registry.Ref) (registry.Sink, error) {
-	return &dirImage{dir: dirOf(ref), ref: ref.Raw, maxBlob: b.cfg.MaxBlobSize}, nil
+	d := &dirImage{dir: dirOf(ref), ref: ref.Raw, maxBlob: b.cfg.MaxBlobSize}
+	d.tidy()
+	return d, nil
 }
 
 // dirImage is one image directory, as source and as sink.
 type dirImage struct {
-	dir     string
-	ref     string
-	maxBlob int64 // cap on a blob's decompressed size when re-verifying
+	dir      string
+	ref      string
+	maxBlob  int64 // cap on a blob's decompressed size when re-verifying
+	readOnly bool  // never tidy what killed writers left
 }
 
 func (d *dirImage) Describe() string { return d.ref }
 
 func (d *dirImage) FetchManifest(context.Context) ([]byte, []byte, error) {
+	d.tidy()
 	raw, err := readSmall(filepath.Join(d.dir, "manifest.json"))
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, derr := os.Stat(d.dir); derr != nil {
@@ -215,7 +219,7 @@ func (d *dirImage) FetchManifest(context.Context) ([]byte, []byte, error) {
 }
 
 func readSmall(p string) ([]byte, error) {
-	f, err := os.Open(p)
+	f, _, err := openRegular(p)
 	if err != nil {
 		return nil, err
 	}
@@ -232,33 +236,72 @@ func (d *dirImage) blobPath(dg model.Digest) string {
 }
 
 func (d *dirImage) OpenBlob(_ context.Context, dg model.Digest) (io.ReadCloser, int64, error) {
-	f, err := os.Open(d.blobPath(dg))
+	f, fi, err := openRegular(d.blobPath(dg))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, fault.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
 	return f, fi.Size(), nil
 }
 
 func (d *dirImage) StatBlob(_ context.Context, dg model.Digest) (int64, error) {
-	fi, err := os.Stat(d.blobPath(dg))
+	p := d.blobPath(dg)
+	fi, err := os.Stat(p)
 	if err != nil {
 		return 0, fault.NotFoundf("blob %s is missing from %s", dg.Short(), d.ref)
 	}
+	if !fi.Mode().IsRegular() {
+		return 0, notRegular(p, fi.Mode())
+	}
 	return fi.Size(), nil
+}
+
+// openRegular opens p for reading without blocking on a named pipe, and
+// refuses anything but a regular file: a FIFO would hang the transfer
+// beyond the reach of cancellation, a device could be read forever.
+func openRegular(p string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	return checkRegular(f, err, p)
+}
+
+// checkRegular completes an open: only a regular file is kept.
+func checkRegular(f *os.File, err error, p string) (*os.File, fs.FileInfo, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = notRegular(p, fi.Mode())
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+func notRegular(p string, mode fs.FileMode) error {
+	kind := "an irregular file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case mode&fs.ModeSocket != 0:
+		kind = "a socket"
+	case mode&fs.ModeDevice != 0:
+		kind = "a device"
+	case mode.IsDir():
+		kind = "a directory"
+	}
+	return fault.WithHint(fault.Integrityf("%s is not a regular file (%s); refusing to read it", p, kind),
+		"remove it from the registry directory; images hold only regular files")
 }
 
 // HasBlob re-verifies a blob that is already there: files written by other
 // tools may be partial.
 func (d *dirImage) HasBlob(_ context.Context, dg model.Digest) (bool, error) {
-	f, err := os.Open(d.blobPath(dg))
+	f, _, err := openRegular(d.blobPath(dg))
 	if err != nil {
 		return false, nil
 	}
@@ -266,64 +309,4 @@ func (d *dirImage) HasBlob(_ context.Context, dg model.Digest) (bool, error) {
 	defer v.Close()
 	_, err = io.Copy(io.Discard, v)
 	return err == nil, nil
-}
-
-var tmpCounter atomic.Int64
-
-func (d *dirImage) temp() (*os.File, error) {
-	sdir := filepath.Join(d.dir, stagingDir)
-	if err := os.MkdirAll(sdir, 0o755); err != nil {
-		return nil, fault.WithHint(fmt.Errorf("cannot write to %s: %w", d.dir, err), "check the directory's permissions")
-	}
-	return os.CreateTemp(sdir, fmt.Sprintf("tmp.%d.%d.*", os.Getpid(), tmpCounter.Add(1)))
-}
-
-// writeAtomic copies r into a staging file and renames it to dst, unless r
-// fails (e.g. a verification error), in which case nothing is kept.
-func (d *dirImage) writeAtomic(dst string, r io.Reader) error {
-	f, err := d.temp()
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(f, r)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(dst), 0o755)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), dst)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
-}
-
-func (d *dirImage) PutBlob(_ context.Context, b *registry.Blob) error {
-	rc, err := b.Open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	return d.writeAtomic(d.blobPath(b.Digest), rc)
-}
-
-// Commit writes the signature, then the manifest: the manifest's presence
-// is what makes the directory an image.
-func (d *dirImage) Commit(_ context.Context, manifest, sig []byte) error {
-	if sig != nil {
-		if err := d.writeAtomic(filepath.Join(d.dir, "manifest.json.sig"), strings.NewReader(string(sig))); err != nil {
-			return err
-		}
-	}
-	if err := d.writeAtomic(filepath.Join(d.dir, "manifest.json"), strings.NewReader(string(manifest))); err != nil {
-		return err
-	}
-	os.Remove(filepath.Join(d.dir, stagingDir)) // only succeeds when empty
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"pf-registry/internal/memwatch"
 	"pf-registry/registry"
 	"pf-registry/registry/hf/hubtest"
+	"pf-registry/registry/registrytest"
 	"pf-registry/store"
 )
 
@@ -35,7 +36,7 @@ func BenchmarkPushPull(b *testing.B) {
 	var stored int64
 	var peak memwatch.Peak
 	for i := 0; i < b.N; i++ {
-		target := ref(b, fmt.Sprintf("hf://alice/bench-%d", i))
+		target := registrytest.MustRef(b, fmt.Sprintf("hf://alice/bench-%d", i))
 		st2, err := store.Open(b.TempDir())
 		if err != nil {
 			b.Fatal(err)

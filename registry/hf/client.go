@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/httpguard"
 	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 )
@@ -71,16 +72,15 @@ func newClient(endpoint, token, ua string, timeout time.Duration, insecure bool)
 		return nil, fault.WithHint(fault.Classed(fault.ErrUsage, fmt.Errorf("HF_ENDPOINT %s is plain http: the token would travel in clear", endpoint)),
 			"use https, or pass --insecure")
 	}
-	if timeout <= 0 {
-		timeout = 2 * time.Minute
-	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = timeout
 	tr.MaxIdleConnsPerHost = 16
 	if ua == "" {
 		ua = "pf-registry"
 	}
-	return &client{endpoint: endpoint, token: token, ua: ua, http: &http.Client{Transport: tr}}, nil
+	return &client{endpoint: endpoint, token: token, ua: ua, http: &http.Client{
+		Transport:     httpguard.New(tr, timeout),
+		CheckRedirect: registry.KeepCredentialsOnOrigin,
+	}}, nil
 }
 
 // request describes one call to the Hub API.
@@ -93,47 +93,35 @@ type request struct {
 	noAuth      bool // storage URLs handed out by the Hub carry their own authorisation
 }
 
-// do sends r, retrying transport errors and 5xx/429 answers with backoff
-// (r's body is a byte slice, so every attempt sends it again).
+// do sends r once. A broken or stalled connection and a 5xx or 429
+// answer come back as transient errors: the engine retries them.
 func (c *client) do(ctx context.Context, r request) (*http.Response, error) {
 	u := r.url
 	if strings.HasPrefix(u, "/") {
 		u = c.endpoint + u
 	}
-	var lastErr error
-	for attempt := 0; attempt < 4; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(time.Duration(250<<attempt) * time.Millisecond):
-			}
-		}
-		var body io.Reader
-		if r.body != nil {
-			body = bytes.NewReader(r.body)
-		}
-		req, err := http.NewRequestWithContext(ctx, r.method, u, body)
-		if err != nil {
-			return nil, err
-		}
-		c.decorate(req, r)
-		resp, err := c.http.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			lastErr = c.transportErr(err)
-			continue
-		}
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			lastErr = c.statusErr(resp, r.method+" "+c.redact(u), "")
-			drain(resp)
-			continue
-		}
-		return resp, nil
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
 	}
-	return nil, lastErr
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	c.decorate(req, r)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, c.transportErr(err)
+	}
+	if httpguard.TransientStatus(resp.StatusCode) {
+		err := c.statusErr(resp, r.method+" "+c.redact(u), "")
+		drain(resp)
+		return nil, fault.Transient(err, httpguard.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()))
+	}
+	return resp, nil
 }
 
 func (c *client) decorate(req *http.Request, r request) {
@@ -169,6 +157,9 @@ func (c *client) json(ctx context.Context, r request, what string, out any) (htt
 		return resp.Header, nil
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(out); err != nil {
+		if errors.Is(err, fault.ErrTransient) {
+			return resp.Header, fmt.Errorf("hf: %s: %w", what, err)
+		}
 		return resp.Header, fmt.Errorf("hf: %s: the Hub sent an unreadable answer: %v", what, err)
 	}
 	return resp.Header, nil
@@ -180,6 +171,10 @@ func drain(resp *http.Response) {
 }
 
 func (c *client) transportErr(err error) error {
+	var netErr *httpguard.Error
+	if errors.As(err, &netErr) { // a stall or a broken connection
+		return fault.Transient(fault.WithHint(fmt.Errorf("hf: %w", netErr), netErr.Hint()), 0)
+	}
 	msg := c.redact(err.Error())
 	return fault.WithHint(fmt.Errorf("hf: cannot reach %s: %s", c.endpoint, msg),
 		"check the network, or HF_ENDPOINT")

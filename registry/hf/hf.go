@@ -35,8 +35,9 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"pf-registry/internal/fault"
 	"pf-registry/registry"
@@ -62,7 +63,12 @@ func New(cfg registry.Config) (*Backend, error) {
 	if ep == "" {
 		ep = DefaultEndpoint
 	}
-	c, err := newClient(ep, readToken(), cfg.UserAgent, cfg.Timeout, cfg.Insecure)
+	return newAt(cfg, ep)
+}
+
+// newAt builds the backend for an endpoint.
+func newAt(cfg registry.Config, endpoint string) (*Backend, error) {
+	c, err := newClient(endpoint, readToken(), cfg.UserAgent, cfg.Timeout, cfg.Insecure)
 	if err != nil {
 		return nil, err
 	}
@@ -353,41 +359,16 @@ func (b *Backend) createTag(ctx context.Context, r repoRef, rev, tag string) err
 	return err
 }
 
-// forEach runs fn(0..n-1) with at most par in flight; the first error wins.
+// forEach runs fn(0..n-1) with at most par in flight; the first error wins
+// and stops the ones not started yet.
 func forEach(ctx context.Context, n, par int, fn func(i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		sem      = make(chan struct{}, par)
-	)
-	for i := 0; i < n; i++ {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := fn(i); err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				mu.Unlock()
-			}
-		}(i)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(par)
+	for i := 0; i < n && gctx.Err() == nil; i++ {
+		g.Go(func() error { return fn(i) })
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	return ctx.Err()
 }

@@ -3,21 +3,21 @@ package hf
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
-	"pf-registry/blob"
 	"pf-registry/demo"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
-	_ "pf-registry/registry/file"
 	"pf-registry/registry/hf/hubtest"
-	"pf-registry/signing"
+	"pf-registry/registry/registrytest"
 	"pf-registry/store"
 )
 
@@ -50,134 +50,138 @@ func startHub(t testing.TB, opt hubtest.Options) *hubtest.Hub {
 // environment, with token tok ("" for none).
 func open(t testing.TB, h *hubtest.Hub, tok string) registry.Registry {
 	t.Helper()
+	return openWith(t, h, tok, registry.Config{})
+}
+
+func openWith(t testing.TB, h *hubtest.Hub, tok string, cfg registry.Config) registry.Registry {
+	t.Helper()
 	t.Setenv("HF_ENDPOINT", h.URL())
 	t.Setenv("HF_TOKEN", tok)
 	t.Setenv("HF_HOME", t.TempDir()) // no token file from the machine
 	t.Setenv("HF_TOKEN_PATH", "")
-	reg, err := registry.Open("hf", registry.Config{})
+	reg, err := registry.Open("hf", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return reg
 }
 
-func ref(t testing.TB, s string) registry.Ref {
-	t.Helper()
-	r, err := registry.ParseRef(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+// harness: images in dataset repositories of alice on one test hub, read
+// and changed through the hub's direct access (commits on the branch).
+type harness struct {
+	hub *hubtest.Hub
+	seq atomic.Int64
 }
 
-// smallImage builds a demo image in a fresh store.
-func smallImage(t testing.TB, seed uint64) (*store.Store, model.Digest) {
-	t.Helper()
-	st, err := store.Open(t.TempDir())
+// Open builds the backend from the environment TestConformance set once
+// (the suite's tampering cases run in parallel: no Setenv per test).
+func (h *harness) Open(t testing.TB, cfg registry.Config) registry.Registry {
+	reg, err := registry.Open("hf", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := demo.Build(st, demo.ImageSpec{Seed: seed, Files: 6, Pages: 2, Messages: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, id
+	return reg
 }
 
-func TestPushListInspectVerifyPull(t *testing.T) {
+func (h *harness) NewRef(t testing.TB) registry.Ref {
+	return registrytest.MustRef(t, fmt.Sprintf("hf://alice/conformance-%d", h.seq.Add(1)))
+}
+
+// Namespace is an organisation alice belongs to: its repositories are
+// listed two per page.
+func (h *harness) Namespace(t testing.TB) registrytest.Namespace {
+	org := fmt.Sprintf("ns%d", h.seq.Add(1))
+	h.hub.AddOrg(org, "alice")
+	return registrytest.Namespace{
+		Root:       registrytest.MustRoot(t, "hf://"+org),
+		Repo:       func(repo string) registry.Ref { return registrytest.MustRoot(t, "hf://"+org+"/"+repo) },
+		Image:      func(repo, tag string) registry.Ref { return registrytest.MustRef(t, "hf://"+org+"/"+repo+":"+tag) },
+		ServerPage: 2,
+	}
+}
+
+// place is the repository, revision and path of an object.
+func place(r registry.Ref, o registrytest.Object) (repoID, rev, p string) {
+	rev = "main"
+	if r.HasTag {
+		rev = r.Tag
+	}
+	p = map[registrytest.ObjectKind]string{registrytest.Manifest: "manifest.json", registrytest.Signature: "manifest.json.sig"}[o.Kind]
+	switch o.Kind {
+	case registrytest.Blob:
+		p = o.Digest.ShardPath()
+	case registrytest.Bundle:
+		p = o.Name
+	}
+	return r.User + "/" + r.Repo, rev, p
+}
+
+func (h *harness) Read(t testing.TB, r registry.Ref, o registrytest.Object) ([]byte, bool) {
+	repoID, rev, p := place(r, o)
+	b, ok, err := h.hub.ReadFile("datasets", repoID, rev, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, ok
+}
+
+func (h *harness) Write(t testing.TB, r registry.Ref, o registrytest.Object, b []byte) {
+	repoID, rev, p := place(r, o)
+	if err := h.hub.WriteFile("datasets", repoID, rev, p, b, o.Kind == registrytest.Blob); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *harness) Remove(t testing.TB, r registry.Ref, o registrytest.Object) {
+	repoID, rev, p := place(r, o)
+	if err := h.hub.RemoveFile("datasets", repoID, rev, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConformance(t *testing.T) {
+	h := &harness{hub: startHub(t, hubtest.Options{ListPageSize: 2})}
+	open(t, h.hub, aliceToken) // sets the environment for the whole suite
+	registrytest.Run(t, h)
+}
+
+// TestPushUsesTheHubProtocol: a push is one commit with manifest and
+// signature inline and every blob through LFS; a second push uploads no LFS
+// object again; the repository is created private; a pull follows the
+// resolve redirects to LFS storage; main, which holds no image, is listed
+// as a foreign revision.
+func TestPushUsesTheHubProtocol(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
-	st, id := smallImage(t, 1)
-
-	rep, err := reg.Push(ctx, st, id, ref(t, "hf://alice/agents:v1"), registry.TransferOptions{})
+	st, id := registrytest.SmallImage(t, 1)
+	rep, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "hf://alice/agents:v1"), registry.TransferOptions{})
 	if err != nil {
 		t.Fatalf("push: %v", err)
-	}
-	if !rep.Complete || rep.Transferred == 0 {
-		t.Fatalf("push report: complete=%v transferred=%d", rep.Complete, rep.Transferred)
 	}
 	s := h.Stats()
 	if s.Commits != 1 || s.LFSFiles != int64(rep.Transferred) || s.RegularFiles != 2 {
 		t.Errorf("want one commit with 2 inline files and %d LFS blobs, hub saw %+v", rep.Transferred, s)
 	}
-
-	// A second push of the same image uploads no blob again.
-	rep2, err := reg.Push(ctx, st, id, ref(t, "hf://alice/agents:v1"), registry.TransferOptions{})
-	if err != nil {
+	if _, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "hf://alice/agents:v1"), registry.TransferOptions{}); err != nil {
 		t.Fatalf("second push: %v", err)
-	}
-	if rep2.Transferred != 0 || rep2.Skipped != rep.Transferred {
-		t.Errorf("second push moved %d blobs, skipped %d; want 0 and %d", rep2.Transferred, rep2.Skipped, rep.Transferred)
 	}
 	if got := h.Stats().BasicUploads + h.Stats().MultipartUploads; got != s.BasicUploads+s.MultipartUploads {
 		t.Errorf("second push uploaded LFS objects again (%d → %d)", s.BasicUploads+s.MultipartUploads, got)
 	}
-
-	if ok, err := reg.Exists(ctx, ref(t, "hf://alice/agents:v1")); err != nil || !ok {
-		t.Errorf("Exists(v1) = %v, %v", ok, err)
-	}
-	if ok, err := reg.Exists(ctx, ref(t, "hf://alice/agents")); err != nil || ok {
+	if ok, err := reg.Exists(ctx, registrytest.MustRef(t, "hf://alice/agents")); err != nil || ok {
 		t.Errorf("Exists(main) = %v, %v; main holds no image", ok, err)
 	}
-
-	root, err := registry.ParseRoot("hf://alice")
-	if err != nil {
+	tags, err := reg.Tags(ctx, registrytest.MustRef(t, "hf://alice/agents"), registry.ListOptions{})
+	if err != nil || len(tags.Tags) != 2 || tags.Tags[0].Name != "main" || !tags.Tags[0].Foreign || tags.Tags[1].Updated.IsZero() {
+		t.Errorf("tags = %+v, %v; want main (no image) and v1 (with its time)", tags, err)
+	}
+	if _, err := reg.Pull(ctx, registrytest.MustRef(t, "hf://alice/agents:v1"), registrytest.NewStore(t), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
-	}
-	ls, err := reg.List(ctx, root, registry.ListOptions{})
-	if err != nil {
-		t.Fatalf("ls: %v", err)
-	}
-	if len(ls.Repos) != 1 || ls.Repos[0].Name != "alice/agents" || strings.Join(ls.Repos[0].Tags, ",") != "v1" {
-		t.Errorf("ls hf://alice = %+v", ls.Repos)
-	}
-
-	tags, err := reg.Tags(ctx, ref(t, "hf://alice/agents"), registry.ListOptions{})
-	if err != nil {
-		t.Fatalf("tags: %v", err)
-	}
-	got := map[string]bool{}
-	for _, tg := range tags.Tags {
-		got[tg.Name] = !tg.Foreign
-		if tg.Name == "v1" && (tg.Ref != "hf://alice/agents:v1" || tg.Updated.IsZero()) {
-			t.Errorf("tag v1 = %+v", tg)
-		}
-	}
-	if !got["v1"] || got["main"] || len(got) != 2 {
-		t.Errorf("tags = %+v; want v1 (image) and main (no image)", tags.Tags)
-	}
-
-	in, err := reg.Inspect(ctx, ref(t, "hf://alice/agents:v1"))
-	if err != nil {
-		t.Fatalf("inspect: %v", err)
-	}
-	if in.ImageID != id || in.Signature.Status != signing.DefaultKey {
-		t.Errorf("inspect: id %s (want %s), signature %s", in.ImageID, id, in.Signature.Status)
-	}
-	for _, deep := range []bool{false, true} {
-		vr, err := reg.Verify(ctx, ref(t, "hf://alice/agents:v1"), registry.VerifyOptions{Deep: deep})
-		if err != nil || !vr.Complete {
-			t.Errorf("verify deep=%v: %v (complete %v)", deep, err, vr != nil && vr.Complete)
-		}
-	}
-
-	st2, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr, err := reg.Pull(ctx, ref(t, "hf://alice/agents:v1"), st2, registry.TransferOptions{})
-	if err != nil {
-		t.Fatalf("pull: %v", err)
-	}
-	if !pr.Complete || !st2.HasImage(id) {
-		t.Errorf("pull: complete=%v, image in store=%v", pr.Complete, st2.HasImage(id))
 	}
 	if h.Stats().RedirectsToStorage == 0 {
 		t.Error("pull never followed a resolve redirect to LFS storage")
 	}
-
-	// The repository was created private: invisible without a token.
 	resp, err := http.Get(h.URL() + "/api/datasets/alice/agents")
 	if err != nil {
 		t.Fatal(err)
@@ -193,8 +197,8 @@ func TestPushListInspectVerifyPull(t *testing.T) {
 func TestRustLayout(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
-	st, id := smallImage(t, 2)
-	rep, err := reg.Push(context.Background(), st, id, ref(t, "hf://alice/layout"), registry.TransferOptions{})
+	st, id := registrytest.SmallImage(t, 2)
+	rep, err := reg.Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/layout"), registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,46 +223,6 @@ func TestRustLayout(t *testing.T) {
 		if !files[f] {
 			t.Errorf("missing %s in the repository", f)
 		}
-	}
-}
-
-func TestCopyFileToHubAndBack(t *testing.T) {
-	h := startHub(t, hubtest.Options{})
-	reg := open(t, h, aliceToken)
-	ctx := context.Background()
-	dir := t.TempDir()
-	fileReg, err := registry.Open("file", registry.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, want := smallImage(t, 11)
-	srcRef := ref(t, "file://"+filepath.ToSlash(filepath.Join(dir, "src")))
-	if _, err := fileReg.Push(ctx, st, want, srcRef, registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
-
-	if _, err := registry.Copy(ctx, fileReg, srcRef, reg, ref(t, "hf://alice/refactor-agent:v2"), registry.TransferOptions{}); err != nil {
-		t.Fatalf("copy file → hf: %v", err)
-	}
-	back := ref(t, "file://"+filepath.ToSlash(filepath.Join(dir, "back")))
-	if _, err := registry.Copy(ctx, reg, ref(t, "hf://alice/refactor-agent:v2"), fileReg, back, registry.TransferOptions{}); err != nil {
-		t.Fatalf("copy hf → file: %v", err)
-	}
-	for _, r := range []struct {
-		reg registry.Registry
-		ref registry.Ref
-	}{{reg, ref(t, "hf://alice/refactor-agent:v2")}, {fileReg, back}} {
-		in, err := r.reg.Inspect(ctx, r.ref)
-		if err != nil {
-			t.Fatalf("inspect %s: %v", r.ref, err)
-		}
-		if in.ImageID != want || !in.Signature.OK() {
-			t.Errorf("%s: image %s (signature %s), want %s", r.ref, in.ImageID, in.Signature.Status, want)
-		}
-	}
-	vr, err := fileReg.Verify(ctx, back, registry.VerifyOptions{Deep: true})
-	if err != nil || !vr.Complete {
-		t.Errorf("deep verify of the copy back: %v", err)
 	}
 }
 
@@ -296,7 +260,7 @@ func TestMultipartBlobWithProgress(t *testing.T) {
 		}
 		steps[ev.Digest] = append(steps[ev.Digest], ev.Done)
 	}}
-	if _, err := reg.Push(ctx, st, id, ref(t, "hf://alice/big"), opt); err != nil {
+	if _, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "hf://alice/big"), opt); err != nil {
 		t.Fatalf("push: %v", err)
 	}
 	s := h.Stats()
@@ -317,8 +281,8 @@ func TestMultipartBlobWithProgress(t *testing.T) {
 	if !progressed {
 		t.Error("no progress event between 0 and the full size of a large blob")
 	}
-	st2, _ := store.Open(t.TempDir())
-	if _, err := reg.Pull(ctx, ref(t, "hf://alice/big"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
+	st2 := registrytest.NewStore(t)
+	if _, err := reg.Pull(ctx, registrytest.MustRef(t, "hf://alice/big"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
 		t.Fatalf("pull of the multipart image: %v", err)
 	}
 }
@@ -327,8 +291,8 @@ func TestMultipartBlobWithProgress(t *testing.T) {
 // shows the token.
 func TestErrors(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
-	st, id := smallImage(t, 3)
-	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, ref(t, "hf://alice/private:img"), registry.TransferOptions{}); err != nil {
+	st, id := registrytest.SmallImage(t, 3)
+	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/private:img"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -346,8 +310,8 @@ func TestErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			reg := open(t, h, c.token)
-			st2, _ := store.Open(t.TempDir())
-			_, err := reg.Pull(context.Background(), ref(t, c.ref), st2, registry.TransferOptions{})
+			st2 := registrytest.NewStore(t)
+			_, err := reg.Pull(context.Background(), registrytest.MustRef(t, c.ref), st2, registry.TransferOptions{})
 			if err == nil {
 				t.Fatal("pull succeeded")
 			}
@@ -371,13 +335,13 @@ func TestErrors(t *testing.T) {
 	}
 
 	t.Run("push without token", func(t *testing.T) {
-		_, err := open(t, h, "").Push(context.Background(), st, id, ref(t, "hf://alice/x"), registry.TransferOptions{})
+		_, err := open(t, h, "").Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/x"), registry.TransferOptions{})
 		if !errors.Is(err, fault.ErrAuth) {
 			t.Errorf("push without token: %v", err)
 		}
 	})
 	t.Run("push with a read token", func(t *testing.T) {
-		_, err := open(t, h, readToken_).Push(context.Background(), st, id, ref(t, "hf://bob/x"), registry.TransferOptions{})
+		_, err := open(t, h, readToken_).Push(context.Background(), st, id, registrytest.MustRef(t, "hf://bob/x"), registry.TransferOptions{})
 		if !errors.Is(err, fault.ErrAuth) || strings.Contains(err.Error(), readToken_) {
 			t.Errorf("push with a read-only token: %v", err)
 		}
@@ -385,10 +349,10 @@ func TestErrors(t *testing.T) {
 	t.Run("push to a tag", func(t *testing.T) {
 		reg := open(t, h, aliceToken)
 		hb, _ := New(registry.Config{})
-		if err := hb.CreateTag(context.Background(), ref(t, "hf://alice/private"), "v1"); err != nil {
+		if err := hb.CreateTag(context.Background(), registrytest.MustRef(t, "hf://alice/private"), "v1"); err != nil {
 			t.Fatal(err)
 		}
-		_, err := reg.Push(context.Background(), st, id, ref(t, "hf://alice/private:v1"), registry.TransferOptions{})
+		_, err := reg.Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/private:v1"), registry.TransferOptions{})
 		if err == nil || !strings.Contains(err.Error(), "is a tag") {
 			t.Errorf("push to a tag: %v", err)
 		}
@@ -403,66 +367,23 @@ func TestErrors(t *testing.T) {
 	})
 }
 
-// TestTampered: a changed blob or manifest on the Hub is an integrity
-// error, and nothing enters the local store.
-func TestTampered(t *testing.T) {
-	h := startHub(t, hubtest.Options{})
-	reg := open(t, h, aliceToken)
-	ctx := context.Background()
-	st, id := smallImage(t, 4)
-	rep, err := reg.Push(ctx, st, id, ref(t, "hf://alice/t1"), registry.TransferOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := reg.Push(ctx, st, id, ref(t, "hf://alice/t2"), registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	// t1: a blob replaced by a valid zstd frame of other bytes.
-	victim := rep.Blobs[len(rep.Blobs)-1].Digest
-	if err := h.WriteFile("datasets", "alice/t1", "main", victim.ShardPath(), blob.CompressBytes([]byte("evil"), 1), true); err != nil {
-		t.Fatal(err)
-	}
-	// t2: the manifest edited after signing.
-	raw, err := st.Manifest(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	evil := strings.Replace(string(raw), "pf-cli", "pf-evil", 1)
-	if evil == string(raw) {
-		t.Fatal("could not tamper with the manifest")
-	}
-	if err := h.WriteFile("datasets", "alice/t2", "main", "manifest.json", []byte(evil), false); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range []string{"hf://alice/t1", "hf://alice/t2"} {
-		st2, _ := store.Open(t.TempDir())
-		_, err := reg.Pull(ctx, ref(t, r), st2, registry.TransferOptions{})
-		if !errors.Is(err, fault.ErrIntegrity) {
-			t.Errorf("pull %s: %v, want an integrity error", r, err)
-		}
-		if imgs, _ := st2.Images(); len(imgs) != 0 {
-			t.Errorf("pull %s stored an image despite tampering", r)
-		}
-	}
-}
-
 // TestRevisions: a new revision becomes a branch; PF_HF_TAG tags the push.
 func TestRevisions(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
-	st, id := smallImage(t, 5)
+	st, id := registrytest.SmallImage(t, 5)
 	t.Setenv("PF_HF_TAG", "release-1")
-	if _, err := reg.Push(ctx, st, id, ref(t, "hf://alice/rev:feature"), registry.TransferOptions{}); err != nil {
+	if _, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "hf://alice/rev:feature"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []string{"hf://alice/rev:feature", "hf://alice/rev:release-1"} {
-		in, err := reg.Inspect(ctx, ref(t, r))
+		in, err := reg.Inspect(ctx, registrytest.MustRef(t, r))
 		if err != nil || in.ImageID != id {
 			t.Errorf("inspect %s: %v", r, err)
 		}
 	}
-	if ok, _ := reg.Exists(ctx, ref(t, "hf://alice/rev")); ok {
+	if ok, _ := reg.Exists(ctx, registrytest.MustRef(t, "hf://alice/rev")); ok {
 		t.Error("push to a new branch also changed main")
 	}
 }
@@ -470,8 +391,8 @@ func TestRevisions(t *testing.T) {
 // TestTokenFile: without HF_TOKEN the token file under HF_HOME is used.
 func TestTokenFile(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
-	st, id := smallImage(t, 6)
-	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, ref(t, "hf://alice/tf"), registry.TransferOptions{}); err != nil {
+	st, id := registrytest.SmallImage(t, 6)
+	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/tf"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
@@ -484,7 +405,7 @@ func TestTokenFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := reg.Exists(context.Background(), ref(t, "hf://alice/tf")); err != nil || !ok {
+	if ok, err := reg.Exists(context.Background(), registrytest.MustRef(t, "hf://alice/tf")); err != nil || !ok {
 		t.Errorf("with the token file: exists=%v err=%v", ok, err)
 	}
 }
@@ -495,19 +416,19 @@ func TestSourcePinsCommit(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
-	stA, idA := smallImage(t, 9)
-	stB, idB := smallImage(t, 10)
-	if _, err := reg.Push(ctx, stA, idA, ref(t, "hf://alice/pin"), registry.TransferOptions{}); err != nil {
+	stA, idA := registrytest.SmallImage(t, 9)
+	stB, idB := registrytest.SmallImage(t, 10)
+	if _, err := reg.Push(ctx, stA, idA, registrytest.MustRef(t, "hf://alice/pin"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	src, err := reg.Source(ctx, ref(t, "hf://alice/pin"))
+	src, err := reg.Source(ctx, registrytest.MustRef(t, "hf://alice/pin"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := src.FetchManifest(ctx); err != nil {
 		t.Fatal(err)
 	}
-	repB, err := reg.Push(ctx, stB, idB, ref(t, "hf://alice/pin"), registry.TransferOptions{})
+	repB, err := reg.Push(ctx, stB, idB, registrytest.MustRef(t, "hf://alice/pin"), registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +436,7 @@ func TestSourcePinsCommit(t *testing.T) {
 	if _, err := src.(registry.BlobStater).StatBlob(ctx, onlyB); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("pinned source sees a blob of the later push: %v", err)
 	}
-	fresh, _ := reg.Source(ctx, ref(t, "hf://alice/pin"))
+	fresh, _ := reg.Source(ctx, registrytest.MustRef(t, "hf://alice/pin"))
 	if _, _, err := fresh.FetchManifest(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -529,12 +450,12 @@ func TestSourcePinsCommit(t *testing.T) {
 func TestPublicSwitch(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
 	t.Setenv("PF_HF_PUBLIC", "1")
-	st, id := smallImage(t, 13)
-	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, ref(t, "hf://alice/open"), registry.TransferOptions{}); err != nil {
+	st, id := registrytest.SmallImage(t, 13)
+	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/open"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	st2, _ := store.Open(t.TempDir())
-	if _, err := open(t, h, "").Pull(context.Background(), ref(t, "hf://alice/open"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
+	st2 := registrytest.NewStore(t)
+	if _, err := open(t, h, "").Pull(context.Background(), registrytest.MustRef(t, "hf://alice/open"), st2, registry.TransferOptions{}); err != nil || !st2.HasImage(id) {
 		t.Errorf("anonymous pull of a public push: %v", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 	"pf-registry/registry"
 	"pf-registry/registry/hf/hubtest"
-	"pf-registry/store"
+	"pf-registry/registry/registrytest"
 )
 
 // cuttingWriter passes half of a response through, then breaks the
@@ -41,8 +41,8 @@ func (w *cuttingWriter) Write(p []byte) (int, error) {
 // must still succeed, continuing with Range requests.
 func TestPullResumesBrokenDownloads(t *testing.T) {
 	h := startHub(t, hubtest.Options{})
-	st, id := smallImage(t, 8)
-	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, ref(t, "hf://alice/flaky"), registry.TransferOptions{}); err != nil {
+	st, id := registrytest.SmallImage(t, 8)
+	if _, err := open(t, h, aliceToken).Push(context.Background(), st, id, registrytest.MustRef(t, "hf://alice/flaky"), registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -74,9 +74,9 @@ func TestPullResumesBrokenDownloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2, _ := store.Open(t.TempDir())
+	st2 := registrytest.NewStore(t)
 	before := h.Stats().RangeRequests
-	rep, err := reg.Pull(context.Background(), ref(t, "hf://alice/flaky"), st2, registry.TransferOptions{})
+	rep, err := reg.Pull(context.Background(), registrytest.MustRef(t, "hf://alice/flaky"), st2, registry.TransferOptions{})
 	if err != nil {
 		t.Fatalf("pull through a flaky connection: %v", err)
 	}

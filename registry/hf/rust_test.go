@@ -5,44 +5,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"pf-registry/blob"
+	"pf-registry/internal/vectors"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/registry/hf/hubtest"
-	"pf-registry/store"
+	"pf-registry/registry/registrytest"
 )
-
-// rustVectors is what these tests use of testdata/test-vectors.json: the
-// exact request bodies the Rust tool sends when pushing the fixture.
-type rustVectors struct {
-	Fixture struct {
-		ManifestJSON string `json:"manifest_json_utf8"`
-		CreateBody   string `json:"hf_create_repo_body_utf8"`
-		CommitBody   string `json:"hf_commit_body_utf8"`
-		WalkOrder    []struct {
-			Digest model.Digest `json:"digest"`
-			Path   string       `json:"path"`
-		} `json:"walk_order"`
-	} `json:"fixture"`
-}
-
-func loadVectors(t *testing.T) rustVectors {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "test-vectors.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v rustVectors
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 func post(t *testing.T, u, tok, ctype, body string) {
 	t.Helper()
@@ -63,24 +35,21 @@ func post(t *testing.T, u, tok, ctype, body string) {
 // TestPullRustPushedImage replays the Rust tool's push of the fixture
 // (its exact create and commit bodies) and pulls it with this backend.
 func TestPullRustPushedImage(t *testing.T) {
-	v := loadVectors(t)
+	fx := vectors.LoadFixture(t)
 	h := startHub(t, hubtest.Options{})
-	post(t, h.URL()+"/api/repos/create", aliceToken, "application/json", v.Fixture.CreateBody)
-	post(t, h.URL()+"/api/datasets/alice/sess/commit/main", aliceToken, "application/x-ndjson", v.Fixture.CommitBody)
+	post(t, h.URL()+"/api/repos/create", aliceToken, "application/json", fx.HFCreateBody)
+	post(t, h.URL()+"/api/datasets/alice/sess/commit/main", aliceToken, "application/x-ndjson", fx.HFCommitBody)
 
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := reg.Pull(ctx, ref(t, "hf://alice/sess"), st, registry.TransferOptions{})
+	st := registrytest.NewStore(t)
+	rep, err := reg.Pull(ctx, registrytest.MustRef(t, "hf://alice/sess"), st, registry.TransferOptions{})
 	if err != nil {
 		t.Fatalf("pull of a Rust-pushed image: %v", err)
 	}
-	want := model.FromBytes([]byte(v.Fixture.ManifestJSON))
-	if rep.Inspection.ImageID != want || !st.HasImage(want) || len(rep.Blobs) != len(v.Fixture.WalkOrder) {
-		t.Errorf("pulled %s with %d blobs, want %s with %d", rep.Inspection.ImageID, len(rep.Blobs), want, len(v.Fixture.WalkOrder))
+	want := model.FromBytes([]byte(fx.ManifestJSON))
+	if rep.Inspection.ImageID != want || !st.HasImage(want) || len(rep.Blobs) != len(fx.WalkOrder) {
+		t.Errorf("pulled %s with %d blobs, want %s with %d", rep.Inspection.ImageID, len(rep.Blobs), want, len(fx.WalkOrder))
 	}
 }
 
@@ -91,8 +60,8 @@ func TestRustCanPullPushedImage(t *testing.T) {
 	h := startHub(t, hubtest.Options{TreePageSize: 1000}) // the Hub's page size
 	reg := open(t, h, aliceToken)
 	ctx := context.Background()
-	st, id := smallImage(t, 12)
-	rep, err := reg.Push(ctx, st, id, ref(t, "hf://alice/forrust"), registry.TransferOptions{})
+	st, id := registrytest.SmallImage(t, 12)
+	rep, err := reg.Push(ctx, st, id, registrytest.MustRef(t, "hf://alice/forrust"), registry.TransferOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,10 +19,13 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/httpguard"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/signing"
 )
 
 // partConcurrency bounds parallel part uploads of one multipart object.
@@ -169,12 +172,28 @@ func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
 // listFiles lists the files under dir at rev recursively; a missing dir is
 // empty.
 func (b *Backend) listFiles(ctx context.Context, r repoRef, rev, dir string) (map[string]bool, error) {
+	items, err := b.listTree(ctx, r, rev, dir, true)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]bool{}
+	for _, it := range items {
+		if it.Type == "file" {
+			out[it.Path] = true
+		}
+	}
+	return out, nil
+}
+
+// listTree lists what is under dir at rev (following pagination), its
+// subdirectories too when recursive; a missing dir is empty.
+func (b *Backend) listTree(ctx context.Context, r repoRef, rev, dir string, recursive bool) ([]pathInfo, error) {
+	var out []pathInfo
 	u := r.apiPath() + "/tree/" + url.PathEscape(rev)
 	if dir != "" {
 		u += "/" + dir
 	}
-	u += "?recursive=true&expand=false"
+	u += "?recursive=" + strconv.FormatBool(recursive) + "&expand=false"
 	for u != "" {
 		resp, err := b.c.do(ctx, request{method: http.MethodGet, url: u, header: map[string]string{"Accept": "application/json"}})
 		if err != nil {
@@ -194,11 +213,7 @@ func (b *Backend) listFiles(ctx context.Context, r repoRef, rev, dir string) (ma
 		if err != nil {
 			return nil, fmt.Errorf("hf: listing %s: unreadable answer: %v", r, err)
 		}
-		for _, it := range items {
-			if it.Type == "file" {
-				out[it.Path] = true
-			}
-		}
+		out = append(out, items...)
 		if u, err = b.c.nextLink(resp.Header); err != nil {
 			return nil, err
 		}
@@ -334,38 +349,34 @@ func (s *sink) uploadLFS(ctx context.Context, f *os.File, oid string, size int64
 }
 
 // putPart uploads body to a storage URL (no Hub token: the URL carries its
-// own authorisation), retrying transport errors and 5xx, and returns the
-// ETag.
+// own authorisation) and returns the ETag. A failure for a passing reason
+// is transient: the engine sends the blob again.
 func (s *sink) putPart(ctx context.Context, href string, header map[string]string, body *io.SectionReader, size int64, report func(int64)) (string, error) {
-	var last error
-	for attempt := 0; attempt < 3; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, href, reportingReader{io.NewSectionReader(body, 0, size), report})
-		if err != nil {
-			return "", err
-		}
-		req.ContentLength = size
-		req.Header.Set("User-Agent", s.b.c.ua)
-		for k, v := range header {
-			req.Header.Set(k, v)
-		}
-		resp, err := s.b.c.http.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return "", ctx.Err()
-			}
-			last = s.b.c.transportErr(err)
-			continue
-		}
-		drain(resp)
-		if resp.StatusCode/100 == 2 {
-			return resp.Header.Get("ETag"), nil
-		}
-		last = fmt.Errorf("storage answered HTTP %d", resp.StatusCode)
-		if resp.StatusCode < 500 {
-			break
-		}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, href, reportingReader{io.NewSectionReader(body, 0, size), report})
+	if err != nil {
+		return "", err
 	}
-	return "", last
+	req.ContentLength = size
+	req.Header.Set("User-Agent", s.b.c.ua)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := s.b.c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", s.b.c.transportErr(err)
+	}
+	drain(resp)
+	if resp.StatusCode/100 == 2 {
+		return resp.Header.Get("ETag"), nil
+	}
+	err = fmt.Errorf("storage answered HTTP %d", resp.StatusCode)
+	if httpguard.TransientStatus(resp.StatusCode) {
+		err = fault.Transient(err, httpguard.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()))
+	}
+	return "", err
 }
 
 var partKey = regexp.MustCompile(`^[0-9]+$`)
@@ -424,27 +435,108 @@ func (s *sink) multipart(ctx context.Context, f *os.File, oid string, size int64
 	return err
 }
 
-// Commit sends one NDJSON commit: manifest.json, manifest.json.sig, then
-// the new blobs in walk order. parentCommit makes the Hub refuse it if the
-// branch moved since the push started (the skip decisions were made on
-// that head).
+// Commit is CommitSigned without bundles.
 func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
-	s.mu.Lock()
-	blobs := make([]model.Digest, 0, len(s.pending))
-	for d := range s.pending {
-		blobs = append(blobs, d)
-	}
-	sort.Slice(blobs, func(i, j int) bool { return s.seq[blobs[i]] < s.seq[blobs[j]] })
-	s.mu.Unlock()
+	_, err := s.CommitSigned(ctx, manifest, sig, registry.Bundles{})
+	return err
+}
 
-	nfiles := 1 + len(blobs)
+// commitSpec is what one commit adds and deletes.
+type commitSpec struct {
+	summary, description string
+	inline               []inlineFile // small files, in order
+	blobs                bool         // also the pending blobs
+	deleted              []string
+	tag                  bool // PF_HF_TAG applies
+}
+
+type inlineFile struct {
+	path string
+	data []byte
+}
+
+// CommitSigned implements registry.SignedSink: one NDJSON commit of
+// manifest.json, manifest.json.sig, the bundles and the new blobs in walk
+// order, deleting the bundles of the image it replaces. parentCommit
+// makes the Hub refuse it if the branch moved since the push started (the
+// skip decisions were made on that head).
+func (s *sink) CommitSigned(ctx context.Context, manifest, sig []byte, b registry.Bundles) ([]signing.Check, error) {
+	files, err := b.Files(manifest)
+	if err != nil {
+		return nil, err
+	}
+	spec := commitSpec{description: "image " + string(model.FromBytes(manifest)), blobs: true, tag: true,
+		inline: []inlineFile{{"manifest.json", manifest}}}
 	if sig != nil {
-		nfiles++
+		spec.inline = append(spec.inline, inlineFile{"manifest.json.sig", sig})
+	}
+	keep := map[string]bool{}
+	for _, f := range files {
+		spec.inline = append(spec.inline, inlineFile{f.Name, f.Data})
+		keep[f.Name] = true
+	}
+	if spec.deleted, err = s.bundlesAtHead(ctx, keep); err != nil {
+		return nil, err
+	}
+	return registry.Checks(files), s.send(ctx, spec)
+}
+
+// AddSignatures implements registry.SignedSink: a commit of bundles only,
+// on the head whose manifest.json must be manifest.
+func (s *sink) AddSignatures(ctx context.Context, manifest []byte, b registry.Bundles) ([]signing.Check, error) {
+	files, err := b.Files(manifest)
+	if err != nil {
+		return nil, err
+	}
+	src := &source{b: s.b, r: s.r, pinned: s.head}
+	cur, _, err := src.small(ctx, s.head, "manifest.json")
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil || model.FromBytes(cur) != model.FromBytes(manifest) {
+		return nil, registry.Changed(s.r.String())
+	}
+	spec := commitSpec{description: "signatures of image " + string(model.FromBytes(manifest))}
+	for _, f := range files {
+		spec.inline = append(spec.inline, inlineFile{f.Name, f.Data})
+	}
+	return registry.Checks(files), s.send(ctx, spec)
+}
+
+// bundlesAtHead lists the bundle files at the top of the head but keep.
+func (s *sink) bundlesAtHead(ctx context.Context, keep map[string]bool) ([]string, error) {
+	items, err := s.b.listTree(ctx, s.r, s.head, "", false)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range items {
+		if it.Type == "file" && registry.IsBundleFile(it.Path) && !keep[it.Path] {
+			out = append(out, it.Path)
+		}
+	}
+	return out, nil
+}
+
+// send streams one commit.
+func (s *sink) send(ctx context.Context, spec commitSpec) error {
+	var blobs []model.Digest
+	if spec.blobs {
+		s.mu.Lock()
+		for d := range s.pending {
+			blobs = append(blobs, d)
+		}
+		sort.Slice(blobs, func(i, j int) bool { return s.seq[blobs[i]] < s.seq[blobs[j]] })
+		s.mu.Unlock()
+	}
+	spec.summary = fmt.Sprintf("pf push: %d files", len(spec.inline)+len(blobs))
+	if !spec.blobs {
+		spec.summary = fmt.Sprintf("pf sign: %d signatures", len(spec.inline))
 	}
 	pr, pw := io.Pipe()
 	werr := make(chan error, 1)
 	go func() {
-		err := s.writeCommit(pw, manifest, sig, blobs, nfiles)
+		err := s.writeCommit(pw, spec, blobs)
 		pw.CloseWithError(err)
 		werr <- err
 	}()
@@ -464,7 +556,7 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 	}
 	defer drain(resp)
 	if resp.StatusCode == http.StatusPreconditionFailed {
-		return fault.WithHint(fmt.Errorf("hf: %s changed while pushing (another commit landed)", s.r), "push again")
+		return fault.WithHint(fmt.Errorf("hf: %s changed while writing (another commit landed)", s.r), "try again")
 	}
 	if resp.StatusCode/100 != 2 {
 		return s.b.c.statusErr(resp, "commit to "+s.r.revWhat(s.r.rev), "")
@@ -473,7 +565,7 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 		CommitOid string `json:"commitOid"`
 	}
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out)
-	if tag := os.Getenv("PF_HF_TAG"); tag != "" {
+	if tag := os.Getenv("PF_HF_TAG"); tag != "" && spec.tag {
 		rev := out.CommitOid
 		if rev == "" {
 			rev = s.r.rev
@@ -491,7 +583,7 @@ func (s *sink) commitRequest(ctx context.Context, body io.Reader) *http.Request 
 
 // writeCommit streams the NDJSON body; inline files are base64-encoded
 // while read, never held whole.
-func (s *sink) writeCommit(w io.Writer, manifest, sig []byte, blobs []model.Digest, nfiles int) error {
+func (s *sink) writeCommit(w io.Writer, spec commitSpec, blobs []model.Digest) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	line := func(v any) error {
 		b, err := json.Marshal(v)
@@ -502,8 +594,7 @@ func (s *sink) writeCommit(w io.Writer, manifest, sig []byte, blobs []model.Dige
 		return err
 	}
 	if err := line(map[string]any{"key": "header", "value": map[string]string{
-		"summary": fmt.Sprintf("pf push: %d files", nfiles), "description": "image " + string(model.FromBytes(manifest)),
-		"parentCommit": s.head}}); err != nil {
+		"summary": spec.summary, "description": spec.description, "parentCommit": s.head}}); err != nil {
 		return err
 	}
 	inline := func(p string, r io.Reader) error {
@@ -521,11 +612,13 @@ func (s *sink) writeCommit(w io.Writer, manifest, sig []byte, blobs []model.Dige
 		_, err := fmt.Fprintf(bw, `","encoding":"base64","path":%s}}`+"\n", pj)
 		return err
 	}
-	if err := inline("manifest.json", bytes.NewReader(manifest)); err != nil {
-		return err
+	for _, f := range spec.inline {
+		if err := inline(f.path, bytes.NewReader(f.data)); err != nil {
+			return err
+		}
 	}
-	if sig != nil {
-		if err := inline("manifest.json.sig", bytes.NewReader(sig)); err != nil {
+	for _, p := range spec.deleted {
+		if err := line(map[string]any{"key": "deletedFile", "value": map[string]string{"path": p}}); err != nil {
 			return err
 		}
 	}

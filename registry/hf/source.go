@@ -2,6 +2,7 @@ package hf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -93,6 +94,9 @@ func (s *source) small(ctx context.Context, rev, p string) ([]byte, http.Header,
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
 	if err != nil {
+		if errors.Is(err, fault.ErrTransient) { // a stall or a broken connection, naming the host
+			return nil, nil, fmt.Errorf("hf: reading %s of %s: %w", p, s.r, err)
+		}
 		return nil, nil, fmt.Errorf("hf: reading %s of %s: %s", p, s.r, s.b.c.redact(err.Error()))
 	}
 	if len(b) > maxManifestSize {
@@ -121,79 +125,41 @@ func (s *source) StatBlob(ctx context.Context, d model.Digest) (int64, error) {
 	return resp.ContentLength, nil
 }
 
-// OpenBlob implements registry.Source: a stream of the stored bytes that
-// resumes with a Range request when the connection breaks.
+// OpenBlob implements registry.Source: a stream of the stored bytes.
 func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, int64, error) {
-	u := s.r.resolveURL(s.rev(), d.ShardPath())
-	resp, err := s.b.c.do(ctx, request{method: http.MethodGet, url: u})
+	resp, err := s.get(ctx, d, nil)
 	if err != nil {
 		return nil, 0, err
 	}
+	return resp.Body, resp.ContentLength, nil
+}
+
+// OpenBlobAt implements registry.BlobRanger with a Range request (the
+// header follows the redirect to storage).
+func (s *source) OpenBlobAt(ctx context.Context, d model.Digest, off int64) (io.ReadCloser, error) {
+	resp, err := s.get(ctx, d, map[string]string{"Range": "bytes=" + strconv.FormatInt(off, 10) + "-"})
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusPartialContent || !strings.HasPrefix(resp.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-", off)) {
+		drain(resp)
+		return nil, fmt.Errorf("hf: the server of %s does not honour Range requests", s.r)
+	}
+	return resp.Body, nil
+}
+
+func (s *source) get(ctx context.Context, d model.Digest, header map[string]string) (*http.Response, error) {
+	resp, err := s.b.c.do(ctx, request{method: http.MethodGet, url: s.r.resolveURL(s.rev(), d.ShardPath()), header: header})
+	if err != nil {
+		return nil, err
+	}
 	if errCode(resp) == "EntryNotFound" {
 		drain(resp)
-		return nil, 0, s.notFound(d)
+		return nil, s.notFound(d)
 	}
 	if resp.StatusCode/100 != 2 {
 		defer drain(resp)
-		return nil, 0, s.b.refErr(resp, s.r, d.ShardPath())
+		return nil, s.b.refErr(resp, s.r, d.ShardPath())
 	}
-	size := resp.ContentLength
-	return &resumer{ctx: ctx, c: s.b.c, url: resp.Request.URL.String(), hubURL: u, body: resp.Body, size: size}, size, nil
+	return resp, nil
 }
-
-// resumer reads a download and, on a broken connection, continues from the
-// byte it got to with Range: bytes=<n>-.
-type resumer struct {
-	ctx     context.Context
-	c       *client
-	url     string // final URL after redirects (storage URLs are signed)
-	hubURL  string // the resolve URL, to start over when url expired
-	body    io.ReadCloser
-	n, size int64
-	resumes int
-}
-
-const maxResumes = 5
-
-func (r *resumer) Read(p []byte) (int, error) {
-	for {
-		n, err := r.body.Read(p)
-		r.n += int64(n)
-		if err == io.EOF && r.size >= 0 && r.n < r.size {
-			err = io.ErrUnexpectedEOF
-		}
-		if err == nil || err == io.EOF || r.ctx.Err() != nil {
-			return n, err
-		}
-		if r.resumes >= maxResumes {
-			return n, fault.WithHint(fmt.Errorf("hf: download broke after %d bytes, %d resumes: %s", r.n, r.resumes, r.c.redact(err.Error())),
-				"check the network and retry")
-		}
-		r.resumes++
-		if rerr := r.reopen(); rerr != nil {
-			return n, fmt.Errorf("hf: download broke after %d bytes (%s) and could not resume: %w", r.n, r.c.redact(err.Error()), rerr)
-		}
-		if n > 0 {
-			return n, nil
-		}
-	}
-}
-
-func (r *resumer) reopen() error {
-	r.body.Close()
-	for _, u := range []string{r.url, r.hubURL} {
-		resp, err := r.c.do(r.ctx, request{method: http.MethodGet, url: u, noAuth: u != r.hubURL,
-			header: map[string]string{"Range": "bytes=" + strconv.FormatInt(r.n, 10) + "-"}})
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode == http.StatusPartialContent && strings.HasPrefix(resp.Header.Get("Content-Range"), fmt.Sprintf("bytes %d-", r.n)) {
-			r.body = resp.Body
-			return nil
-		}
-		drain(resp)
-	}
-	return fmt.Errorf("the server did not honour the Range request")
-}
-
-func (r *resumer) Close() error { return r.body.Close() }

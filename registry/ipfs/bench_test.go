@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"pf-registry/demo"
 	"pf-registry/internal/memwatch"
+	"pf-registry/internal/testenv"
 	"pf-registry/registry"
+	"pf-registry/registry/registrytest"
 	"pf-registry/signing"
 )
 
@@ -24,7 +25,7 @@ import (
 func BenchmarkPushPull(b *testing.B) {
 	size := memwatch.BenchBytes(b)
 	needDaemon(b) // ours: push and pull go through the shared daemon
-	bin, err := ipfsBinary()
+	bin, err := testenv.Tool("ipfs")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -38,34 +39,23 @@ func BenchmarkPushPull(b *testing.B) {
 	}
 	defer peer.stop()
 
-	st := newStore(b)
-	start := time.Now()
-	id, err := demo.BigImage(st, size, 7)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("built a %d MiB image in %s", size>>20, time.Since(start).Round(time.Millisecond))
+	st, id := registrytest.BigImage(b, size)
 	reg := openIPFS(b, registry.Config{})
 	ctx := context.Background()
 
 	for i := 0; i < b.N; i++ {
-		mem := memwatch.Start()
-		t0 := time.Now()
-		rep, err := reg.Push(ctx, st, id, mustRef(b, "ipfs://bench:"+strconv.Itoa(i)), registry.TransferOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		pushTime := time.Since(t0)
-		pushMem := mem.Stop()
+		var rep *registry.Report
+		pushTime, pushMem := memwatch.Measure(func() {
+			if rep, err = reg.Push(ctx, st, id, registrytest.MustRef(b, "ipfs://bench:"+strconv.Itoa(i)), registry.TransferOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		})
 		cid := cidOf(b, rep.Destination)
-
-		mem = memwatch.Start()
-		t0 = time.Now()
-		if _, err := reg.Pull(ctx, mustRef(b, rep.Destination), newStore(b), registry.TransferOptions{}); err != nil {
-			b.Fatal(err)
-		}
-		pullTime := time.Since(t0)
-		pullMem := mem.Stop()
+		pullTime, pullMem := memwatch.Measure(func() {
+			if _, err := reg.Pull(ctx, registrytest.MustRef(b, rep.Destination), registrytest.NewStore(b), registry.TransferOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		})
 
 		// The same stored files in the Rust layout, for the peer tool.
 		dir := filepath.Join(b.TempDir(), "image")
@@ -83,7 +73,7 @@ func BenchmarkPushPull(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		t0 = time.Now()
+		t0 := time.Now()
 		peerCID := peer.ipfs(b, "add", "-r", "-Q", dir)
 		addTime := time.Since(t0)
 		if peerCID != cid {
@@ -93,14 +83,8 @@ func BenchmarkPushPull(b *testing.B) {
 		peer.ipfs(b, "get", "-o", filepath.Join(b.TempDir(), "got"), peerCID)
 		getTime := time.Since(t0)
 
-		b.ReportMetric(pushTime.Seconds()/addTime.Seconds(), "push/add")
-		b.ReportMetric(pullTime.Seconds()/getTime.Seconds(), "pull/get")
-		b.ReportMetric(max(pushMem.RSSMiB(), pullMem.RSSMiB()), "peakRSS-MiB")
-		b.ReportMetric(max(pushMem.HeapMiB(), pullMem.HeapMiB()), "peakheap-MiB")
-		fmt.Printf("ipfs bench: %d MiB logical, %d MiB stored in %d blobs\n", size>>20, rep.Bytes>>20, len(rep.Blobs))
-		fmt.Printf("  push %-9s vs ipfs add -r %-9s ratio %.2f   peak heap %d MiB, peak RSS %d MiB\n",
-			pushTime.Round(time.Millisecond), addTime.Round(time.Millisecond), pushTime.Seconds()/addTime.Seconds(), pushMem.Heap>>20, pushMem.RSS>>20)
-		fmt.Printf("  pull %-9s vs ipfs get    %-9s ratio %.2f   peak heap %d MiB, peak RSS %d MiB\n",
-			pullTime.Round(time.Millisecond), getTime.Round(time.Millisecond), pullTime.Seconds()/getTime.Seconds(), pullMem.Heap>>20, pullMem.RSS>>20)
+		memwatch.ReportVersus(b, fmt.Sprintf("ipfs bench: %d MiB logical, %d MiB stored in %d blobs", size>>20, rep.Bytes>>20, len(rep.Blobs)),
+			memwatch.Side{Ours: pushTime, Mem: pushMem, Peer: addTime, Cmd: "ipfs add -r", Metric: "push/add"},
+			memwatch.Side{Ours: pullTime, Mem: pullMem, Peer: getTime, Cmd: "ipfs get", Metric: "pull/get"})
 	}
 }

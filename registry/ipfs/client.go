@@ -19,16 +19,18 @@ import (
 	"time"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/httpguard"
 	"pf-registry/internal/termtext"
 )
 
 // DefaultAPI is the Kubo RPC endpoint used when nothing else is configured.
 const DefaultAPI = "http://127.0.0.1:5001"
 
-// DefaultTimeout bounds one RPC call when the configuration sets none. For
-// streamed bodies (cat, add) it is an idle limit: the call fails when no
-// byte moves for this long, so a large blob is never cut off while it flows.
-const DefaultTimeout = 30 * time.Second
+// DefaultTimeout is the stall window of one RPC call when the
+// configuration sets none (see httpguard): a call fails when the daemon
+// does not answer within it, or when a streamed body (cat, add) moves
+// less than 1 KiB in it; a large blob is never cut off while it flows.
+const DefaultTimeout = httpguard.DefaultTimeout
 
 // client talks to the Kubo RPC API (/api/v0). Every call is a POST.
 type client struct {
@@ -107,7 +109,7 @@ func newClient(base, source string, timeout time.Duration, userAgent string) *cl
 	tr.Proxy = nil // the RPC API is local by nature; never route it through a proxy
 	tr.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext
 	tr.MaxIdleConnsPerHost = 16
-	return &client{base: base, source: source, http: &http.Client{Transport: tr}, timeout: timeout, userAgent: userAgent}
+	return &client{base: base, source: source, http: &http.Client{Transport: httpguard.New(tr, timeout)}, timeout: timeout, userAgent: userAgent}
 }
 
 // arg is one query parameter; order matters to Kubo (arg=src&arg=dst).
@@ -159,12 +161,10 @@ type upload struct {
 	r    io.Reader
 }
 
-// call performs one RPC and returns the open response body. The body is
-// guarded by an idle watchdog: the call is cancelled when neither the request
-// body nor the response body moves for c.timeout. The caller must close it.
+// call performs one RPC and returns the open response body (httpguard
+// ends it when the daemon stalls). The caller must close it.
 func (c *client) call(ctx context.Context, cmd string, q []arg, up *upload) (io.ReadCloser, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	wd := newWatchdog(c.timeout, cancel)
 	u := c.base + "/api/v0/" + cmd
 	if len(q) > 0 {
 		u += "?" + encodeQuery(q)
@@ -186,7 +186,7 @@ func (c *client) call(ctx context.Context, cmd string, q []arg, up *upload) (io.
 			h.Set("Content-Type", "application/octet-stream")
 			part, err := mw.CreatePart(h)
 			if err == nil {
-				_, err = io.Copy(part, &kickReader{r: up.r, wd: wd})
+				_, err = io.Copy(part, up.r)
 			}
 			if err == nil {
 				err = mw.Close()
@@ -196,7 +196,7 @@ func (c *client) call(ctx context.Context, cmd string, q []arg, up *upload) (io.
 		body = pr
 		finish = func() { pr.Close(); <-done }
 	}
-	release := func() { finish(); wd.stop(); cancel() }
+	release := func() { finish(); cancel() }
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, body)
 	if err != nil {
 		release()
@@ -208,7 +208,7 @@ func (c *client) call(ctx context.Context, cmd string, q []arg, up *upload) (io.
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		err = c.transportError(cmd, ctx, wd, err)
+		err = c.transportError(cmd, ctx, err)
 		release()
 		return nil, err
 	}
@@ -218,8 +218,7 @@ func (c *client) call(ctx context.Context, cmd string, q []arg, up *upload) (io.
 		release()
 		return nil, err
 	}
-	wd.kick()
-	return &watchedBody{rc: resp.Body, resp: resp, wd: wd, release: release, cmd: cmd, c: c, ctx: ctx}, nil
+	return &rpcBody{rc: resp.Body, resp: resp, release: release, cmd: cmd, c: c, ctx: ctx}, nil
 }
 
 // callJSON performs an RPC and decodes one JSON value from its answer.
@@ -319,8 +318,14 @@ func (c *client) statusError(cmd string, q []arg, resp *http.Response) error {
 		}
 	}
 	e := &rpcError{msg: fmt.Sprintf("ipfs %s%s: %s", cmd, subject, msg)}
-	if resp.StatusCode != http.StatusInternalServerError { // Kubo's usual error status says nothing
+	kubo := json.Unmarshal(raw, &m) == nil && m.Message != ""
+	if resp.StatusCode != http.StatusInternalServerError || !kubo { // Kubo's usual error status says nothing
 		e.msg += fmt.Sprintf(" (HTTP %d)", resp.StatusCode)
+	}
+	if httpguard.TransientStatus(resp.StatusCode) && !kubo {
+		// Not the daemon's own refusal: a proxy or a daemon in trouble.
+		e.hint = "retry later; check the daemon's health"
+		return fault.Transient(wrap(e), httpguard.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()))
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound && msg == "404 page not found":
@@ -349,12 +354,15 @@ func isNotFound(msg string) bool {
 	return false
 }
 
-func (c *client) transportError(cmd string, ctx context.Context, wd *watchdog, err error) error {
-	if wd.fired() {
-		return wrap(&rpcError{
-			msg:  fmt.Sprintf("ipfs %s: no answer from the daemon at %s within %s", cmd, c.display(), c.timeout),
-			hint: "the content may not be available (an online daemon keeps searching the network); check the CID or raise the timeout",
-		})
+func (c *client) transportError(cmd string, ctx context.Context, err error) error {
+	var netErr *httpguard.Error
+	if errors.As(err, &netErr) {
+		e := &rpcError{msg: fmt.Sprintf("ipfs %s: %s", cmd, netErr), hint: netErr.Hint()}
+		if netErr.Unanswered() {
+			e.msg = fmt.Sprintf("ipfs %s: no answer from the daemon at %s within %s", cmd, c.display(), c.timeout)
+			e.hint = "the content may not be available (an online daemon keeps searching the network); check the CID, or raise --timeout"
+		}
+		return fault.Transient(wrap(e), 0)
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("ipfs %s: %w", cmd, ctxErr)
@@ -375,12 +383,11 @@ func (c *client) transportError(cmd string, ctx context.Context, wd *watchdog, e
 // maxErrorText bounds the daemon's text quoted in an error, in runes.
 const maxErrorText = 300
 
-// watchedBody is a response body that feeds the watchdog, reports Kubo's
-// X-Stream-Error trailer (an error after a 200 header) and releases the call.
-type watchedBody struct {
+// rpcBody is a response body that reports Kubo's X-Stream-Error trailer
+// (an error after a 200 header) and releases the call.
+type rpcBody struct {
 	rc      io.ReadCloser
 	resp    *http.Response
-	wd      *watchdog
 	release func()
 	cmd     string
 	c       *client
@@ -388,11 +395,8 @@ type watchedBody struct {
 	once    sync.Once
 }
 
-func (b *watchedBody) Read(p []byte) (int, error) {
+func (b *rpcBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
-	if n > 0 {
-		b.wd.kick()
-	}
 	if err == io.EOF {
 		if msg := b.resp.Trailer.Get("X-Stream-Error"); msg != "" {
 			e := &rpcError{msg: fmt.Sprintf("ipfs %s: %s", b.cmd, termtext.OneLine(msg, maxErrorText))}
@@ -404,70 +408,13 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	if err != nil {
-		return n, b.c.transportError(b.cmd, b.ctx, b.wd, err)
+		return n, b.c.transportError(b.cmd, b.ctx, err)
 	}
 	return n, nil
 }
 
-func (b *watchedBody) Close() error {
+func (b *rpcBody) Close() error {
 	err := b.rc.Close()
 	b.once.Do(b.release)
 	return err
-}
-
-// watchdog cancels a call when it sees no progress for d.
-type watchdog struct {
-	d     time.Duration
-	t     *time.Timer
-	mu    sync.Mutex
-	fire  bool
-	close bool
-}
-
-func newWatchdog(d time.Duration, cancel context.CancelFunc) *watchdog {
-	w := &watchdog{d: d}
-	w.t = time.AfterFunc(d, func() {
-		w.mu.Lock()
-		if !w.close {
-			w.fire = true
-		}
-		w.mu.Unlock()
-		cancel()
-	})
-	return w
-}
-
-func (w *watchdog) kick() {
-	w.mu.Lock()
-	if !w.close && !w.fire {
-		w.t.Reset(w.d)
-	}
-	w.mu.Unlock()
-}
-
-func (w *watchdog) stop() {
-	w.mu.Lock()
-	w.close = true
-	w.t.Stop()
-	w.mu.Unlock()
-}
-
-func (w *watchdog) fired() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.fire
-}
-
-// kickReader feeds the watchdog while a request body is uploaded.
-type kickReader struct {
-	r  io.Reader
-	wd *watchdog
-}
-
-func (k *kickReader) Read(p []byte) (int, error) {
-	n, err := k.r.Read(p)
-	if n > 0 {
-		k.wd.kick()
-	}
-	return n, err
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"pf-registry/internal/testenv"
 )
 
 // kubo is a real Kubo daemon started for the tests: a temporary repo
@@ -40,31 +42,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// ipfsBinary finds the ipfs built by scripts/provision.d/60-ipfs.sh.
-func ipfsBinary() (string, error) {
-	cache := os.Getenv("PF_CACHE_DIR")
-	if cache == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			cache = filepath.Join(home, ".cache", "pf-registry")
-		}
-	}
-	if p := filepath.Join(cache, "bin", "ipfs"); cache != "" {
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("ipfs"); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("ipfs not found: run ./test.sh once, it builds it")
-}
-
 // needDaemon starts the shared daemon on first use and points the process
 // at it through IPFS_PATH (the backend then reads $IPFS_PATH/api).
 func needDaemon(t testing.TB) *kubo {
 	t.Helper()
 	daemonOnce.Do(func() {
-		bin, err := ipfsBinary()
+		bin, err := testenv.Tool("ipfs")
 		if err != nil {
 			daemonErr = err
 			return

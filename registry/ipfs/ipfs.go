@@ -19,8 +19,9 @@
 // CID is treated like ipfs://new, as the Rust tool does (the CID is only a
 // placeholder).
 //
-// Push stages the directory in MFS (/processfork/.staging/<time>-<random>;
-// a later push removes those of interrupted pushes after a day): every blob
+// Push stages the directory in MFS (/processfork/.staging/<time>-<random>,
+// created with the first blob and removed when a blob fails; a later push
+// removes those of interrupted processes after a day): every blob
 // is added unpinned and copied in, blobs an earlier image of the same
 // repository already holds are copied from it without being read, then the
 // signature and the manifest are written last. The directory CID is pinned
@@ -101,10 +102,13 @@ func New(cfg registry.Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{
-		c:   newClient(base, source, cfg.Timeout, cfg.UserAgent),
-		key: signing.ForBackend(Scheme),
-	}, nil
+	return newAt(cfg, base, source), nil
+}
+
+// newAt builds the backend for an RPC endpoint (source says where it was
+// found, for messages).
+func newAt(cfg registry.Config, base, source string) *Backend {
+	return &Backend{c: newClient(base, source, cfg.Timeout, cfg.UserAgent), key: signing.ForBackend(Scheme)}
 }
 
 // Scheme implements registry.Backend.
@@ -278,6 +282,8 @@ func (b *Backend) Source(ctx context.Context, ref registry.Ref) (registry.Source
 		case l.Name == SignatureEntry:
 			l := l
 			s.sig = &l
+		case registry.IsBundleFile(l.Name):
+			s.bundles = append(s.bundles, l)
 		case strings.HasPrefix(l.Name, blobPrefix) && strings.HasSuffix(l.Name, blobSuffix):
 			h := l.Name[len(blobPrefix) : len(l.Name)-len(blobSuffix)]
 			if _, err := model.FromHex(h); err != nil {
@@ -296,6 +302,7 @@ type source struct {
 	path     string
 	manifest *lsLink
 	sig      *lsLink
+	bundles  []lsLink          // Sigstore bundles beside the manifest
 	blobs    map[string]lsLink // by hex as written in the entry name
 }
 
@@ -335,6 +342,23 @@ func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 	return rc, int64(l.Size), nil
 }
 
+// OpenBlobAt implements registry.BlobRanger with cat's offset.
+func (s *source) OpenBlobAt(ctx context.Context, d model.Digest, off int64) (io.ReadCloser, error) {
+	l, ok := s.blobs[d.Hex()]
+	if !ok || off < 0 || off >= int64(l.Size) {
+		return nil, fmt.Errorf("%s: no bytes of blob %s from offset %d", s.Describe(), d.Short(), off)
+	}
+	rc, err := s.b.c.call(ctx, "cat", args("arg", l.Hash, "offset", strconv.FormatInt(off, 10)), nil)
+	if err != nil {
+		return nil, err
+	}
+	if n := rc.(*rpcBody).resp.Header.Get("X-Content-Length"); n != "" && n != strconv.FormatInt(int64(l.Size)-off, 10) {
+		rc.Close()
+		return nil, fmt.Errorf("ipfs cat %s: the daemon answered %s bytes from offset %d of %d", l.Hash, n, off, l.Size)
+	}
+	return rc, nil
+}
+
 // StatBlob implements registry.BlobStater from the directory listing.
 func (s *source) StatBlob(_ context.Context, d model.Digest) (int64, error) {
 	l, ok := s.blobs[d.Hex()]
@@ -367,6 +391,7 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	if err != nil {
 		return nil, err
 	}
+	orig := t
 	if !t.named() || t.repo == placeholder && !strings.Contains(t.raw, ":") {
 		t = target{raw: t.raw} // placeholder or CID: an unnamed push
 	}
@@ -376,10 +401,8 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	// The name starts with the creation time so abandoned pushes can be
 	// recognised and removed later.
 	name := strconv.FormatInt(time.Now().Unix(), 10) + "-" + hex.EncodeToString(rnd[:])
-	s := &sink{b: b, t: t, staging: stagingRoot + "/" + name, have: map[string]string{}}
-	if err := b.c.callJSON(ctx, "files/mkdir", args("arg", s.staging, "parents", "true"), nil, nil); err != nil {
-		return nil, err
-	}
+	s := &sink{b: b, t: t, orig: orig, staging: stagingRoot + "/" + name, have: map[string]string{}}
+	s.watch(ctx)
 	if t.named() {
 		if err := s.loadExisting(ctx); err != nil {
 			return nil, err
@@ -388,37 +411,19 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	return s, nil
 }
 
-// staleStaging is the age after which a staging directory is taken to
-// belong to an interrupted push.
-const staleStaging = 24 * time.Hour
-
-// dropStaleStaging removes staging directories of interrupted pushes (their
-// blobs would otherwise stay referenced from MFS and never be collected).
-// Best effort: a failure here must not stop a push.
-func (b *Backend) dropStaleStaging(ctx context.Context) {
-	entries, err := b.filesLs(ctx, stagingRoot)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		created, _, ok := strings.Cut(e.Name, "-")
-		sec, err := strconv.ParseInt(created, 10, 64)
-		if !ok || err != nil || time.Since(time.Unix(sec, 0)) < staleStaging {
-			continue
-		}
-		_ = b.c.callJSON(ctx, "files/rm", args("arg", stagingRoot+"/"+e.Name, "force", "true"), nil, nil)
-	}
-}
-
 type sink struct {
 	b       *Backend
 	t       target
+	orig    target // as given: a CID stays one (signing reads it)
 	staging string
 
 	mu        sync.Mutex
 	have      map[string]string // blob hex → CID, from earlier images of the repo
 	unflushed int               // files/cp calls since the last flush
 	result    string
+	staged    bool  // the staging directory exists
+	failed    error // the failure that abandoned the push
+	stopWatch func() bool
 }
 
 func (s *sink) Describe() string {
@@ -508,7 +513,10 @@ func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
 	if errors.Is(err, fault.ErrNotFound) {
 		return false, nil // the old entry's blocks are gone: upload it again
 	}
-	return err == nil, err
+	if err != nil {
+		return false, s.fail(ctx, err)
+	}
+	return true, nil
 }
 
 // PutBlob adds the stored bytes unpinned (the directory pin covers them)
@@ -522,12 +530,17 @@ func (s *sink) PutBlob(ctx context.Context, blob *registry.Blob) error {
 	rec := &errRecorder{r: rc}
 	cid, err := s.b.add(ctx, blobEntry(blob.Digest), rec)
 	if rec.err != nil {
-		return rec.err // the source stream failed (e.g. integrity): keep nothing
+		err = rec.err // the source stream failed (e.g. integrity): keep nothing
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = s.link(ctx, cid, blobEntry(blob.Digest))
 	}
-	return s.link(ctx, cid, blobEntry(blob.Digest))
+	if err != nil && !errors.Is(err, fault.ErrNotFound) {
+		// A blob missing at the source is reported with the others
+		// missing; any other failure ends the push.
+		return s.fail(ctx, err)
+	}
+	return err
 }
 
 // flushEvery bounds the unflushed MFS operations of one push; Kubo refuses
@@ -539,6 +552,9 @@ const flushEvery = 64
 // the square of its entries) and flushes every flushEvery entries and once
 // in Commit instead.
 func (s *sink) link(ctx context.Context, cid, name string) error {
+	if err := s.stage(ctx); err != nil {
+		return err
+	}
 	cp := func() error {
 		return s.b.c.callJSON(ctx, "files/cp", args("arg", "/ipfs/"+cid, "arg", s.staging+"/"+name, "force", "true", "flush", "false"), nil, nil)
 	}
@@ -586,21 +602,42 @@ func (b *Backend) add(ctx context.Context, name string, r io.Reader) (string, er
 // Commit writes the signature and the manifest last, pins the directory
 // once and gives it its name.
 func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
-	put := func(name string, data []byte) error {
-		cid, err := s.b.add(ctx, name, strings.NewReader(string(data)))
-		if err != nil {
-			return err
-		}
-		return s.link(ctx, cid, name)
-	}
-	if sig != nil {
-		if err := put(SignatureEntry, sig); err != nil {
-			return err
-		}
-	}
-	if err := put(ManifestEntry, manifest); err != nil {
+	return s.commit(ctx, manifest, sig, nil)
+}
+
+// put adds a small file to the staging directory.
+func (s *sink) put(ctx context.Context, name string, data []byte) error {
+	cid, err := s.b.add(ctx, name, strings.NewReader(string(data)))
+	if err != nil {
 		return err
 	}
+	return s.link(ctx, cid, name)
+}
+
+// commit is Commit with bundles, written before the signature. The
+// directory is built fresh, so the bundles of a replaced image are not in
+// it.
+func (s *sink) commit(ctx context.Context, manifest, sig []byte, bundles []registry.BundleFile) error {
+	for _, b := range bundles {
+		if err := s.put(ctx, b.Name, b.Data); err != nil {
+			return err
+		}
+	}
+	if sig != nil {
+		if err := s.put(ctx, SignatureEntry, sig); err != nil {
+			return err
+		}
+	}
+	if manifest != nil {
+		if err := s.put(ctx, ManifestEntry, manifest); err != nil {
+			return err
+		}
+	}
+	return s.publish(ctx)
+}
+
+// publish pins the staging directory once and gives it its name.
+func (s *sink) publish(ctx context.Context) error {
 	if err := s.flush(ctx); err != nil {
 		return err
 	}
@@ -628,7 +665,9 @@ func (s *sink) Commit(ctx context.Context, manifest, sig []byte) error {
 	}
 	s.mu.Lock()
 	s.result = "ipfs://" + st.Hash
+	s.staged = false // moved to its name, or removed
 	s.mu.Unlock()
+	s.stopWatch()
 	return nil
 }
 

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"pf-registry/internal/fault"
 	"pf-registry/registry"
@@ -112,26 +113,24 @@ func (b *Backend) pinnedImages(ctx context.Context, skip map[string]bool) ([]reg
 		cids = cids[:maxPinProbes]
 	}
 	images := make([]bool, len(cids))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
+	var g errgroup.Group
+	g.SetLimit(4)
 	for i, cid := range cids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			links, err := b.ls(ctx, cid, false)
 			if err != nil {
-				return // a pinned file, or content this daemon cannot read: not an image
+				return nil // a pinned file, or content this daemon cannot read: not an image
 			}
 			for _, l := range links {
 				if l.Name == ManifestEntry {
 					images[i] = true
-					return
+					break
 				}
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}

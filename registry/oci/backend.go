@@ -8,11 +8,13 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 
+	"github.com/regclient/regclient"
 	"github.com/regclient/regclient/scheme"
 	"github.com/regclient/regclient/types/errs"
 	"github.com/regclient/regclient/types/ref"
+	"github.com/regclient/regclient/types/repo"
+	"golang.org/x/sync/errgroup"
 
 	"pf-registry/internal/fault"
 	"pf-registry/model"
@@ -155,17 +157,8 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 	if root.Repo != "" && (root.HasTag || root.Digest != "") {
 		out.Image, _ = b.Exists(ctx, root)
 	}
-	limit := opt.Limit
-	if limit <= 0 {
-		limit = defaultPage
-	}
 	host := root.OCIHostPort()
-	rl, err := rc.RepoList(ctx, host, scheme.WithRepoLimit(limit), scheme.WithRepoLast(opt.After))
-	if err != nil && httpStatus(err) == 400 {
-		// Registries reject an n above their own maximum: take their page.
-		limit = 0
-		rl, err = rc.RepoList(ctx, host, scheme.WithRepoLast(opt.After))
-	}
+	names, next, err := catalog(ctx, rc, host, root.Repo, opt)
 	if err != nil {
 		cerr := classify(err, "oci://"+host, "repository catalog")
 		if refusedCatalog(err, cerr) {
@@ -177,20 +170,64 @@ func (b *Backend) List(ctx context.Context, root registry.Ref, opt registry.List
 		}
 		return nil, cerr
 	}
-	repos, err := rl.GetRepos()
-	if err != nil {
-		return nil, classify(err, "oci://"+host, "repository catalog")
-	}
-	for _, name := range repos {
-		if root.Repo != "" && name != root.Repo && !strings.HasPrefix(name, root.Repo+"/") {
-			continue
-		}
+	for _, name := range names {
 		out.Repos = append(out.Repos, registry.RepoEntry{Name: name, Ref: "oci://" + host + "/" + name})
 	}
-	if limit > 0 && len(repos) >= limit {
-		out.Next = repos[len(repos)-1]
-	}
+	out.Next = next
 	return out, nil
+}
+
+// maxCatalogPages bounds the registry pages one listing call reads while it
+// looks for repositories under a prefix; the listing then continues after
+// the last name read.
+const maxCatalogPages = 20
+
+// catalog reads the repositories under prefix ("" for all) from the
+// registry's _catalog, after opt.After, following the registry's own pages
+// (which may be smaller than asked for) until opt.Limit names are found.
+// next continues the listing ("" at its end).
+func catalog(ctx context.Context, rc *regclient.RegClient, host, prefix string, opt registry.ListOptions) (names []string, next string, err error) {
+	limit := opt.Limit
+	if limit <= 0 {
+		limit = defaultPage
+	}
+	n, last := limit, opt.After
+	for page := 0; page < maxCatalogPages; page++ {
+		rl, err := rc.RepoList(ctx, host, scheme.WithRepoLimit(n), scheme.WithRepoLast(last))
+		if err != nil && n > 0 && httpStatus(err) == 400 {
+			n = 0 // an n above the registry's maximum is refused: take its pages
+			rl, err = rc.RepoList(ctx, host, scheme.WithRepoLast(last))
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		repos, err := rl.GetRepos()
+		if err != nil {
+			return nil, "", err
+		}
+		for _, name := range repos {
+			if prefix == "" || name == prefix || strings.HasPrefix(name, prefix+"/") {
+				names = append(names, name)
+			}
+			if len(names) == limit {
+				return names, name, nil
+			}
+		}
+		if len(repos) == 0 || !morePages(rl, n, len(repos)) {
+			return names, "", nil
+		}
+		last = repos[len(repos)-1]
+	}
+	return names, last, nil
+}
+
+// morePages tells whether the catalog goes on after a page: the registry
+// says so with a Link header, or filled the page it was asked for.
+func morePages(rl *repo.RepoList, asked, got int) bool {
+	if h, err := rl.RawHeaders(); err == nil && strings.Contains(h.Get("Link"), `rel="next"`) {
+		return true
+	}
+	return asked > 0 && got >= asked
 }
 
 // refusedCatalog tells a registry that answers but will not list (auth,
@@ -212,6 +249,38 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	if err != nil {
 		return nil, err
 	}
+	names, next, err := b.tagPage(ctx, l, opt)
+	if err != nil {
+		return nil, err
+	}
+	names, sigTags := splitSignatureTags(names)
+	tags := make([]registry.TagEntry, len(names))
+	keep := make([]bool, len(names))
+	errsOut := make([]error, len(names))
+	var g errgroup.Group
+	g.SetLimit(4)
+	for i, name := range names {
+		g.Go(func() error {
+			tags[i], keep[i], errsOut[i] = b.describeTag(ctx, l, repo, name)
+			return nil // every tag is described; the first error by position wins
+		})
+	}
+	_ = g.Wait()
+	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: []registry.TagEntry{}}
+	for i, t := range tags {
+		if errsOut[i] != nil {
+			return nil, errsOut[i]
+		}
+		if keep[i] {
+			t.SignatureTags = sigTags[t.Digest]
+			out.Tags = append(out.Tags, t)
+		}
+	}
+	return out, nil
+}
+
+// tagPage lists one page of tag names and the token of the next page.
+func (b *Backend) tagPage(ctx context.Context, l location, opt registry.ListOptions) (names []string, next string, err error) {
 	limit := opt.Limit
 	if limit <= 0 {
 		limit = defaultPage
@@ -222,90 +291,59 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	}
 	tl, err := l.rc.TagList(ctx, l.ref, tagOpts...)
 	if err != nil {
-		return nil, classify(err, l.name, "tag list")
+		return nil, "", classify(err, l.name, "tag list")
 	}
-	names, err := tl.GetTags()
+	names, err = tl.GetTags()
 	if err != nil {
-		return nil, classify(err, l.name, "tag list")
+		return nil, "", classify(err, l.name, "tag list")
 	}
-	if b.isLayout() {
-		sort.Strings(names)
-		if opt.After != "" {
-			i := sort.SearchStrings(names, opt.After)
-			if i < len(names) && names[i] == opt.After {
-				i++
-			}
-			names = names[i:]
-		}
-	}
-	next := ""
-	if len(names) > limit {
-		names = names[:limit]
-	}
+	// A layout's index is read whole, and some registries (distribution
+	// 2.8) ignore n and last and answer in any order: sort and page here.
+	sort.Strings(names)
+	names, next = registry.PageNames(names, registry.ListOptions{Limit: limit, After: opt.After})
 	if len(names) == limit {
-		next = names[len(names)-1]
+		next = names[len(names)-1] // the registry may hold more
 	}
-	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: make([]registry.TagEntry, len(names))}
-	keep := make([]bool, len(names))
-	errsOut := make([]error, len(names))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			tl := l
-			tl.ref = l.ref.SetTag(name)
-			tl.name = b.tagRef(repo, name)
-			out.Tags[i] = registry.TagEntry{Name: name, Ref: tl.name}
-			raw, err := getManifest(ctx, tl)
-			switch {
-			case errors.Is(err, fault.ErrNotFound):
-				return // deleted meanwhile
-			case errors.Is(err, fault.ErrAuth) || isUnreachable(err):
-				errsOut[i] = err
-				return
-			case err != nil:
-				// A manifest regclient cannot even parse (e.g. Docker
-				// schema 1) is somebody else's artefact.
-				keep[i] = true
-				out.Tags[i].Foreign = true
-				return
-			}
-			keep[i] = true
-			img, perr := ParseImage(raw)
-			var foreign *errNotProcessFork
-			if errors.As(perr, &foreign) {
-				out.Tags[i].Foreign = true
-				return
-			}
-			if perr != nil {
-				return // ours but malformed: inspect explains why
-			}
-			// The creation time for the listing (display only, unverified).
-			if cfg, err := readSmallBlob(ctx, tl, img.Config, maxConfigSize, "config blob"); err == nil {
-				if m, err := model.ParseManifest(cfg); err == nil {
-					out.Tags[i].Updated = m.CreatedAt
-				}
-			}
-		}()
+	return names, next, nil
+}
+
+// describeTag reads one tag's manifest and config: whether it is a
+// ProcessFork image and when it was created. keep is false for a tag
+// deleted meanwhile; err is set only when the registry cannot be read.
+func (b *Backend) describeTag(ctx context.Context, l location, repo registry.Ref, name string) (e registry.TagEntry, keep bool, err error) {
+	tl := l
+	tl.ref = l.ref.SetTag(name)
+	tl.name = b.tagRef(repo, name)
+	e = registry.TagEntry{Name: name, Ref: tl.name}
+	raw, err := getManifest(ctx, tl)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+		return e, false, nil // deleted meanwhile
+	case errors.Is(err, fault.ErrAuth) || isUnreachable(err):
+		return e, false, err
+	case err != nil:
+		// A manifest regclient cannot even parse (e.g. Docker schema 1)
+		// is somebody else's artefact.
+		e.Foreign = true
+		return e, true, nil
 	}
-	wg.Wait()
-	for _, e := range errsOut {
-		if e != nil {
-			return nil, e
+	e.Digest = string(model.FromBytes(raw))
+	img, perr := ParseImage(raw)
+	var foreign *errNotProcessFork
+	if errors.As(perr, &foreign) {
+		e.Foreign = true
+		return e, true, nil
+	}
+	if perr != nil {
+		return e, true, nil // ours but malformed: inspect explains why
+	}
+	// The creation time for the listing (display only, unverified).
+	if cfg, err := readSmallBlob(ctx, tl, img.Config, maxConfigSize, "config blob"); err == nil {
+		if m, err := model.ParseManifest(cfg); err == nil {
+			e.Updated = m.CreatedAt
 		}
 	}
-	kept := out.Tags[:0]
-	for i, t := range out.Tags {
-		if keep[i] {
-			kept = append(kept, t)
-		}
-	}
-	out.Tags = kept
-	return out, nil
+	return e, true, nil
 }
 
 // isUnreachable reports a transport failure (connection refused, DNS, a

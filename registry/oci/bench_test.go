@@ -16,7 +16,9 @@ import (
 	"pf-registry/blob"
 	"pf-registry/demo"
 	"pf-registry/internal/memwatch"
+	"pf-registry/internal/testenv"
 	"pf-registry/registry"
+	"pf-registry/registry/oci/ocitest"
 	"pf-registry/store"
 )
 
@@ -30,8 +32,8 @@ import (
 // PF_BENCH_CONCURRENCY overrides the engine's transfer concurrency.
 func BenchmarkPushPull(b *testing.B) {
 	ctx := context.Background()
-	srv := startDebianRegistry(b)
-	regctl := findTool(b, "regctl")
+	srv := ocitest.Debian(b, "")
+	regctl := testenv.MustTool(b, "regctl")
 	st, err := store.Open(b.TempDir(), store.WithLevel(blob.DefaultLevel))
 	if err != nil {
 		b.Fatal(err)
@@ -53,13 +55,13 @@ func BenchmarkPushPull(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		// regctl: push the layout, pull it into a fresh layout.
-		peerRepo := fmt.Sprintf("%s/bench/peer%d:v1", srv.host, i)
-		regHost := "reg=" + srv.host + ",tls=disabled"
+		peerRepo := fmt.Sprintf("%s/bench/peer%d:v1", srv.Host, i)
+		regHost := "reg=" + srv.Host + ",tls=disabled"
 		peerPush, peerPushRSS := runTimed(b, regctl, "--host", regHost, "image", "copy", "ocidir://"+layout+":v1", peerRepo)
 		peerPull, peerPullRSS := runTimed(b, regctl, "--host", regHost, "image", "copy", peerRepo, "ocidir://"+filepath.Join(b.TempDir(), "peer-out")+":v1")
 
 		// ours: push from the store, pull (verifying) into a fresh store.
-		reg, r := open(b, fmt.Sprintf("oci://%s/bench/ours%d:v1", srv.host, i))
+		reg, r := open(b, fmt.Sprintf("oci://%s/bench/ours%d:v1", srv.Host, i))
 		dst, err := store.Open(b.TempDir())
 		if err != nil {
 			b.Fatal(err)

@@ -20,20 +20,21 @@ import (
 	"github.com/regclient/regclient/types/errs"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/httpguard"
 	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 )
 
-// Environment variables with registry credentials (spec §9.5). Docker's
+// Environment variables with registry credentials (spec §9.5), sent only
+// to the registry OCI_REGISTRY names (see credentials.go). Docker's
 // config.json and credential helpers are read as well.
 const (
 	EnvUser   = "OCI_USERNAME"
 	EnvPass   = "OCI_PASSWORD"
 	EnvBearer = "OCI_BEARER"
+	// EnvRegistry names the registry (host[:port]) the three above belong to.
+	EnvRegistry = "OCI_REGISTRY"
 )
-
-// authHint is the "what to do" of authentication failures.
-const authHint = "log in with docker/regctl/skopeo, or set " + EnvUser + "/" + EnvPass + " or " + EnvBearer
 
 // transport says how one registry host is reached.
 type transport struct {
@@ -66,10 +67,13 @@ type clients struct {
 	cfg    registry.Config
 	mu     sync.Mutex
 	layout *regclient.RegClient
+	// transport is the HTTP transport every client starts from (tests
+	// route host names to loopback servers through it).
+	transport func() *http.Transport
 }
 
 func newClients(cfg registry.Config) *clients {
-	return &clients{cfg: cfg}
+	return &clients{cfg: cfg, transport: http.DefaultTransport.(*http.Transport).Clone}
 }
 
 // forHost returns the client for an oci:// reference's host.
@@ -93,25 +97,26 @@ func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 	var opts []regclient.Opt
 	if tr.credentials {
 		opts = append(opts, regclient.WithDockerCreds())
-		if u, p := os.Getenv(EnvUser), os.Getenv(EnvPass); u != "" || p != "" {
-			h.User, h.Pass = u, p
+		if envCredentialsFor(host) {
+			if u, p := os.Getenv(EnvUser), os.Getenv(EnvPass); u != "" || p != "" {
+				h.User, h.Pass = u, p
+			}
+			bearer = os.Getenv(EnvBearer)
 		}
-		bearer = os.Getenv(EnvBearer)
 	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
+	base := c.transport()
 	if tr.skipVerify {
 		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //#nosec G402 -- only with --insecure
 	}
-	timeout := c.cfg.Timeout
-	if timeout <= 0 {
-		timeout = 60 * time.Second
-	}
-	// A header timeout, not a whole-request one: big layers take long.
-	base.ResponseHeaderTimeout = timeout
 	base.MaxIdleConnsPerHost = 16 // keep one connection per concurrent transfer
-	var rt http.RoundTripper = base
+	// Stalls end requests (never a whole-request deadline: big layers take
+	// long); regclient would sleep as long as a Retry-After says, so the
+	// engine, which caps it, is the only one to see it.
+	var rt http.RoundTripper = httpguard.New(base, c.cfg.Timeout).StripRetryAfter()
+	rt = &rangeTransport{base: rt}
+	rt = &credGuard{base: rt, registry: host}
 	if bearer != "" {
-		rt = &bearerTransport{base: base, host: host, token: bearer}
+		rt = &bearerTransport{base: rt, host: host, token: bearer}
 	}
 	ua := c.cfg.UserAgent
 	if ua == "" {
@@ -121,8 +126,11 @@ func (c *clients) forHost(r registry.Ref) (*regclient.RegClient, error) {
 		regclient.WithConfigHost(h),
 		regclient.WithUserAgent(ua),
 		regclient.WithRegOpts(
-			reg.WithRetryLimit(3),
-			reg.WithDelay(100*time.Millisecond, 2*time.Second),
+			// One try (plus the one an auth challenge needs) and no pause
+			// of its own worth the name: the engine retries what failed
+			// for a passing reason and decides how long to wait.
+			reg.WithRetryLimit(1),
+			reg.WithDelay(time.Millisecond, 10*time.Millisecond),
 			reg.WithHTTPClient(&http.Client{Transport: rt})),
 	)
 	return regclient.New(opts...), nil
@@ -167,6 +175,13 @@ func classify(err error, where, what string) error {
 	if errors.Is(err, fault.ErrIntegrity) || errors.Is(err, fault.ErrBadRef) || isClassed(err) {
 		return err
 	}
+	var netErr *httpguard.Error
+	if errors.As(err, &netErr) { // a stall or a broken connection
+		return fault.Transient(fault.WithHint(&causeErr{msg: fmt.Sprintf("%s: %s: %s", where, what, netErr), cause: err}, netErr.Hint()), 0)
+	}
+	if r := refusal(err, where); r != nil {
+		return r
+	}
 	// Messages are this package's own; the cause stays reachable for
 	// errors.Is / errors.As (never printed: it may carry response bodies).
 	wrap := func(format string, a ...any) error { return &causeErr{msg: fmt.Sprintf(format, a...), cause: err} }
@@ -182,12 +197,14 @@ func classify(err error, where, what string) error {
 		errors.Is(err, errs.ErrEmptyChallenge) || errors.Is(err, errs.ErrNoNewChallenge) ||
 		errors.Is(err, errs.ErrInvalidChallenge) || errors.Is(err, errs.ErrNoLogin):
 		return fault.WithHint(fault.Classed(fault.ErrAuth,
-			wrap("%s: access to %s refused%s", where, what, status)), authHint)
+			wrap("%s: access to %s refused%s", where, what, status)), authHint())
 	case errors.Is(err, errs.ErrNotFound) || errors.Is(err, os.ErrNotExist) || code == 404:
 		return fault.WithHint(fault.Classed(fault.ErrNotFound,
 			wrap("%s: %s not found", where, what)), "check the repository and tag (pf-registry tags <repo>)")
-	case errors.Is(err, errs.ErrHTTPRateLimit):
-		return fault.WithHint(wrap("%s: rate limited while reading %s%s", where, what, status), "wait and retry")
+	case errors.Is(err, errs.ErrHTTPRateLimit) || code == http.StatusTooManyRequests:
+		return fault.Transient(fault.WithHint(wrap("%s: rate limited while reading %s%s", where, what, status), "wait and retry"), 0)
+	case httpguard.TransientStatus(code):
+		return fault.Transient(fault.WithHint(wrap("%s: registry failed on %s%s", where, what, status), "retry later or check the registry's health"), 0)
 	case code != 0:
 		return fault.WithHint(wrap("%s: registry failed on %s%s", where, what, status), "retry later or check the registry's health")
 	case errors.Is(err, errs.ErrHTTPRedirectRefused):

@@ -51,8 +51,8 @@ func TestTransportRule(t *testing.T) {
 	}
 }
 
-// TestBearerSent: OCI_BEARER reaches the registry as a bearer token, and
-// never appears in the error.
+// TestBearerSent: OCI_BEARER reaches the registry OCI_REGISTRY names as a
+// bearer token, and never appears in the error.
 func TestBearerSent(t *testing.T) {
 	const token = "tok-123-secret"
 	t.Setenv(EnvBearer, token)
@@ -65,6 +65,7 @@ func TestBearerSent(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 	}))
 	defer srv.Close()
+	t.Setenv(EnvRegistry, strings.TrimPrefix(srv.URL, "http://"))
 	reg, r := open(t, "oci://"+strings.TrimPrefix(srv.URL, "http://")+"/a/b:v1")
 	_, err := reg.Inspect(context.Background(), r)
 	if err == nil || strings.Contains(err.Error(), token) {
@@ -82,8 +83,8 @@ func TestBearerSent(t *testing.T) {
 	}
 }
 
-// TestBasicCredentials: OCI_USERNAME/OCI_PASSWORD, or docker's
-// config.json, answer a Basic challenge.
+// TestBasicCredentials: OCI_USERNAME/OCI_PASSWORD (for the registry
+// OCI_REGISTRY names), or docker's config.json, answer a Basic challenge.
 func TestBasicCredentials(t *testing.T) {
 	for _, from := range []string{"env", "docker-config"} {
 		t.Run(from, func(t *testing.T) { testBasicCredentials(t, from) })
@@ -111,6 +112,7 @@ func testBasicCredentials(t *testing.T, from string) {
 	case "env":
 		t.Setenv(EnvUser, "alice")
 		t.Setenv(EnvPass, "pw-secret")
+		t.Setenv(EnvRegistry, host)
 	case "docker-config":
 		dir := t.TempDir()
 		auth := base64.StdEncoding.EncodeToString([]byte("alice:pw-secret"))

@@ -1,199 +1,288 @@
 package oci
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/distribution/distribution/v3/configuration"
-	"github.com/distribution/distribution/v3/registry/handlers"
-	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
-	"github.com/sirupsen/logrus"
+	"github.com/regclient/regclient/types/manifest"
 
+	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
-	_ "pf-registry/registry/file"
+	"pf-registry/registry/oci/ocitest"
+	"pf-registry/registry/registrytest"
 	"pf-registry/signing"
-	"pf-registry/store"
 )
 
+// The registries the tests push to, started once for the package on first
+// use: distribution v3 in-process (whose catalog pages hold 2 repositories,
+// so that listings follow its pages), Debian's docker-registry 2.8, and the
+// same with relative Location headers on uploads (spec §9.5: prefixed with
+// the base).
+var servers = struct {
+	mu      sync.Mutex
+	running map[string]*ocitest.Server
+}{running: map[string]*ocitest.Server{}}
+
+const (
+	distributionV3  = "distribution-v3"
+	dockerRegistry  = "docker-registry-2.8"
+	relativeUploads = "docker-registry-2.8-relative-urls"
+)
+
+// catalogPage is distribution v3's _catalog page size in these tests.
+const catalogPage = 2
+
+func server(t testing.TB, name string) *ocitest.Server {
+	t.Helper()
+	servers.mu.Lock()
+	defer servers.mu.Unlock()
+	if s, ok := servers.running[name]; ok {
+		return s
+	}
+	var s *ocitest.Server
+	var err error
+	switch name {
+	case distributionV3:
+		s = ocitest.StartDistribution(catalogPage)
+	case dockerRegistry:
+		s, err = ocitest.StartDebian("")
+	case relativeUploads:
+		s, err = ocitest.StartDebian(", relativeurls: true")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers.running[name] = s
+	return s
+}
+
 func TestMain(m *testing.M) {
-	// The vectors are signed with the default key; a key from the
-	// environment would change every signature.
-	os.Unsetenv(signing.EnvVar("oci"))
-	os.Unsetenv(signing.EnvVar("file"))
-	for _, v := range []string{EnvUser, EnvPass, EnvBearer} {
+	// The vectors are signed with the default key, and the registries
+	// take no credentials.
+	for _, v := range []string{signing.EnvVar("oci"), signing.EnvVar("file"), EnvUser, EnvPass, EnvBearer, EnvRegistry} {
 		os.Unsetenv(v)
 	}
-	logrus.SetOutput(io.Discard) // distribution logs every 404 HEAD at error level
-	os.Exit(m.Run())
-}
-
-// startDistribution runs distribution v3 in-process with in-memory storage
-// on 127.0.0.1 and returns host:port.
-func startDistribution(t testing.TB) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := &configuration.Configuration{Storage: configuration.Storage{
-		"inmemory":    configuration.Parameters{},
-		"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
-	}}
-	cfg.HTTP.Secret = "test-secret"
-	cfg.Catalog.MaxEntries = 1000 // the file config's default; the zero value refuses every n
-	cfg.Log.AccessLog.Disabled = true
-	cfg.Log.Level = "error"
-	srv := httptest.NewServer(handlers.NewApp(ctx, cfg))
-	t.Cleanup(func() { srv.Close(); cancel() })
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-// findTool looks a provisioned binary up in $PF_CACHE_DIR/bin, then PATH.
-func findTool(t testing.TB, name string) string {
-	t.Helper()
-	dir := os.Getenv("PF_CACHE_DIR")
-	if dir == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			dir = filepath.Join(home, ".cache", "pf-registry")
-		}
+	code := m.Run()
+	for _, s := range servers.running {
+		s.Stop()
 	}
-	if p := filepath.Join(dir, "bin", name); dir != "" {
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	t.Fatalf("%s not found: run ./test.sh once, it builds it", name)
-	return ""
-}
-
-// debianRegistry is a docker-registry (distribution 2.8) process with its
-// storage in a temp dir.
-type debianRegistry struct {
-	host string
-	data string
-}
-
-// startDebianRegistry starts /usr/bin/docker-registry with its own config
-// on 127.0.0.1:<free port> and stops it when the test ends.
-func startDebianRegistry(t testing.TB) *debianRegistry { return startDebianRegistryWith(t, "") }
-
-// startDebianRegistryWith adds settings to the http section of the config
-// (e.g. "relativeurls: true").
-func startDebianRegistryWith(t testing.TB, httpExtra string) *debianRegistry {
-	t.Helper()
-	bin := findTool(t, "docker-registry")
-	dir := t.TempDir()
-	port := freePort(t)
-	data := filepath.Join(dir, "data")
-	conf := fmt.Sprintf(`version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:%d, secret: test-secret%s}
-`, data, port, httpExtra)
-	cf := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve", cf)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logf.Close()
-	})
-	host := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get("http://" + host + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "log"))
-			t.Fatalf("docker-registry did not answer on %s: %v\n%s", host, err, log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return &debianRegistry{host: host, data: data}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// registries under test: each returns host:port of a fresh server.
-var servers = []struct {
-	name  string
-	start func(testing.TB) string
-}{
-	{"distribution-v3", startDistribution},
-	{"docker-registry-2.8", func(t testing.TB) string { return startDebianRegistry(t).host }},
-	// Relative Location headers on uploads (spec §9.5: prefix with base).
-	{"docker-registry-2.8-relative-urls", func(t testing.TB) string {
-		return startDebianRegistryWith(t, ", relativeurls: true").host
-	}},
+	os.Exit(code)
 }
 
 // open returns the engine for a reference.
 func open(t testing.TB, ref string) (registry.Registry, registry.Ref) {
-	t.Helper()
-	reg, r, err := registry.ForRef(ref, registry.Config{})
-	if err != nil {
-		t.Fatalf("%s: %v", ref, err)
-	}
-	return reg, r
+	return registrytest.Open(t, ref, registry.Config{})
 }
 
-// fixtureStore returns a fresh store holding the fixture image (pulled from
-// the file:// fixture, so its stored bytes are the fixture's).
-func fixtureStore(t testing.TB) (*store.Store, model.Digest) {
-	t.Helper()
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	abs, err := filepath.Abs(fixtureDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, r := open(t, "file://"+abs)
-	rep, err := reg.Pull(context.Background(), r, st, registry.TransferOptions{})
-	if err != nil {
-		t.Fatalf("pull fixture: %v", err)
-	}
-	return st, rep.Inspection.ImageID
+// harness: images in a registry (host set) or in OCI layouts, read and
+// changed the way another publisher would, through regclient: new blobs
+// and a rewritten manifest.
+type harness struct {
+	host string // "" for layouts
+	seq  atomic.Int64
 }
 
-func newStore(t testing.TB) *store.Store {
+func (h *harness) Open(_ testing.TB, cfg registry.Config) registry.Registry {
+	if h.host == "" {
+		return registry.New(NewLayout(cfg), cfg)
+	}
+	return registry.New(New(cfg), cfg)
+}
+
+func (h *harness) NewRef(t testing.TB) registry.Ref {
+	if h.host == "" {
+		return registrytest.MustRef(t, "oci-layout:"+filepath.Join(t.TempDir(), "layout")+"#v1")
+	}
+	return registrytest.MustRef(t, fmt.Sprintf("oci://%s/conformance/img%d:v1", h.host, h.seq.Add(1)))
+}
+
+func (h *harness) Namespace(t testing.TB) registrytest.Namespace {
+	if h.host == "" {
+		root := "oci-layout:" + filepath.Join(t.TempDir(), "layout")
+		return registrytest.Namespace{
+			Root:     registrytest.MustRoot(t, root),
+			Repo:     func(string) registry.Ref { return registrytest.MustRoot(t, root) },
+			Image:    func(_, tag string) registry.Ref { return registrytest.MustRef(t, root+"#"+tag) },
+			MaxRepos: 1,
+		}
+	}
+	root := fmt.Sprintf("oci://%s/ns%d", h.host, h.seq.Add(1))
+	page := 0
+	if h.host == server(t, distributionV3).Host {
+		page = catalogPage
+	}
+	return registrytest.Namespace{
+		Root:       registrytest.MustRoot(t, root),
+		Repo:       func(repo string) registry.Ref { return registrytest.MustRef(t, root+"/"+repo) },
+		Image:      func(repo, tag string) registry.Ref { return registrytest.MustRef(t, root+"/"+repo+":"+tag) },
+		ServerPage: page,
+	}
+}
+
+// image is an OCI image as the harness rewrites it.
+type image struct {
+	l      location
+	config Descriptor
+	sig    *Descriptor
+	layers []Layer
+}
+
+func (h *harness) image(t testing.TB, ref registry.Ref) (*image, bool) {
 	t.Helper()
-	st, err := store.Open(t.TempDir())
+	b := New(registry.Config{})
+	if h.host == "" {
+		b = NewLayout(registry.Config{})
+	}
+	l, err := b.locate(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st
+	raw, err := getManifest(context.Background(), l)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := ParseImage(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &image{l: l, config: img.Config, sig: img.Signature, layers: img.Layers}, true
+}
+
+func (im *image) get(t testing.TB, d Descriptor) []byte {
+	t.Helper()
+	br, err := im.l.rc.BlobGet(context.Background(), im.l.ref, toRC(d))
+	return registrytest.ReadAll(t, br, err)
+}
+
+func (im *image) put(t testing.TB, mediaType string, b []byte) Descriptor {
+	t.Helper()
+	d := Descriptor{MediaType: mediaType, Size: int64(len(b)), Digest: string(model.FromBytes(b))}
+	if _, err := im.l.rc.BlobPut(context.Background(), im.l.ref, toRC(d), bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func (im *image) layer(d model.Digest) int {
+	for i, l := range im.layers {
+		if l.Logical == d {
+			return i
+		}
+	}
+	return -1
+}
+
+// commit writes the manifest of the (changed) image to the tag.
+func (im *image) commit(t testing.TB) {
+	t.Helper()
+	m := Manifest{SchemaVersion: 2, MediaType: MediaTypeManifest, Config: im.config}
+	if im.sig != nil {
+		sig := *im.sig
+		sig.Annotations = map[string]string{AnnotationPath: SignaturePath}
+		m.Layers = append(m.Layers, sig)
+	}
+	for _, l := range im.layers {
+		d := l.Stored
+		d.Annotations = map[string]string{AnnotationPath: l.Logical.ShardPath()}
+		m.Layers = append(m.Layers, d)
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	om, err := manifest.New(manifest.WithRaw(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.l.rc.ManifestPut(context.Background(), im.l.ref, om); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *harness) Read(t testing.TB, ref registry.Ref, o registrytest.Object) ([]byte, bool) {
+	im, ok := h.image(t, ref)
+	switch {
+	case !ok:
+		return nil, false
+	case o.Kind == registrytest.Manifest:
+		return im.get(t, im.config), true
+	case o.Kind == registrytest.Signature:
+		if im.sig == nil {
+			return nil, false
+		}
+		return im.get(t, *im.sig), true
+	}
+	i := im.layer(o.Digest)
+	if i < 0 {
+		return nil, false
+	}
+	return im.get(t, im.layers[i].Stored), true
+}
+
+func (h *harness) mustImage(t testing.TB, ref registry.Ref) *image {
+	t.Helper()
+	im, ok := h.image(t, ref)
+	if !ok {
+		t.Fatalf("no image at %s", ref.Raw)
+	}
+	return im
+}
+
+func (h *harness) Write(t testing.TB, ref registry.Ref, o registrytest.Object, b []byte) {
+	im := h.mustImage(t, ref)
+	switch o.Kind {
+	case registrytest.Manifest:
+		im.config = im.put(t, MediaTypeConfig, b)
+	case registrytest.Signature:
+		d := im.put(t, MediaTypeSignature, b)
+		im.sig = &d
+	case registrytest.Blob:
+		im.layers[im.layer(o.Digest)].Stored = im.put(t, MediaTypeLayer, b)
+	}
+	im.commit(t)
+}
+
+func (h *harness) Remove(t testing.TB, ref registry.Ref, o registrytest.Object) {
+	im := h.mustImage(t, ref)
+	switch o.Kind {
+	case registrytest.Signature:
+		im.sig = nil
+	case registrytest.Blob:
+		i := im.layer(o.Digest)
+		im.layers = append(im.layers[:i], im.layers[i+1:]...)
+	default:
+		t.Fatalf("the harness cannot remove the %s", o)
+	}
+	im.commit(t)
+}
+
+// TestConformance runs the suite against each registry and a layout, in
+// parallel (TestMain unset the signing keys).
+func TestConformance(t *testing.T) {
+	for _, name := range []string{distributionV3, dockerRegistry} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			registrytest.Run(t, network{&harness{host: server(t, name).Host}})
+		})
+	}
+	t.Run(relativeUploads, func(t *testing.T) {
+		t.Parallel()
+		registrytest.RunTransfers(t, &harness{host: server(t, relativeUploads).Host})
+	})
+	t.Run("layout", func(t *testing.T) {
+		t.Parallel()
+		registrytest.Run(t, &harness{})
+	})
 }

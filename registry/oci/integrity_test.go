@@ -15,10 +15,12 @@ import (
 
 	"github.com/regclient/regclient/types/manifest"
 
-	"pf-registry/blob"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/vectors"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/registry/oci/ocitest"
+	"pf-registry/registry/registrytest"
 )
 
 // fixtureParts are the fixture's artefacts as §9.5 lays them out.
@@ -30,22 +32,22 @@ type fixtureParts struct {
 
 func loadFixtureParts(t testing.TB) fixtureParts {
 	t.Helper()
-	v := loadVectors(t)
 	p := fixtureParts{stored: map[model.Digest][]byte{}}
 	var err error
-	if p.config, err = os.ReadFile(filepath.Join(fixtureDir, "manifest.json")); err != nil {
+	if p.config, err = os.ReadFile(filepath.Join(vectors.FixtureDir(), "manifest.json")); err != nil {
 		t.Fatal(err)
 	}
-	if p.sig, err = os.ReadFile(filepath.Join(fixtureDir, "manifest.json.sig")); err != nil {
+	if p.sig, err = os.ReadFile(filepath.Join(vectors.FixtureDir(), "manifest.json.sig")); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range v.Fixture.WalkOrder {
-		b, err := os.ReadFile(filepath.Join(fixtureDir, w.Path))
+	for _, w := range vectors.LoadFixture(t).WalkOrder {
+		b, err := os.ReadFile(filepath.Join(vectors.FixtureDir(), w.Path))
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.stored[w.Digest] = b
-		p.layers = append(p.layers, Layer{Logical: w.Digest, Stored: Descriptor{
+		d := model.Digest(w.Digest)
+		p.stored[d] = b
+		p.layers = append(p.layers, Layer{Logical: d, Stored: Descriptor{
 			MediaType: MediaTypeLayer, Size: int64(len(b)), Digest: string(model.FromBytes(b))}})
 	}
 	return p
@@ -88,7 +90,7 @@ func desc(mediaType string, b []byte) Descriptor {
 func checkRefused(t *testing.T, ref string, class error) {
 	t.Helper()
 	reg, r := open(t, ref)
-	dst := newStore(t)
+	dst := registrytest.NewStore(t)
 	_, err := reg.Pull(context.Background(), r, dst, registry.TransferOptions{})
 	if err == nil {
 		t.Fatal("pull succeeded")
@@ -99,38 +101,23 @@ func checkRefused(t *testing.T, ref string, class error) {
 	if strings.ContainsAny(err.Error(), "\r\n") {
 		t.Fatalf("error is not one line: %q", err)
 	}
-	imgs, _ := dst.Images()
-	if len(imgs) != 0 {
-		t.Fatalf("store got images: %v", imgs)
-	}
-	v := loadVectors(t)
-	for _, w := range v.Fixture.WalkOrder {
-		if dst.HasBlob(w.Digest) && w.Role == "model.base" {
-			t.Fatalf("the tampered blob %s entered the store", w.Role)
-		}
+	registrytest.CheckStoreClean(t, dst)
+	if dst.HasBlob(model.Digest(vectors.LoadFixture(t).WalkOrder[0].Digest)) {
+		t.Fatal("the tampered blob model.base entered the store")
 	}
 }
 
-// TestTamperedImages: forged config, signature, layer bytes and layer
-// annotations are all integrity failures, and nothing enters the store.
+// TestTamperedImages: OCI manifests that lie about a layer's size, carry
+// no signature layer or name a layer by a path outside the layout are all
+// integrity failures, and nothing enters the store. (Changed config,
+// signature and layer bytes are cases of the conformance suite.)
 func TestTamperedImages(t *testing.T) {
-	host := startDistribution(t)
+	host := server(t, distributionV3).Host
 	p := loadFixtureParts(t)
-	all := func(extra ...[]byte) [][]byte {
-		out := [][]byte{p.config, p.sig}
-		for _, l := range p.layers {
-			out = append(out, p.stored[l.Logical])
-		}
-		return append(out, extra...)
+	all := [][]byte{p.config, p.sig}
+	for _, l := range p.layers {
+		all = append(all, p.stored[l.Logical])
 	}
-	tamperedConfig := append(append([]byte(nil), p.config...), ' ')
-	badSig := bytes.Replace(p.sig, []byte(`"signature":"a`), []byte(`"signature":"b`), 1)
-	if bytes.Equal(badSig, p.sig) {
-		t.Fatal("signature edit did not apply")
-	}
-	evil := blob.CompressBytes([]byte("not the model base"), 3)
-	evilLayers := append([]Layer(nil), p.layers...)
-	evilLayers[0].Stored = desc(MediaTypeLayer, evil)
 	good := BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, p.sig), p.layers)
 	wrongSize := append([]Layer(nil), p.layers...)
 	wrongSize[0].Stored.Size++
@@ -141,12 +128,9 @@ func TestTamperedImages(t *testing.T) {
 		blobs [][]byte
 		raw   []byte
 	}{
-		{"config", all(tamperedConfig), BuildManifest(desc(MediaTypeConfig, tamperedConfig), desc(MediaTypeSignature, p.sig), p.layers)},
-		{"signature", all(badSig), BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, badSig), p.layers)},
-		{"layer-bytes", all(evil), BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, p.sig), evilLayers)},
-		{"layer-size", all(), BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, p.sig), wrongSize)},
-		{"no-signature", all(), bytes.Replace(good, []byte(MediaTypeSignature), []byte("application/vnd.example.other"), 1)},
-		{"traversal", all(), bytes.Replace(good, []byte(firstPath), []byte("blobs/sha256/../../../../etc/x.zst"), 1)},
+		{"layer-size", all, BuildManifest(desc(MediaTypeConfig, p.config), desc(MediaTypeSignature, p.sig), wrongSize)},
+		{"no-signature", all, bytes.Replace(good, []byte(MediaTypeSignature), []byte("application/vnd.example.other"), 1)},
+		{"traversal", all, bytes.Replace(good, []byte(firstPath), []byte("blobs/sha256/../../../../etc/x.zst"), 1)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -177,28 +161,30 @@ func TestTamperedImages(t *testing.T) {
 // registry serves them unchecked): the pull must catch it.
 func TestTamperedStorage(t *testing.T) {
 	p := loadFixtureParts(t)
+	srv := ocitest.Debian(t, "") // its own: the corrupted blobs are shared by every repository
 	for _, target := range []struct {
 		name string
 		data []byte
 	}{{"config", p.config}, {"signature", p.sig}, {"layer", p.stored[p.layers[0].Logical]}} {
 		t.Run(target.name, func(t *testing.T) {
-			srv := startDebianRegistry(t)
-			st, id := fixtureStore(t)
-			ref := "oci://" + srv.host + "/tamper/disk:v1"
+			st, id := registrytest.FixtureStore(t)
+			ref := "oci://" + srv.Host + "/tamper/" + target.name + ":v1"
 			reg, r := open(t, ref)
 			if _, err := reg.Push(context.Background(), st, id, r, registry.TransferOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			h := model.FromBytes(target.data).Hex()
-			f := filepath.Join(srv.data, "docker/registry/v2/blobs/sha256", h[:2], h, "data")
+			f := filepath.Join(srv.Data, "docker/registry/v2/blobs/sha256", h[:2], h, "data")
 			b, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			b[len(b)-1] ^= 0x01 // same size, different bytes
-			if err := os.WriteFile(f, b, 0o644); err != nil {
+			bad := bytes.Clone(b)
+			bad[len(bad)-1] ^= 0x01 // same size, different bytes
+			if err := os.WriteFile(f, bad, 0o644); err != nil {
 				t.Fatal(err)
 			}
+			defer os.WriteFile(f, b, 0o644)
 			checkRefused(t, ref, fault.ErrIntegrity)
 		})
 	}
@@ -241,9 +227,10 @@ func TestHTTPFailures(t *testing.T) {
 			}))
 			defer srv.Close()
 			host := strings.TrimPrefix(srv.URL, "http://")
+			t.Setenv(EnvRegistry, host) // the secret is offered to this server
 			ref := "oci://" + host + "/some/repo:v1"
 			reg, r := open(t, ref)
-			dst := newStore(t)
+			dst := registrytest.NewStore(t)
 			before := listFiles(t, dst.Root())
 
 			_, err := reg.Pull(context.Background(), r, dst, registry.TransferOptions{})
@@ -252,7 +239,7 @@ func TestHTTPFailures(t *testing.T) {
 				t.Fatalf("store changed:\n%s\n---\n%s", before, after)
 			}
 
-			st, id := fixtureStore(t)
+			st, id := registrytest.FixtureStore(t)
 			_, err = reg.Push(context.Background(), st, id, r, registry.TransferOptions{})
 			pushClass := c.class
 			if c.status == http.StatusNotFound {

@@ -8,14 +8,17 @@ import (
 	"path/filepath"
 	"testing"
 
+	"pf-registry/internal/testenv"
+	"pf-registry/internal/vectors"
 	"pf-registry/model"
 	"pf-registry/registry"
+	"pf-registry/registry/registrytest"
 )
 
 // peer runs a peer client and returns its stdout.
 func peer(t *testing.T, stdin []byte, name string, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(findTool(t, name), args...)
+	cmd := exec.Command(testenv.MustTool(t, name), args...)
 	// regctl keeps its config in a file; keep it out of the home directory.
 	cmd.Env = append(os.Environ(), "REGCTL_CONFIG="+filepath.Join(t.TempDir(), "regctl.json"))
 	if stdin != nil {
@@ -32,9 +35,9 @@ func peer(t *testing.T, stdin []byte, name string, args ...string) []byte {
 // TestPeersReadOurPush: skopeo and regctl see exactly the §9.5 manifest
 // (media types, descriptor order, annotations) after our push.
 func TestPeersReadOurPush(t *testing.T) {
-	v := loadVectors(t)
-	host := startDistribution(t)
-	st, id := fixtureStore(t)
+	fx := vectors.LoadFixture(t)
+	host := server(t, distributionV3).Host
+	st, id := registrytest.FixtureStore(t)
 	reg, r := open(t, "oci://"+host+"/pf/interop:v1")
 	if _, err := reg.Push(context.Background(), st, id, r, registry.TransferOptions{}); err != nil {
 		t.Fatal(err)
@@ -42,14 +45,14 @@ func TestPeersReadOurPush(t *testing.T) {
 	image := host + "/pf/interop:v1"
 	regHost := "reg=" + host + ",tls=disabled"
 
-	if got := peer(t, nil, "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://"+image); string(bytes.TrimSpace(got)) != v.Fixture.OCIManifest {
+	if got := peer(t, nil, "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://"+image); string(bytes.TrimSpace(got)) != fx.OCIManifest {
 		t.Fatalf("skopeo inspect --raw:\n%s", got)
 	}
-	if got := peer(t, nil, "regctl", "--host", regHost, "manifest", "get", "--format", "raw-body", image); string(bytes.TrimSpace(got)) != v.Fixture.OCIManifest {
+	if got := peer(t, nil, "regctl", "--host", regHost, "manifest", "get", "--format", "raw-body", image); string(bytes.TrimSpace(got)) != fx.OCIManifest {
 		t.Fatalf("regctl manifest get:\n%s", got)
 	}
-	config := peer(t, nil, "regctl", "--host", regHost, "blob", "get", host+"/pf/interop", v.Fixture.ImageCID)
-	if model.FromBytes(config) != model.Digest(v.Fixture.ImageCID) {
+	config := peer(t, nil, "regctl", "--host", regHost, "blob", "get", host+"/pf/interop", fx.ImageCID)
+	if model.FromBytes(config) != model.Digest(fx.ImageCID) {
 		t.Fatalf("regctl blob get of the config returned other bytes")
 	}
 
@@ -57,7 +60,7 @@ func TestPeersReadOurPush(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "skopeo-layout")
 	peer(t, nil, "skopeo", "copy", "--src-tls-verify=false", "docker://"+image, "oci:"+dir+":v1")
 	lreg, lr := open(t, "oci-layout:"+dir+"#v1")
-	dst := newStore(t)
+	dst := registrytest.NewStore(t)
 	rep, err := lreg.Pull(context.Background(), lr, dst, registry.TransferOptions{})
 	if err != nil || !rep.Complete || rep.Inspection.ImageID != id {
 		t.Fatalf("pull from the layout skopeo wrote: %v", err)
@@ -68,9 +71,9 @@ func TestPeersReadOurPush(t *testing.T) {
 // §9.5 (blob put of config, signature and zstd layers, then the manifest),
 // is pulled and verified by us.
 func TestWePullPeerLayout(t *testing.T) {
-	v := loadVectors(t)
+	fx := vectors.LoadFixture(t)
 	p := loadFixtureParts(t)
-	host := startDistribution(t)
+	host := server(t, distributionV3).Host
 	regHost := "reg=" + host + ",tls=disabled"
 	repo := host + "/pf/by-hand"
 	blobs := [][]byte{p.config, p.sig}
@@ -83,7 +86,7 @@ func TestWePullPeerLayout(t *testing.T) {
 			t.Fatalf("regctl blob put answered %q", got)
 		}
 	}
-	peer(t, []byte(v.Fixture.OCIManifest), "regctl", "--host", regHost, "manifest", "put",
+	peer(t, []byte(fx.OCIManifest), "regctl", "--host", regHost, "manifest", "put",
 		"--content-type", MediaTypeManifest, repo+":v1")
 
 	reg, r := open(t, "oci://"+repo+":v1")
@@ -92,9 +95,9 @@ func TestWePullPeerLayout(t *testing.T) {
 	if err != nil || !vr.Complete {
 		t.Fatalf("verify: %v", err)
 	}
-	dst := newStore(t)
+	dst := registrytest.NewStore(t)
 	rep, err := reg.Pull(ctx, r, dst, registry.TransferOptions{})
-	if err != nil || rep.Inspection.ImageID != model.Digest(v.Fixture.ImageCID) || !dst.HasImage(rep.Inspection.ImageID) {
+	if err != nil || rep.Inspection.ImageID != model.Digest(fx.ImageCID) || !dst.HasImage(rep.Inspection.ImageID) {
 		t.Fatalf("pull: %v", err)
 	}
 	// A container image next to it is listed as foreign.
@@ -116,7 +119,7 @@ func TestWePullPeerLayout(t *testing.T) {
 		t.Fatalf("tags: %+v", tags.Tags)
 	}
 	cr, _ := registry.ParseRef("oci://" + repo + ":container")
-	if _, err := reg.Pull(ctx, cr, newStore(t), registry.TransferOptions{}); err == nil {
+	if _, err := reg.Pull(ctx, cr, registrytest.NewStore(t), registry.TransferOptions{}); err == nil {
 		t.Fatal("pulled a container image as a ProcessFork image")
 	}
 }

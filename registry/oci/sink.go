@@ -242,12 +242,18 @@ func (sp *spooled) close() {
 // Commit writes config (the manifest bytes), the signature layer and then
 // the OCI manifest with the layers in walk order.
 func (s *sink) Commit(ctx context.Context, manifestBytes, sig []byte) error {
+	_, err := s.commit(ctx, manifestBytes, sig)
+	return err
+}
+
+// commit is Commit returning the OCI manifest it wrote.
+func (s *sink) commit(ctx context.Context, manifestBytes, sig []byte) ([]byte, error) {
 	if sig == nil {
-		return fault.Integrityf("%s: an OCI image needs a signature layer, none was given", s.name)
+		return nil, fault.Integrityf("%s: an OCI image needs a signature layer, none was given", s.name)
 	}
 	m, err := model.ParseManifest(manifestBytes)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var loadErr error
 	refs := model.Walk(m, func(d model.Digest) ([]byte, error) {
@@ -258,7 +264,7 @@ func (s *sink) Commit(ctx context.Context, manifestBytes, sig []byte) error {
 		return b, err
 	})
 	if loadErr != nil {
-		return loadErr
+		return nil, loadErr
 	}
 	layers := make([]Layer, 0, len(refs))
 	s.mu.Lock()
@@ -266,7 +272,7 @@ func (s *sink) Commit(ctx context.Context, manifestBytes, sig []byte) error {
 		desc, ok := s.placed[r.Digest]
 		if !ok {
 			s.mu.Unlock()
-			return fault.Integrityf("%s: blob %s (%s) was not uploaded; the image is incomplete", s.name, r.Digest.Short(), r.Role)
+			return nil, fault.Integrityf("%s: blob %s (%s) was not uploaded; the image is incomplete", s.name, r.Digest.Short(), r.Role)
 		}
 		layers = append(layers, Layer{Logical: r.Digest, Stored: desc})
 	}
@@ -274,21 +280,21 @@ func (s *sink) Commit(ctx context.Context, manifestBytes, sig []byte) error {
 
 	config, err := s.putBytes(ctx, MediaTypeConfig, manifestBytes, "config blob")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sigDesc, err := s.putBytes(ctx, MediaTypeSignature, sig, "signature layer")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	raw := BuildManifest(config, sigDesc, layers)
 	om, err := manifest.New(manifest.WithRaw(raw))
 	if err != nil {
-		return fmt.Errorf("%s: building the OCI manifest: %w", s.name, err)
+		return nil, fmt.Errorf("%s: building the OCI manifest: %w", s.name, err)
 	}
 	if err := s.rc.ManifestPut(ctx, s.ref, om); err != nil {
-		return writeErr(err, s.name, "manifest upload")
+		return nil, writeErr(err, s.name, "manifest upload")
 	}
-	return nil
+	return raw, nil
 }
 
 // loadMeta returns the logical bytes of an fs tree or page manifest blob:

@@ -38,6 +38,7 @@ type source struct {
 	location
 	mu  sync.Mutex
 	img *Image
+	raw []byte // the OCI manifest img was parsed from
 }
 
 func (s *source) Describe() string { return s.name }
@@ -62,8 +63,18 @@ func (s *source) image(ctx context.Context) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
-	s.img = img
+	s.img, s.raw = img, raw
 	return img, nil
+}
+
+// manifestBytes is the OCI manifest the image was read from.
+func (s *source) manifestBytes(ctx context.Context) ([]byte, error) {
+	if _, err := s.image(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw, nil
 }
 
 // getManifest returns the raw OCI manifest bytes at a location, checked
@@ -145,6 +156,24 @@ func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 	return &layerReader{rc: br, where: s.name, what: "layer of blob " + d.Short(), size: l.Stored.Size}, l.Stored.Size, nil
 }
 
+// OpenBlobAt implements registry.BlobRanger with a Range request.
+func (s *source) OpenBlobAt(ctx context.Context, d model.Digest, off int64) (io.ReadCloser, error) {
+	img, err := s.image(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l, ok := img.Layer(d)
+	if !ok || off < 0 || off >= l.Stored.Size {
+		return nil, fmt.Errorf("%s: no bytes of blob %s from offset %d", s.name, d.Short(), off)
+	}
+	what := "layer of blob " + d.Short()
+	br, err := s.rc.BlobGet(withOffset(ctx, off), s.ref, unsized(l.Stored))
+	if err != nil {
+		return nil, classify(err, s.name, what)
+	}
+	return &layerReader{rc: br, where: s.name, what: what, size: l.Stored.Size - off, ranged: true}, nil
+}
+
 // StatBlob reports a layer's stored size without downloading it.
 func (s *source) StatBlob(ctx context.Context, d model.Digest) (int64, error) {
 	img, err := s.image(ctx)
@@ -180,21 +209,26 @@ func (s *source) StoredDigest(d model.Digest) model.Digest {
 }
 
 // layerReader turns regclient's digest checks into integrity errors and
-// checks the size the manifest declares.
+// checks the size the manifest declares (a short answer that ends cleanly
+// is one too: the engine asks once more before it believes it).
 type layerReader struct {
 	rc          io.ReadCloser
 	where, what string
 	size, n     int64
+	ranged      bool // the rest of a layer: regclient's digest cannot match
 }
 
 func (r *layerReader) Read(p []byte) (int, error) {
 	n, err := r.rc.Read(p)
 	r.n += int64(n)
+	eof := errors.Is(err, io.EOF) // regclient wraps it in its digest check
 	switch {
 	case r.n > r.size:
 		return n, fault.Integrityf("%s: %s is longer than the %d bytes the manifest declares", r.where, r.what, r.size)
-	case err == io.EOF && r.n != r.size:
+	case eof && r.n < r.size:
 		return n, fault.Integrityf("%s: %s is %d bytes, the manifest declares %d", r.where, r.what, r.n, r.size)
+	case eof && r.ranged && errors.Is(err, errs.ErrDigestMismatch):
+		err = io.EOF
 	case err != nil && err != io.EOF:
 		err = classify(err, r.where, r.what)
 	}

@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,73 +8,43 @@ import (
 	"testing"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/vectors"
 	"pf-registry/model"
 )
-
-// fixtureVectors is the part of testdata/test-vectors.json these tests use.
-type fixtureVectors struct {
-	Fixture struct {
-		ImageCID          string `json:"image_cid"`
-		OCIManifest       string `json:"oci_manifest_utf8"`
-		OCIManifestDigest string `json:"oci_manifest_digest"`
-		WalkOrder         []struct {
-			Digest       model.Digest `json:"digest"`
-			Role         string       `json:"role"`
-			Path         string       `json:"path"`
-			StoredSize   int64        `json:"stored_size"`
-			StoredSHA256 string       `json:"stored_sha256"`
-		} `json:"walk_order"`
-	} `json:"fixture"`
-}
-
-func loadVectors(t testing.TB) fixtureVectors {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "test-vectors.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v fixtureVectors
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-const fixtureDir = "../../testdata/file-registry-example"
 
 // TestBuildManifestMatchesFixture builds the OCI manifest from the fixture's
 // stored bytes and compares it byte for byte with the vector.
 func TestBuildManifestMatchesFixture(t *testing.T) {
-	v := loadVectors(t)
-	man, err := os.ReadFile(filepath.Join(fixtureDir, "manifest.json"))
+	fx := vectors.LoadFixture(t)
+	man, err := os.ReadFile(filepath.Join(vectors.FixtureDir(), "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := os.ReadFile(filepath.Join(fixtureDir, "manifest.json.sig"))
+	sig, err := os.ReadFile(filepath.Join(vectors.FixtureDir(), "manifest.json.sig"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var layers []Layer
-	for _, w := range v.Fixture.WalkOrder {
-		stored, err := os.ReadFile(filepath.Join(fixtureDir, w.Path))
+	for _, w := range fx.WalkOrder {
+		stored, err := os.ReadFile(filepath.Join(vectors.FixtureDir(), w.Path))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := string(model.FromBytes(stored)); got != w.StoredSHA256 {
 			t.Fatalf("%s: stored digest %s, vector says %s", w.Path, got, w.StoredSHA256)
 		}
-		layers = append(layers, Layer{Logical: w.Digest, Stored: Descriptor{
+		layers = append(layers, Layer{Logical: model.Digest(w.Digest), Stored: Descriptor{
 			MediaType: MediaTypeLayer, Size: int64(len(stored)), Digest: w.StoredSHA256}})
 	}
 	got := BuildManifest(
 		Descriptor{MediaType: MediaTypeConfig, Size: int64(len(man)), Digest: string(model.FromBytes(man))},
 		Descriptor{MediaType: MediaTypeSignature, Size: int64(len(sig)), Digest: string(model.FromBytes(sig))},
 		layers)
-	if string(got) != v.Fixture.OCIManifest {
-		t.Fatalf("OCI manifest differs from the vector\n got: %s\nwant: %s", got, v.Fixture.OCIManifest)
+	if string(got) != fx.OCIManifest {
+		t.Fatalf("OCI manifest differs from the vector\n got: %s\nwant: %s", got, fx.OCIManifest)
 	}
-	if d := string(model.FromBytes(got)); d != v.Fixture.OCIManifestDigest {
-		t.Fatalf("manifest digest %s, want %s", d, v.Fixture.OCIManifestDigest)
+	if d := string(model.FromBytes(got)); d != fx.OCIManifestDigest {
+		t.Fatalf("manifest digest %s, want %s", d, fx.OCIManifestDigest)
 	}
 
 	// And it parses back into the same layers.
@@ -83,7 +52,7 @@ func TestBuildManifestMatchesFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if im.Config.Digest != v.Fixture.ImageCID || im.Signature == nil || len(im.Layers) != len(layers) {
+	if im.Config.Digest != fx.ImageCID || im.Signature == nil || len(im.Layers) != len(layers) {
 		t.Fatalf("parsed back wrong: config %s, sig %v, %d layers", im.Config.Digest, im.Signature, len(im.Layers))
 	}
 	for i, l := range layers {
@@ -95,9 +64,9 @@ func TestBuildManifestMatchesFixture(t *testing.T) {
 }
 
 func TestParseImageRejects(t *testing.T) {
-	v := loadVectors(t)
-	good := v.Fixture.OCIManifest
-	firstPath := v.Fixture.WalkOrder[0].Path
+	fx := vectors.LoadFixture(t)
+	good := fx.OCIManifest
+	firstPath := fx.WalkOrder[0].Path
 	cases := []struct {
 		name      string
 		raw       string
@@ -114,11 +83,11 @@ func TestParseImageRejects(t *testing.T) {
 		{"uppercase hex", strings.Replace(good, firstPath, strings.ToUpper(firstPath[:len(firstPath)-4])+".zst", 1), true},
 		{"absolute", strings.Replace(good, firstPath, "/"+firstPath, 1), true},
 		{"missing annotation", strings.Replace(good, `,"annotations":{"org.processfork.path":"`+firstPath+`"}`, "", 1), true},
-		{"bad layer digest", strings.Replace(good, v.Fixture.WalkOrder[0].StoredSHA256, "sha256:abc", 1), true},
-		{"bad config digest", strings.Replace(good, v.Fixture.ImageCID, "sha256:"+strings.Repeat("G", 64), 1), true},
+		{"bad layer digest", strings.Replace(good, fx.WalkOrder[0].StoredSHA256, "sha256:abc", 1), true},
+		{"bad config digest", strings.Replace(good, fx.ImageCID, "sha256:"+strings.Repeat("G", 64), 1), true},
 	}
 	noMediaType := strings.Replace(good, `"mediaType":"`+MediaTypeManifest+`",`, "", 1)
-	if im, err := ParseImage([]byte(noMediaType)); err != nil || len(im.Layers) != len(v.Fixture.WalkOrder) || noMediaType == good {
+	if im, err := ParseImage([]byte(noMediaType)); err != nil || len(im.Layers) != len(fx.WalkOrder) || noMediaType == good {
 		t.Fatalf("manifest without mediaType: %v", err)
 	}
 	for _, c := range cases {

@@ -3,11 +3,12 @@ package s3_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
-	"os"
 	"pf-registry/cli"
+	"pf-registry/registry/registrytest"
 )
 
 // The command line maps S3 failures to exit codes: 1 for wrong
@@ -21,8 +22,8 @@ func TestCommandLineExitCodes(t *testing.T) {
 	for _, k := range []string{"AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "AWS_PROFILE", "PF_S3_VIRTUAL_HOST", "PF_S3_REG_SIGN_KEY"} {
 		t.Setenv(k, "")
 	}
-	st := newStore(t)
-	id := smallImage(t, st, 7)
+	st := registrytest.NewStore(t)
+	id := registrytest.AddSmallImage(t, st, 7)
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
 		code := cli.Run(context.Background(), append([]string{"--store", st.Root(), "--progress", "none"}, args...), &out, &errb)
@@ -34,7 +35,7 @@ func TestCommandLineExitCodes(t *testing.T) {
 	if code, stdout, stderr := run("ls", "s3://"+bkt); code != 0 || !strings.Contains(stdout, "img") {
 		t.Fatalf("ls: exit %d: %s %s", code, stdout, stderr)
 	}
-	pullStore := newStore(t)
+	pullStore := registrytest.NewStore(t)
 	if code, _, stderr := run("--store", pullStore.Root(), "pull", "s3://"+bkt+"/img"); code != 0 || !pullStore.HasImage(id) {
 		t.Fatalf("pull: exit %d: %s", code, stderr)
 	}
@@ -66,7 +67,7 @@ func TestCommandLineExitCodes(t *testing.T) {
 			if tc.prep != nil {
 				tc.prep()
 			}
-			fresh := newStore(t)
+			fresh := registrytest.NewStore(t)
 			before := snapshot(t, fresh.Root())
 			code, _, stderr := run("--store", fresh.Root(), "pull", tc.ref)
 			lines := strings.Split(strings.TrimSpace(stderr), "\n")

@@ -31,9 +31,11 @@
 // self-signed certificate); it never turns https into http.
 //
 // Unlike the Rust tool, a push skips blobs already present (HEAD before
-// PUT), uploads blobs larger than 8 MiB as multipart uploads, and writes
-// the signature and then the manifest last, so a reader never sees a
-// manifest whose blobs are missing.
+// PUT), uploads blobs larger than 8 MiB as multipart uploads, writes the
+// signature and then the manifest last, so a reader never sees a manifest
+// whose blobs are missing, and gives every object a Content-Type
+// (application/json for manifest and signature, application/zstd for
+// blobs) where the Rust tool sends none.
 package s3
 
 import (
@@ -45,6 +47,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"pf-registry/internal/fault"
 	"pf-registry/model"
@@ -63,6 +67,14 @@ func init() {
 const (
 	manifestLeaf  = "manifest.json"
 	signatureLeaf = "manifest.json.sig"
+)
+
+// Content types stored with the objects. The Rust tool sends none (S3 then
+// keeps its default, binary/octet-stream on AWS); an S3 client cannot omit
+// it, so it says what the bytes are. Readers never look at it.
+const (
+	jsonType = "application/json" // manifest and signature
+	zstdType = "application/zstd" // blobs (RFC 8878)
 )
 
 // maxManifestSize bounds manifest and signature reads.
@@ -85,20 +97,31 @@ type Backend struct {
 	clients map[string]*bucket.Client
 }
 
+// Option tunes New.
+type Option func(*bucket.Options)
+
+// WithListPageSize sets the keys asked for per listing request (0: the
+// server's default).
+func WithListPageSize(n int) Option { return func(o *bucket.Options) { o.ListPageSize = n } }
+
 // New builds the backend from the environment (getenv nil: the process
 // environment). It does not touch the network.
-func New(cfg registry.Config, getenv bucket.Getenv) (*Backend, error) {
+func New(cfg registry.Config, getenv bucket.Getenv, opts ...Option) (*Backend, error) {
 	s3cfg, err := bucket.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{
+	b := &Backend{
 		cfg:     cfg,
 		s3:      s3cfg,
 		key:     signing.ForBackend("s3"),
 		opts:    bucket.Options{Timeout: cfg.Timeout, UserAgent: cfg.UserAgent, InsecureTLS: cfg.Insecure},
 		clients: map[string]*bucket.Client{},
-	}, nil
+	}
+	for _, o := range opts {
+		o(&b.opts)
+	}
+	return b, nil
 }
 
 // Scheme implements registry.Backend.
@@ -247,18 +270,15 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 	found := make([]bucket.Entry, len(dirs))
 	isImage := make([]bool, len(dirs))
 	errs := make([]error, len(dirs))
-	sem := make(chan struct{}, probeConcurrency)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(probeConcurrency)
 	for i, d := range dirs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			found[i], isImage[i], errs[i] = c.Stat(ctx, d.Key+manifestLeaf)
-		}()
+			return nil // every folder is probed; the first error by position wins
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	if err := errors.Join(errs...); err != nil {
 		for _, e := range errs {
 			if e != nil {
@@ -349,6 +369,11 @@ func (im *image) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 	return rc, size, err
 }
 
+// OpenBlobAt implements registry.BlobRanger with a Range request.
+func (im *image) OpenBlobAt(ctx context.Context, d model.Digest, off int64) (io.ReadCloser, error) {
+	return im.c.GetFrom(ctx, im.blobKey(d), off)
+}
+
 // StatBlob implements registry.BlobStater with one HEAD request.
 func (im *image) StatBlob(ctx context.Context, d model.Digest) (int64, error) {
 	size, found, err := im.c.Head(ctx, im.blobKey(d))
@@ -397,7 +422,7 @@ func (im *image) PutBlob(ctx context.Context, b *registry.Blob) error {
 			body = io.MultiReader(bytesReader(head), src)
 		}
 	}
-	perr := im.c.Put(ctx, key, body, size, nil)
+	perr := im.c.Put(ctx, key, body, size, bucket.PutOptions{ContentType: zstdType})
 	if perr == nil {
 		// The stream must end exactly here and verify: a body of known
 		// size is not read to EOF by the HTTP client.
@@ -421,9 +446,9 @@ func (im *image) PutBlob(ctx context.Context, b *registry.Blob) error {
 // manifest appears last.
 func (im *image) Commit(ctx context.Context, manifest, sig []byte) error {
 	if sig != nil {
-		if err := im.c.Put(ctx, im.ref.S3Key(signatureLeaf), bytesReader(sig), int64(len(sig)), nil); err != nil {
+		if err := im.c.Put(ctx, im.ref.S3Key(signatureLeaf), bytesReader(sig), int64(len(sig)), bucket.PutOptions{ContentType: jsonType}); err != nil {
 			return err
 		}
 	}
-	return im.c.Put(ctx, im.ref.S3Key(manifestLeaf), bytesReader(manifest), int64(len(manifest)), nil)
+	return im.c.Put(ctx, im.ref.S3Key(manifestLeaf), bytesReader(manifest), int64(len(manifest)), bucket.PutOptions{ContentType: jsonType})
 }

@@ -114,9 +114,13 @@ func (h *Hub) serveAPI(w http.ResponseWriter, r *http.Request, c caller, segs []
 		h.pathsInfo(w, r, rp, strings.Join(rest[1:], "/"))
 	case op == "refs" && len(rest) == 1 && m == http.MethodGet:
 		h.refs(w, r, rp)
-	case op == "branch" && len(rest) >= 2 && (m == http.MethodPost || m == http.MethodDelete):
+	case op == "branch" && len(rest) >= 2 && m == http.MethodDelete:
+		h.deleteRef(w, r, rp.branches, strings.Join(rest[1:], "/"), "main")
+	case op == "branch" && len(rest) >= 2 && m == http.MethodPost:
 		h.branch(w, r, rp, strings.Join(rest[1:], "/"))
-	case op == "tag" && len(rest) >= 2 && (m == http.MethodPost || m == http.MethodDelete):
+	case op == "tag" && len(rest) >= 2 && m == http.MethodDelete:
+		h.deleteRef(w, r, rp.tags, strings.Join(rest[1:], "/"), "")
+	case op == "tag" && len(rest) >= 2 && m == http.MethodPost:
 		h.tag(w, r, rp, strings.Join(rest[1:], "/"))
 	case op == "commits" && len(rest) >= 2 && m == http.MethodGet:
 		h.listCommits(w, r, rp, strings.Join(rest[1:], "/"))
@@ -149,23 +153,40 @@ func (h *Hub) lookup(c caller, kind, ns, name string, write bool) (*repo, *apiEr
 	return rp, nil
 }
 
-func readJSON(r *http.Request, v any) *apiError {
+// decode reads a JSON request body into v, or answers 400 and returns false.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<20)).Decode(v); err != nil {
-		return errf(400, "", "invalid JSON body: %v", err)
+		writeErr(w, r, errf(400, "", "invalid JSON body: %v", err))
+		return false
 	}
-	return nil
+	return true
+}
+
+// repoBody names a repository in create and delete requests.
+type repoBody struct {
+	Name         string `json:"name"`
+	Organization string `json:"organization"`
+	Type         string `json:"type"` // model (default), dataset or space
+}
+
+// kind is the repository kind of the body's type ("" when unknown).
+func (b repoBody) kind() string {
+	switch b.Type {
+	case "", "model":
+		return "models"
+	case "dataset", "space":
+		return b.Type + "s"
+	}
+	return ""
 }
 
 func (h *Hub) createRepo(w http.ResponseWriter, r *http.Request, c caller) {
 	var body struct {
-		Name         string  `json:"name"`
-		Organization string  `json:"organization"`
-		Type         string  `json:"type"`
-		Private      *bool   `json:"private"`
-		Visibility   *string `json:"visibility"`
+		repoBody
+		Private    *bool   `json:"private"`
+		Visibility *string `json:"visibility"`
 	}
-	if e := readJSON(r, &body); e != nil {
-		writeErr(w, r, e)
+	if !decode(w, r, &body) {
 		return
 	}
 	if c.user == "" {
@@ -176,10 +197,8 @@ func (h *Hub) createRepo(w http.ResponseWriter, r *http.Request, c caller) {
 	if ns == "" {
 		ns = c.user
 	}
-	kind := "models"
-	if body.Type == "dataset" || body.Type == "space" {
-		kind = body.Type + "s"
-	} else if body.Type != "" && body.Type != "model" {
+	kind := body.kind()
+	if kind == "" {
 		writeErr(w, r, errf(400, "", "invalid repo type %q", body.Type))
 		return
 	}
@@ -225,19 +244,11 @@ func validName(s string) bool {
 }
 
 func (h *Hub) deleteRepo(w http.ResponseWriter, r *http.Request, c caller) {
-	var body struct {
-		Name         string `json:"name"`
-		Organization string `json:"organization"`
-		Type         string `json:"type"`
-	}
-	if e := readJSON(r, &body); e != nil {
-		writeErr(w, r, e)
+	var body repoBody
+	if !decode(w, r, &body) {
 		return
 	}
-	kind := "models"
-	if body.Type == "dataset" || body.Type == "space" {
-		kind = body.Type + "s"
-	}
+	kind := body.kind()
 	if _, e := h.lookup(c, kind, body.Organization, body.Name, true); e != nil {
 		writeErr(w, r, e)
 		return
@@ -386,105 +397,108 @@ func validRefName(s string) bool {
 		!strings.ContainsAny(s, " ~^:?*[\\") && !strings.HasPrefix(s, "refs/")
 }
 
+// branch: POST /branch/{name} creates a branch (DELETE: deleteRef).
 func (h *Hub) branch(w http.ResponseWriter, r *http.Request, rp *repo, name string) {
-	if r.Method == http.MethodDelete {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if _, ok := rp.branches[name]; !ok {
-			writeErr(w, r, errf(404, "RevisionNotFound", "Invalid rev id: %s", name))
-			return
-		}
-		if name == "main" {
-			writeErr(w, r, errf(403, "", "Cannot delete the default branch"))
-			return
-		}
-		delete(rp.branches, name)
-		w.WriteHeader(200)
-		return
-	}
 	var body struct {
 		StartingPoint string `json:"startingPoint"`
 		EmptyBranch   bool   `json:"emptyBranch"`
 		Overwrite     bool   `json:"overwrite"`
 	}
-	if e := readJSON(r, &body); e != nil {
-		writeErr(w, r, e)
+	if !readRefBody(w, r, &body, "branch", func() string { return name }) {
 		return
 	}
-	if !validRefName(name) {
-		writeErr(w, r, errf(400, "", "Invalid branch name %q", name))
-		return
+	start := body.StartingPoint
+	if start == "" {
+		start = "main"
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := rp.branches[name]; ok && !body.Overwrite {
-		writeErr(w, r, errf(409, "", "Reference already exists: refs/heads/%s", name))
-		return
-	}
-	if _, ok := rp.tags[name]; ok {
-		writeErr(w, r, errf(409, "", "A tag named %s already exists", name))
-		return
-	}
-	if body.EmptyBranch {
-		c := h.newCommit(rp, "", "empty branch", map[string]*entry{})
-		rp.branches[name] = c.id
-	} else {
-		start := body.StartingPoint
-		if start == "" {
-			start = "main"
+	h.createRef(w, r, rp, true, name, body.Overwrite, func() (*commit, string) {
+		if body.EmptyBranch {
+			return h.newCommit(rp, "", "empty branch", map[string]*entry{}), ""
 		}
-		c := rp.resolveRev(start)
-		if c == nil {
-			writeErr(w, r, errf(404, "RevisionNotFound", "Invalid rev id: %s", start))
-			return
-		}
-		rp.branches[name] = c.id
-	}
-	writeJSON(w, 200, map[string]any{})
+		return rp.resolveRev(start), start
+	})
 }
 
-// tag: POST /tag/{rev} {"tag":...} creates, DELETE /tag/{tag} deletes.
+// tag: POST /tag/{rev} {"tag":...} creates a tag (DELETE /tag/{tag}:
+// deleteRef).
 func (h *Hub) tag(w http.ResponseWriter, r *http.Request, rp *repo, arg string) {
-	if r.Method == http.MethodDelete {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if _, ok := rp.tags[arg]; !ok {
-			writeErr(w, r, errf(404, "RevisionNotFound", "Invalid rev id: %s", arg))
-			return
-		}
-		delete(rp.tags, arg)
-		w.WriteHeader(200)
-		return
-	}
 	var body struct {
 		Tag     string `json:"tag"`
 		Message string `json:"message"`
 	}
-	if e := readJSON(r, &body); e != nil {
+	if !readRefBody(w, r, &body, "tag", func() string { return body.Tag }) {
+		return
+	}
+	h.createRef(w, r, rp, false, body.Tag, false, func() (*commit, string) { return rp.resolveRev(arg), arg })
+}
+
+// createRef points a new branch (or tag) at the commit at returns (nil:
+// the revision it names does not exist), unless the name is taken.
+func (h *Hub) createRef(w http.ResponseWriter, r *http.Request, rp *repo, branch bool, name string, overwrite bool, at func() (*commit, string)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e := rp.refTaken(name, branch, overwrite); e != nil {
 		writeErr(w, r, e)
 		return
 	}
-	if !validRefName(body.Tag) {
-		writeErr(w, r, errf(400, "", "Invalid tag name %q", body.Tag))
+	c, rev := at()
+	if c == nil {
+		writeErr(w, r, errf(404, "RevisionNotFound", "Invalid rev id: %s", rev))
 		return
 	}
+	if branch {
+		rp.branches[name] = c.id
+	} else {
+		rp.tags[name] = c.id
+	}
+	writeJSON(w, 200, map[string]any{})
+}
+
+// deleteRef answers the deletion of a branch or tag; protected (the
+// default branch) cannot be deleted.
+func (h *Hub) deleteRef(w http.ResponseWriter, r *http.Request, refs map[string]string, name, protected string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c := rp.resolveRev(arg)
-	if c == nil {
-		writeErr(w, r, errf(404, "RevisionNotFound", "Invalid rev id: %s", arg))
-		return
+	switch _, ok := refs[name]; {
+	case !ok:
+		writeErr(w, r, errf(404, "RevisionNotFound", "Invalid rev id: %s", name))
+	case name == protected:
+		writeErr(w, r, errf(403, "", "Cannot delete the default branch"))
+	default:
+		delete(refs, name)
+		w.WriteHeader(200)
 	}
-	if _, ok := rp.tags[body.Tag]; ok {
-		writeErr(w, r, errf(409, "", "Tag %s already exists", body.Tag))
-		return
+}
+
+// readRefBody decodes the body of a branch or tag creation and checks the
+// name it creates.
+func readRefBody(w http.ResponseWriter, r *http.Request, body any, what string, name func() string) bool {
+	if !decode(w, r, body) {
+		return false
 	}
-	if _, ok := rp.branches[body.Tag]; ok {
-		writeErr(w, r, errf(409, "", "A branch named %s already exists", body.Tag))
-		return
+	if !validRefName(name()) {
+		writeErr(w, r, errf(400, "", "Invalid %s name %q", what, name()))
+		return false
 	}
-	rp.tags[body.Tag] = c.id
-	writeJSON(w, 200, map[string]any{})
+	return true
+}
+
+// refTaken is the conflict a new branch (or tag) named name would make
+// with the existing ones (h.mu held).
+func (rp *repo) refTaken(name string, branch, overwrite bool) *apiError {
+	_, isBranch := rp.branches[name]
+	_, isTag := rp.tags[name]
+	switch {
+	case branch && isBranch && !overwrite:
+		return errf(409, "", "Reference already exists: refs/heads/%s", name)
+	case branch && isTag:
+		return errf(409, "", "A tag named %s already exists", name)
+	case !branch && isTag:
+		return errf(409, "", "Tag %s already exists", name)
+	case !branch && isBranch:
+		return errf(409, "", "A branch named %s already exists", name)
+	}
+	return nil
 }
 
 func (h *Hub) listCommits(w http.ResponseWriter, r *http.Request, rp *repo, rev string) {
@@ -540,8 +554,7 @@ func (h *Hub) pathsInfo(w http.ResponseWriter, r *http.Request, rp *repo, rev st
 		Expand bool     `json:"expand"`
 	}
 	// The Python client sends a form body; accept JSON only (the JS client's).
-	if e := readJSON(r, &body); e != nil {
-		writeErr(w, r, e)
+	if !decode(w, r, &body) {
 		return
 	}
 	h.mu.Lock()

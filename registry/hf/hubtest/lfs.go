@@ -104,8 +104,7 @@ func (h *Hub) preupload(w http.ResponseWriter, r *http.Request, rp *repo, rev st
 			Sample string `json:"sample"`
 		} `json:"files"`
 	}
-	if e := readJSON(r, &body); e != nil {
-		writeErr(w, r, e)
+	if !decode(w, r, &body) {
 		return
 	}
 	if len(body.Files) > 1000 {
@@ -144,6 +143,18 @@ func (h *Hub) preupload(w http.ResponseWriter, r *http.Request, rp *repo, rev st
 	writeJSON(w, 200, map[string]any{"files": out, "commitOid": id})
 }
 
+// lfsObject is one object of an LFS batch request.
+type lfsObject struct {
+	Oid  string `json:"oid"`
+	Size int64  `json:"size"`
+}
+
+// partETag is one uploaded part of a multipart completion.
+type partETag struct {
+	PartNumber int    `json:"partNumber"`
+	Etag       string `json:"etag"`
+}
+
 // lfsBatch answers the git-lfs batch API for uploads (basic and the Hub's
 // multipart transfer; never xet).
 func (h *Hub) lfsBatch(w http.ResponseWriter, r *http.Request, c caller, kind, ns, name string) {
@@ -153,15 +164,11 @@ func (h *Hub) lfsBatch(w http.ResponseWriter, r *http.Request, c caller, kind, n
 		return
 	}
 	var body struct {
-		Operation string   `json:"operation"`
-		Transfers []string `json:"transfers"`
-		Objects   []struct {
-			Oid  string `json:"oid"`
-			Size int64  `json:"size"`
-		} `json:"objects"`
+		Operation string      `json:"operation"`
+		Transfers []string    `json:"transfers"`
+		Objects   []lfsObject `json:"objects"`
 	}
-	if e := readJSON(r, &body); e != nil {
-		writeErr(w, r, e)
+	if !decode(w, r, &body) {
 		return
 	}
 	if body.Operation != "upload" {
@@ -311,14 +318,10 @@ func (h *Hub) lfsComplete(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	var body struct {
-		Oid   string `json:"oid"`
-		Parts []struct {
-			PartNumber int    `json:"partNumber"`
-			Etag       string `json:"etag"`
-		} `json:"parts"`
+		Oid   string     `json:"oid"`
+		Parts []partETag `json:"parts"`
 	}
-	if e := readJSON(r, &body); e != nil {
-		writeErr(w, r, e)
+	if !decode(w, r, &body) {
 		return
 	}
 	if body.Oid != up.oid || len(body.Parts) != up.nparts {
@@ -398,18 +401,38 @@ func (h *Hub) commit(w http.ResponseWriter, r *http.Request, rp *repo, rev strin
 		writeErr(w, r, errf(400, "", "pull requests are not served by the test hub"))
 		return
 	}
-	type op struct {
-		path string
-		del  bool
-		dir  bool
-		e    *entry
+	req, aerr := h.parseCommit(r.Body)
+	if aerr == nil {
+		aerr = h.applyCommit(rp, rev, req)
 	}
-	var (
-		title, parent string
-		ops           []op
-		sawHeader     bool
-	)
-	dec := json.NewDecoder(r.Body)
+	if aerr != nil {
+		writeErr(w, r, aerr)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"success": true, "commitOid": req.id,
+		"commitUrl": baseURL(r) + "/" + urlPrefix(rp.kind) + rp.id() + "/commit/" + req.id, "hookOutput": ""})
+}
+
+// commitReq is a parsed NDJSON commit body.
+type commitReq struct {
+	title, parent string
+	ops           []commitOp
+	id            string // set once applied
+}
+
+// commitOp is one file operation of a commit.
+type commitOp struct {
+	path string
+	del  bool
+	dir  bool
+	e    *entry
+}
+
+// parseCommit reads the NDJSON body, storing the regular files it carries.
+func (h *Hub) parseCommit(body io.Reader) (*commitReq, *apiError) {
+	req := &commitReq{}
+	sawHeader := false
+	dec := json.NewDecoder(body)
 	for {
 		var line struct {
 			Key   string          `json:"key"`
@@ -418,87 +441,89 @@ func (h *Hub) commit(w http.ResponseWriter, r *http.Request, rp *repo, rev strin
 		if err := dec.Decode(&line); err == io.EOF {
 			break
 		} else if err != nil {
-			writeErr(w, r, errf(400, "", "invalid NDJSON commit body: %v", err))
-			return
+			return nil, errf(400, "", "invalid NDJSON commit body: %v", err)
 		}
-		switch line.Key {
-		case "header":
+		if line.Key == "header" {
 			var v struct {
 				Summary      string `json:"summary"`
 				ParentCommit string `json:"parentCommit"`
 			}
 			if err := json.Unmarshal(line.Value, &v); err != nil {
-				writeErr(w, r, errf(400, "", "invalid header: %v", err))
-				return
+				return nil, errf(400, "", "invalid header: %v", err)
 			}
-			title, parent, sawHeader = v.Summary, v.ParentCommit, true
-		case "file":
-			var v struct {
-				Path, Content, Encoding string
-			}
-			if err := json.Unmarshal(line.Value, &v); err != nil || v.Encoding != "base64" || !validPath(v.Path) {
-				writeErr(w, r, errf(400, "", "invalid file operation"))
-				return
-			}
-			b, err := base64.StdEncoding.DecodeString(v.Content)
-			if err != nil {
-				writeErr(w, r, errf(400, "", "%s: content is not base64", v.Path))
-				return
-			}
-			if int64(len(b)) > h.opt.RegularMax {
-				writeErr(w, r, errf(400, "", "Your push was rejected because it contains files larger than 10 MiB. Please use https://huggingface.co/docs/hub/xet to store large files."))
-				return
-			}
-			if int64(len(b)) > h.opt.BinaryRegularMax && isBinary(b[:min(len(b), 512)]) {
-				writeErr(w, r, errf(400, "", "Your push was rejected because it contains binary files. Please use https://huggingface.co/docs/hub/xet to store binary files."))
-				return
-			}
-			sha, err := h.storeBytes(b)
-			if err != nil {
-				writeErr(w, r, errf(500, "", "%v", err))
-				return
-			}
-			ops = append(ops, op{path: v.Path, e: &entry{size: int64(len(b)), sha256: sha, gitOid: gitBlobID(b)}})
-		case "lfsFile":
-			var v struct {
-				Path, Algo, Oid string
-				Size            int64
-			}
-			if err := json.Unmarshal(line.Value, &v); err != nil || v.Algo != "sha256" || !validPath(v.Path) {
-				writeErr(w, r, errf(400, "", "invalid lfsFile operation"))
-				return
-			}
-			ops = append(ops, op{path: v.Path, e: &entry{size: v.Size, sha256: v.Oid, lfs: true,
-				gitOid: gitBlobID(lfsPointer(v.Oid, v.Size))}})
-		case "deletedFile", "deletedFolder":
-			var v struct{ Path string }
-			if err := json.Unmarshal(line.Value, &v); err != nil || v.Path == "" {
-				writeErr(w, r, errf(400, "", "invalid %s operation", line.Key))
-				return
-			}
-			ops = append(ops, op{path: strings.Trim(v.Path, "/"), del: true, dir: line.Key == "deletedFolder"})
-		default:
-			writeErr(w, r, errf(400, "", "unknown commit operation %q", line.Key))
-			return
+			req.title, req.parent, sawHeader = v.Summary, v.ParentCommit, true
+			continue
 		}
+		op, aerr := h.parseCommitOp(line.Key, line.Value)
+		if aerr != nil {
+			return nil, aerr
+		}
+		req.ops = append(req.ops, op)
 	}
-	if !sawHeader || title == "" {
-		writeErr(w, r, errf(400, "", "commit header with a summary is required"))
-		return
+	if !sawHeader || req.title == "" {
+		return nil, errf(400, "", "commit header with a summary is required")
 	}
+	return req, nil
+}
+
+// parseCommitOp reads one file, lfsFile, deletedFile or deletedFolder line.
+func (h *Hub) parseCommitOp(key string, value json.RawMessage) (commitOp, *apiError) {
+	switch key {
+	case "file":
+		var v struct {
+			Path, Content, Encoding string
+		}
+		if err := json.Unmarshal(value, &v); err != nil || v.Encoding != "base64" || !validPath(v.Path) {
+			return commitOp{}, errf(400, "", "invalid file operation")
+		}
+		b, err := base64.StdEncoding.DecodeString(v.Content)
+		if err != nil {
+			return commitOp{}, errf(400, "", "%s: content is not base64", v.Path)
+		}
+		if int64(len(b)) > h.opt.RegularMax {
+			return commitOp{}, errf(400, "", "Your push was rejected because it contains files larger than 10 MiB. Please use https://huggingface.co/docs/hub/xet to store large files.")
+		}
+		if int64(len(b)) > h.opt.BinaryRegularMax && isBinary(b[:min(len(b), 512)]) {
+			return commitOp{}, errf(400, "", "Your push was rejected because it contains binary files. Please use https://huggingface.co/docs/hub/xet to store binary files.")
+		}
+		sha, err := h.storeBytes(b)
+		if err != nil {
+			return commitOp{}, errf(500, "", "%v", err)
+		}
+		return commitOp{path: v.Path, e: &entry{size: int64(len(b)), sha256: sha, gitOid: gitBlobID(b)}}, nil
+	case "lfsFile":
+		var v struct {
+			Path, Algo, Oid string
+			Size            int64
+		}
+		if err := json.Unmarshal(value, &v); err != nil || v.Algo != "sha256" || !validPath(v.Path) {
+			return commitOp{}, errf(400, "", "invalid lfsFile operation")
+		}
+		return commitOp{path: v.Path, e: &entry{size: v.Size, sha256: v.Oid, lfs: true,
+			gitOid: gitBlobID(lfsPointer(v.Oid, v.Size))}}, nil
+	case "deletedFile", "deletedFolder":
+		var v struct{ Path string }
+		if err := json.Unmarshal(value, &v); err != nil || v.Path == "" {
+			return commitOp{}, errf(400, "", "invalid %s operation", key)
+		}
+		return commitOp{path: strings.Trim(v.Path, "/"), del: true, dir: key == "deletedFolder"}, nil
+	}
+	return commitOp{}, errf(400, "", "unknown commit operation %q", key)
+}
+
+// applyCommit makes req the new head of branch rev, or changes nothing.
+func (h *Hub) applyCommit(rp *repo, rev string, req *commitReq) *apiError {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	head, ok := rp.branches[rev]
 	if !ok {
-		writeErr(w, r, errf(404, "RevisionNotFound", "Invalid rev id: %s", rev))
-		return
+		return errf(404, "RevisionNotFound", "Invalid rev id: %s", rev)
 	}
-	if parent != "" && parent != head {
-		writeErr(w, r, errf(412, "", "A commit has happened since. Please refresh and try again."))
-		return
+	if req.parent != "" && req.parent != head {
+		return errf(412, "", "A commit has happened since. Please refresh and try again.")
 	}
-	c := h.newCommit(rp, head, title, rp.commits[head].files)
-	for _, o := range ops {
+	c := h.newCommit(rp, head, req.title, rp.commits[head].files)
+	for _, o := range req.ops {
 		switch {
 		case o.del && o.dir:
 			for p := range c.files {
@@ -509,16 +534,14 @@ func (h *Hub) commit(w http.ResponseWriter, r *http.Request, rp *repo, rev strin
 		case o.del:
 			if _, ok := c.files[o.path]; !ok {
 				delete(rp.commits, c.id)
-				writeErr(w, r, errf(404, "EntryNotFound", "%s does not exist", o.path))
-				return
+				return errf(404, "EntryNotFound", "%s does not exist", o.path)
 			}
 			delete(c.files, o.path)
 		default:
 			if o.e.lfs {
 				if sz, ok := rp.lfs[o.e.sha256]; !ok || sz != o.e.size {
 					delete(rp.commits, c.id)
-					writeErr(w, r, errf(400, "", "Your push was rejected because an LFS pointer for %s points to a file that does not exist", o.path))
-					return
+					return errf(400, "", "Your push was rejected because an LFS pointer for %s points to a file that does not exist", o.path)
 				}
 				h.lfsFiles.Add(1)
 			} else {
@@ -531,8 +554,8 @@ func (h *Hub) commit(w http.ResponseWriter, r *http.Request, rp *repo, rev strin
 	}
 	rp.branches[rev] = c.id
 	h.commits.Add(1)
-	writeJSON(w, 200, map[string]any{"success": true, "commitOid": c.id,
-		"commitUrl": baseURL(r) + "/" + urlPrefix(rp.kind) + rp.id() + "/commit/" + c.id, "hookOutput": ""})
+	req.id = c.id
+	return nil
 }
 
 func validPath(p string) bool {
@@ -545,32 +568,4 @@ func validPath(p string) bool {
 		}
 	}
 	return true
-}
-
-// WriteFile commits content at p on a branch directly (as LFS when lfs is
-// set), bypassing the API. Tests use it to tamper with stored files.
-func (h *Hub) WriteFile(kind, repoID, branch, p string, content []byte, lfs bool) error {
-	sha, err := h.storeBytes(content)
-	if err != nil {
-		return err
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	rp := h.repos[kind+"/"+repoID]
-	if rp == nil {
-		return fmt.Errorf("no repo %s/%s", kind, repoID)
-	}
-	head, ok := rp.branches[branch]
-	if !ok {
-		return fmt.Errorf("no branch %s", branch)
-	}
-	c := h.newCommit(rp, head, "write "+p, rp.commits[head].files)
-	e := &entry{size: int64(len(content)), sha256: sha, gitOid: gitBlobID(content), lfs: lfs, lastCommit: c.id}
-	if lfs {
-		e.gitOid = gitBlobID(lfsPointer(sha, e.size))
-		rp.lfs[sha] = e.size
-	}
-	c.files[p] = e
-	rp.branches[branch] = c.id
-	return nil
 }

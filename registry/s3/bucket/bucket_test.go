@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,30 +24,13 @@ import (
 
 var srv *s3test.Server
 
-func TestMain(m *testing.M) {
-	s, err := s3test.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "FAIL:", err)
-		os.Exit(1)
-	}
-	srv = s
-	code := m.Run()
-	srv.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { s3test.Main(m, func(s *s3test.Server) { srv = s }) }
 
-// envOf builds a Getenv from the server's environment plus overrides ("" deletes).
+// envOf is the server's environment plus overrides ("" deletes).
 func envOf(over map[string]string) Getenv {
-	m := srv.Env()
-	m["HOME"] = os.Getenv("HOME")
-	for k, v := range over {
-		if v == "" {
-			delete(m, k)
-		} else {
-			m[k] = v
-		}
-	}
-	return func(k string) string { return m[k] }
+	all := map[string]string{"HOME": os.Getenv("HOME")}
+	maps.Copy(all, over)
+	return srv.Getenv(all)
 }
 
 func newBucket(t *testing.T, over map[string]string) *Client {
@@ -140,7 +124,7 @@ func TestPutGetHeadList(t *testing.T) {
 		"q/other":              "o",
 	}
 	for k, v := range objs {
-		if err := c.Put(ctx, k, strings.NewReader(v), int64(len(v)), nil); err != nil {
+		if err := c.Put(ctx, k, strings.NewReader(v), int64(len(v)), PutOptions{}); err != nil {
 			t.Fatalf("put %s: %v", k, err)
 		}
 	}
@@ -221,11 +205,11 @@ func TestMultipartUploadUnknownAndKnownSize(t *testing.T) {
 			// engine's verifying stream is a plain io.Reader.
 			r := iotest.HalfReader(bytes.NewReader(data))
 			key := "big-" + tc.name
-			err := c.Put(ctx, key, r, tc.size, func(done int64) {
+			err := c.Put(ctx, key, r, tc.size, PutOptions{Progress: func(done int64) {
 				if len(steps) == 0 || steps[len(steps)-1] != done {
 					steps = append(steps, done)
 				}
-			})
+			}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,7 +235,7 @@ func TestMultipartUploadUnknownAndKnownSize(t *testing.T) {
 func TestErrorsAreOneLineAndClassed(t *testing.T) {
 	ctx := context.Background()
 	good := newBucket(t, nil)
-	if err := good.Put(ctx, "k", strings.NewReader("v"), 1, nil); err != nil {
+	if err := good.Put(ctx, "k", strings.NewReader("v"), 1, PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -280,7 +264,7 @@ func TestErrorsAreOneLineAndClassed(t *testing.T) {
 				"check": func() error { return c.Check(ctx) },
 				"get":   func() error { _, err := c.GetBytes(ctx, "k", 10); return err },
 				"head":  func() error { _, _, err := c.Head(ctx, "k"); return err },
-				"put":   func() error { return c.Put(ctx, "k2", strings.NewReader("v"), 1, nil) },
+				"put":   func() error { return c.Put(ctx, "k2", strings.NewReader("v"), 1, PutOptions{}) },
 				"list":  func() error { _, _, err := c.List(ctx, "", "", 0); return err },
 			}
 			for op, f := range ops {
@@ -313,7 +297,7 @@ func TestGetStreamsLargeObject(t *testing.T) {
 	c := newBucket(t, nil)
 	ctx := context.Background()
 	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<16)
-	if err := c.Put(ctx, "s", bytes.NewReader(data), int64(len(data)), nil); err != nil {
+	if err := c.Put(ctx, "s", bytes.NewReader(data), int64(len(data)), PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	rc, size, err := c.Get(ctx, "s")

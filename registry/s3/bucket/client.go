@@ -12,36 +12,44 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"pf-registry/internal/httpguard"
 )
 
 // PartSize is the multipart part size: objects larger than this go up in
 // several parts, each buffered once (so memory per upload is one part).
 const PartSize = 8 << 20
 
-// maxRetries bounds retries of retryable failures (seekable bodies only):
-// enough to ride over a dropped connection, few enough that an unreachable
-// endpoint fails within seconds.
-const maxRetries = 3
+// maxRetries is minio-go's tries per request: one. The engine retries
+// what failed for a passing reason (errors wrapping fault.ErrTransient),
+// with its own bounded pauses.
+const maxRetries = 1
 
 // Client talks to one bucket.
 type Client struct {
-	mc     *minio.Client
-	bucket string
-	cfg    Config
+	mc       *minio.Client
+	bucket   string
+	cfg      Config
+	listPage int
 	// bucketOK is set once the bucket is known to exist and answer.
 	bucketOK atomic.Bool
 }
 
 // Options tune New.
 type Options struct {
-	// Timeout bounds the wait for response headers of each request (0:
-	// none; bodies may stream for long).
+	// Timeout is the stall window of each request (see httpguard; 0:
+	// httpguard.DefaultTimeout). Bodies may stream for as long as they
+	// move.
 	Timeout time.Duration
 	// UserAgent is appended to the client's own.
 	UserAgent string
 	// InsecureTLS skips certificate verification (self-signed MinIO and
 	// the like); plain HTTP still needs an http:// endpoint.
 	InsecureTLS bool
+	// ListPageSize is the number of keys asked for per ListObjectsV2
+	// request (0: the server's default, 1000 on AWS); a listing follows the
+	// continuation tokens whatever the page size.
+	ListPageSize int
 }
 
 // New returns a client for bucket. It does not touch the network.
@@ -50,9 +58,6 @@ func New(cfg Config, bucket string, opt Options) (*Client, error) {
 	tr, err := minio.DefaultTransport(secure)
 	if err != nil {
 		return nil, fmt.Errorf("s3: transport: %w", err)
-	}
-	if opt.Timeout > 0 {
-		tr.ResponseHeaderTimeout = opt.Timeout
 	}
 	if opt.InsecureTLS && tr.TLSClientConfig != nil {
 		tr.TLSClientConfig.InsecureSkipVerify = true
@@ -64,7 +69,7 @@ func New(cfg Config, bucket string, opt Options) (*Client, error) {
 	mc, err := minio.New(cfg.Endpoint.Host, &minio.Options{
 		Creds:        cfg.Creds,
 		Secure:       secure,
-		Transport:    tr,
+		Transport:    httpguard.New(tr, opt.Timeout),
 		Region:       cfg.Region,
 		BucketLookup: lookup,
 		MaxRetries:   maxRetries,
@@ -76,7 +81,7 @@ func New(cfg Config, bucket string, opt Options) (*Client, error) {
 		name, version, _ := strings.Cut(opt.UserAgent, "/")
 		mc.SetAppInfo(name, version)
 	}
-	return &Client{mc: mc, bucket: bucket, cfg: cfg}, nil
+	return &Client{mc: mc, bucket: bucket, cfg: cfg, listPage: opt.ListPageSize}, nil
 }
 
 // Bucket is the bucket name.
@@ -120,6 +125,24 @@ func (c *Client) Get(ctx context.Context, key string) (io.ReadCloser, int64, err
 		return nil, 0, c.classify(key, err)
 	}
 	return &bodyReader{rc: rc, c: c, key: key}, info.Size, nil
+}
+
+// GetFrom opens an object from byte off on (a Range request), to resume a
+// download; it fails when the server does not honour the range.
+func (c *Client) GetFrom(ctx context.Context, key string, off int64) (io.ReadCloser, error) {
+	opts := minio.GetObjectOptions{}
+	if err := opts.SetRange(off, 0); err != nil {
+		return nil, err
+	}
+	rc, _, hdr, err := minio.Core{Client: c.mc}.GetObject(ctx, c.bucket, key, opts)
+	if err != nil {
+		return nil, c.classify(key, err)
+	}
+	if !strings.HasPrefix(hdr.Get("Content-Range"), fmt.Sprintf("bytes %d-", off)) {
+		rc.Close()
+		return nil, fmt.Errorf("%s: %s does not honour Range requests", c.URL(key), c.Endpoint())
+	}
+	return &bodyReader{rc: rc, c: c, key: key}, nil
 }
 
 // GetBytes reads a small object whole (manifest, signature), at most max
@@ -171,20 +194,28 @@ func (c *Client) Stat(ctx context.Context, key string) (Entry, bool, error) {
 	return Entry{}, false, c.classify(key, err)
 }
 
+// PutOptions tune Put.
+type PutOptions struct {
+	// ContentType is stored with the object; empty sends
+	// application/octet-stream (an S3 client always sends one).
+	ContentType string
+	// Progress, if set, is called with the number of bytes handed to the
+	// network so far (per part for multipart uploads).
+	Progress func(done int64)
+}
+
 // Put uploads r as key. size is the exact length or -1. Objects larger
 // than PartSize (and all of unknown size) go up as multipart uploads, one
-// part in memory at a time. progress, if set, is called with the number of
-// bytes handed to the network so far (per part for multipart uploads).
-func (c *Client) Put(ctx context.Context, key string, r io.Reader, size int64, progress func(done int64)) error {
+// part in memory at a time.
+func (c *Client) Put(ctx context.Context, key string, r io.Reader, size int64, po PutOptions) error {
 	opts := minio.PutObjectOptions{
 		PartSize: PartSize,
 		// One part buffer per upload; the engine runs several uploads.
-		NumThreads: 1,
-		// Stored blobs carry no Content-Type, like the Rust tool's.
-		ContentType: "",
+		NumThreads:  1,
+		ContentType: po.ContentType,
 	}
-	if progress != nil {
-		opts.Progress = &progressCounter{fn: progress}
+	if po.Progress != nil {
+		opts.Progress = &progressCounter{fn: po.Progress}
 	}
 	if _, err := c.mc.PutObject(ctx, c.bucket, key, r, size, opts); err != nil {
 		return c.classify(key, err)
@@ -233,6 +264,7 @@ func (c *Client) list(ctx context.Context, prefix, after string, limit int, recu
 	for o := range c.mc.ListObjects(ctx, c.bucket, minio.ListObjectsOptions{
 		Prefix:    prefix,
 		Recursive: recursive,
+		MaxKeys:   c.listPage,
 	}) {
 		if o.Err != nil {
 			return nil, false, c.classify(prefix, o.Err)

@@ -31,6 +31,9 @@ type Config struct {
 	Creds *credentials.Credentials
 	// Profile is the shared-config profile consulted ("default" if unset).
 	Profile string
+	// CredSource says where Creds come from ("access keys" or "profile
+	// NAME"), for display; never a secret.
+	CredSource string
 }
 
 // Getenv reads one environment variable; tests pass their own.
@@ -83,6 +86,7 @@ func ConfigFromEnv(getenv Getenv) (Config, error) {
 	switch {
 	case env.AccessKeyID != "" && env.SecretAccessKey != "":
 		cfg.Creds = credentials.NewStatic(env.AccessKeyID, env.SecretAccessKey, env.SessionToken, credentials.SignatureV4)
+		cfg.CredSource = "access keys"
 	case env.AccessKeyID != "" || env.SecretAccessKey != "":
 		return cfg, fault.WithHint(fault.Classed(fault.ErrAuth,
 			fmt.Errorf("s3: only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set")),
@@ -90,6 +94,7 @@ func ConfigFromEnv(getenv Getenv) (Config, error) {
 	default:
 		// The files are read on first use; no files and no keys means
 		// anonymous requests (public buckets).
+		cfg.CredSource = "profile " + profile
 		cfg.Creds = credentials.NewChainCredentials([]credentials.Provider{
 			&credentials.FileAWSCredentials{
 				Filename: getenv("AWS_SHARED_CREDENTIALS_FILE"),

@@ -11,6 +11,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/httpguard"
 	"pf-registry/internal/termtext"
 )
 
@@ -32,6 +33,10 @@ func (c *Client) classify(key string, err error) error {
 		return err
 	}
 	where := c.URL(key)
+	var netErr *httpguard.Error
+	if errors.As(err, &netErr) { // a stall or a broken connection
+		return fault.Transient(fault.WithHint(fmt.Errorf("%s: %w", where, netErr), netErr.Hint()), 0)
+	}
 	resp := minio.ToErrorResponse(err)
 	switch resp.Code {
 	case minio.NoSuchBucket:
@@ -62,7 +67,11 @@ func (c *Client) classify(key string, err error) error {
 		if code == "" {
 			code = fmt.Sprintf("HTTP %d", resp.StatusCode)
 		}
-		return fmt.Errorf("%s: S3 request failed at %s: %s", where, c.Endpoint(), termtext.OneLine(code, maxErrorText))
+		err := fmt.Errorf("%s: S3 request failed at %s: %s", where, c.Endpoint(), termtext.OneLine(code, maxErrorText))
+		if httpguard.TransientStatus(resp.StatusCode) || resp.Code == "SlowDown" {
+			return fault.Transient(fault.WithHint(err, "retry later, or check the server's health"), 0)
+		}
+		return err
 	}
 	var ue *url.Error
 	var ne net.Error

@@ -1,23 +1,19 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"pf-registry/internal/testenv"
 )
 
 // Credentials of the test server's root account (loopback only).
@@ -30,100 +26,31 @@ const (
 type Server struct {
 	Endpoint string // http://127.0.0.1:PORT
 	Dir      string // data root (one directory per bucket)
-	cmd      *exec.Cmd
-	log      *bytes.Buffer
-	tmp      string
-	done     chan struct{}
-}
-
-// Binary finds a provisioned tool: $PF_CACHE_DIR/bin (default
-// ~/.cache/pf-registry/bin), then PATH.
-func Binary(name string) (string, error) {
-	dir := os.Getenv("PF_CACHE_DIR")
-	if dir == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			dir = filepath.Join(home, ".cache", "pf-registry")
-		}
-	}
-	if dir != "" {
-		p := filepath.Join(dir, "bin", name)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("%s not found: run ./test.sh once, it builds it", name)
+	proc     *testenv.Proc
 }
 
 // Start launches versitygw on a free loopback port and waits until its
 // health endpoint answers.
 func Start() (*Server, error) {
-	bin, err := Binary("versitygw")
+	s := &Server{}
+	p, err := testenv.StartProc("versitygw", "/health", []string{"ROOT_ACCESS_KEY=" + AccessKey, "ROOT_SECRET_KEY=" + SecretKey},
+		func(dir string, port int) ([]string, error) {
+			s.Dir = filepath.Join(dir, "data")
+			addr := "127.0.0.1:" + strconv.Itoa(port)
+			return []string{"--port", addr, "--health", "/health", "--quiet", "posix", s.Dir}, os.Mkdir(s.Dir, 0o755)
+		})
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "pf-s3test-")
-	if err != nil {
-		return nil, err
-	}
-	data := filepath.Join(tmp, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	port, err := freePort()
-	if err != nil {
-		os.RemoveAll(tmp)
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	s := &Server{Endpoint: "http://" + addr, Dir: data, log: &bytes.Buffer{}, tmp: tmp, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "--port", addr, "--health", "/health", "--quiet", "posix", data)
-	s.cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+AccessKey, "ROOT_SECRET_KEY="+SecretKey)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("start versitygw: %w", err)
-	}
-	go func() { _ = s.cmd.Wait(); close(s.done) }()
-
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case <-s.done:
-			log := s.log.String()
-			s.Stop()
-			return nil, fmt.Errorf("versitygw exited at start: %s", log)
-		default:
-		}
-		resp, err := http.Get(s.Endpoint + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.Stop()
-			return nil, errors.New("versitygw did not become healthy within 30s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s.proc, s.Endpoint = p, "http://"+p.Addr()
+	return s, nil
 }
 
 // Stop ends the server and removes its data.
-func (s *Server) Stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	os.RemoveAll(s.tmp)
-}
+func (s *Server) Stop() { s.proc.Stop() }
 
 // PID of the server process (for benchmarks that sample it).
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+func (s *Server) PID() int { return s.proc.PID() }
 
 // Env is the environment a client needs to reach the server with the root
 // credentials.
@@ -136,6 +63,19 @@ func (s *Server) Env() map[string]string {
 		"AWS_ENDPOINT_URL":          s.Endpoint,
 		"AWS_EC2_METADATA_DISABLED": "true",
 	}
+}
+
+// Getenv is Env with overrides ("" removes a variable), as a lookup.
+func (s *Server) Getenv(over map[string]string) func(string) string {
+	m := s.Env()
+	for k, v := range over {
+		if v == "" {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+	}
+	return func(k string) string { return m[k] }
 }
 
 // Setenv exports Env into the process (for code that reads os.Getenv)
@@ -168,24 +108,52 @@ func (s *Server) NewBucket(t testing.TB) string {
 	return name
 }
 
-// MakeBucket creates a bucket through the S3 API.
-func (s *Server) MakeBucket(ctx context.Context, name string) error {
-	mc, err := minio.New(strings.TrimPrefix(s.Endpoint, "http://"), &minio.Options{
+// Client is a client of the server's S3 API with the root credentials,
+// for what tests do around the backend.
+func (s *Server) Client() (*minio.Client, error) {
+	return minio.New(strings.TrimPrefix(s.Endpoint, "http://"), &minio.Options{
 		Creds:        credentials.NewStaticV4(AccessKey, SecretKey, ""),
 		Region:       "us-east-1",
 		BucketLookup: minio.BucketLookupPath,
 	})
+}
+
+// MakeBucket creates a bucket through the S3 API.
+func (s *Server) MakeBucket(ctx context.Context, name string) error {
+	mc, err := s.Client()
 	if err != nil {
 		return err
 	}
 	return mc.MakeBucket(ctx, name, minio.MakeBucketOptions{Region: "us-east-1"})
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// Main is a TestMain that runs the package's tests against one server,
+// handed to use before they start.
+func Main(m *testing.M, use func(*Server)) {
+	s, err := Start()
 	if err != nil {
-		return 0, err
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		os.Exit(1)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	use(s)
+	code := m.Run()
+	s.Stop()
+	os.Exit(code)
+}
+
+// IncompleteUploads lists the multipart uploads under prefix that were
+// started and neither completed nor aborted.
+func (s *Server) IncompleteUploads(ctx context.Context, bucket, prefix string) ([]string, error) {
+	mc, err := s.Client()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for u := range mc.ListIncompleteUploads(ctx, bucket, prefix, true) {
+		if u.Err != nil {
+			return nil, u.Err
+		}
+		out = append(out, u.Key)
+	}
+	return out, nil
 }
