@@ -67,7 +67,7 @@ image() {
 
 report() { "$bin/pfbench" report -dir "$out"; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/pfbench.XXXXXX")
+work=$(mktemp -d -t pfbench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 case "$mode" in

@@ -74,8 +74,8 @@ func mib(b int64) string { return fmt.Sprintf("%d", b>>20) }
 
 // WriteMarkdown renders the results as the RESULTS.md tables.
 func WriteMarkdown(w io.Writer, r *Results, chart string) {
-	fmt.Fprintf(w, "# Benchmark results\n\nWritten by `scripts/bench.sh` on %s. Every figure is the median of %d runs in the same\n", r.Date, r.Reps)
-	fmt.Fprintf(w, "session, tools taking turns; MB/s are 10^6 stored bytes per second of wall time. Ratio = our time /\n")
+	fmt.Fprintf(w, "# Benchmark results\n\nWritten by `scripts/bench.sh` on %s. Every figure is the median of %d runs of one\n", r.Date, r.Reps)
+	fmt.Fprintf(w, "invocation, tools taking turns; MB/s are 10^6 stored bytes per second of wall time. Ratio = our time /\n")
 	fmt.Fprintf(w, "the best peer's time (below 1: pf-registry is faster). pf-registry verifies every byte it moves.\n\n")
 	if chart != "" {
 		fmt.Fprintf(w, "![time ratio pf-registry / best peer](%s)\n\n", chart)

@@ -20,7 +20,7 @@ type TagRun struct {
 	Sample
 }
 
-// Scale holds the listing runs of a scale session.
+// Scale holds the tag listings of `scripts/bench.sh scale`.
 type Scale struct {
 	Tags []TagRun `json:"tags"`
 }
