@@ -45,36 +45,48 @@ func (s *storeSource) StatBlob(_ context.Context, d model.Digest) (int64, error)
 }
 
 // StoreSink writes into the local store: blobs through staging files,
-// renamed only once verified, and the image marker last.
-func StoreSink(st *store.Store) Sink { return storeSink{st} }
+// renamed only once verified and synced (a store.Batch: one sync for many
+// blobs), and the image marker last.
+func StoreSink(st *store.Store) Sink { return &storeSink{st: st, batch: st.NewBatch()} }
 
-type storeSink struct{ st *store.Store }
+type storeSink struct {
+	st    *store.Store
+	batch *store.Batch
+}
 
-func (s storeSink) Describe() string { return "local store " + s.st.Root() }
+func (s *storeSink) Describe() string { return "local store " + s.st.Root() }
 
 // HasBlob also refreshes a blob it finds, so that a gc running meanwhile
 // takes it for young and leaves it to the image being pulled.
-func (s storeSink) HasBlob(_ context.Context, d model.Digest) (bool, error) {
-	if !s.st.HasBlob(d) {
+func (s *storeSink) HasBlob(_ context.Context, d model.Digest) (bool, error) {
+	if !s.batch.Has(d) {
 		return false, nil
 	}
 	s.st.TouchBlob(d)
 	return true, nil
 }
 
-func (s storeSink) PutBlob(_ context.Context, b *Blob) error {
+func (s *storeSink) PutBlob(_ context.Context, b *Blob) error {
 	rc, err := b.Open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	return s.st.PutStored(b.Digest, rc)
+	return s.batch.PutStored(b.Digest, rc)
 }
 
-func (s storeSink) Commit(_ context.Context, manifest, _ []byte) error {
+// Commit places every staged blob, then writes the marker.
+func (s *storeSink) Commit(_ context.Context, manifest, _ []byte) error {
+	if err := s.batch.Wait(); err != nil {
+		return err
+	}
 	_, err := s.st.PutImage(manifest)
 	return err
 }
+
+// Abort places the blobs verified so far, so that the pull run again skips
+// them.
+func (s *storeSink) Abort(context.Context, error) { _ = s.batch.Wait() }
 
 // DiscardSink reads every blob to its end, so the stream verifies it, and
 // keeps nothing: deep verify, and tests that only need blobs consumed.

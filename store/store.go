@@ -5,14 +5,13 @@
 //	<root>/images/<hex>.json             one marker per image: the raw manifest
 //
 // Blobs enter only through a temp file that is renamed into place after its
-// bytes were verified; the image marker is written last, so an interrupted
-// pull never leaves a marker whose blobs are missing, and the next pull
-// skips what is already there.
+// bytes were verified and made durable; the image marker is written last,
+// so an interrupted pull never leaves a marker whose blobs are missing, and
+// the next pull skips what is already there (write.go states the exact
+// guarantee).
 package store
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +21,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"pf-registry/blob"
@@ -133,114 +131,6 @@ func (s *Store) ReadBlob(d model.Digest, max int64) ([]byte, error) {
 		return nil, err
 	}
 	return blob.DecodeVerified(stored, d, max)
-}
-
-var tmpCounter atomic.Int64
-
-// createTemp makes a staging file named like Rust's temp files, with the pid
-// so that cleanStaging can tell abandoned ones.
-func (s *Store) createTemp(name string) (*os.File, error) {
-	p := filepath.Join(s.root, stagingDir,
-		fmt.Sprintf("%s.tmp.%d.%d", name, os.Getpid(), tmpCounter.Add(1)))
-	return os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
-}
-
-// commitFile syncs, closes and renames a staging file into place.
-func commitFile(f *os.File, dst string) error {
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), dirMode); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), dst); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
-}
-
-func discard(f *os.File) {
-	f.Close()
-	os.Remove(f.Name())
-}
-
-// PutStored stores blob d from its stored (zstd) bytes. r must fail instead
-// of returning io.EOF when the bytes do not verify (blob.Verifier does);
-// then nothing is kept. A blob already present is left untouched.
-func (s *Store) PutStored(d model.Digest, r io.Reader) error {
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	if !d.IsLower() {
-		return fault.Integrityf("blob digest %s is not lowercase; it can never verify", d)
-	}
-	f, err := s.createTemp(d.Hex())
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		discard(f)
-		return err
-	}
-	if s.HasBlob(d) {
-		discard(f)
-		return nil
-	}
-	return commitFile(f, s.BlobPath(d))
-}
-
-// Put compresses logical content into the store and returns its digest and
-// logical size. The content is hashed while it is compressed.
-func (s *Store) Put(r io.Reader) (model.Digest, int64, error) {
-	f, err := s.createTemp("new")
-	if err != nil {
-		return "", 0, err
-	}
-	h := sha256.New()
-	n, err := blob.Compress(f, io.TeeReader(r, h), s.level)
-	if err != nil {
-		discard(f)
-		return "", 0, err
-	}
-	d := model.FromHash(h)
-	if s.HasBlob(d) {
-		discard(f)
-		return d, n, nil
-	}
-	return d, n, commitFile(f, s.BlobPath(d))
-}
-
-// PutBytes is Put for a value in memory.
-func (s *Store) PutBytes(b []byte) (model.Digest, error) {
-	d, _, err := s.Put(bytes.NewReader(b))
-	return d, err
-}
-
-// PutImage records an image: the manifest is stored as a blob and then,
-// last, as the marker images/<hex>.json. The bytes are kept exactly, so the
-// image ID is preserved.
-func (s *Store) PutImage(manifest []byte) (model.Digest, error) {
-	id, err := s.PutBytes(manifest)
-	if err != nil {
-		return "", err
-	}
-	f, err := s.createTemp(id.Hex() + ".json")
-	if err != nil {
-		return "", err
-	}
-	if _, err := f.Write(manifest); err != nil {
-		discard(f)
-		return "", err
-	}
-	return id, commitFile(f, s.markerPath(id))
 }
 
 func (s *Store) markerPath(id model.Digest) string {

@@ -145,3 +145,66 @@ func TestStaleStagingFilesAreCleared(t *testing.T) {
 		t.Fatalf("staging after open: %v", files)
 	}
 }
+
+// A batch keeps nothing unverified either; what it accepted is in blobs/,
+// readable, once Wait returns, with nothing left in staging.
+func TestBatchPlacesVerifiedBlobs(t *testing.T) {
+	st := open(t)
+	b := st.NewBatch()
+	var ds []model.Digest
+	for i := range 20 {
+		logical := []byte(strings.Repeat("page "+strconv.Itoa(i)+" ", 1000))
+		d := model.FromBytes(logical)
+		ds = append(ds, d)
+		stored := blob.CompressBytes(logical, 1)
+		for range 2 { // a second copy of a blob is not written again
+			if err := b.PutStored(d, blob.NewVerifier(bytes.NewReader(stored), d, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !b.Has(d) {
+			t.Fatalf("blob %d: the batch does not know it", i)
+		}
+	}
+	wrong := model.FromBytes([]byte("other"))
+	bad := blob.CompressBytes([]byte("not other"), 1)
+	if err := b.PutStored(wrong, blob.NewVerifier(bytes.NewReader(bad), wrong, 0)); !errors.Is(err, fault.ErrIntegrity) {
+		t.Fatalf("PutStored of bad bytes = %v", err)
+	}
+	if err := b.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if _, err := st.ReadBlob(d, 1<<20); err != nil {
+			t.Fatalf("after Wait: %v", err)
+		}
+	}
+	if st.HasBlob(wrong) || b.Has(wrong) {
+		t.Fatal("an unverified blob entered the store")
+	}
+	if files, _ := st.StagingFiles(); len(files) != 0 {
+		t.Fatalf("staging files left: %v", files)
+	}
+}
+
+// A blob that cannot be renamed into place fails the batch's Wait, and
+// its staging file goes.
+func TestBatchReportsAFailedPlacement(t *testing.T) {
+	st := open(t)
+	logical := []byte("blocked blob")
+	d := model.FromBytes(logical)
+	shard := filepath.Dir(st.BlobPath(d))
+	if err := os.WriteFile(shard, []byte("a file where the shard directory goes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := st.NewBatch()
+	if err := b.PutStored(d, bytes.NewReader(blob.CompressBytes(logical, 1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Wait(); err == nil {
+		t.Fatal("Wait hid a blob that could not be placed")
+	}
+	if files, _ := st.StagingFiles(); len(files) != 0 {
+		t.Fatalf("staging files left: %v", files)
+	}
+}

@@ -23,10 +23,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"pf-registry/blob"
+	"pf-registry/internal/durable"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -191,6 +193,9 @@ type dirImage struct {
 	ref      string
 	maxBlob  int64 // cap on a blob's decompressed size when re-verifying
 	readOnly bool  // never tidy what killed writers left
+
+	batchOnce sync.Once
+	batch     *durable.Batch // blobs staged by PutBlob, placed after a sync
 }
 
 func (d *dirImage) Describe() string { return d.ref }

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"pf-registry/internal/durable"
 	"pf-registry/internal/fault"
 	"pf-registry/internal/stale"
 	"pf-registry/model"
@@ -101,6 +102,24 @@ func (d *dirImage) writeErr(rel string, err error) error {
 // name relative to the root. Nothing is kept if r fails; r's own error is
 // returned as is, a failure to write as a *writeFailure.
 func stageFile(root *os.Root, dir string, r io.Reader) (string, error) {
+	f, name, err := stageOpen(root, dir, r)
+	if err != nil {
+		return "", err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		root.Remove(name)
+		return "", &writeFailure{dir, err}
+	}
+	return name, nil
+}
+
+// stageOpen is stageFile leaving the file open and unsynced, for a caller
+// that makes many files durable with one sync (durable.Batch, SyncFS).
+func stageOpen(root *os.Root, dir string, r io.Reader) (*os.File, string, error) {
 	name := path.Join(dir, stale.Name("tmp"))
 	var f *os.File
 	err := fs.ErrNotExist
@@ -111,24 +130,18 @@ func stageFile(root *os.Root, dir string, r io.Reader) (string, error) {
 		}
 	}
 	if err != nil {
-		return "", &writeFailure{dir, err}
+		return nil, "", &writeFailure{dir, err}
 	}
 	src := &sourceReader{r: r}
-	_, err = io.Copy(f, src)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if _, err = io.Copy(f, src); err != nil {
+		f.Close()
 		root.Remove(name)
 		if src.err != nil {
-			return "", src.err
+			return nil, "", src.err
 		}
-		return "", &writeFailure{dir, err}
+		return nil, "", &writeFailure{dir, err}
 	}
-	return name, nil
+	return f, name, nil
 }
 
 // writeFailure is a file system error while writing rel.
@@ -165,7 +178,9 @@ func (d *dirImage) asWriteErr(err error) error {
 	return err
 }
 
-// PutBlob writes one blob through a staging file renamed into place.
+// PutBlob writes one blob to a staging file; the sink's batch renames it
+// into place once a group sync has made it durable (internal/durable
+// states the guarantee), and Commit waits for every blob first.
 func (d *dirImage) PutBlob(_ context.Context, b *registry.Blob) error {
 	rc, err := b.Open()
 	if err != nil {
@@ -178,13 +193,33 @@ func (d *dirImage) PutBlob(_ context.Context, b *registry.Blob) error {
 	}
 	defer root.Close()
 	rel := b.Digest.ShardPath()
-	tmp, err := stageFile(root, stagingDir, rc)
+	f, tmp, err := stageOpen(root, stagingDir, rc)
 	if err != nil {
 		return d.asWriteErr(err)
 	}
-	step("blob")
-	return d.place(root, tmp, rel)
+	return d.staged().Add(f, func() error {
+		root, err := d.openRoot()
+		if err != nil {
+			return err
+		}
+		defer root.Close()
+		step("blob")
+		return d.place(root, tmp, rel)
+	}, func() { os.Remove(filepath.Join(d.dir, filepath.FromSlash(tmp))) })
 }
+
+// staged is the batch of blobs written by this sink.
+func (d *dirImage) staged() *durable.Batch {
+	d.batchOnce.Do(func() { d.batch = durable.NewBatch(d.dir) })
+	return d.batch
+}
+
+// waitBlobs returns once every blob PutBlob staged is in place.
+func (d *dirImage) waitBlobs() error { return d.staged().Wait() }
+
+// Abort places the blobs written so far, so that the push run again finds
+// them.
+func (d *dirImage) Abort(context.Context, error) { _ = d.waitBlobs() }
 
 // place renames a staged file to rel, creating its directory.
 func (d *dirImage) place(root *os.Root, tmp, rel string) error {
@@ -214,6 +249,9 @@ func (d *dirImage) openRoot() (*os.Root, error) {
 // Commit switches manifest and signature through the journal (see above),
 // dropping the bundles of the image it replaces.
 func (d *dirImage) Commit(_ context.Context, manifest, sig []byte) error {
+	if err := d.waitBlobs(); err != nil {
+		return err
+	}
 	if sig == nil {
 		return fmt.Errorf("%s: a file registry image needs a signature", d.ref)
 	}
@@ -222,6 +260,9 @@ func (d *dirImage) Commit(_ context.Context, manifest, sig []byte) error {
 
 // CommitSigned implements registry.SignedSink: Commit with the bundles.
 func (d *dirImage) CommitSigned(_ context.Context, manifest, sig []byte, b registry.Bundles) ([]signing.Check, error) {
+	if err := d.waitBlobs(); err != nil {
+		return nil, err
+	}
 	files, err := b.Files(manifest)
 	if err != nil {
 		return nil, err
@@ -329,21 +370,47 @@ func stageCommit(root *os.Root, set *switchSet) (string, error) {
 		files = append(files, file{"manifest.json.sig", set.sig}, file{"manifest.json", set.manifest})
 	}
 	for _, f := range append(files, file{"intent", []byte(intent)}) {
-		tmp, err := stageFile(root, stage, bytes.NewReader(f.data))
-		if err == nil {
-			if err = root.Rename(tmp, path.Join(stage, f.name)); err != nil {
-				err = &writeFailure{stage, err}
-			}
-		}
-		if err != nil {
+		if err := stageJournalFile(root, stage, f.name, f.data); err != nil {
 			root.RemoveAll(stage)
 			return "", err
 		}
 	}
-	if err := syncDir(root, stage); err != nil {
+	// One sync for the journal's files and directory, and for the blobs
+	// placed before: the journal is durable only after all of them.
+	if err := syncFS(root); err != nil {
 		return "", &writeFailure{stage, err}
 	}
 	return stage, nil
+}
+
+// stageJournalFile writes one file of the journal directory stage, its
+// writeback started (stageCommit syncs them together).
+func stageJournalFile(root *os.Root, stage, name string, data []byte) error {
+	f, tmp, err := stageOpen(root, stage, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	err = durable.StartWriteback(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = root.Rename(tmp, path.Join(stage, name))
+	}
+	if err != nil {
+		return &writeFailure{stage, err}
+	}
+	return nil
+}
+
+// syncFS syncs the file system that holds root (durable.SyncFS).
+func syncFS(root *os.Root) error {
+	f, err := root.Open(".")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return durable.SyncFSOf(f)
 }
 
 // installJournal renames the staged directory to the journal, after a
