@@ -27,7 +27,8 @@ import (
 // It runs in three steps: plan (manifest, signatures and the requirement
 // opt.Require, walk, sizes; nothing is written), workers (every blob, at
 // most opt.Concurrency at once) and commit (manifest and signatures, only
-// once every blob is in place).
+// once every blob is in place). A destination that already holds the
+// image (Holder) ends it after the plan.
 func Transfer(ctx context.Context, op Op, src Source, verify *Verifier, dst Sink, sign *Signer, opt TransferOptions) (rep *Report, err error) {
 	t := &transfer{src: src, dst: dst, opt: opt, em: newEmitter(op, opt.Progress),
 		rep: &Report{Op: op, Source: src.Describe(), Destination: dst.Describe()}}
@@ -50,6 +51,9 @@ func Transfer(ctx context.Context, op Op, src Source, verify *Verifier, dst Sink
 	p, err := t.plan(ctx, verify, sign)
 	if err != nil {
 		return t.rep, err
+	}
+	if t.unchanged(ctx, p) {
+		return t.rep, nil
 	}
 	if err := t.moveAll(ctx, p); err != nil {
 		return t.rep, err

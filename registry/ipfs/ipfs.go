@@ -36,6 +36,7 @@
 package ipfs
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -702,4 +703,53 @@ func (c *client) display() string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// Holds implements registry.Holder for a named push: the directory at the
+// name is pinned (so its blocks stay) and holds this manifest and
+// signature and an entry of the stored size for every blob. Its CID is
+// then the push's result, as if it had been built again.
+func (s *sink) Holds(ctx context.Context, manifest, sig []byte, blobs []registry.HeldBlob) (bool, error) {
+	if !s.t.named() {
+		return false, nil
+	}
+	var st struct{ Hash, Type string }
+	if err := s.b.c.callJSON(ctx, "files/stat", args("arg", s.t.indexPath()), nil, &st); err != nil || st.Type != "directory" {
+		return false, nil
+	}
+	entries, err := s.b.filesLs(ctx, s.t.indexPath())
+	if err != nil {
+		return false, nil
+	}
+	byName := make(map[string]mfsEntry, len(entries))
+	for _, e := range entries {
+		byName[e.Name] = e
+	}
+	for _, b := range blobs {
+		e, ok := byName[blobEntry(b.Digest)]
+		if !ok || e.Type != 0 || b.StoredSize < 0 || e.Size != uint64(b.StoredSize) {
+			return false, nil
+		}
+	}
+	for _, f := range []struct {
+		name string
+		want []byte
+	}{{ManifestEntry, manifest}, {SignatureEntry, sig}} {
+		e, ok := byName[f.name]
+		if !ok || e.Size != uint64(len(f.want)) {
+			return false, nil
+		}
+		got, err := s.b.catAll(ctx, e.Hash, int64(len(f.want)), f.name)
+		if err != nil || !bytes.Equal(got, f.want) {
+			return false, nil
+		}
+	}
+	if err := s.b.c.callJSON(ctx, "pin/ls", args("arg", st.Hash, "type", "recursive"), nil, nil); err != nil {
+		return false, nil
+	}
+	s.mu.Lock()
+	s.result = "ipfs://" + st.Hash
+	s.mu.Unlock()
+	s.stopWatch()
+	return true, nil
 }

@@ -38,6 +38,8 @@ type sink struct {
 	// meta keeps the stored bytes of the fs tree and page manifest, which
 	// Commit reads to order the layers (walk order, spec §5).
 	meta map[model.Digest][]byte
+	// current is the image of ours at the tag before the push (nil: none).
+	current *Image
 }
 
 func newSink(ctx context.Context, l location) (*sink, error) {
@@ -47,6 +49,7 @@ func newSink(ctx context.Context, l location) (*sink, error) {
 	switch {
 	case err == nil:
 		if img, perr := ParseImage(raw); perr == nil {
+			s.current = img
 			for _, ly := range img.Layers {
 				s.candidates[ly.Logical] = ly.Stored
 			}
@@ -60,6 +63,31 @@ func newSink(ctx context.Context, l location) (*sink, error) {
 }
 
 func (s *sink) Describe() string { return s.name }
+
+// Holds implements registry.Holder: the manifest at the tag has these
+// bytes as its config, this signature layer, and a layer for every blob.
+// A registry accepts a manifest only once it holds every blob the manifest
+// names, so no blob is asked for; a layout directory is a plain file tree,
+// where each layer is checked (a local stat).
+func (s *sink) Holds(ctx context.Context, manifest, sig []byte, blobs []registry.HeldBlob) (bool, error) {
+	img := s.current
+	if img == nil || img.Signature == nil || img.Config.Digest != string(model.FromBytes(manifest)) ||
+		img.Signature.Digest != string(model.FromBytes(sig)) {
+		return false, nil
+	}
+	for _, b := range blobs {
+		l, ok := img.Layer(b.Digest)
+		if !ok {
+			return false, nil
+		}
+		if s.ref.Scheme == "ocidir" {
+			if present, err := s.hasLayer(ctx, l.Stored); err != nil || !present {
+				return false, err
+			}
+		}
+	}
+	return true, nil
+}
 
 // HasBlob is true when the manifest previously at the tag names a layer for
 // d and that layer is still in the repository.

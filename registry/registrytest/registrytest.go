@@ -5,7 +5,8 @@
 // around the backend to read, replace and delete what the server stores)
 // and calls Run from one test. The suite then checks what every backend
 // must do the same way: a round trip keeps manifest and signature bytes and
-// the image ID, a re-push skips every blob, an interrupted pull resumes, a
+// the image ID, a re-push skips every blob (and reads none where the destination can
+// tell it holds the image) but restores one lost, an interrupted pull resumes, a
 // cancelled transfer leaves nothing partial, every tampering is an
 // integrity error and a missing blob an incomplete image, listings page,
 // read-only mode refuses every write, a sink keeps no blob that fails
@@ -163,6 +164,7 @@ func (s *suite) transfers(t *testing.T) {
 	t.Run("RoundTrip", s.roundTrip)
 	t.Run("CopyKeepsImageID", s.copyKeepsID)
 	t.Run("RePushSkipsEveryBlob", s.rePush)
+	t.Run("RePushRestoresALostBlob", s.rePushRestores)
 	t.Run("InterruptedPullResumes", s.resume)
 	t.Run("CancelLeavesNothingPartial", s.cancel)
 }

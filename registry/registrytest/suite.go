@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"pf-registry/blob"
@@ -229,7 +232,9 @@ func (s *suite) copy(t testing.TB, from registry.Registry, src registry.Ref, to 
 	}
 }
 
-// rePush pushes the same image to the same place again: nothing moves.
+// rePush pushes the same image to the same place again: nothing moves,
+// and a destination that can tell it holds the image (registry.Holder)
+// reads no blob of the source at all.
 func (s *suite) rePush(t *testing.T) {
 	reg := s.open(t)
 	ref := s.push(t, reg)
@@ -248,6 +253,65 @@ func (s *suite) rePush(t *testing.T) {
 		}
 	}
 	s.checkStored(t, reg, ref, s.stored)
+
+	dst, err := reg.Sink(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := dst.(registry.Holder); !ok {
+		return
+	}
+	src, err := registry.StoreSource(s.st, s.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.ParseManifest(s.raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := &openCounter{Source: src, walk: m.MetadataBlobs()}
+	rep, err = registry.Transfer(context.Background(), registry.OpPush, counted, nil, dst, &registry.Signer{Key: reg.SignKey()}, registry.TransferOptions{})
+	if err != nil || !rep.Complete || rep.Skipped != len(s.fx.WalkOrder) {
+		t.Fatalf("third push: %v", err)
+	}
+	if n := counted.opens.Load(); n != 0 {
+		t.Errorf("an unchanged push to a destination that holds the image read %d blobs beyond those of the walk", n)
+	}
+}
+
+// openCounter counts the blobs a transfer opens at its source, but for
+// the metadata blobs every walk reads (walk).
+type openCounter struct {
+	registry.Source
+	walk  []model.Digest
+	opens atomic.Int64
+}
+
+func (c *openCounter) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, int64, error) {
+	if !slices.Contains(c.walk, d) {
+		c.opens.Add(1)
+	}
+	return c.Source.OpenBlob(ctx, d)
+}
+
+// rePushRestores removes one blob at the destination: pushing the same
+// image again must notice it (an unchanged manifest does not vouch for a
+// lost blob) and send that blob only.
+func (s *suite) rePushRestores(t *testing.T) {
+	reg := s.open(t)
+	ref := s.push(t, reg)
+	lost := s.blob(t, s.fx.WalkOrder[len(s.fx.WalkOrder)-1].Role)
+	s.h.Remove(t, ref, BlobObject(lost))
+	rep, err := reg.Push(context.Background(), s.st, s.id, ref, registry.TransferOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Transferred != 1 || rep.Skipped != len(s.fx.WalkOrder)-1 {
+		t.Errorf("push after a lost blob: %d transferred, %d skipped of %d", rep.Transferred, rep.Skipped, len(rep.Blobs))
+	}
+	if _, err := reg.Verify(context.Background(), ref, registry.VerifyOptions{Deep: true}); err != nil {
+		t.Fatalf("after the push that restored the blob: %v", err)
+	}
 }
 
 // checkRefused asserts a transfer error of a class whose text names what

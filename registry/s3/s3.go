@@ -39,6 +39,7 @@
 package s3
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -392,6 +393,37 @@ func (im *image) StatBlob(ctx context.Context, d model.Digest) (int64, error) {
 func (im *image) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
 	_, found, err := im.c.Head(ctx, im.blobKey(d))
 	return found, err
+}
+
+// Holds implements registry.Holder: manifest.json and its signature are
+// these bytes, and one listing of the image's blobs (a request per 1,000)
+// shows every blob at its stored size. S3 shows an object only once its
+// upload completed, as for HasBlob.
+func (im *image) Holds(ctx context.Context, manifest, sig []byte, blobs []registry.HeldBlob) (bool, error) {
+	for _, f := range []struct {
+		leaf string
+		want []byte
+	}{{manifestLeaf, manifest}, {signatureLeaf, sig}} {
+		got, err := im.c.GetBytes(ctx, im.ref.S3Key(f.leaf), maxManifestSize)
+		if err != nil || !bytes.Equal(got, f.want) {
+			return false, nil
+		}
+	}
+	ents, err := im.c.ListAll(ctx, im.ref.S3Key("blobs/"))
+	if err != nil {
+		return false, err
+	}
+	size := make(map[string]int64, len(ents))
+	for _, e := range ents {
+		size[e.Key] = e.Size
+	}
+	for _, b := range blobs {
+		n, ok := size[im.blobKey(b.Digest)]
+		if !ok || b.StoredSize >= 0 && n != b.StoredSize {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // PutBlob implements registry.Sink: streams the stored bytes; more than
