@@ -406,3 +406,19 @@ func (v *Verifier) StoredSize() int64 { return v.stored }
 
 // LogicalSize is the decompressed size, known once Verified.
 func (v *Verifier) LogicalSize() int64 { return v.logical }
+
+// copyBufs pools the buffers of Copy.
+var copyBufs = sync.Pool{New: func() any {
+	b := make([]byte, 256<<10)
+	return &b
+}}
+
+// Copy copies src to dst through a pooled 256 KiB buffer, whatever the two
+// implement: the 32 KiB buffer of io.Copy (the one os.File.ReadFrom uses
+// for a reader that is not a file) costs a read and a write system call,
+// and a hand-off to the verifying decoder, per 32 KiB of a blob.
+func Copy(dst io.Writer, src io.Reader) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	return io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, *bp)
+}

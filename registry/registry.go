@@ -94,7 +94,8 @@ type Sink interface {
 	// PutBlob stores one blob. b.Open yields the stored (zstd) bytes; the
 	// stream fails with an error wrapping fault.ErrIntegrity instead of
 	// io.EOF when the bytes do not decode to b.Digest, and the sink must then
-	// not keep them.
+	// not keep them. (A push from the local store sends blobs as stored
+	// there: they were verified when they entered it.)
 	PutBlob(ctx context.Context, b *Blob) error
 	// Commit writes manifest and signature after all blobs, so a reader
 	// never sees a manifest whose blobs are missing. sig is nil for sinks

@@ -89,7 +89,7 @@ func (s *Store) stageStored(d model.Digest, r io.Reader) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(f, r); err != nil {
+	if _, err := blob.Copy(f, r); err != nil {
 		discard(f)
 		return nil, err
 	}

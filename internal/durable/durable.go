@@ -17,14 +17,16 @@ package durable
 import (
 	"os"
 	"sync"
+	"time"
 )
 
 // Batch renames staged files into place once a sync has made their bytes
-// durable. Files added while a sync runs wait for the next one, so the
-// number of syncs adapts to the disk: a group commit. Safe for concurrent
-// use; its goroutine runs only while files wait.
+// durable. Files added while a sync runs, or within SyncGap of its start,
+// wait for the next one: a group commit, which the disk paces. Safe for
+// concurrent use; its goroutine runs only while files wait.
 type Batch struct {
-	dir string // any directory on the file system being written
+	dir   string        // any directory on the file system being written
+	hurry chan struct{} // Wait asks for the next sync without the gap
 
 	mu      sync.Mutex
 	idle    *sync.Cond
@@ -40,7 +42,7 @@ type staged struct {
 
 // NewBatch syncs the file system that holds dir.
 func NewBatch(dir string) *Batch {
-	b := &Batch{dir: dir}
+	b := &Batch{dir: dir, hurry: make(chan struct{}, 1)}
 	b.idle = sync.NewCond(&b.mu)
 	return b
 }
@@ -72,9 +74,26 @@ func (b *Batch) Add(f *os.File, place func() error, discard func()) error {
 	return nil
 }
 
+// SyncGap is the least time between the starts of two syncs of a batch:
+// each sync waits for the disk's cache to be flushed, which costs the
+// same for one file as for many, so files arriving meanwhile join the
+// next one (a blob of a pull becomes safe within about SyncGap plus one
+// sync).
+const SyncGap = 50 * time.Millisecond
+
 // flush syncs and places pending files until none wait.
 func (b *Batch) flush() {
+	var last time.Time
 	for {
+		if wait := SyncGap - time.Since(last); !last.IsZero() && wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-b.hurry:
+				t.Stop()
+			}
+		}
+		last = time.Now()
 		b.mu.Lock()
 		group := b.pending
 		b.pending = nil
@@ -110,6 +129,10 @@ func (b *Batch) flush() {
 // Wait returns once every file added so far is placed (or discarded), with
 // the first failure.
 func (b *Batch) Wait() error {
+	select {
+	case b.hurry <- struct{}{}:
+	default:
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for b.running {

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"pf-registry/blob"
 	"pf-registry/internal/durable"
 	"pf-registry/internal/fault"
 	"pf-registry/internal/stale"
@@ -133,7 +134,7 @@ func stageOpen(root *os.Root, dir string, r io.Reader) (*os.File, string, error)
 		return nil, "", &writeFailure{dir, err}
 	}
 	src := &sourceReader{r: r}
-	if _, err = io.Copy(f, src); err != nil {
+	if _, err = blob.Copy(f, src); err != nil {
 		f.Close()
 		root.Remove(name)
 		if src.err != nil {

@@ -9,6 +9,7 @@ import (
 
 	godigest "github.com/opencontainers/go-digest"
 	"github.com/regclient/regclient"
+	"github.com/regclient/regclient/types/blob"
 	"github.com/regclient/regclient/types/descriptor"
 	"github.com/regclient/regclient/types/errs"
 	"github.com/regclient/regclient/types/ref"
@@ -153,7 +154,7 @@ func (s *source) OpenBlob(ctx context.Context, d model.Digest) (io.ReadCloser, i
 	if err != nil {
 		return nil, -1, classify(err, s.name, "layer of blob "+d.Short())
 	}
-	return &layerReader{rc: br, where: s.name, what: "layer of blob " + d.Short(), size: l.Stored.Size}, l.Stored.Size, nil
+	return newLayerReader(br, s.name, "layer of blob "+d.Short(), l.Stored.Size, false), l.Stored.Size, nil
 }
 
 // OpenBlobAt implements registry.BlobRanger with a Range request.
@@ -171,7 +172,7 @@ func (s *source) OpenBlobAt(ctx context.Context, d model.Digest, off int64) (io.
 	if err != nil {
 		return nil, classify(err, s.name, what)
 	}
-	return &layerReader{rc: br, where: s.name, what: what, size: l.Stored.Size - off, ranged: true}, nil
+	return newLayerReader(br, s.name, what, l.Stored.Size-off, true), nil
 }
 
 // StatBlob reports a layer's stored size without downloading it.
@@ -208,18 +209,34 @@ func (s *source) StoredDigest(d model.Digest) model.Digest {
 	return model.Digest(l.Stored.Digest)
 }
 
-// layerReader turns regclient's digest checks into integrity errors and
-// checks the size the manifest declares (a short answer that ends cleanly
-// is one too: the engine asks once more before it believes it).
+// layerReader checks the size the manifest declares (a short answer that
+// ends cleanly is one too: the engine asks once more before it believes
+// it) and turns regclient's errors into integrity errors.
+//
+// From a registry it reads the HTTP body itself rather than regclient's
+// reader, which hashes every byte for the layer digest: the engine checks
+// the logical digest that the signed manifest names, which is what
+// vouches for the content (the layer digest comes from the unsigned OCI
+// manifest), so a second SHA-256 pass would only cost CPU. Close still
+// goes through regclient, which releases its connection slot.
 type layerReader struct {
+	r           io.Reader
 	rc          io.ReadCloser
 	where, what string
 	size, n     int64
 	ranged      bool // the rest of a layer: regclient's digest cannot match
 }
 
+func newLayerReader(br blob.Reader, where, what string, size int64, ranged bool) *layerReader {
+	r := io.Reader(br)
+	if resp := br.Response(); resp != nil && resp.Body != nil {
+		r = resp.Body
+	}
+	return &layerReader{r: r, rc: br, where: where, what: what, size: size, ranged: ranged}
+}
+
 func (r *layerReader) Read(p []byte) (int, error) {
-	n, err := r.rc.Read(p)
+	n, err := r.r.Read(p)
 	r.n += int64(n)
 	eof := errors.Is(err, io.EOF) // regclient wraps it in its digest check
 	switch {
