@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -275,8 +276,22 @@ func (e *env) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-func (e *env) table() *tabwriter.Writer {
-	return tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+func (e *env) table() *tabwriter.Writer { return newTable(e.stdout) }
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+
+// longTable is table for listings of up to hundreds of thousands of rows:
+// the tabwriter writes each cell on its own, so its output is buffered;
+// flush ends the table.
+func (e *env) longTable() (tw *tabwriter.Writer, flush func() error) {
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	tw = newTable(out)
+	return tw, func() error {
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		return out.Flush()
+	}
 }
 
 func (e *env) openStore() (*store.Store, error) {

@@ -122,7 +122,7 @@ func (e *env) tagsCmd() *cobra.Command {
 		RunE: o.runTags,
 	}
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON document")
-	c.Flags().BoolVar(&o.quick, "quick", false, "list names only, without checking each image's signatures")
+	c.Flags().BoolVar(&o.quick, "quick", false, "list names only, without reading each tag or checking its signatures (for repositories of many thousands of tags)")
 	return c
 }
 
@@ -132,7 +132,7 @@ func (o *tagsOpts) runTags(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	out := &registry.TagList{Repo: repo.Raw, Tags: []registry.TagEntry{}}
-	opt := registry.ListOptions{}
+	opt := registry.ListOptions{Names: o.quick}
 	for {
 		page, err := reg.Tags(cmd.Context(), repo, opt)
 		if err != nil {
@@ -155,7 +155,7 @@ func (o *tagsOpts) runTags(cmd *cobra.Command, args []string) error {
 		fmt.Fprintf(o.stderr, "no images in %s\n", repo.Raw)
 		return nil
 	}
-	tw := o.table()
+	tw, flush := o.longTable()
 	fmt.Fprintln(tw, "TAG\tSIGNATURE\tUPDATED\tREFERENCE")
 	for _, t := range rows {
 		upd := "-"
@@ -171,7 +171,7 @@ func (o *tagsOpts) runTags(cmd *cobra.Command, args []string) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, t.verdict(), upd, termtext.Line(t.Ref))
 	}
-	return tw.Flush()
+	return flush()
 }
 
 func plural(n int) string {
@@ -197,28 +197,44 @@ func (t tagRow) verdict() string {
 	return s
 }
 
-// judge inspects every ProcessFork image of the list (a few at a time),
-// unless --quick.
+// judge inspects every ProcessFork image of the list, at most
+// --concurrency at a time and once per image digest (tags naming the same
+// OCI manifest share its verdict), unless --quick.
 func (o *tagsOpts) judge(ctx context.Context, reg registry.Registry, tags []registry.TagEntry) []tagRow {
 	rows := make([]tagRow, len(tags))
-	var g errgroup.Group
-	g.SetLimit(o.g.concurrency)
+	same := map[string][]int{} // image digest (or reference) → rows
+	var order []string
 	for i, t := range tags {
 		rows[i].TagEntry = t
 		if o.quick || t.Foreign {
 			continue
 		}
+		key := t.Digest
+		if key == "" {
+			key = "ref:" + t.Ref
+		}
+		if same[key] == nil {
+			order = append(order, key)
+		}
+		same[key] = append(same[key], i)
+	}
+	var g errgroup.Group
+	g.SetLimit(o.g.concurrency)
+	for _, key := range order {
 		g.Go(func() error {
-			ref, err := registry.ParseRef(t.Ref)
+			first := &rows[same[key][0]]
+			ref, err := registry.ParseRef(first.Ref)
 			var in *registry.Inspection
 			if err == nil {
 				in, err = reg.Inspect(ctx, ref)
 			}
-			if err != nil {
-				rows[i].Error = termtext.OneLine(err.Error(), 200)
-				return nil
+			for _, i := range same[key] {
+				if err != nil {
+					rows[i].Error = termtext.OneLine(err.Error(), 200)
+				} else {
+					rows[i].Signature = &in.Signature
+				}
 			}
-			rows[i].Signature = &in.Signature
 			return nil
 		})
 	}

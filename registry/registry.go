@@ -178,10 +178,16 @@ func NewBlob(d model.Digest, role string, storedSize int64, open func() (io.Read
 	return &Blob{Digest: d, Role: role, StoredSize: storedSize, open: open}
 }
 
-// ListOptions page a listing. Limit 0 means the backend's default page.
+// ListOptions page a listing. Limit 0 means the backend's default page
+// (the whole listing where one request returns it).
 type ListOptions struct {
 	Limit int
 	After string // continue after this name (or backend token)
+	// Names asks Tags for names and references only: a backend may leave
+	// out what it learns per tag at a cost (OCI: whether a tag holds a
+	// ProcessFork image, its digest, creation time and signature tags,
+	// two requests per tag), for huge repositories.
+	Names bool
 }
 
 // Listing is one page of repositories under a root.

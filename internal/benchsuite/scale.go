@@ -122,9 +122,13 @@ func ListTags(ctx context.Context, e *Env, n, reps int, timeout time.Duration, l
 	count := func(cmd string, extra int) string {
 		return fmt.Sprintf(`n=$(%s | wc -l); [ "$n" -eq %d ] || { echo "error: listed $n lines, want %d" >&2; exit 1; }`, cmd, n+extra, n+extra)
 	}
+	// `tags --quick` lists names as the peers do; `tags` also reads every
+	// tag and checks each image's signatures.
 	listers := []lister{
+		{"file", "pf-registry --quick", count(e.pf("tags --quick "+q("file://"+repo)), 1)},
 		{"file", "pf-registry", count(e.pf("tags "+q("file://"+repo)), 1)},
 		{"file", "find", count("find "+q(repo)+" -mindepth 2 -maxdepth 2 -name manifest.json", 0)},
+		{"oci", "pf-registry --quick", count(e.pf("tags --quick "+q("oci://"+ociRepo)), 1)},
 		{"oci", "pf-registry", count(e.pf("tags "+q("oci://"+ociRepo)), 1)},
 		{"oci", "crane ls", count("crane ls "+q(ociRepo), 0)},
 		{"oci", "regctl tag ls", count("regctl --host "+q("reg="+oci.addr+",tls=disabled")+" tag ls "+q(ociRepo), 0)},

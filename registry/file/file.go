@@ -140,29 +140,31 @@ func notFoundDir(dir string, err error) error {
 	return err
 }
 
-// Tags implements registry.Backend.
+// Tags implements registry.Backend. Subdirectories come sorted from the
+// directory listing; only those from opt.After on are checked for a
+// manifest.json, until the page is full, so the first page of a
+// repository of 100,000 tags costs a listing and a page of stats.
 func (b *Backend) Tags(_ context.Context, repo registry.Ref, opt registry.ListOptions) (*registry.TagList, error) {
 	dir := dirOf(repo)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, notFoundDir(dir, err)
 	}
-	var names []string
-	mod := map[string]time.Time{}
-	for _, e := range ents {
+	start := sort.Search(len(ents), func(i int) bool { return ents[i].Name() > opt.After })
+	out := &registry.TagList{Repo: repo.Raw, Tags: []registry.TagEntry{}}
+	for _, e := range ents[start:] {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		if fi, err := os.Stat(filepath.Join(dir, e.Name(), "manifest.json")); err == nil && fi.Mode().IsRegular() {
-			names = append(names, e.Name())
-			mod[e.Name()] = fi.ModTime()
+		fi, err := os.Stat(filepath.Join(dir, e.Name(), "manifest.json"))
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
 		}
-	}
-	sort.Strings(names)
-	names, next := registry.PageNames(names, opt)
-	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: []registry.TagEntry{}}
-	for _, n := range names {
-		out.Tags = append(out.Tags, registry.TagEntry{Name: n, Ref: refFor(filepath.Join(dir, n)), Updated: mod[n]})
+		if opt.Limit > 0 && len(out.Tags) == opt.Limit {
+			out.Next = out.Tags[len(out.Tags)-1].Name
+			break
+		}
+		out.Tags = append(out.Tags, registry.TagEntry{Name: e.Name(), Ref: refFor(filepath.Join(dir, e.Name())), Updated: fi.ModTime()})
 	}
 	return out, nil
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/regclient/regclient"
 	"github.com/regclient/regclient/scheme"
@@ -241,9 +243,13 @@ func refusedCatalog(raw, classified error) bool {
 	return code == 405 || code == 400
 }
 
-// Tags implements registry.Backend. Each tag's manifest and config (not its
-// blobs) are fetched: to tell ProcessFork images from foreign artefacts and
-// to show when each image was created.
+// describeConcurrency bounds the tags described at once.
+const describeConcurrency = 8
+
+// Tags implements registry.Backend. Unless opt.Names, each tag is
+// described: its manifest digest (a HEAD), and once per distinct digest
+// the manifest and config (not its blobs), to tell ProcessFork images from
+// foreign artefacts and to show when each image was created.
 func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.ListOptions) (*registry.TagList, error) {
 	l, err := b.locate(repo)
 	if err != nil {
@@ -254,19 +260,26 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 		return nil, err
 	}
 	names, sigTags := splitSignatureTags(names)
+	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: []registry.TagEntry{}}
+	if opt.Names {
+		for _, name := range names {
+			out.Tags = append(out.Tags, registry.TagEntry{Name: name, Ref: b.tagRef(repo, name)})
+		}
+		return out, nil
+	}
 	tags := make([]registry.TagEntry, len(names))
 	keep := make([]bool, len(names))
 	errsOut := make([]error, len(names))
 	var g errgroup.Group
-	g.SetLimit(4)
+	g.SetLimit(describeConcurrency)
+	seen := &described{byDigest: map[string]*digestInfo{}}
 	for i, name := range names {
 		g.Go(func() error {
-			tags[i], keep[i], errsOut[i] = b.describeTag(ctx, l, repo, name)
+			tags[i], keep[i], errsOut[i] = b.describeTag(ctx, l, repo, name, seen)
 			return nil // every tag is described; the first error by position wins
 		})
 	}
 	_ = g.Wait()
-	out := &registry.TagList{Repo: repo.Raw, Next: next, Tags: []registry.TagEntry{}}
 	for i, t := range tags {
 		if errsOut[i] != nil {
 			return nil, errsOut[i]
@@ -280,14 +293,14 @@ func (b *Backend) Tags(ctx context.Context, repo registry.Ref, opt registry.List
 }
 
 // tagPage lists one page of tag names and the token of the next page.
+// Limit 0 asks the registry for its whole list (following its Link
+// pages), as one request where it can: asking a registry that reads its
+// whole tag directory for every page (distribution 2.8) page by page costs
+// a full read per page.
 func (b *Backend) tagPage(ctx context.Context, l location, opt registry.ListOptions) (names []string, next string, err error) {
-	limit := opt.Limit
-	if limit <= 0 {
-		limit = defaultPage
-	}
 	var tagOpts []scheme.TagOpts
 	if !b.isLayout() { // a layout's index is read whole and paged here
-		tagOpts = append(tagOpts, scheme.WithTagLimit(limit), scheme.WithTagLast(opt.After))
+		tagOpts = append(tagOpts, scheme.WithTagLimit(max(opt.Limit, 0)), scheme.WithTagLast(opt.After))
 	}
 	tl, err := l.rc.TagList(ctx, l.ref, tagOpts...)
 	if err != nil {
@@ -300,50 +313,89 @@ func (b *Backend) tagPage(ctx context.Context, l location, opt registry.ListOpti
 	// A layout's index is read whole, and some registries (distribution
 	// 2.8) ignore n and last and answer in any order: sort and page here.
 	sort.Strings(names)
-	names, next = registry.PageNames(names, registry.ListOptions{Limit: limit, After: opt.After})
-	if len(names) == limit {
+	names, next = registry.PageNames(names, opt)
+	if opt.Limit > 0 && len(names) == opt.Limit {
 		next = names[len(names)-1] // the registry may hold more
 	}
 	return names, next, nil
 }
 
-// describeTag reads one tag's manifest and config: whether it is a
-// ProcessFork image and when it was created. keep is false for a tag
-// deleted meanwhile; err is set only when the registry cannot be read.
-func (b *Backend) describeTag(ctx context.Context, l location, repo registry.Ref, name string) (e registry.TagEntry, keep bool, err error) {
+// described caches what describeTag learns per manifest digest: tags
+// that name the same image cost one HEAD each.
+type described struct {
+	mu       sync.Mutex
+	byDigest map[string]*digestInfo
+}
+
+type digestInfo struct {
+	once    sync.Once
+	foreign bool
+	updated time.Time
+	err     error
+}
+
+// describeTag reads one tag's manifest digest and, once per digest, the
+// manifest and config: whether it is a ProcessFork image and when it was
+// created. keep is false for a tag deleted meanwhile; err is set only when
+// the registry cannot be read.
+func (b *Backend) describeTag(ctx context.Context, l location, repo registry.Ref, name string, seen *described) (e registry.TagEntry, keep bool, err error) {
 	tl := l
 	tl.ref = l.ref.SetTag(name)
 	tl.name = b.tagRef(repo, name)
 	e = registry.TagEntry{Name: name, Ref: tl.name}
+	key := "tag:" + name // a manifest regclient cannot HEAD is read by tag
+	if d, herr := l.rc.ManifestHead(ctx, tl.ref); herr == nil && d.GetDescriptor().Digest != "" {
+		key = d.GetDescriptor().Digest.String()
+	}
+	seen.mu.Lock()
+	info := seen.byDigest[key]
+	if info == nil {
+		info = &digestInfo{}
+		seen.byDigest[key] = info
+	}
+	seen.mu.Unlock()
+	var digest string
+	info.once.Do(func() { digest, info.foreign, info.updated, info.err = b.readTag(ctx, tl) })
+	switch {
+	case errors.Is(info.err, fault.ErrNotFound):
+		return e, false, nil // deleted meanwhile
+	case info.err != nil:
+		return e, false, info.err
+	}
+	if digest == "" && strings.HasPrefix(key, "sha256:") {
+		digest = key
+	}
+	e.Digest, e.Foreign, e.Updated = digest, info.foreign, info.updated
+	return e, true, nil
+}
+
+// readTag reads the manifest and config at a tag.
+func (b *Backend) readTag(ctx context.Context, tl location) (digest string, foreign bool, updated time.Time, err error) {
 	raw, err := getManifest(ctx, tl)
 	switch {
-	case errors.Is(err, fault.ErrNotFound):
-		return e, false, nil // deleted meanwhile
-	case errors.Is(err, fault.ErrAuth) || isUnreachable(err):
-		return e, false, err
+	case errors.Is(err, fault.ErrNotFound), errors.Is(err, fault.ErrAuth), isUnreachable(err):
+		return "", false, time.Time{}, err
 	case err != nil:
 		// A manifest regclient cannot even parse (e.g. Docker schema 1)
 		// is somebody else's artefact.
-		e.Foreign = true
-		return e, true, nil
+		return "", true, time.Time{}, nil
 	}
-	e.Digest = string(model.FromBytes(raw))
+	digest = string(model.FromBytes(raw))
 	img, perr := ParseImage(raw)
-	var foreign *errNotProcessFork
-	if errors.As(perr, &foreign) {
-		e.Foreign = true
-		return e, true, nil
+	var notOurs *errNotProcessFork
+	if errors.As(perr, &notOurs) {
+		return digest, true, time.Time{}, nil
 	}
 	if perr != nil {
-		return e, true, nil // ours but malformed: inspect explains why
+		return digest, false, time.Time{}, nil // ours but malformed: inspect explains why
 	}
 	// The creation time for the listing (display only, unverified).
 	if cfg, err := readSmallBlob(ctx, tl, img.Config, maxConfigSize, "config blob"); err == nil {
 		if m, err := model.ParseManifest(cfg); err == nil {
-			e.Updated = m.CreatedAt
+			updated = m.CreatedAt
 		}
 	}
-	return e, true, nil
+	return digest, false, updated, nil
 }
 
 // isUnreachable reports a transport failure (connection refused, DNS, a

@@ -124,6 +124,25 @@ func (s *suite) checkTags(t *testing.T, reg registry.Registry, repo registry.Ref
 		}
 		all = names
 	}
+	// Names only (tags --quick): the same tags.
+	var names []string
+	opt := registry.ListOptions{Names: true}
+	for page := 0; page <= 100; page++ {
+		tl, err := reg.Tags(context.Background(), repo, opt)
+		if err != nil {
+			t.Fatalf("tag names of %s: %v", repo.Raw, err)
+		}
+		for _, tg := range tl.Tags {
+			names = append(names, tg.Name)
+		}
+		if tl.Next == "" {
+			break
+		}
+		opt.After = tl.Next
+	}
+	if !slices.Equal(names, all) {
+		t.Errorf("tag names of %s: %v, want %v", repo.Raw, names, all)
+	}
 }
 
 func (s *suite) checkTagRef(t *testing.T, reg registry.Registry, tg registry.TagEntry) {
