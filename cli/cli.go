@@ -254,13 +254,13 @@ func (e *env) levelFor(ref registry.Ref) signing.Level {
 // fails beside the one that decides.
 func (e *env) warnSignatures(r signing.Result) {
 	if best := r.Strongest(); best.Status == signing.DefaultKey {
-		fmt.Fprintln(e.stderr, "warning: "+best.Reason)
+		fmt.Fprintln(e.stderr, "warning: "+termtext.Line(best.Reason))
 	}
 	if !r.OK() {
 		return
 	}
 	for _, c := range r.Failed() {
-		fmt.Fprintf(e.stderr, "warning: signature %s does not verify: %s\n", termtext.Line(c.Where), c.Reason)
+		fmt.Fprintf(e.stderr, "warning: signature %s does not verify: %s\n", termtext.Line(c.Where), termtext.Line(c.Reason))
 	}
 }
 
