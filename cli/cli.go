@@ -21,6 +21,7 @@ import (
 
 	"pf-registry/blob"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/spool"
 	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -72,6 +73,7 @@ func Main(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	_, _ = spool.Sweep() // what killed pushes left; best effort
 	return Run(ctx, args, os.Stdout, os.Stderr)
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"pf-registry/internal/fault"
 	"pf-registry/internal/httpguard"
+	"pf-registry/internal/spool"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -225,7 +226,7 @@ func (b *Backend) listTree(ctx context.Context, r repoRef, rev, dir string, recu
 // and the sample preupload wants), then uploads it through LFS unless the
 // Hub wants it inline.
 func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
-	f, err := os.CreateTemp("", "pf-hf-blob-*")
+	f, err := spool.Create("hf-blob")
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"pf-registry/blob"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/spool"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -133,7 +134,7 @@ func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
 		}
 		checked = desc.Digest
 	}
-	sp, err := spool(b)
+	sp, err := spoolBlob(b)
 	if err != nil {
 		return err
 	}
@@ -186,7 +187,7 @@ type spooled struct {
 	file   *os.File
 }
 
-func spool(b *registry.Blob) (*spooled, error) {
+func spoolBlob(b *registry.Blob) (*spooled, error) {
 	rc, err := b.OpenToSpool()
 	if err != nil {
 		return nil, err
@@ -203,7 +204,7 @@ func spool(b *registry.Blob) (*spooled, error) {
 		sp.mem = buf.Bytes()
 		sp.size = int64(buf.Len())
 	} else {
-		f, err := os.CreateTemp("", "pf-oci-layer-*")
+		f, err := spool.Create("oci-layer")
 		if err != nil {
 			return nil, fmt.Errorf("spooling blob %s: %w", b.Digest.Short(), err)
 		}
