@@ -57,7 +57,6 @@ func TestCreateIsPrivateAndSweepRemovesTheDead(t *testing.T) {
 	}
 }
 
-
 // A spool directory that another user could read is refused.
 func TestSharedDirRefused(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
