@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"pf-registry/internal/crashpoint"
 	"pf-registry/internal/fault"
 	"pf-registry/internal/httpguard"
 	"pf-registry/internal/spool"
@@ -566,6 +567,7 @@ func (s *sink) send(ctx context.Context, spec commitSpec) error {
 		CommitOid string `json:"commitOid"`
 	}
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out)
+	crashpoint.Step("hf.committed")
 	if tag := os.Getenv("PF_HF_TAG"); tag != "" && spec.tag {
 		rev := out.CommitOid
 		if rev == "" {
@@ -618,6 +620,10 @@ func (s *sink) writeCommit(w io.Writer, spec commitSpec, blobs []model.Digest) e
 			return err
 		}
 	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	crashpoint.Step("hf.commit-body") // the Hub has part of the commit
 	for _, p := range spec.deleted {
 		if err := line(map[string]any{"key": "deletedFile", "value": map[string]string{"path": p}}); err != nil {
 			return err

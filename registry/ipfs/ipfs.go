@@ -37,8 +37,6 @@ package ipfs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +49,7 @@ import (
 	"time"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/stale"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -189,6 +188,11 @@ func (b *Backend) resolve(ctx context.Context, t target) (string, error) {
 	var st struct{ Hash, Type string }
 	err := b.c.callJSON(ctx, "files/stat", args("arg", t.indexPath()), nil, &st)
 	if errors.Is(err, fault.ErrNotFound) {
+		// Between the two steps of a name switch (staging.go) the image
+		// is its ready directory.
+		if cid, ok, perr := b.pendingSwitch(ctx, t); perr != nil || ok {
+			return cid, perr
+		}
 		return "", fault.WithHint(fault.NotFoundf("no image named %s in the MFS index %s of the IPFS daemon at %s", t, IndexRoot, b.c.display()),
 			"list the names with `pf ls ipfs://`, or use the image's CID")
 	}
@@ -396,11 +400,9 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 		t = target{raw: t.raw} // placeholder or CID: an unnamed push
 	}
 	b.dropStaleStaging(ctx)
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	// The name starts with the creation time so abandoned pushes can be
-	// recognised and removed later.
-	name := strconv.FormatInt(time.Now().Unix(), 10) + "-" + hex.EncodeToString(rnd[:])
+	// The name starts with the creation time and names the writing
+	// process, so abandoned pushes can be recognised and removed later.
+	name := strconv.FormatInt(time.Now().Unix(), 10) + "-" + stale.Name("push")
 	s := &sink{b: b, t: t, orig: orig, staging: stagingRoot + "/" + name, have: map[string]string{}}
 	s.watch(ctx)
 	if t.named() {
@@ -422,6 +424,7 @@ type sink struct {
 	unflushed int               // files/cp calls since the last flush
 	result    string
 	staged    bool  // the staging directory exists
+	decided   bool  // the staging directory is ready: the name switch will finish
 	failed    error // the failure that abandoned the push
 	stopWatch func() bool
 }
@@ -649,15 +652,7 @@ func (s *sink) publish(ctx context.Context) error {
 		return err
 	}
 	if s.t.named() {
-		dest := s.t.indexPath()
-		if err := s.b.c.callJSON(ctx, "files/mkdir", args("arg", IndexRoot+"/"+s.t.repo, "parents", "true"), nil, nil); err != nil {
-			return err
-		}
-		// force: also succeeds when the name is new.
-		if err := s.b.c.callJSON(ctx, "files/rm", args("arg", dest, "force", "true"), nil, nil); err != nil {
-			return err
-		}
-		if err := s.b.c.callJSON(ctx, "files/mv", args("arg", s.staging, "arg", dest), nil, nil); err != nil {
+		if err := s.switchName(ctx); err != nil {
 			return err
 		}
 	} else if err := s.b.c.callJSON(ctx, "files/rm", args("arg", s.staging, "recursive", "true"), nil, nil); err != nil {
