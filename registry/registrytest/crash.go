@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"pf-registry/demo"
 	"pf-registry/internal/crashpoint"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -195,12 +196,22 @@ func newCrasher(t *testing.T, h Harness) *crasher {
 		t.Fatal(err)
 	}
 	c := &crasher{h: h, self: self, tmp: t.TempDir(), ring: signing.NewKeyring()}
-	c.env = append(os.Environ(), "TMPDIR="+c.tmp)
+	// A race-enabled child would sleep a second before it exits.
+	c.env = append(os.Environ(), "TMPDIR="+c.tmp, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	if e, ok := h.(Environ); ok {
 		c.env = append(c.env, e.Environ()...)
 	}
-	c.st, c.ids[0] = SmallImage(t, 1301)
-	c.ids[1] = AddSmallImage(t, c.st, 1302)
+	// Tiny images (KV pages of 512 bytes): the loop runs many times, with
+	// the race detector too.
+	c.st = NewStore(t)
+	for i := range c.ids {
+		id, err := demo.Build(c.st, demo.ImageSpec{Seed: 1301 + uint64(i), Files: 3, Pages: 2, Messages: 3,
+			Layers: 1, Tokens: 16, Heads: 2, HeadDim: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.ids[i] = id
+	}
 	for i := range c.keys {
 		_, k, err := ed25519.GenerateKey(nil)
 		if err != nil {

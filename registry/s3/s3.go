@@ -47,6 +47,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -327,8 +328,15 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	if err := c.Check(ctx); err != nil {
 		return nil, err
 	}
+	// Best effort: uploads a killed push left under this image.
+	_, _ = c.AbortUploads(ctx, ref.S3KeyPrefix(), time.Now().Add(-staleUpload))
 	return &image{c: c, ref: ref}, nil
 }
+
+// staleUpload is the age after which an unfinished multipart upload is
+// taken to be a killed push's: a live one may take hours for a big blob on
+// a slow link, and may run on another machine.
+var staleUpload = 24 * time.Hour
 
 // image is one image prefix, as source and as sink.
 type image struct {

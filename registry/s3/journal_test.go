@@ -1,0 +1,121 @@
+package s3_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+
+	"pf-registry/model"
+	"pf-registry/registry"
+	"pf-registry/registry/registrytest"
+	"pf-registry/registry/s3"
+	"pf-registry/registry/s3/bucket"
+	"pf-registry/signing"
+)
+
+// plantJournal writes a commit journal at ref the way a push killed after
+// deciding its switch leaves it.
+func plantJournal(t *testing.T, h *harness, ref registry.Ref, replaces model.Digest, manifest, sig []byte) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"replaces": replaces, "manifest": manifest, "sig": sig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.client(t).Put(context.Background(), ref.S3Key(".pf-commit.json"), bytes.NewReader(body), int64(len(body)), bucket.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A journal decides what readers see only next to the manifest it
+// replaces: readers then get the journal's image, judged like any other,
+// and the next push finishes or overrides it. A journal next to another
+// manifest (another tool pushed since) is ignored.
+func TestCommitJournalReadWhereItApplies(t *testing.T) {
+	ctx := context.Background()
+	h := &harness{bucket: newBucket(t)}
+	reg := h.Open(t, registry.Config{})
+	st, a := registrytest.SmallImage(t, 41)
+	b := registrytest.AddSmallImage(t, st, 42)
+	rawA, _ := st.Manifest(a)
+	rawB, _ := st.Manifest(b)
+	key := reg.SignKey()
+	ref := h.NewRef(t)
+	for _, id := range []model.Digest{b, a} { // both images' blobs at ref; a is the image
+		if _, err := reg.Push(ctx, st, id, ref, registry.TransferOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inspect := func() *registry.Inspection {
+		t.Helper()
+		in, err := reg.Inspect(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+
+	plantJournal(t, h, ref, model.FromBytes([]byte("another manifest")), rawB, signing.SignBytes(rawB, key))
+	if in := inspect(); in.ImageID != a || !in.Signature.OK() {
+		t.Fatalf("a journal for another manifest was read: %s, %s", in.ImageID.Short(), in.Signature.Status())
+	}
+
+	plantJournal(t, h, ref, a, rawB, signing.SignBytes(rawB, key))
+	if in := inspect(); in.ImageID != b || !in.Signature.OK() {
+		t.Fatalf("the decided switch is not what readers see: %s, %s", in.ImageID.Short(), in.Signature.Status())
+	}
+	if rep, err := reg.Verify(ctx, ref, registry.VerifyOptions{Deep: true}); err != nil || rep.Inspection.ImageID != b {
+		t.Fatalf("deep verify through the journal: %v", err)
+	}
+
+	plantJournal(t, h, ref, a, rawB, signing.SignBytes(rawA, key)) // a forged journal: the signature is judged
+	if in := inspect(); in.ImageID != b || in.Signature.Status() != signing.Invalid {
+		t.Fatalf("a journal whose signature does not match: %s, %s", in.ImageID.Short(), in.Signature.Status())
+	}
+
+	if _, err := reg.Push(ctx, st, a, ref, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if in := inspect(); in.ImageID != a || !in.Signature.OK() {
+		t.Fatalf("after the next push: %s, %s", in.ImageID.Short(), in.Signature.Status())
+	}
+	if left := h.Leftovers(t, ref); len(left) != 0 {
+		t.Fatalf("left after the next push: %v", left)
+	}
+}
+
+// The multipart upload a killed push left under an image is aborted by
+// the next push there once it is old enough to be no live push's.
+func TestPushAbortsAbandonedUploads(t *testing.T) {
+	ctx := context.Background()
+	h := &harness{bucket: newBucket(t)}
+	st, id := registrytest.SmallImage(t, 43)
+	ref := h.NewRef(t)
+	mc, err := srv.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := model.FromBytes([]byte("a blob of a killed push"))
+	if _, err := (minio.Core{Client: mc}).NewMultipartUpload(ctx, h.bucket, ref.S3Key(d.ShardPath()), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if left := h.Leftovers(t, ref); len(left) != 1 {
+		t.Fatalf("the test upload is not there: %v", left)
+	}
+	reg := h.Open(t, registry.Config{})
+	if _, err := reg.Push(ctx, st, id, ref, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if left := h.Leftovers(t, ref); len(left) != 1 {
+		t.Fatalf("a push aborted a fresh upload (a live push's): %v", left)
+	}
+	defer s3.SetStaleUpload(0)()
+	if _, err := reg.Push(ctx, st, id, ref, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if left := h.Leftovers(t, ref); len(left) != 0 {
+		t.Fatalf("the abandoned upload is still there after a push: %v", left)
+	}
+}
