@@ -14,6 +14,7 @@ import (
 	"pf-registry/blob"
 	"pf-registry/internal/testimages"
 	"pf-registry/model"
+	"pf-registry/registry/registrytest"
 	"pf-registry/store"
 )
 
@@ -111,7 +112,7 @@ func TestHostileImageInEveryCommand(t *testing.T) {
 	// An error that names a blob by its fs-tree path: the file's blob
 	// replaced by another valid one.
 	bad := filepath.Join(regDir, "evil/repo/y")
-	m := readManifest(t, st, id)
+	m := registrytest.ReadManifest(t, st, id)
 	tree, err := st.ReadBlob(m.World.FS, 1<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -133,19 +134,6 @@ func TestHostileImageInEveryCommand(t *testing.T) {
 		}
 		checkSafe(t, fmt.Sprintf("%q", args), r.stdout+r.stderr, true)
 	}
-}
-
-func readManifest(t *testing.T, st *store.Store, id model.Digest) *model.Manifest {
-	t.Helper()
-	raw, err := st.Manifest(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.ParseManifest(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // TestHostileImageJSONIsExact: JSON output carries the image's strings
