@@ -1,5 +1,6 @@
 // Package cli is the command line: the plain commands for scripts (ls, tags,
-// inspect, verify, pull, push, copy, images, demo) and the entry into the
+// inspect, verify, pull, push, copy, images, demo; rm, prune, tag, sync,
+// gc, du to manage registries and the local store) and the entry into the
 // terminal UI. Data goes to stdout, progress and errors to stderr.
 package cli
 
@@ -141,7 +142,7 @@ Without a command it opens the terminal UI.`,
 	pf.IntVar(&g.concurrency, "concurrency", registry.DefaultConcurrency, "parallel blob transfers")
 	pf.IntVar(&g.zstdLevel, "zstd-level", blob.DefaultLevel, "zstd level (1-22) when content is compressed")
 	pf.BoolVar(&g.insecure, "insecure", false, "allow plain HTTP and unverified TLS to non-loopback hosts")
-	pf.BoolVar(&g.readOnly, "readonly", false, "refuse every write (push, copy, pull into the store)")
+	pf.BoolVar(&g.readOnly, "readonly", false, "refuse every write (push, copy, pull into the store, rm, prune, tag, sync, images rm, gc, sign)")
 	pf.BoolVar(&g.strict, "strict", false, "same as --require signed")
 	pf.StringVar(&g.require, "require", "any", "weakest signature pulled, copied, opened or verified: trusted, signed or any (config require: may tighten it per root)")
 	pf.DurationVar(&g.timeout, "timeout", registry.DefaultTimeout, "stall window of network requests: no answer, or under 1 KiB moved, within it is a stall (retried)")
@@ -156,6 +157,7 @@ Without a command it opens the terminal UI.`,
 	root.AddCommand(e.showCmd())
 	root.AddCommand(e.diffCmd())
 	root.AddCommand(e.logCmd())
+	root.AddCommand(e.rmCmd(), e.pruneCmd(), e.tagCmd(), e.syncCmd(), e.gcCmd(), e.duCmd())
 	wrapAllArgs(root)
 	return root
 }

@@ -26,6 +26,7 @@ func (e *env) imagesCmd() *cobra.Command {
 		RunE: o.runImages,
 	}
 	c.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON document")
+	c.AddCommand(e.imagesRmCmd())
 	return c
 }
 

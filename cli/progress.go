@@ -74,11 +74,7 @@ func (e *env) quietProgress() *progress {
 func (p *progress) event(ev registry.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	switch p.mode {
-	case "json":
-		_ = p.enc.Encode(ev)
-		return
-	case "none":
+	if p.raw(ev) {
 		return
 	}
 	// Roles carry fs-tree paths, messages and errors quote registries.
@@ -122,6 +118,19 @@ func (p *progress) event(ev registry.Event) {
 		}
 	}
 	p.drawLive(false)
+}
+
+// raw handles the modes that draw nothing themselves: json writes the event
+// as is, none drops it. It reports whether the event is handled.
+func (p *progress) raw(ev registry.Event) bool {
+	switch p.mode {
+	case "json":
+		_ = p.enc.Encode(ev)
+		return true
+	case "none":
+		return true
+	}
+	return false
 }
 
 func width(n int) int { return len(fmt.Sprint(n)) }

@@ -47,7 +47,8 @@ func TestReadOnlyCopyRefused(t *testing.T) {
 // Every command's --help ends with examples that use the command.
 func TestHelpShowsExamples(t *testing.T) {
 	for _, cmd := range []string{"ls", "tags", "inspect", "verify", "pull", "push", "copy", "images", "demo", "ui", "sign", "keys",
-		"keys generate", "keys import", "keys list", "keys trust", "keys untrust"} {
+		"keys generate", "keys import", "keys list", "keys trust", "keys untrust",
+		"rm", "prune", "tag", "sync", "gc", "du", "images rm"} {
 		r := run(t, append(strings.Fields(cmd), "--help")...)
 		cmd := cmd[strings.LastIndex(cmd, " ")+1:]
 		_, examples, ok := strings.Cut(r.stdout, "Examples:\n")

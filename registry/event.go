@@ -15,6 +15,9 @@ const (
 	OpPush   Op = "push"
 	OpCopy   Op = "copy"
 	OpVerify Op = "verify"
+	OpDelete Op = "delete" // rm, prune, images rm, gc
+	OpRetag  Op = "retag"
+	OpSync   Op = "sync"
 )
 
 func (o Op) String() string { return string(o) }
@@ -26,6 +29,8 @@ type EventKind string
 const (
 	KindImage EventKind = "image" // the image as a whole: start, signature, commit
 	KindBlob  EventKind = "blob"
+	// KindRun is a run over several images (sync, delete): its totals.
+	KindRun EventKind = "run"
 )
 
 func (k EventKind) String() string { return string(k) }
@@ -53,9 +58,11 @@ func (p Phase) Terminal() bool {
 // Event is one progress report. The same stream feeds the UI, the plain
 // text printer and the NDJSON printer.
 type Event struct {
-	Time   time.Time    `json:"time"`
-	Op     Op           `json:"op"`
-	Kind   EventKind    `json:"kind"`
+	Time time.Time `json:"time"`
+	Op   Op        `json:"op"`
+	Kind EventKind `json:"kind"`
+	// Ref is the image an event of a run over several images is about.
+	Ref    string       `json:"ref,omitempty"`
 	Digest model.Digest `json:"digest,omitempty"`
 	Role   string       `json:"role,omitempty"`
 	Phase  Phase        `json:"phase"`
@@ -63,6 +70,7 @@ type Event struct {
 	Total  int64        `json:"total"` // stored size, -1 when unknown
 	// Image events only.
 	Blobs     int    `json:"blobs,omitempty"`     // number of blobs in the walk
+	Images    int    `json:"images,omitempty"`    // run events: images in the run
 	Signature string `json:"signature,omitempty"` // verdict status once known
 	// Message is free text; on a blob event it says why the blob is
 	// queued again (a retry: its Done starts over from 0).

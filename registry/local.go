@@ -52,8 +52,14 @@ type storeSink struct{ st *store.Store }
 
 func (s storeSink) Describe() string { return "local store " + s.st.Root() }
 
+// HasBlob also refreshes a blob it finds, so that a gc running meanwhile
+// takes it for young and leaves it to the image being pulled.
 func (s storeSink) HasBlob(_ context.Context, d model.Digest) (bool, error) {
-	return s.st.HasBlob(d), nil
+	if !s.st.HasBlob(d) {
+		return false, nil
+	}
+	s.st.TouchBlob(d)
+	return true, nil
 }
 
 func (s storeSink) PutBlob(_ context.Context, b *Blob) error {

@@ -95,3 +95,12 @@ func underRoot(ref, root string) bool {
 	rest, ok := strings.CutPrefix(ref, root)
 	return ok && (rest == "" || strings.ContainsRune("/:#@", rune(rest[0])))
 }
+
+// BackendOf is the backend a Registry wraps, to ask for its optional
+// capabilities (Deleter, BlobSweeper, ...).
+func BackendOf(r Registry) Backend {
+	if e, ok := r.(*engine); ok {
+		return e.Backend
+	}
+	return r
+}

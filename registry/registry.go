@@ -1,7 +1,11 @@
 // Package registry defines the one interface every backend implements, the
 // image reference grammar, progress events, and the transfer engine that
 // moves an image between any source and any sink (a backend or the local
-// store), verifying everything on the way.
+// store), verifying everything on the way. It also holds what managing
+// registries needs once for every backend: deletion with its
+// mark-and-sweep and grace period, prune, retag, sync, and the local
+// store's removal, gc and usage; backends only offer the optional
+// capabilities of manage.go.
 package registry
 
 import (
@@ -28,6 +32,13 @@ type Registry interface {
 	// Push uploads a local image, signing it with the backend's key (and
 	// with opt.SignWith).
 	Push(ctx context.Context, st *store.Store, id model.Digest, ref Ref, opt TransferOptions) (*Report, error)
+	// Delete removes images: manifests and signatures first, then the
+	// blobs no remaining image reaches (see DeleteOptions).
+	Delete(ctx context.Context, refs []Ref, opt DeleteOptions) (*DeleteReport, error)
+	// Retag makes the image at src also available at dst in the same
+	// registry, without moving blob bytes where the backend copies server
+	// side.
+	Retag(ctx context.Context, src, dst Ref) (*RetagReport, error)
 	// Sign adds a Sigstore signature by each key to the image at ref
 	// without moving a blob, and returns the image as inspected after.
 	Sign(ctx context.Context, ref Ref, keys []*signing.PrivateKey) (*Inspection, error)

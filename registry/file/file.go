@@ -299,14 +299,23 @@ func notRegular(p string, mode fs.FileMode) error {
 }
 
 // HasBlob re-verifies a blob that is already there: files written by other
-// tools may be partial.
+// tools may be partial. A blob it keeps is refreshed, so that a deletion
+// sweeping this directory meanwhile takes it for young and leaves it.
 func (d *dirImage) HasBlob(_ context.Context, dg model.Digest) (bool, error) {
-	f, _, err := openRegular(d.blobPath(dg))
+	p := d.blobPath(dg)
+	f, _, err := openRegular(p)
 	if err != nil {
 		return false, nil
 	}
 	v := blob.NewVerifier(f, dg, d.maxBlob)
 	defer v.Close()
-	_, err = io.Copy(io.Discard, v)
-	return err == nil, nil
+	if _, err = io.Copy(io.Discard, v); err != nil {
+		return false, nil
+	}
+	if root, err := os.OpenRoot(d.dir); err == nil {
+		now := time.Now()
+		_ = root.Chtimes(dg.ShardPath(), now, now) // never through a symlink out
+		root.Close()
+	}
+	return true, nil
 }

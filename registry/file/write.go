@@ -178,7 +178,12 @@ func (d *dirImage) PutBlob(_ context.Context, b *registry.Blob) error {
 		return d.asWriteErr(err)
 	}
 	step("blob")
-	err = root.MkdirAll(path.Dir(rel), 0o755)
+	return d.place(root, tmp, rel)
+}
+
+// place renames a staged file to rel, creating its directory.
+func (d *dirImage) place(root *os.Root, tmp, rel string) error {
+	err := root.MkdirAll(path.Dir(rel), 0o755)
 	if err == nil {
 		err = root.Rename(tmp, rel)
 	}
@@ -345,7 +350,12 @@ func installJournal(root *os.Root, stage string) error {
 		if err == nil {
 			return syncDir(root, stagingDir)
 		}
-		if _, serr := root.Lstat(journal); serr != nil || time.Now().After(deadline) {
+		if time.Now().After(deadline) {
+			return err
+		}
+		if _, serr := root.Lstat(journal); errors.Is(serr, fs.ErrNotExist) {
+			continue // the other journal was dropped meanwhile: try again
+		} else if serr != nil {
 			return err
 		}
 		if ferr := rollForward(root, false); ferr != nil && !errors.Is(ferr, errBusy) {

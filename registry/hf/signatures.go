@@ -14,7 +14,7 @@ import (
 // registry.MaxSignatures.
 func (s *source) Signatures(ctx context.Context) ([]registry.Attached, error) {
 	rev := s.rev()
-	items, err := s.b.listTree(ctx, s.r, rev, "", false)
+	items, err := s.b.listTree(ctx, s.r, rev, "", false, false)
 	if err != nil {
 		return nil, err
 	}

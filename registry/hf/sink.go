@@ -174,7 +174,7 @@ func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
 // listFiles lists the files under dir at rev recursively; a missing dir is
 // empty.
 func (b *Backend) listFiles(ctx context.Context, r repoRef, rev, dir string) (map[string]bool, error) {
-	items, err := b.listTree(ctx, r, rev, dir, true)
+	items, err := b.listTree(ctx, r, rev, dir, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -188,14 +188,15 @@ func (b *Backend) listFiles(ctx context.Context, r repoRef, rev, dir string) (ma
 }
 
 // listTree lists what is under dir at rev (following pagination), its
-// subdirectories too when recursive; a missing dir is empty.
-func (b *Backend) listTree(ctx context.Context, r repoRef, rev, dir string, recursive bool) ([]pathInfo, error) {
+// subdirectories too when recursive; with expand each entry carries its
+// last commit. A missing dir is empty.
+func (b *Backend) listTree(ctx context.Context, r repoRef, rev, dir string, recursive, expand bool) ([]pathInfo, error) {
 	var out []pathInfo
 	u := r.apiPath() + "/tree/" + url.PathEscape(rev)
 	if dir != "" {
 		u += "/" + dir
 	}
-	u += "?recursive=" + strconv.FormatBool(recursive) + "&expand=false"
+	u += "?recursive=" + strconv.FormatBool(recursive) + "&expand=" + strconv.FormatBool(expand)
 	for u != "" {
 		resp, err := b.c.do(ctx, request{method: http.MethodGet, url: u, header: map[string]string{"Accept": "application/json"}})
 		if err != nil {
@@ -507,7 +508,7 @@ func (s *sink) AddSignatures(ctx context.Context, manifest []byte, b registry.Bu
 
 // bundlesAtHead lists the bundle files at the top of the head but keep.
 func (s *sink) bundlesAtHead(ctx context.Context, keep map[string]bool) ([]string, error) {
-	items, err := s.b.listTree(ctx, s.r, s.head, "", false)
+	items, err := s.b.listTree(ctx, s.r, s.head, "", false, false)
 	if err != nil {
 		return nil, err
 	}

@@ -400,10 +400,7 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 		t = target{raw: t.raw} // placeholder or CID: an unnamed push
 	}
 	b.dropStaleStaging(ctx)
-	// The name starts with the creation time and names the writing
-	// process, so abandoned pushes can be recognised and removed later.
-	name := strconv.FormatInt(time.Now().Unix(), 10) + "-" + stale.Name("push")
-	s := &sink{b: b, t: t, orig: orig, staging: stagingRoot + "/" + name, have: map[string]string{}}
+	s := &sink{b: b, t: t, orig: orig, staging: newStaging(), have: map[string]string{}}
 	s.watch(ctx)
 	if t.named() {
 		if err := s.loadExisting(ctx); err != nil {
@@ -411,6 +408,13 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 		}
 	}
 	return s, nil
+}
+
+// newStaging names a fresh staging directory. The name starts with the
+// creation time and names the writing process, so abandoned pushes can be
+// recognised and removed later.
+func newStaging() string {
+	return stagingRoot + "/" + strconv.FormatInt(time.Now().Unix(), 10) + "-" + stale.Name("push")
 }
 
 type sink struct {

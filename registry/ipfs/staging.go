@@ -66,11 +66,11 @@ func abandoned(name string) bool {
 // switchName is the switch of a named push: ready, then named.
 func (s *sink) switchName(ctx context.Context) error {
 	s.mu.Lock()
-	ready := stagingRoot + "/" + readyName(s.t, s.staging)
-	decided := s.decided
+	staging, decided := s.staging, s.decided
 	s.mu.Unlock()
 	if !decided {
-		if err := s.b.c.callJSON(ctx, "files/mv", args("arg", s.staging, "arg", ready), nil, nil); err != nil {
+		ready, err := s.b.makeReady(ctx, staging, s.t)
+		if err != nil {
 			return err
 		}
 		// Decided: from here on a failure leaves the ready directory for
@@ -78,13 +78,34 @@ func (s *sink) switchName(ctx context.Context) error {
 		s.mu.Lock()
 		s.staging, s.decided = ready, true
 		s.mu.Unlock()
-		crashpoint.Step("ipfs.ready")
+		staging = ready
 	}
-	return s.b.install(ctx, ready, s.t)
+	return s.b.name(ctx, staging, s.t)
 }
 
-// install moves a ready directory to its name.
-func (b *Backend) install(ctx context.Context, ready string, t target) error {
+// install moves a pinned staging directory to the name t: ready, then
+// named.
+func (b *Backend) install(ctx context.Context, staging string, t target) error {
+	ready, err := b.makeReady(ctx, staging, t)
+	if err != nil {
+		return err
+	}
+	return b.name(ctx, ready, t)
+}
+
+// makeReady renames a staging directory to its ready name for t: the
+// switch is decided.
+func (b *Backend) makeReady(ctx context.Context, staging string, t target) (string, error) {
+	ready := stagingRoot + "/" + readyName(t, staging)
+	if err := b.c.callJSON(ctx, "files/mv", args("arg", staging, "arg", ready), nil, nil); err != nil {
+		return "", err
+	}
+	crashpoint.Step("ipfs.ready")
+	return ready, nil
+}
+
+// name moves a ready directory to its name.
+func (b *Backend) name(ctx context.Context, ready string, t target) error {
 	dest := t.indexPath()
 	if err := b.c.callJSON(ctx, "files/mkdir", args("arg", path.Dir(dest), "parents", "true"), nil, nil); err != nil {
 		return err
@@ -120,6 +141,25 @@ func (b *Backend) pendingSwitch(ctx context.Context, t target) (cid string, ok b
 	return cid, best != "", nil
 }
 
+// dropReady removes the ready directories for t.
+func (b *Backend) dropReady(ctx context.Context, t target) error {
+	entries, err := b.filesLs(ctx, stagingRoot)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if rt, _, ok := readyTarget(e.Name); ok && rt == t {
+			if err := b.c.callJSON(ctx, "files/rm", args("arg", stagingRoot+"/"+e.Name, "recursive", "true", "force", "true"), nil, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // dropStaleStaging finishes the switches killed pushes decided, and
 // removes staging directories of interrupted pushes (their blobs would
 // otherwise stay referenced from MFS and never be collected). Best effort:
@@ -147,7 +187,7 @@ func (b *Backend) dropStaleStaging(ctx context.Context) {
 		created, _ := stagedAt(staged)
 		switch {
 		case errors.Is(err, fault.ErrNotFound), err == nil && abandoned(staged) && time.Since(created) < staleStaging:
-			_ = b.install(ctx, p, t)
+			_ = b.name(ctx, p, t)
 		case err == nil && abandoned(staged):
 			_ = b.c.callJSON(ctx, "files/rm", args("arg", p, "force", "true"), nil, nil)
 		}

@@ -16,7 +16,8 @@
 // moving a blob; a replaced image keeps no signature of the old one;
 // --require trusted refuses before any blob lands; they follow a copy when
 // they still verify; tampering with them is judged as it should be).
-// Network backends (Network) also run their transfers through a
+// Deleting any subset of images that share blobs keeps every other one
+// whole. Network backends (Network) also run their transfers through a
 // fault-injecting proxy (faults.go). The crash loop (crashloop.go) kills
 // pulls, pushes and copies run in child processes with SIGKILL at every
 // step of their writes and at random points, and checks that every reader
@@ -141,6 +142,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("ReadOnly", s.readOnly)
 	t.Run("FramesFromTheZstdCLI", s.cliFrames)
 	t.Run("Content", s.content)
+	t.Run("DeleteKeepsTheRest", s.deleteKeepsTheRest)
+	t.Run("RetagAndDeleteSignatures", s.retagAndDeleteSignatures)
 	t.Run("Signatures", s.signatures)
 	if n, ok := h.(Network); ok {
 		t.Run("Faults", func(t *testing.T) { runFaults(t, h, n) })

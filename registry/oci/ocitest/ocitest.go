@@ -33,10 +33,15 @@ type Server struct {
 // Stop ends the server and removes its storage.
 func (s *Server) Stop() { s.stop() }
 
-// StartDistribution runs distribution v3 in this process. catalogMax is the
-// most repositories one _catalog page holds (0: 1000, the file
-// configuration's default; the zero value of the struct refuses every n).
-func StartDistribution(catalogMax int) *Server {
+// StartDistribution runs distribution v3 in this process, deletes enabled.
+// catalogMax is the most repositories one _catalog page holds (0: 1000, the
+// file configuration's default; the zero value of the struct refuses every
+// n).
+func StartDistribution(catalogMax int) *Server { return StartDistributionWith(catalogMax, true) }
+
+// StartDistributionWith is StartDistribution with deletes enabled or not
+// (distribution's own default: refused, 405 UNSUPPORTED).
+func StartDistributionWith(catalogMax int, deletes bool) *Server {
 	logrus.SetOutput(io.Discard) // it logs every 404 HEAD at error level
 	if catalogMax <= 0 {
 		catalogMax = 1000
@@ -45,6 +50,7 @@ func StartDistribution(catalogMax int) *Server {
 	cfg := &configuration.Configuration{Storage: configuration.Storage{
 		"inmemory":    configuration.Parameters{},
 		"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
+		"delete":      configuration.Parameters{"enabled": deletes},
 	}}
 	cfg.HTTP.Secret = "test-secret"
 	cfg.Catalog.MaxEntries = catalogMax
@@ -61,18 +67,21 @@ func Distribution(t testing.TB) string {
 	return s.Host
 }
 
-// StartDebian starts the Debian docker-registry on a free port. httpExtra
-// adds settings to the http section of its configuration (e.g.
-// ", relativeurls: true").
-func StartDebian(httpExtra string) (*Server, error) {
+// StartDebian starts the Debian docker-registry on a free port, deletes
+// enabled. httpExtra adds settings to the http section of its
+// configuration (e.g. ", relativeurls: true").
+func StartDebian(httpExtra string) (*Server, error) { return StartDebianWith(httpExtra, true) }
+
+// StartDebianWith is StartDebian with deletes enabled or not.
+func StartDebianWith(httpExtra string, deletes bool) (*Server, error) {
 	var data string
 	p, err := testenv.StartProc("docker-registry", "/v2/", nil, func(dir string, port int) ([]string, error) {
 		data = filepath.Join(dir, "data")
 		conf := fmt.Sprintf(`version: 0.1
 log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}
+storage: {filesystem: {rootdirectory: %s}, delete: {enabled: %t}}
 http: {addr: 127.0.0.1:%d, secret: test-secret%s}
-`, data, port, httpExtra)
+`, data, deletes, port, httpExtra)
 		cf := filepath.Join(dir, "config.yml")
 		return []string{"serve", cf}, os.WriteFile(cf, []byte(conf), 0o600)
 	})
