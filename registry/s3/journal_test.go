@@ -119,3 +119,30 @@ func TestPushAbortsAbandonedUploads(t *testing.T) {
 		t.Fatalf("the abandoned upload is still there after a push: %v", left)
 	}
 }
+
+// Deleting an image drops a pending journal: it must not apply to the
+// same manifest written there again later (by the Rust tool, say).
+func TestDeleteDropsThePendingJournal(t *testing.T) {
+	ctx := context.Background()
+	h := &harness{bucket: newBucket(t)}
+	reg := h.Open(t, registry.Config{})
+	st, a := registrytest.SmallImage(t, 44)
+	b := registrytest.AddSmallImage(t, st, 45)
+	rawA, _ := st.Manifest(a)
+	rawB, _ := st.Manifest(b)
+	ref := h.NewRef(t)
+	for _, id := range []model.Digest{b, a} {
+		if _, err := reg.Push(ctx, st, id, ref, registry.TransferOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plantJournal(t, h, ref, a, rawB, signing.SignBytes(rawB, reg.SignKey()))
+	if _, err := reg.Delete(ctx, []registry.Ref{ref}, registry.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h.Write(t, ref, registrytest.SignatureObject, signing.SignBytes(rawA, reg.SignKey()))
+	h.Write(t, ref, registrytest.ManifestObject, rawA)
+	if in, err := reg.Inspect(ctx, ref); err != nil || in.ImageID != a {
+		t.Fatalf("the manifest written after a delete: %v; want image %s, not the journal's", err, a.Short())
+	}
+}
