@@ -14,6 +14,7 @@ import (
 	"pf-registry/registry/s3"
 	"pf-registry/registry/s3/bucket"
 	"pf-registry/signing"
+	"pf-registry/store"
 )
 
 // plantJournal writes a commit journal at ref the way a push killed after
@@ -29,25 +30,43 @@ func plantJournal(t *testing.T, h *harness, ref registry.Ref, replaces model.Dig
 	}
 }
 
+// pair is two images at one prefix: a, the image, pushed over b, so that
+// both images' blobs are there.
+type pair struct {
+	h          *harness
+	reg        registry.Registry
+	st         *store.Store
+	a, b       model.Digest
+	rawA, rawB []byte
+	ref        registry.Ref
+}
+
+func twoImages(t *testing.T, seed uint64) pair {
+	t.Helper()
+	x := pair{h: &harness{bucket: newBucket(t)}}
+	x.reg = x.h.Open(t, registry.Config{})
+	x.st, x.a = registrytest.SmallImage(t, seed)
+	x.b = registrytest.AddSmallImage(t, x.st, seed+1)
+	x.rawA, _ = x.st.Manifest(x.a)
+	x.rawB, _ = x.st.Manifest(x.b)
+	x.ref = x.h.NewRef(t)
+	for _, id := range []model.Digest{x.b, x.a} {
+		if _, err := x.reg.Push(context.Background(), x.st, id, x.ref, registry.TransferOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return x
+}
+
 // A journal decides what readers see only next to the manifest it
 // replaces: readers then get the journal's image, judged like any other,
 // and the next push finishes or overrides it. A journal next to another
 // manifest (another tool pushed since) is ignored.
 func TestCommitJournalReadWhereItApplies(t *testing.T) {
 	ctx := context.Background()
-	h := &harness{bucket: newBucket(t)}
-	reg := h.Open(t, registry.Config{})
-	st, a := registrytest.SmallImage(t, 41)
-	b := registrytest.AddSmallImage(t, st, 42)
-	rawA, _ := st.Manifest(a)
-	rawB, _ := st.Manifest(b)
+	x := twoImages(t, 41)
+	h, reg, st, a, b, rawA, rawB, ref := x.h, x.reg, x.st, x.a, x.b, x.rawA, x.rawB, x.ref
 	key := reg.SignKey()
-	ref := h.NewRef(t)
-	for _, id := range []model.Digest{b, a} { // both images' blobs at ref; a is the image
-		if _, err := reg.Push(ctx, st, id, ref, registry.TransferOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	inspect := func() *registry.Inspection {
 		t.Helper()
 		in, err := reg.Inspect(ctx, ref)
@@ -124,18 +143,8 @@ func TestPushAbortsAbandonedUploads(t *testing.T) {
 // same manifest written there again later (by the Rust tool, say).
 func TestDeleteDropsThePendingJournal(t *testing.T) {
 	ctx := context.Background()
-	h := &harness{bucket: newBucket(t)}
-	reg := h.Open(t, registry.Config{})
-	st, a := registrytest.SmallImage(t, 44)
-	b := registrytest.AddSmallImage(t, st, 45)
-	rawA, _ := st.Manifest(a)
-	rawB, _ := st.Manifest(b)
-	ref := h.NewRef(t)
-	for _, id := range []model.Digest{b, a} {
-		if _, err := reg.Push(ctx, st, id, ref, registry.TransferOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	x := twoImages(t, 44)
+	h, reg, a, rawA, rawB, ref := x.h, x.reg, x.a, x.rawA, x.rawB, x.ref
 	plantJournal(t, h, ref, a, rawB, signing.SignBytes(rawB, reg.SignKey()))
 	if _, err := reg.Delete(ctx, []registry.Ref{ref}, registry.DeleteOptions{}); err != nil {
 		t.Fatal(err)
