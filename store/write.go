@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"pf-registry/blob"
+	"pf-registry/internal/crashpoint"
 	"pf-registry/internal/durable"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
@@ -105,6 +106,7 @@ func (s *Store) PutStored(d model.Digest, r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	crashpoint.Step("store.staged")
 	if s.HasBlob(d) {
 		discard(f)
 		return nil
@@ -145,6 +147,7 @@ func (b *Batch) PutStored(d model.Digest, r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	crashpoint.Step("store.staged")
 	b.mu.Lock()
 	dup := b.staged[d]
 	b.staged[d] = true
@@ -159,6 +162,7 @@ func (b *Batch) PutStored(d model.Digest, r io.Reader) error {
 			os.Remove(f.Name())
 			return nil
 		}
+		crashpoint.Step("store.synced")
 		return rename(f.Name(), dst)
 	}, func() { os.Remove(f.Name()) })
 }
@@ -224,6 +228,7 @@ func (s *Store) PutImage(manifest []byte) (model.Digest, error) {
 		}
 		return "", err
 	}
+	crashpoint.Step("store.marker")
 	return id, s.placeImage(id, staged, marker)
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"pf-registry/blob"
+	"pf-registry/internal/crashpoint"
 	"pf-registry/internal/durable"
 	"pf-registry/internal/fault"
 	"pf-registry/internal/stale"
@@ -64,14 +65,8 @@ const journalWait = 10 * time.Second
 // it: a switch is a few renames, and a pid can be reused.
 const journalStale = 10 * time.Minute
 
-// crashPoint, when set by a test, runs at each step of a write.
-var crashPoint func(step string)
-
-func step(name string) {
-	if crashPoint != nil {
-		crashPoint(name)
-	}
-}
+// step marks a step of a write where crash tests kill the process.
+func step(name string) { crashpoint.Step("file." + name) }
 
 // tidy finishes a switch a killed writer left pending and removes
 // abandoned staging files. Best effort; never in read-only mode.
