@@ -377,12 +377,14 @@ func TestDetailScreen(t *testing.T) {
 	}
 	h.requireContains("STORED SIZE")
 	h.press("next_pane")
+	h.requireContains("2 signatures", "✗ invalid  HMAC signature", "Where      manifest.json.sig", "✗ invalid  Sigstore bundle")
+	h.press("next_pane")
 	h.requireContains(`"schema_version": 1`)
 	h.press("bottom")
 	h.requireContains(`"parents": []`)
 	h.press("next_pane")
 	h.requireContains("README.md", "src/")
-	for range len(d.panes) - 2 {
+	for range len(d.panes) - 3 {
 		h.press("next_pane")
 	}
 	if d.pane != 0 {
