@@ -20,8 +20,8 @@ import (
 // 256 MiB of logical data) through the RPC API of one offline daemon, and
 // adds and gets the same stored files with the ipfs CLI (`ipfs add -r`,
 // `ipfs get`) against a second, fresh daemon, in the same run. It prints
-// the wall-time ratios and the peak memory of push and pull. Run it with
-// scripts/bench-ipfs.sh.
+// the wall-time ratios and the peak memory of push and pull (in-process;
+// scripts/bench.sh times the whole command beside the peers).
 func BenchmarkPushPull(b *testing.B) {
 	size := memwatch.BenchBytes(b)
 	needDaemon(b) // ours: push and pull go through the shared daemon

@@ -17,8 +17,8 @@ import (
 // BenchmarkPushPull pushes and pulls a 256 MiB+ image through versitygw and
 // prints the wall-time ratios against `aws s3 cp --recursive` moving the
 // same stored objects up and down in the same run, and the peak memory.
-// PF_BENCH_BYTES sets the logical image size. Run it with
-// scripts/bench-s3.sh.
+// PF_BENCH_BYTES sets the logical image size (in-process; scripts/bench.sh
+// times the whole command beside the peers).
 func BenchmarkPushPull(b *testing.B) {
 	size := memwatch.BenchBytes(b)
 	bkt := newBucket(b)
