@@ -97,17 +97,12 @@ func (s *keysScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *keysScreen) Bindings() []binding {
 	k := s.sh.keys
-	sel := func(f func(signing.Entry) tea.Cmd) func() tea.Cmd {
-		return func() tea.Cmd {
-			if i := s.tbl.selected(); i >= 0 {
-				return f(s.entries[i])
-			}
-			return nil
-		}
+	sel := func(f func(*shared, signing.Entry) tea.Cmd) func() tea.Cmd {
+		return onSelected(&s.listBase, &s.entries, func(e signing.Entry) tea.Cmd { return f(s.sh, e) })
 	}
 	return append(s.navBindings(),
-		bind(&k.Trust, groupManage, true, sel(func(e signing.Entry) tea.Cmd { return trustKey(s.sh, e) })),
-		bind(&k.Untrust, groupManage, true, sel(func(e signing.Entry) tea.Cmd { return untrustKey(s.sh, e) })),
+		bind(&k.Trust, groupManage, true, sel(trustKey)),
+		bind(&k.Untrust, groupManage, true, sel(untrustKey)),
 		bind(&k.Refresh, groupView, false, s.Init),
 	)
 }

@@ -97,14 +97,7 @@ func (s *localScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *localScreen) Bindings() []binding {
 	k := s.sh.keys
-	sel := func(f func(store.Image) tea.Cmd) func() tea.Cmd {
-		return func() tea.Cmd {
-			if i := s.tbl.selected(); i >= 0 {
-				return f(s.images[i])
-			}
-			return nil
-		}
-	}
+	sel := func(f func(store.Image) tea.Cmd) func() tea.Cmd { return onSelected(&s.listBase, &s.images, f) }
 	return append(s.navBindings(),
 		bind(&k.Open, groupView, true, s.open),
 		bind(&k.Refresh, groupView, false, s.Init),

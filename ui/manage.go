@@ -211,48 +211,9 @@ func deleteImages(sh *shared, ims []image) tea.Cmd {
 	return d.ask(sh)
 }
 
-// deleteRefs deletes (or dry-runs) refs with one call per registry and
-// merges the reports.
+// deleteRefs deletes (or dry-runs) refs, one call per registry.
 func deleteRefs(ctx context.Context, sh *shared, refs []string, opt registry.DeleteOptions) (*registry.DeleteReport, error) {
-	type group struct {
-		reg  registry.Registry
-		refs []registry.Ref
-	}
-	var order []string
-	groups := map[string]*group{}
-	for _, r := range refs {
-		reg, ref, err := sh.openRef(r)
-		if err != nil {
-			return nil, err
-		}
-		g := groups[ref.Scheme]
-		if g == nil {
-			g = &group{reg: reg}
-			groups[ref.Scheme] = g
-			order = append(order, ref.Scheme)
-		}
-		g.refs = append(g.refs, ref)
-	}
-	total := &registry.DeleteReport{DryRun: opt.DryRun}
-	for _, s := range order {
-		rep, err := groups[s].reg.Delete(ctx, groups[s].refs, opt)
-		mergeDelete(total, rep)
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
-}
-
-func mergeDelete(into, rep *registry.DeleteReport) {
-	if rep == nil {
-		return
-	}
-	into.Images = append(into.Images, rep.Images...)
-	into.Blobs = append(into.Blobs, rep.Blobs...)
-	into.Kept = append(into.Kept, rep.Kept...)
-	into.Bytes += rep.Bytes
-	into.Notes = append(into.Notes, rep.Notes...)
+	return registry.DeleteAll(ctx, refs, sh.openRef, opt)
 }
 
 // localManager opens the local store's manager (inside tea.Cmds); cfg is

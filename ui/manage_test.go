@@ -112,6 +112,50 @@ func settleDialog[T overlay](h *harness, what string) {
 	h.settle(what, func(m *App) bool { return dialogOpen[T](m) && idle(m) })
 }
 
+// goTo types a location or a view's name in the go-to bar.
+func goTo(h *harness, where string) {
+	h.t.Helper()
+	h.press("command")
+	h.typeText(where)
+	h.press("submit")
+}
+
+// home goes back to the registries screen.
+func home(h *harness) {
+	h.t.Helper()
+	for !topIs[*registriesScreen](h.m) {
+		h.press("back")
+	}
+}
+
+// pullFirst pulls the first n images of a repository of the demo into the
+// local store, and waits for the jobs.
+func pullFirst(t *testing.T, h *harness, repo string, n int) {
+	t.Helper()
+	openRepo(t, h, repo)
+	for range n {
+		h.press("mark")
+	}
+	jobs := len(h.m.xfers.jobs) + n
+	h.press("pull")
+	h.settle("pulls", func(m *App) bool { return len(m.xfers.jobs) == jobs && idle(m) })
+}
+
+// pickKey presses sign and takes the first key offered.
+func pickKey(h *harness) {
+	h.t.Helper()
+	h.press("sign")
+	settleDialog[*pickDialog](h, "the signing keys")
+	h.press("submit")
+}
+
+// ended waits for the n-th job to end, and for the screens to settle.
+func ended(h *harness, n int) *job {
+	h.t.Helper()
+	h.settle(fmt.Sprintf("job %d", n), func(m *App) bool { return len(m.xfers.jobs) == n && m.xfers.running() == 0 && idle(m) })
+	return h.m.xfers.jobs[n-1]
+}
+
 // manageViews drives a model through every screen, pane and dialog of
 // signing and management, on its own copy of the demo, and returns each
 // frame in order.
@@ -123,15 +167,21 @@ func manageViews(t *testing.T, w, ht int) [][2]string {
 	shot := func(name string) { out = append(out, [2]string{name, h.view()}) }
 
 	h.settle("roots", idle)
-	h.press("command")
-	h.typeText("keys")
-	h.press("submit")
+	goTo(h, "keys")
 	h.settle("keys", func(m *App) bool { return topIs[*keysScreen](m) && idle(m) })
 	shot("keys")
 	h.press("untrust") // demo, the first row
 	shot("keys-untrust")
 	h.press("dismiss")
 	h.press("back")
+
+	// Every verdict in one list, the SIGNATURE column whole.
+	openFirstRoot(h)
+	h.press("search")
+	h.press("submit")
+	h.settle("search", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
+	shot("search-verdicts")
+	home(h)
 
 	openRepo(t, h, "refactor")
 	h.press("help")
@@ -159,9 +209,7 @@ func manageViews(t *testing.T, w, ht int) [][2]string {
 	toPane(t, h, h.top().(*detailScreen), "Signatures")
 	shot("detail-signatures")
 
-	for !topIs[*registriesScreen](h.m) {
-		h.press("back")
-	}
+	home(h)
 	h.press("top")
 	h.press("down")
 	h.press("sync")
@@ -175,14 +223,8 @@ func manageViews(t *testing.T, w, ht int) [][2]string {
 
 	// Two images in the local store, one removed, then its blobs
 	// collected once they are older than the grace period.
-	openRepo(t, h, "refactor")
-	h.press("mark")
-	h.press("mark")
-	h.press("pull")
-	h.settle("pulls", func(m *App) bool { return len(m.xfers.jobs) == 2 && idle(m) })
-	h.press("command")
-	h.typeText("du")
-	h.press("submit")
+	pullFirst(t, h, "refactor", 2)
+	goTo(h, "du")
 	h.settle("usage", func(m *App) bool { return topIs[*usageScreen](m) && idle(m) })
 	shot("usage")
 	h.press("delete")
@@ -225,9 +267,7 @@ func TestSignaturesPane(t *testing.T) {
 		t.Fatalf("the deciding signature is not listed first:\n%s", h.plain())
 	}
 	// A bundle by a key the store does not know names its hint.
-	for !topIs[*registriesScreen](h.m) {
-		h.press("back")
-	}
+	home(h)
 	d = openImage(t, h, "nightly", "2026-11-26")
 	toPane(t, h, d, "Signatures")
 	h.requireContains("✗ invalid  HMAC signature", "manifest bytes do not match the signed digest", "✗ invalid  Sigstore bundle")
@@ -264,9 +304,7 @@ func TestSignImage(t *testing.T) {
 		t.Fatalf("wrong passphrase: %q", n.text)
 	}
 	// Right.
-	h.press("sign")
-	settleDialog[*pickDialog](h, "the signing keys")
-	h.press("submit")
+	pickKey(h)
 	d := h.m.topOverlay().(*secretDialog)
 	h.typeText(releasePass)
 	shot()
@@ -316,18 +354,14 @@ func TestSignWithEnvPassword(t *testing.T) {
 	seedKeys(t, h)
 	openRepo(t, h, "nightly")
 	h.press("top")
-	h.press("sign")
-	settleDialog[*pickDialog](h, "the signing keys")
-	h.press("submit")
+	pickKey(h)
 	if dialogOpen[*secretDialog](h.m) {
 		t.Fatal("a passphrase was asked with COSIGN_PASSWORD set")
 	}
 	h.settle("signed", func(m *App) bool { return idle(m) && strings.HasPrefix(lastNote(m).text, "signed ") })
 	// Refused: the tampered image's signature fails, so it is not signed.
 	h.press("down")
-	h.press("sign")
-	settleDialog[*pickDialog](h, "the signing keys")
-	h.press("submit")
+	pickKey(h)
 	h.settle("refused", func(m *App) bool { return idle(m) && lastNote(m).err })
 	if n := lastNote(h.m); !strings.Contains(n.text, "refusing to sign") {
 		t.Fatalf("signing the tampered image: %q", n.text)
@@ -354,9 +388,7 @@ func TestKeysScreen(t *testing.T) {
 	seedKeys(t, h)
 	s := openRepo(t, h, "refactor")
 	h.requireContains("✔ trusted")
-	h.press("command")
-	h.typeText("keys")
-	h.press("submit")
+	goTo(h, "keys")
 	h.settle("keys", func(m *App) bool { return topIs[*keysScreen](m) && idle(m) })
 	h.requireContains("demo ", "demo-colleague", "release", "✔ trusted", "✓ signs")
 
@@ -380,9 +412,7 @@ func TestKeysScreen(t *testing.T) {
 	h.press("trust")
 	h.settle("trusted", func(m *App) bool { return idle(m) && h.contains("✔ trusted") })
 	h.requireContains("trusted key demo-colleague")
-	for !topIs[*registriesScreen](h.m) {
-		h.press("back")
-	}
+	home(h)
 	openRepo(t, h, "research")
 	h.requireContains("main", "✔ trusted")
 }
@@ -436,8 +466,7 @@ func TestDeleteMarkedImages(t *testing.T) {
 	h.requireContains("Delete 2 images?", "alice/refactor-agent:v2 and alice/refactor-agent:v3",
 		fmt.Sprintf("%d blobs no remaining image reaches (%s)", len(plan.Blobs), nbsp(termtext.Bytes(plan.Bytes))))
 	h.press("confirm")
-	h.settle("deleted", func(m *App) bool { return len(m.xfers.jobs) == 1 && m.xfers.running() == 0 && idle(m) })
-	j := h.m.xfers.jobs[0]
+	j := ended(h, 1)
 	if j.state != jobDone {
 		t.Fatalf("delete job: %v %v", j.state, j.err)
 	}
@@ -493,14 +522,21 @@ func TestRetag(t *testing.T) {
 	}
 }
 
-// TestSyncRoot mirrors a root to an empty one as a job with overall
-// progress; the images whose signature fails are refused and named.
-func TestSyncRoot(t *testing.T) {
-	src, mirror := demoCopy(t), emptyRoot(t, "mirror")
-	h := newHarness(t, 120, 30, withRoots(src, mirror))
+// mirrorHarness opens a copy of the demo and an empty root, the copy
+// selected.
+func mirrorHarness(t *testing.T) (h *harness, src, mirror string) {
+	src, mirror = demoCopy(t), emptyRoot(t, "mirror")
+	h = newHarness(t, 120, 30, withRoots(src, mirror))
 	h.settle("roots", idle)
 	h.press("top")
 	h.press("down")
+	return h, src, mirror
+}
+
+// TestSyncRoot mirrors a root to an empty one as a job with overall
+// progress; the images whose signature fails are refused and named.
+func TestSyncRoot(t *testing.T) {
+	h, src, mirror := mirrorHarness(t)
 	h.press("sync")
 	h.requireContains("Mirror "+src+" to which root?", mirror)
 	h.press("submit")
@@ -509,8 +545,7 @@ func TestSyncRoot(t *testing.T) {
 	settleDialog[*confirmDialog](h, "the mirror's dry run")
 	h.requireContains("Copies 10 images (0 already there", " No ")
 	h.press("confirm")
-	h.settle("mirrored", func(m *App) bool { return len(m.xfers.jobs) == 1 && m.xfers.running() == 0 && idle(m) })
-	j := h.m.xfers.jobs[0]
+	j := ended(h, 1)
 	if j.state != jobFailed || !strings.Contains(errLine(j.err), "2 of the 10 image(s) to copy failed") {
 		t.Fatalf("sync: %v %v", j.state, j.err)
 	}
@@ -530,13 +565,8 @@ func TestSyncRoot(t *testing.T) {
 // TestSyncRepository mirrors one repository to the same name under
 // another root.
 func TestSyncRepository(t *testing.T) {
-	src, mirror := demoCopy(t), emptyRoot(t, "mirror")
-	h := newHarness(t, 120, 30, withRoots(src, mirror))
-	h.settle("roots", idle)
-	h.press("top")
-	h.press("down")
-	h.press("open")
-	h.settle("repositories", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
+	h, _, mirror := mirrorHarness(t)
+	openFirstRoot(h)
 	h.press("filter")
 	h.typeText("refactor")
 	h.press("submit")
@@ -547,8 +577,7 @@ func TestSyncRepository(t *testing.T) {
 	settleDialog[*confirmDialog](h, "the mirror's dry run")
 	h.requireContains("Copies 3 images", "v1, v2 and v3")
 	h.press("confirm")
-	h.settle("mirrored", func(m *App) bool { return len(m.xfers.jobs) == 1 && m.xfers.running() == 0 && idle(m) })
-	if j := h.m.xfers.jobs[0]; j.state != jobDone {
+	if j := ended(h, 1); j.state != jobDone {
 		t.Fatalf("sync: %v %v", j.state, j.err)
 	}
 	if n := lastNote(h.m); !strings.Contains(n.text, "3 copied, 0 already there, 0 failed") {
@@ -561,14 +590,8 @@ func TestSyncRepository(t *testing.T) {
 // collecting its blobs empty what only it reached.
 func TestStoreUsageAndGC(t *testing.T) {
 	h := newHarness(t, 120, 30)
-	openRepo(t, h, "refactor")
-	h.press("mark")
-	h.press("mark")
-	h.press("pull")
-	h.settle("pulls", func(m *App) bool { return len(m.xfers.jobs) == 2 && idle(m) })
-	for !topIs[*registriesScreen](h.m) {
-		h.press("back")
-	}
+	pullFirst(t, h, "refactor", 2)
+	home(h)
 	h.press("top")
 	h.press("open")
 	h.settle("local", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
@@ -612,15 +635,8 @@ func TestStoreUsageAndGC(t *testing.T) {
 // one job.
 func TestLocalStoreBulkRemove(t *testing.T) {
 	h := newHarness(t, 120, 30)
-	openRepo(t, h, "refactor")
-	for range 3 {
-		h.press("mark")
-	}
-	h.press("pull")
-	h.settle("pulls", func(m *App) bool { return len(m.xfers.jobs) == 3 && idle(m) })
-	h.press("command")
-	h.typeText("store")
-	h.press("submit")
+	pullFirst(t, h, "refactor", 3)
+	goTo(h, "store")
 	h.settle("local", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
 	h.press("mark")
 	h.press("mark")
@@ -663,15 +679,11 @@ func TestReadOnlyManagement(t *testing.T) {
 	h.press("open")
 	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
 	check("detail", "sign", "retag")
-	h.press("command")
-	h.typeText("du")
-	h.press("submit")
+	goTo(h, "du")
 	h.settle("usage", func(m *App) bool { return topIs[*usageScreen](m) && idle(m) })
 	check("usage", "delete", "gc")
 	h.press("back")
-	h.press("command")
-	h.typeText("store")
-	h.press("submit")
+	goTo(h, "store")
 	h.settle("local", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
 	check("local store", "delete")
 	if f := h.footerLine(); strings.Contains(f, "delete") {
@@ -708,11 +720,7 @@ func TestOCISignatureTags(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t, 120, 30, withRoots("oci://"+host), withKeyring(t))
-	h.settle("roots", idle)
-	h.press("top")
-	h.press("down")
-	h.press("open")
-	h.settle("repositories", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
+	openFirstRoot(h)
 	h.press("open")
 	s := h.top().(*tagsScreen)
 	h.settle("tags", func(m *App) bool { return idle(m) && len(s.tags) > 0 })

@@ -26,16 +26,23 @@ func openTags(t *testing.T, h *harness) *tagsScreen {
 	return openRepo(t, h, "nightly")
 }
 
-// openRepo drives the harness from the registries screen to the tag list
-// of the first repository of the demo root that the filter picks, and
-// waits for every verdict.
-func openRepo(t *testing.T, h *harness, filter string) *tagsScreen {
-	t.Helper()
+// openFirstRoot opens the repositories of the first command-line root
+// and waits for them.
+func openFirstRoot(h *harness) {
+	h.t.Helper()
 	h.settle("roots checked", idle)
 	h.press("top")
 	h.press("down")
 	h.press("open")
 	h.settle("repositories", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
+}
+
+// openRepo drives the harness from the registries screen to the tag list
+// of the first repository of the demo root that the filter picks, and
+// waits for every verdict.
+func openRepo(t *testing.T, h *harness, filter string) *tagsScreen {
+	t.Helper()
+	openFirstRoot(h)
 	h.press("filter")
 	h.typeText(filter)
 	h.press("submit")
