@@ -362,7 +362,7 @@ func (m *App) showHelp() tea.Cmd {
 			"! default-key (the public key: anyone can sign) · ✗ invalid · ? missing · … not checked. "+
 			"Registries: ◆ is the local store, › a root given on the command line; CREDENTIALS is how the backend "+
 			"authenticates, SIGNING KEY the key it verifies and signs with (PF_<BACKEND>_REG_SIGN_KEY, else the public default key). "+
-			insideHelp(m.sh)+
+			insideHelp(m.sh)+manageHelp(m.sh)+
 			"Keys can be remapped in "+tildePath(m.sh.cfgPath)+" (keys: {quit: [q]}).", m.sh.width))
 	m.sh.open(newTextPage(m.sh, "Keys", strings.Split(text, "\n")))
 	return nil

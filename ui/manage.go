@@ -399,6 +399,17 @@ func syncSpec(sh *shared, src, dst string) jobSpec {
 		}}
 }
 
+// manageHelp is the help page's paragraph on signing and management.
+func manageHelp(sh *shared) string {
+	k := sh.keys
+	return k.Delete.Help().Key + " deletes the marked images (or the selected one), " + k.GC.Help().Key +
+		" collects the local store's garbage: each runs dry first, and the question names what goes and starts on No. " +
+		k.Sign.Help().Key + " signs with a key of the key store (" + k.Keys.Help().Key + " on the registries screen, or `keys`); " +
+		"its passphrase comes from " + envPassword + " or a dialog that never shows it. " + k.Retag.Help().Key +
+		" retags in the same registry, " + k.Sync.Help().Key + " mirrors a repository or a root to another root, " +
+		k.Usage.Help().Key + " (or `du`) shows what the local store's images occupy. "
+}
+
 // signRetagBindings sign and retag the image a screen selects (the first
 // of a selection).
 func signRetagBindings(sh *shared, sel func() []image, where string) []binding {
