@@ -208,7 +208,7 @@ func (s *detailScreen) infoLines() []string {
 	lines = append(lines, lab("Image ID")+st.Value.Render(string(in.ImageID)))
 	v := in.Signature.Strongest()
 	lines = append(lines, lab("Signature")+s.signatureSummary())
-	if v.Reason != "" {
+	if v.Reason != "" && v.Status != signing.Trusted { // the trusted key is named above
 		lines = append(lines, wrapped("", safe(v.Reason), st.VerdictStyle(string(v.Status)).UnsetBold().Render)...)
 	}
 	if m := in.Manifest; m != nil {

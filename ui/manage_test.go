@@ -231,7 +231,7 @@ func manageViews(t *testing.T, w, ht int) [][2]string {
 	settleDialog[*confirmDialog](h, "the removal's dry run")
 	shot("images-rm-confirm")
 	h.press("confirm")
-	h.settle("removed", func(m *App) bool { return len(m.xfers.jobs) == 3 && idle(m) })
+	h.settle("removed", func(m *App) bool { return idle(m) && h.top().(*usageScreen).rows() == 1 })
 	age(t, filepath.Join(h.dir, "store"))
 	h.press("gc")
 	settleDialog[*confirmDialog](h, "the gc's dry run")
