@@ -22,6 +22,7 @@ import (
 
 	"pf-registry/blob"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/spool"
 	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -73,6 +74,7 @@ func Main(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	_, _ = spool.Sweep() // what killed pushes left; best effort
 	return Run(ctx, args, os.Stdout, os.Stderr)
 }
 
@@ -256,13 +258,13 @@ func (e *env) levelFor(ref registry.Ref) signing.Level {
 // fails beside the one that decides.
 func (e *env) warnSignatures(r signing.Result) {
 	if best := r.Strongest(); best.Status == signing.DefaultKey {
-		fmt.Fprintln(e.stderr, "warning: "+best.Reason)
+		fmt.Fprintln(e.stderr, "warning: "+termtext.Line(best.Reason))
 	}
 	if !r.OK() {
 		return
 	}
 	for _, c := range r.Failed() {
-		fmt.Fprintf(e.stderr, "warning: signature %s does not verify: %s\n", termtext.Line(c.Where), c.Reason)
+		fmt.Fprintf(e.stderr, "warning: signature %s does not verify: %s\n", termtext.Line(c.Where), termtext.Line(c.Reason))
 	}
 }
 

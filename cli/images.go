@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/model"
 )
 
@@ -69,7 +70,11 @@ func (o *imagesOpts) runImages(*cobra.Command, []string) error {
 	tw := o.table()
 	fmt.Fprintln(tw, "IMAGE ID\tAGENT\tCREATED\tPARENTS")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", r.ImageID.Short(), r.Agent, r.Created, len(r.Parents))
+		agent := termtext.Line(r.Agent)
+		if r.Error != "" {
+			agent = "✗ " + termtext.Line(termtext.OneLine(r.Error, 120))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", r.ImageID.Short(), agent, r.Created, len(r.Parents))
 	}
 	return tw.Flush()
 }

@@ -103,7 +103,7 @@ func toInspectJSON(in *registry.Inspection, blobs []registry.BlobStatus) inspect
 func verdictLine(c signing.Check) string {
 	s := termtext.VerdictSymbol(string(c.Status)) + " " + string(c.Status)
 	if c.Reason != "" {
-		s += " — " + c.Reason
+		s += " — " + termtext.Line(c.Reason)
 	}
 	return s
 }
@@ -117,7 +117,7 @@ func (e *env) printSignatures(r signing.Result) {
 		if key == "" && c.Hint != "" {
 			key = "hint " + c.Hint
 		}
-		fmt.Fprintf(tw, "  %s %s\t%s\t%s\t%s\n", termtext.VerdictSymbol(string(c.Status)), c.Status, c.Kind, termtext.Line(c.Where), orDash(key))
+		fmt.Fprintf(tw, "  %s %s\t%s\t%s\t%s\n", termtext.VerdictSymbol(string(c.Status)), c.Status, c.Kind, termtext.Line(c.Where), termtext.Line(orDash(key)))
 	}
 	tw.Flush()
 }
@@ -125,10 +125,10 @@ func (e *env) printSignatures(r signing.Result) {
 func (e *env) printInspection(in *registry.Inspection, blobs []registry.BlobStatus) {
 	tw := e.table()
 	fmt.Fprintf(tw, "Image\t%s\n", in.ImageID)
-	fmt.Fprintf(tw, "Reference\t%s\n", in.Ref)
+	fmt.Fprintf(tw, "Reference\t%s\n", termtext.Line(in.Ref))
 	fmt.Fprintf(tw, "Signature\t%s\n", verdictLine(in.Signature.Strongest()))
 	if m := in.Manifest; m != nil {
-		fmt.Fprintf(tw, "Agent\t%s %s (%s)\n", m.Agent.Kind, m.Agent.Version, m.Agent.Fingerprint)
+		fmt.Fprintf(tw, "Agent\t%s %s (%s)\n", termtext.Line(m.Agent.Kind), termtext.Line(m.Agent.Version), termtext.Line(m.Agent.Fingerprint))
 		fmt.Fprintf(tw, "Created\t%s\n", model.FormatTime(m.CreatedAt))
 		parents := "none (root image)"
 		if len(m.Parents) > 0 {
@@ -139,14 +139,14 @@ func (e *env) printInspection(in *registry.Inspection, blobs []registry.BlobStat
 			parents = strings.Join(ps, ", ")
 		}
 		fmt.Fprintf(tw, "Parents\t%s\n", parents)
-		fmt.Fprintf(tw, "Cache\t%s\n", m.Cache.Layout)
+		fmt.Fprintf(tw, "Cache\t%s\n", termtext.Line(m.Cache.Layout))
 		fmt.Fprintf(tw, "Canonical\t%v\n", in.Canonical)
 	}
 	if in.ManifestError != "" {
-		fmt.Fprintf(tw, "Manifest\t✗ %s\n", in.ManifestError)
+		fmt.Fprintf(tw, "Manifest\t✗ %s\n", termtext.Line(in.ManifestError))
 	}
 	for _, w := range in.Warnings {
-		fmt.Fprintf(tw, "Warning\t%s\n", w)
+		fmt.Fprintf(tw, "Warning\t%s\n", termtext.Line(w))
 	}
 	tw.Flush()
 	if len(in.Signature.Checks) > 0 {
@@ -161,7 +161,7 @@ func (e *env) printInspection(in *registry.Inspection, blobs []registry.BlobStat
 			if b.StoredSize > 0 {
 				size = termtext.Bytes(b.StoredSize)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", b.Role, b.Digest, size, b.Status)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", termtext.Line(b.Role), termtext.Line(string(b.Digest)), size, b.Status)
 		}
 		tw.Flush()
 	}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/signing"
 	"pf-registry/ui"
 )
@@ -203,7 +204,7 @@ func (o *keysOpts) runList(*cobra.Command, []string) error {
 	fmt.Fprintln(tw, "NAME\tALGORITHM\tFINGERPRINT\tTRUSTED\tPRIVATE\tPROBLEM")
 	for _, en := range entries {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", en.Name, orDash(string(en.Algorithm)), orDash(en.Fingerprint),
-			yesNo(en.Trusted), yesNo(en.Private), orDash(en.Problem))
+			yesNo(en.Trusted), yesNo(en.Private), termtext.Line(orDash(en.Problem)))
 	}
 	return tw.Flush()
 }

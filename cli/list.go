@@ -51,15 +51,16 @@ func (o *lsOpts) runLs(cmd *cobra.Command, args []string) error {
 	if o.asJSON {
 		return o.printJSON(out)
 	}
+	name := termtext.Line(root.Raw)
 	if out.Note != "" {
-		fmt.Fprintln(o.stderr, "note: "+out.Note)
+		fmt.Fprintln(o.stderr, "note: "+termtext.Line(out.Note))
 	}
 	if out.Image {
-		fmt.Fprintf(o.stdout, "%s is an image; inspect it with `pf-registry inspect %s`\n", root.Raw, root.Raw)
+		fmt.Fprintf(o.stdout, "%s is an image; inspect it with `pf-registry inspect %s`\n", name, name)
 		return nil
 	}
 	if len(out.Repos) == 0 {
-		fmt.Fprintf(o.stderr, "no images under %s\n", root.Raw)
+		fmt.Fprintf(o.stderr, "no images under %s\n", name)
 		return nil
 	}
 	tw := o.table()
@@ -69,7 +70,7 @@ func (o *lsOpts) runLs(cmd *cobra.Command, args []string) error {
 		if r.Tags == nil {
 			tags = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, tags, r.Ref)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", termtext.Line(r.Name), termtext.Line(tags), termtext.Line(r.Ref))
 	}
 	return tw.Flush()
 }
@@ -152,7 +153,7 @@ func (o *tagsOpts) runTags(cmd *cobra.Command, args []string) error {
 		}{out.Repo, rows})
 	}
 	if len(rows) == 0 {
-		fmt.Fprintf(o.stderr, "no images in %s\n", repo.Raw)
+		fmt.Fprintf(o.stderr, "no images in %s\n", termtext.Line(repo.Raw))
 		return nil
 	}
 	tw := o.table()
@@ -192,7 +193,7 @@ func (t tagRow) verdict() string {
 	best := t.Signature.Strongest()
 	s := termtext.VerdictSymbol(string(best.Status)) + " " + string(best.Status)
 	if best.Kind == signing.KindBundle || best.Kind == signing.KindSimpleSigning {
-		s += " (" + best.Key + ")"
+		s += " (" + termtext.Line(best.Key) + ")"
 	}
 	return s
 }

@@ -141,7 +141,7 @@ func (o *duOpts) run(cmd *cobra.Command, _ []string) error {
 	fmt.Fprintln(tw, "IMAGE ID\tCREATED\tBLOBS\tUNIQUE\tSHARED")
 	for _, im := range u.Images {
 		if im.Error != "" {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\tunreadable: %s\n", im.ImageID.Short(), termtext.OneLine(im.Error, 80))
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\tunreadable: %s\n", im.ImageID.Short(), termtext.Line(termtext.OneLine(im.Error, 80)))
 			continue
 		}
 		missing := ""
@@ -157,7 +157,7 @@ func (o *duOpts) run(cmd *cobra.Command, _ []string) error {
 	fmt.Fprintf(o.stdout, "total %s in %d blob(s); reclaimable by gc: %s in %d blob(s)\n",
 		termtext.Bytes(u.Total), u.Blobs, termtext.Bytes(u.Reclaimable), u.ReclaimableBlobs)
 	if u.Note != "" {
-		fmt.Fprintln(o.stderr, "note: "+u.Note)
+		fmt.Fprintln(o.stderr, "note: "+termtext.Line(u.Note))
 	}
 	return nil
 }

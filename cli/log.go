@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/lineage"
 	"pf-registry/registry"
 )
@@ -51,7 +52,7 @@ func (o *logOpts) runLog(cmd *cobra.Command, args []string) error {
 		return o.printJSON(map[string]any{"root": root.Raw, "nodes": g.Nodes, "problems": g.Problems})
 	}
 	if len(g.Nodes) == 0 {
-		fmt.Fprintf(o.stderr, "no images under %s\n", root.Raw)
+		fmt.Fprintf(o.stderr, "no images under %s\n", termtext.Line(root.Raw))
 		return nil
 	}
 	fmt.Fprint(o.stdout, lineage.Text(g))

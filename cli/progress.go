@@ -77,6 +77,8 @@ func (p *progress) event(ev registry.Event) {
 	if p.raw(ev) {
 		return
 	}
+	// Roles carry fs-tree paths, messages and errors quote registries.
+	ev.Role, ev.Message, ev.Error = termtext.Line(ev.Role), termtext.Line(ev.Message), termtext.Line(ev.Error)
 	if ev.Kind == registry.KindImage {
 		p.imageEvent(ev)
 		return
@@ -86,7 +88,7 @@ func (p *progress) event(ev registry.Event) {
 		if ev.Message != "" { // a retry: the blob starts over
 			delete(p.active, ev.Digest)
 			p.clearLive()
-			fmt.Fprintf(p.w, "%s: %s: %s\n", p.op, termtext.Line(ev.Role), termtext.Line(termtext.OneLine(ev.Message, 300)))
+			fmt.Fprintf(p.w, "%s: %s: %s\n", p.op, ev.Role, termtext.Cut(ev.Message, 300))
 			p.drawLive(false)
 		}
 		return

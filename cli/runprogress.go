@@ -34,6 +34,8 @@ func (p *runProgress) event(ev registry.Event) {
 	if p.raw(ev) {
 		return
 	}
+	// References, messages and errors quote registries.
+	ev.Ref, ev.Message, ev.Error = termtext.Line(ev.Ref), termtext.Line(ev.Message), termtext.Line(ev.Error)
 	switch {
 	case ev.Kind == registry.KindRun && ev.Phase == registry.PhaseQueued:
 		p.images = ev.Images
@@ -67,7 +69,7 @@ func (p *runProgress) imageDone(ev registry.Event) {
 	if p.op == registry.OpDelete {
 		what = map[bool]string{false: "deleted", true: "would delete"}[p.dryRun]
 	}
-	line := fmt.Sprintf("%s: [%*d/%d] %-7s %s", p.op, width(p.images), p.finished, p.images, what, termtext.Line(ev.Ref))
+	line := fmt.Sprintf("%s: [%*d/%d] %-7s %s", p.op, width(p.images), p.finished, p.images, what, ev.Ref)
 	if ev.Message != "" && ev.Phase == registry.PhaseDone {
 		line += "  " + termtext.OneLine(ev.Message, 0)
 	}

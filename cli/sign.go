@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 )
 
@@ -52,7 +53,7 @@ func (o *signOpts) runSign(cmd *cobra.Command, args []string) error {
 	if o.asJSON {
 		return o.printJSON(toInspectJSON(in, nil))
 	}
-	fmt.Fprintf(o.stdout, "✓ signed %s\n", in.Ref)
+	fmt.Fprintf(o.stdout, "✓ signed %s\n", termtext.Line(in.Ref))
 	o.printSignatures(in.Signature)
 	return nil
 }

@@ -90,7 +90,7 @@ func (o *syncOpts) printSync(rep *registry.SyncReport) {
 				fmt.Fprintf(o.stdout, "would copy %s → %s\n", src, dst)
 			}
 		case registry.SyncFailed:
-			fmt.Fprintf(o.stdout, "failed %s → %s: %s\n", src, dst, termtext.OneLine(im.Error, 0))
+			fmt.Fprintf(o.stdout, "failed %s → %s: %s\n", src, dst, termtext.Line(termtext.OneLine(im.Error, 0)))
 		}
 	}
 	if o.dryRun {

@@ -116,7 +116,7 @@ func (o *transferOpts) runPush(cmd *cobra.Command, args []string) error {
 	rep, err := reg.Push(cmd.Context(), st, id, ref, opt)
 	done()
 	return o.finish(rep, err, func() {
-		fmt.Fprintf(o.stdout, "✓ pushed %s → %s (signature %s)\n", id, rep.Destination, rep.Inspection.Signature.Status())
+		fmt.Fprintf(o.stdout, "✓ pushed %s → %s (signature %s)\n", id, termtext.Line(rep.Destination), rep.Inspection.Signature.Status())
 		if rep.Inspection.Signature.Status() == signing.DefaultKey {
 			fmt.Fprintf(o.stderr, "note: signed with the public default key; set %s to sign with your own\n", signing.EnvVar(ref.Scheme))
 		}
@@ -162,7 +162,7 @@ func (o *transferOpts) runCopy(cmd *cobra.Command, args []string) error {
 	rep, err := registry.Copy(cmd.Context(), srcReg, srcRef, dstReg, dstRef, opt)
 	done()
 	return o.finish(rep, err, func() {
-		fmt.Fprintf(o.stdout, "✓ copied %s → %s\n", rep.Inspection.ImageID, rep.Destination)
+		fmt.Fprintf(o.stdout, "✓ copied %s → %s\n", rep.Inspection.ImageID, termtext.Line(rep.Destination))
 	})
 }
 
@@ -184,7 +184,7 @@ func (o *transferOpts) finish(rep *registry.Report, err error, human func()) err
 		o.warnSignatures(rep.Inspection.Signature)
 	}
 	for _, w := range rep.Inspection.Warnings {
-		fmt.Fprintln(o.stderr, "warning: "+w)
+		fmt.Fprintln(o.stderr, "warning: "+termtext.Line(w))
 	}
 	return nil
 }

@@ -193,6 +193,11 @@ func GenerateKey(alg KeyAlgorithm) (*PrivateKey, error) {
 	return newPrivateKey(signer)
 }
 
+// NewPrivateKey wraps a signer the caller holds (an ECDSA P-256 or
+// Ed25519 key): tests hand keys to child processes this way, without the
+// passphrase's deliberately slow key derivation.
+func NewPrivateKey(s crypto.Signer) (*PrivateKey, error) { return newPrivateKey(s) }
+
 func newPrivateKey(s crypto.Signer) (*PrivateKey, error) {
 	pub, err := newPublicKey(s.Public())
 	if err != nil {

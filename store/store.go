@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"pf-registry/blob"
+	"pf-registry/internal/crashpoint"
 	"pf-registry/internal/fault"
 	"pf-registry/internal/stale"
 	"pf-registry/model"
@@ -190,6 +191,7 @@ func (s *Store) PutStored(d model.Digest, r io.Reader) error {
 		discard(f)
 		return err
 	}
+	crashpoint.Step("store.staged")
 	if s.HasBlob(d) {
 		discard(f)
 		return nil
@@ -240,6 +242,7 @@ func (s *Store) PutImage(manifest []byte) (model.Digest, error) {
 		discard(f)
 		return "", err
 	}
+	crashpoint.Step("store.marker")
 	return id, commitFile(f, s.markerPath(id))
 }
 

@@ -74,8 +74,9 @@ type note struct {
 const maxNotes = 200
 
 // notify shows a message in the status line and keeps it in the history.
+// Messages name references and quote registries: they are made safe here.
 func (s *shared) notify(text string, isErr bool) {
-	s.notes = append(s.notes, note{at: s.now(), text: text, err: isErr})
+	s.notes = append(s.notes, note{at: s.now(), text: safe(text), err: isErr})
 	if len(s.notes) > maxNotes {
 		s.notes = s.notes[len(s.notes)-maxNotes:]
 	}

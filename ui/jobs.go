@@ -48,6 +48,8 @@ type blobProgress struct {
 	Done   int64
 	Total  int64
 	Err    string
+	// Note is why the blob started over (a retry), until it moves again.
+	Note string
 }
 
 // progressSnap is a copy of a job's progress, owned by Update.
@@ -84,6 +86,8 @@ func newProgressSink() *progressSink {
 }
 
 func (p *progressSink) add(ev registry.Event) {
+	// Roles carry fs-tree paths, messages and errors quote registries.
+	ev.Role, ev.Message, ev.Error = safe(ev.Role), safe(ev.Message), safe(ev.Error)
 	p.mu.Lock()
 	switch ev.Kind {
 	case registry.KindBlob:
@@ -105,6 +109,12 @@ func (p *progressSink) add(ev registry.Event) {
 		}
 		if ev.Error != "" {
 			b.Err = ev.Error
+		}
+		switch {
+		case ev.Phase == registry.PhaseQueued && ev.Message != "":
+			b.Note = ev.Message
+		case ev.Phase.Terminal():
+			b.Note = ""
 		}
 	default:
 		if ev.Signature != "" {

@@ -288,6 +288,7 @@ func (t *table) title(col int) string {
 // t.height lines. filterCol is the column whose matches are highlighted.
 func (t *table) render(sh *shared, cell cellFunc, empty string, filterCol int) string {
 	st := sh.st
+	cell = safeCells(cell)
 	shown, ws := t.layout(func(c int) int { return t.naturalWidth(cell, c) })
 	var b strings.Builder
 	hdr := make([]string, len(shown))
@@ -367,6 +368,15 @@ func (t *table) row(sh *shared, cell cellFunc, i int, sel bool, shown, ws []int,
 		}
 	}
 	return line
+}
+
+// safeCells makes every cell's text safe for the terminal: cells show
+// names that registries and images chose (repositories, tags, agents).
+func safeCells(cell cellFunc) cellFunc {
+	return func(i, col int) (string, lipgloss.Style) {
+		txt, style := cell(i, col)
+		return safe(txt), style
+	}
 }
 
 // highlight renders s with the runes at pos in hi, the rest in base.

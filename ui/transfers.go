@@ -145,9 +145,9 @@ func (t *transfers) finish(msg jobDoneMsg) tea.Cmd {
 
 // summary is the log line of a finished job.
 func (t *transfers) summary(j *job) string {
-	what := fmt.Sprintf("#%d %s %s", j.id, j.spec.op, j.spec.src)
+	what := fmt.Sprintf("#%d %s %s", j.id, j.spec.op, safe(j.spec.src))
 	if j.spec.dst != "" {
-		what += " → " + j.spec.dst
+		what += " → " + safe(j.spec.dst)
 	}
 	el := humanDuration(j.ended.Sub(j.started))
 	switch j.state {
@@ -255,9 +255,9 @@ func (p *transfersPage) openJob() tea.Cmd {
 	}
 	sh := p.t.sh
 	st, w := sh.st, sh.width-2
-	lines := []string{st.Value.Render(wrap(fmt.Sprintf("%s of %s", j.spec.op, j.spec.src), w))}
+	lines := []string{st.Value.Render(wrap(fmt.Sprintf("%s of %s", j.spec.op, safe(j.spec.src)), w))}
 	if j.spec.dst != "" {
-		lines = append(lines, st.Value.Render(wrap("to "+j.spec.dst, w)))
+		lines = append(lines, st.Value.Render(wrap("to "+safe(j.spec.dst), w)))
 	}
 	lines = append(lines, "", st.Label.Render("state  ")+st.Value.Render(j.state.String()))
 	if !j.ended.IsZero() {
@@ -270,7 +270,7 @@ func (p *transfersPage) openJob() tea.Cmd {
 	for _, b := range j.snap.Blobs {
 		if b.Err != "" && j.state != jobCancelled {
 			lines = append(lines, "", st.Warn.Render(b.Role+" "+b.Digest.Short()))
-			lines = append(lines, strings.Split(wrap(safe(b.Err), w), "\n")...)
+			lines = append(lines, strings.Split(wrap(b.Err, w), "\n")...)
 		}
 	}
 	if j.state != jobRunning {
@@ -419,7 +419,7 @@ func (t *transfers) layerLines(j *job, room, w int) []string {
 	if len(j.snap.Blobs) == 0 {
 		msg := "waiting for the first event…"
 		if j.snap.Message != "" {
-			msg = safe(j.snap.Message)
+			msg = j.snap.Message
 		}
 		if j.state == jobFailed {
 			msg = "✗ " + errLine(j.err) + " (" + t.sh.keys.Open.Help().Key + " shows it whole)"
@@ -473,9 +473,9 @@ func (t *transfers) jobLine(j *job, sel bool, w int, now time.Time) string {
 	right := fmt.Sprintf(" %s %-14s", pct, state)
 	head := fmt.Sprintf("#%-3d %-6s ", j.id, j.spec.op)
 	room := max(w-len(right)-2-len(head), 10)
-	src, dst := j.spec.src, ""
+	src, dst := safe(j.spec.src), ""
 	if j.spec.dst != "" {
-		dst = " → " + j.spec.dst
+		dst = " → " + safe(j.spec.dst)
 	}
 	if ansi.StringWidth(src)+ansi.StringWidth(dst) > room {
 		src = fitLeft(src, max(room-ansi.StringWidth(dst), 8))
@@ -526,10 +526,14 @@ func (t *transfers) layerLine(j *job, b blobProgress, w, roleW int) string {
 		size = termtext.Bytes(b.Done) + "/" + termtext.Bytes(b.Total)
 	}
 	ph := t.phaseWord(j, b.Phase)
-	line := "  " + st.Row.Render(fit(safe(b.Role), roleW, false)) + " " + st.Muted.Render(fit(b.Digest.Short(), digW, false)) + " " +
+	line := "  " + st.Row.Render(fit(b.Role, roleW, false)) + " " + st.Muted.Render(fit(b.Digest.Short(), digW, false)) + " " +
 		bar(t.sh, frac, barW) + " " + st.Phase(ph).Render(fit(ph, phW, false)) + " " + st.Muted.Render(fit(size, sizeW, true))
-	if b.Err != "" && j.state != jobCancelled {
-		line += " " + st.Error.Render(safe(b.Err))
+	room := w - ansi.StringWidth(line) - 1
+	switch {
+	case b.Err != "" && j.state != jobCancelled:
+		line += " " + st.Error.Render(fit(b.Err, room, false))
+	case b.Note != "" && j.state == jobRunning && !b.Phase.Terminal():
+		line += " " + st.Warn.Render(fit(b.Note, room, false))
 	}
 	return line
 }

@@ -55,7 +55,8 @@ func Cut(s string, max int) string {
 }
 
 // ErrorLine renders err on one line followed by its hint (fault.Hint), if
-// any, after sep.
+// any, after sep, safe for a terminal (Line): errors quote what registries
+// answer and what images name.
 func ErrorLine(err error, sep string) string {
 	if err == nil {
 		return ""
@@ -64,7 +65,7 @@ func ErrorLine(err error, sep string) string {
 	if h := fault.Hint(err); h != "" {
 		s += sep + OneLine(h, 0)
 	}
-	return s
+	return Line(s)
 }
 
 // Verdict statuses as the UI and the command line name them: the

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"pf-registry/demo"
+	"pf-registry/internal/crashpoint"
 	"pf-registry/model"
 	"pf-registry/registry"
-	"pf-registry/registry/file"
 	"pf-registry/registry/registrytest"
 	"pf-registry/signing"
 	"pf-registry/store"
@@ -32,6 +32,7 @@ const (
 var emptyPass = signing.StaticPassphrase([]byte{})
 
 func TestMain(m *testing.M) {
+	registrytest.CrashChild()
 	if step := os.Getenv(envCrashAt); step != "" {
 		os.Exit(crashingPush(step))
 	}
@@ -40,8 +41,8 @@ func TestMain(m *testing.M) {
 
 // crashingPush runs in the child: a push that dies at step.
 func crashingPush(step string) int {
-	file.SetCrashPoint(func(s string) {
-		if s == step {
+	crashpoint.Set(func(s string) {
+		if s == "file."+step {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {} // the signal is on its way
 		}

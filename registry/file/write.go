@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"pf-registry/internal/crashpoint"
 	"pf-registry/internal/fault"
 	"pf-registry/internal/stale"
 	"pf-registry/model"
@@ -62,14 +63,8 @@ const journalWait = 10 * time.Second
 // it: a switch is a few renames, and a pid can be reused.
 const journalStale = 10 * time.Minute
 
-// crashPoint, when set by a test, runs at each step of a write.
-var crashPoint func(step string)
-
-func step(name string) {
-	if crashPoint != nil {
-		crashPoint(name)
-	}
-}
+// step marks a step of a write where crash tests kill the process.
+func step(name string) { crashpoint.Step("file." + name) }
 
 // tidy finishes a switch a killed writer left pending and removes
 // abandoned staging files. Best effort; never in read-only mode.

@@ -21,6 +21,11 @@ import (
 	"pf-registry/store"
 )
 
+func TestMain(m *testing.M) {
+	registrytest.CrashChild()
+	os.Exit(m.Run())
+}
+
 const (
 	aliceToken = "hf_alice_write_token"
 	readToken_ = "hf_bob_read_token"

@@ -21,8 +21,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"pf-registry/internal/crashpoint"
 	"pf-registry/internal/fault"
 	"pf-registry/internal/httpguard"
+	"pf-registry/internal/spool"
 	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -226,7 +228,7 @@ func (b *Backend) listTree(ctx context.Context, r repoRef, rev, dir string, recu
 // and the sample preupload wants), then uploads it through LFS unless the
 // Hub wants it inline.
 func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
-	f, err := os.CreateTemp("", "pf-hf-blob-*")
+	f, err := spool.Create("hf-blob")
 	if err != nil {
 		return err
 	}
@@ -566,6 +568,7 @@ func (s *sink) send(ctx context.Context, spec commitSpec) error {
 		CommitOid string `json:"commitOid"`
 	}
 	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out)
+	crashpoint.Step("hf.committed")
 	if tag := os.Getenv("PF_HF_TAG"); tag != "" && spec.tag {
 		rev := out.CommitOid
 		if rev == "" {
@@ -618,6 +621,10 @@ func (s *sink) writeCommit(w io.Writer, spec commitSpec, blobs []model.Digest) e
 			return err
 		}
 	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	crashpoint.Step("hf.commit-body") // the Hub has part of the commit
 	for _, p := range spec.deleted {
 		if err := line(map[string]any{"key": "deletedFile", "value": map[string]string{"path": p}}); err != nil {
 			return err

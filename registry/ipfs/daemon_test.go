@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"pf-registry/internal/testenv"
+	"pf-registry/registry/registrytest"
 )
 
 // kubo is a real Kubo daemon started for the tests: a temporary repo
@@ -35,6 +36,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	registrytest.CrashChild()
 	code := m.Run()
 	if daemon != nil {
 		daemon.stop()

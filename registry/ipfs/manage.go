@@ -45,7 +45,11 @@ func (b *Backend) DeleteImage(ctx context.Context, ref registry.Ref) error {
 		return err
 	}
 	if t.named() {
-		if err := b.c.callJSON(ctx, "files/rm", args("arg", t.indexPath(), "recursive", "true"), nil, nil); err != nil {
+		// A switch to this name a killed push decided must not finish later.
+		if err := b.dropReady(ctx, t); err != nil {
+			return err
+		}
+		if err := b.c.callJSON(ctx, "files/rm", args("arg", t.indexPath(), "recursive", "true", "force", "true"), nil, nil); err != nil {
 			return err
 		}
 		b.dropEmptyRepo(ctx, t.repo)

@@ -89,3 +89,39 @@ func TestPruneByName(t *testing.T) {
 		t.Fatalf("after the prune: %+v %v (kept %v)", tags, err, rep.Kept)
 	}
 }
+
+// A switch a killed push decided (its ready directory) shows while the
+// name is missing; deleting the name drops it, so that it cannot bring the
+// image back.
+func TestDeleteDropsAPendingSwitch(t *testing.T) {
+	k := needDaemon(t)
+	ctx := withTimeout(t, 2*time.Minute)
+	reg := openIPFS(t, registry.Config{})
+	st, a := registrytest.SmallImage(t, 9311)
+	b := registrytest.AddSmallImage(t, st, 9312)
+	repo := fmt.Sprintf("pending-%d", runSeq.Add(1))
+	name := registrytest.MustRef(t, "ipfs://"+repo+":v1")
+	if _, err := reg.Push(ctx, st, a, name, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := reg.Push(ctx, st, b, registrytest.MustRef(t, "ipfs://new"), registry.TransferOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This process's own ready directory: no push finishes it meanwhile.
+	tg := target{raw: repo + ":v1", repo: repo, tag: "v1"}
+	k.ipfs(t, "files", "cp", "/ipfs/"+cidOf(t, rep.Destination), stagingRoot+"/"+readyName(tg, newStaging()))
+	if in, err := reg.Inspect(ctx, name); err != nil || in.ImageID != a {
+		t.Fatalf("the name while a switch is pending: %v; want image %s", err, a.Short())
+	}
+	k.ipfs(t, "files", "rm", "-r", tg.indexPath())
+	if in, err := reg.Inspect(ctx, name); err != nil || in.ImageID != b {
+		t.Fatalf("the name missing, its switch pending: %v; want image %s", err, b.Short())
+	}
+	if _, err := reg.Delete(ctx, []registry.Ref{name}, registry.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := reg.Exists(ctx, name); ok || err != nil {
+		t.Fatalf("the deleted name shows an image again (exists %v, %v)", ok, err)
+	}
+}

@@ -3,36 +3,194 @@ package ipfs
 import (
 	"context"
 	"errors"
+	"path"
 	"strconv"
 	"strings"
 	"time"
 
+	"pf-registry/internal/crashpoint"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/stale"
 )
 
 // staleStaging is the age after which a staging directory is taken to
-// belong to an interrupted push.
+// belong to an interrupted push, whichever host staged it.
 const staleStaging = 24 * time.Hour
 
 // abandonTimeout bounds the removal of a failed push's staging directory,
 // which runs after the push's own context may have been cancelled.
 const abandonTimeout = 10 * time.Second
 
-// dropStaleStaging removes staging directories of interrupted pushes (their
-// blobs would otherwise stay referenced from MFS and never be collected).
-// Best effort: a failure here must not stop a push.
+// A push gives its directory a name in two steps, each one MFS call (MFS
+// cannot replace a directory in one): the pinned staging directory is
+// renamed to a ready name that says which name it is for, ready:<repo>:
+// <tag>:<staging name> (the switch is decided), then the old entry is
+// removed and the ready directory moved to the name. A push killed before
+// the first step leaves the old image; after it, a reader that finds the
+// name missing reads the newest ready directory for it, and the next push
+// (to any name) finishes the move.
+const readyPrefix = "ready:"
+
+func readyName(t target, staging string) string {
+	return readyPrefix + t.repo + ":" + t.tag + ":" + path.Base(staging)
+}
+
+// readyTarget reads the name a ready directory is for, and its staging
+// name.
+func readyTarget(name string) (target, string, bool) {
+	f := strings.Split(name, ":")
+	if len(f) != 4 || f[0]+":" != readyPrefix || !validName(f[1]) || !validName(f[2]) {
+		return target{}, "", false
+	}
+	return target{raw: f[1] + ":" + f[2], repo: f[1], tag: f[2]}, f[3], true
+}
+
+// stagedAt is the creation time a staging name starts with.
+func stagedAt(name string) (time.Time, bool) {
+	created, _, ok := strings.Cut(name, "-")
+	sec, err := strconv.ParseInt(created, 10, 64)
+	return time.Unix(sec, 0), ok && err == nil
+}
+
+// abandoned reports whether the push that staged name is over: its
+// process ended (on this host), or it is older than staleStaging.
+func abandoned(name string) bool {
+	created, ok := stagedAt(name)
+	if !ok {
+		return false
+	}
+	_, owner, _ := strings.Cut(name, "-")
+	return stale.Abandoned(owner, created) || time.Since(created) >= staleStaging
+}
+
+// switchName is the switch of a named push: ready, then named.
+func (s *sink) switchName(ctx context.Context) error {
+	s.mu.Lock()
+	staging, decided := s.staging, s.decided
+	s.mu.Unlock()
+	if !decided {
+		ready, err := s.b.makeReady(ctx, staging, s.t)
+		if err != nil {
+			return err
+		}
+		// Decided: from here on a failure leaves the ready directory for
+		// readers and the next push, and a retried commit writes into it.
+		s.mu.Lock()
+		s.staging, s.decided = ready, true
+		s.mu.Unlock()
+		staging = ready
+	}
+	return s.b.name(ctx, staging, s.t)
+}
+
+// install moves a pinned staging directory to the name t: ready, then
+// named.
+func (b *Backend) install(ctx context.Context, staging string, t target) error {
+	ready, err := b.makeReady(ctx, staging, t)
+	if err != nil {
+		return err
+	}
+	return b.name(ctx, ready, t)
+}
+
+// makeReady renames a staging directory to its ready name for t: the
+// switch is decided.
+func (b *Backend) makeReady(ctx context.Context, staging string, t target) (string, error) {
+	ready := stagingRoot + "/" + readyName(t, staging)
+	if err := b.c.callJSON(ctx, "files/mv", args("arg", staging, "arg", ready), nil, nil); err != nil {
+		return "", err
+	}
+	crashpoint.Step("ipfs.ready")
+	return ready, nil
+}
+
+// name moves a ready directory to its name.
+func (b *Backend) name(ctx context.Context, ready string, t target) error {
+	dest := t.indexPath()
+	if err := b.c.callJSON(ctx, "files/mkdir", args("arg", path.Dir(dest), "parents", "true"), nil, nil); err != nil {
+		return err
+	}
+	// force: also succeeds when the name is new.
+	if err := b.c.callJSON(ctx, "files/rm", args("arg", dest, "force", "true"), nil, nil); err != nil {
+		return err
+	}
+	crashpoint.Step("ipfs.unlinked")
+	if err := b.c.callJSON(ctx, "files/mv", args("arg", ready, "arg", dest), nil, nil); err != nil {
+		return err
+	}
+	crashpoint.Step("ipfs.named")
+	return nil
+}
+
+// pendingSwitch returns the directory of the newest ready directory for
+// t, if any: the image a killed push decided to name t.
+func (b *Backend) pendingSwitch(ctx context.Context, t target) (cid string, ok bool, err error) {
+	entries, err := b.filesLs(ctx, stagingRoot)
+	if errors.Is(err, fault.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	best := ""
+	for _, e := range entries {
+		if rt, _, isReady := readyTarget(e.Name); isReady && rt == t && e.Type == 1 && e.Name > best {
+			best, cid = e.Name, e.Hash
+		}
+	}
+	return cid, best != "", nil
+}
+
+// dropReady removes the ready directories for t.
+func (b *Backend) dropReady(ctx context.Context, t target) error {
+	entries, err := b.filesLs(ctx, stagingRoot)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if rt, _, ok := readyTarget(e.Name); ok && rt == t {
+			if err := b.c.callJSON(ctx, "files/rm", args("arg", stagingRoot+"/"+e.Name, "recursive", "true", "force", "true"), nil, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// dropStaleStaging finishes the switches killed pushes decided, and
+// removes staging directories of interrupted pushes (their blobs would
+// otherwise stay referenced from MFS and never be collected). Best effort:
+// a failure here must not stop a push.
 func (b *Backend) dropStaleStaging(ctx context.Context) {
 	entries, err := b.filesLs(ctx, stagingRoot)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		created, _, ok := strings.Cut(e.Name, "-")
-		sec, err := strconv.ParseInt(created, 10, 64)
-		if !ok || err != nil || time.Since(time.Unix(sec, 0)) < staleStaging {
+		p := stagingRoot + "/" + e.Name
+		t, staged, ready := readyTarget(e.Name)
+		if !ready {
+			if abandoned(e.Name) {
+				_ = b.c.callJSON(ctx, "files/rm", args("arg", p, "force", "true"), nil, nil)
+			}
 			continue
 		}
-		_ = b.c.callJSON(ctx, "files/rm", args("arg", stagingRoot+"/"+e.Name, "force", "true"), nil, nil)
+		// A decided switch is finished when its name is missing, or when
+		// its writer is gone; one older than staleStaging whose name
+		// exists is left undone (other writers may have named newer
+		// images since).
+		var st struct{ Hash string }
+		err := b.c.callJSON(ctx, "files/stat", args("arg", t.indexPath()), nil, &st)
+		created, _ := stagedAt(staged)
+		switch {
+		case errors.Is(err, fault.ErrNotFound), err == nil && abandoned(staged) && time.Since(created) < staleStaging:
+			_ = b.name(ctx, p, t)
+		case err == nil && abandoned(staged):
+			_ = b.c.callJSON(ctx, "files/rm", args("arg", p, "force", "true"), nil, nil)
+		}
 	}
 }
 
@@ -84,7 +242,7 @@ func (s *sink) abandon(ctx context.Context, err error) error {
 	if s.failed == nil {
 		s.failed = err
 	}
-	staged := s.staged
+	staged := s.staged && !s.decided // a decided switch is left to finish
 	s.staged = false
 	s.mu.Unlock()
 	if staged {

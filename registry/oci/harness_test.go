@@ -66,6 +66,7 @@ func server(t testing.TB, name string) *ocitest.Server {
 }
 
 func TestMain(m *testing.M) {
+	registrytest.CrashChild()
 	// The vectors are signed with the default key, and the registries
 	// take no credentials.
 	for _, v := range []string{signing.EnvVar("oci"), signing.EnvVar("file"), EnvUser, EnvPass, EnvBearer, EnvRegistry} {

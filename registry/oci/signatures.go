@@ -10,6 +10,7 @@ import (
 
 	"github.com/regclient/regclient/types/manifest"
 
+	"pf-registry/internal/crashpoint"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -226,19 +227,36 @@ func (s *sink) attach(ctx context.Context, raw, bundle []byte, signer string) er
 	if err := s.rc.ManifestPut(ctx, s.ref.SetDigest(string(model.FromBytes(body))), m); err != nil {
 		return writeErr(err, s.name, "signature referrer upload")
 	}
+	crashpoint.Step("oci.referrer")
 	return nil
 }
 
-// CommitSigned implements registry.SignedSink: Commit, then a cosign
-// signature by each key on the new OCI manifest, and each carried bundle
-// that verifies over it (one by the same key signed the same OCI manifest
-// bytes). Signatures of the manifest it replaces stay with that digest.
+// CommitSigned implements registry.SignedSink: the new OCI manifest by
+// digest (untagged), a cosign signature by each key on it and each carried
+// bundle that verifies over it (one by the same key signed the same OCI
+// manifest bytes), then the manifest by tag. The tag moves last, to an
+// image whose signatures are already there; a push killed before leaves
+// the old image, whose signatures stay with its digest.
 func (s *sink) CommitSigned(ctx context.Context, manifestBytes, sig []byte, b registry.Bundles) ([]signing.Check, error) {
-	raw, err := s.commit(ctx, manifestBytes, sig)
+	om, err := s.build(ctx, manifestBytes, sig)
 	if err != nil {
 		return nil, err
 	}
-	return s.sign(ctx, raw, b)
+	if b.Empty() {
+		return nil, s.putManifest(ctx, om, true)
+	}
+	raw, err := om.RawBody()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.putManifest(ctx, om, false); err != nil {
+		return nil, err
+	}
+	checks, err := s.sign(ctx, raw, b)
+	if err != nil {
+		return nil, err
+	}
+	return checks, s.putManifest(ctx, om, true)
 }
 
 // AddSignatures implements registry.SignedSink: a cosign signature by each

@@ -14,7 +14,9 @@ import (
 	"github.com/regclient/regclient/types/manifest"
 
 	"pf-registry/blob"
+	"pf-registry/internal/crashpoint"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/spool"
 	"pf-registry/model"
 	"pf-registry/registry"
 )
@@ -133,7 +135,7 @@ func (s *sink) PutBlob(ctx context.Context, b *registry.Blob) error {
 		}
 		checked = desc.Digest
 	}
-	sp, err := spool(b)
+	sp, err := spoolBlob(b)
 	if err != nil {
 		return err
 	}
@@ -186,7 +188,7 @@ type spooled struct {
 	file   *os.File
 }
 
-func spool(b *registry.Blob) (*spooled, error) {
+func spoolBlob(b *registry.Blob) (*spooled, error) {
 	rc, err := b.OpenToSpool()
 	if err != nil {
 		return nil, err
@@ -203,7 +205,7 @@ func spool(b *registry.Blob) (*spooled, error) {
 		sp.mem = buf.Bytes()
 		sp.size = int64(buf.Len())
 	} else {
-		f, err := os.CreateTemp("", "pf-oci-layer-*")
+		f, err := spool.Create("oci-layer")
 		if err != nil {
 			return nil, fmt.Errorf("spooling blob %s: %w", b.Digest.Short(), err)
 		}
@@ -240,14 +242,37 @@ func (sp *spooled) close() {
 }
 
 // Commit writes config (the manifest bytes), the signature layer and then
-// the OCI manifest with the layers in walk order.
+// the OCI manifest with the layers in walk order, by tag: one PUT switches
+// the tag from the old image to the new, whole.
 func (s *sink) Commit(ctx context.Context, manifestBytes, sig []byte) error {
-	_, err := s.commit(ctx, manifestBytes, sig)
-	return err
+	om, err := s.build(ctx, manifestBytes, sig)
+	if err != nil {
+		return err
+	}
+	return s.putManifest(ctx, om, true)
 }
 
-// commit is Commit returning the OCI manifest it wrote.
-func (s *sink) commit(ctx context.Context, manifestBytes, sig []byte) ([]byte, error) {
+// putManifest uploads the OCI manifest, by tag or (untagged, for
+// signatures to refer to before the tag moves) by digest.
+func (s *sink) putManifest(ctx context.Context, om manifest.Manifest, byTag bool) error {
+	r := s.ref
+	if !byTag {
+		r = r.SetDigest(om.GetDescriptor().Digest.String())
+	}
+	if err := s.rc.ManifestPut(ctx, r, om); err != nil {
+		return writeErr(err, s.name, "manifest upload")
+	}
+	if byTag {
+		crashpoint.Step("oci.tagged")
+	} else {
+		crashpoint.Step("oci.untagged")
+	}
+	return nil
+}
+
+// build uploads config and signature layer and returns the OCI manifest
+// of the image, not yet uploaded.
+func (s *sink) build(ctx context.Context, manifestBytes, sig []byte) (manifest.Manifest, error) {
 	if sig == nil {
 		return nil, fault.Integrityf("%s: an OCI image needs a signature layer, none was given", s.name)
 	}
@@ -286,15 +311,11 @@ func (s *sink) commit(ctx context.Context, manifestBytes, sig []byte) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	raw := BuildManifest(config, sigDesc, layers)
-	om, err := manifest.New(manifest.WithRaw(raw))
+	om, err := manifest.New(manifest.WithRaw(BuildManifest(config, sigDesc, layers)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: building the OCI manifest: %w", s.name, err)
 	}
-	if err := s.rc.ManifestPut(ctx, s.ref, om); err != nil {
-		return nil, writeErr(err, s.name, "manifest upload")
-	}
-	return raw, nil
+	return om, nil
 }
 
 // loadMeta returns the logical bytes of an fs tree or page manifest blob:

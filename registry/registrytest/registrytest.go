@@ -18,7 +18,11 @@
 // they still verify; tampering with them is judged as it should be).
 // Deleting any subset of images that share blobs keeps every other one
 // whole. Network backends (Network) also run their transfers through a
-// fault-injecting proxy (faults.go).
+// fault-injecting proxy (faults.go). The crash loop (crashloop.go) kills
+// pulls, pushes and copies run in child processes with SIGKILL at every
+// step of their writes and at random points, and checks that every reader
+// sees the old image or the new one, whole, and that the next run
+// finishes: a backend's TestMain calls CrashChild first.
 // Backend test files keep only what is specific to them.
 package registrytest
 
@@ -144,6 +148,7 @@ func Run(t *testing.T, h Harness) {
 	if n, ok := h.(Network); ok {
 		t.Run("Faults", func(t *testing.T) { runFaults(t, h, n) })
 	}
+	t.Run("CrashLoop", s.crashLoop)
 }
 
 // RunTransfers runs the transfer tests only (round trip, copy, re-push,

@@ -2,7 +2,6 @@ package s3
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -36,11 +35,16 @@ func signatureKeys(ctx context.Context, c *bucket.Client, ref registry.Ref) ([]b
 	return out, nil
 }
 
-// DeleteImage implements registry.Deleter: the manifest object first, then
-// the signatures (also those an interrupted deletion left alone).
+// DeleteImage implements registry.Deleter: a pending commit journal
+// first (it must not apply to a manifest pushed there later), the manifest
+// object, then the signatures (also those an interrupted deletion left
+// alone).
 func (b *Backend) DeleteImage(ctx context.Context, ref registry.Ref) error {
 	c, err := b.client(ref)
 	if err != nil {
+		return err
+	}
+	if err := c.Remove(ctx, ref.S3Key(journalLeaf)); err != nil {
 		return err
 	}
 	_, found, err := c.Head(ctx, ref.S3Key(manifestLeaf))
@@ -155,43 +159,25 @@ func (b *Backend) RetagImage(ctx context.Context, src, dst registry.Ref, blobs [
 	return copySignedManifest(ctx, c, src, dst)
 }
 
-// copySignedManifest copies the signatures, then the manifest, then drops
-// the signatures of the image the destination held before.
+// copySignedManifest switches dst to the image at src, as readers see it
+// (through a pending journal), with its HMAC signature and bundles: through
+// dst's journal, like a push, so that a retag killed at any point leaves
+// dst's old image or the new one.
 func copySignedManifest(ctx context.Context, c *bucket.Client, src, dst registry.Ref) error {
-	sigs, err := signatureKeys(ctx, c, src)
+	from := &image{c: c, ref: src}
+	raw, sig, err := from.FetchManifest(ctx)
 	if err != nil {
 		return err
 	}
-	copied := map[string]bool{}
-	for _, e := range sigs {
-		leaf := strings.TrimPrefix(e.Key, dirPrefix(src.S3KeyPrefix()))
-		copied[dst.S3Key(leaf)] = true
-		if err := c.Copy(ctx, e.Key, dst.S3Key(leaf), e.Size); err != nil {
-			return err
+	atts, err := from.Signatures(ctx)
+	if err != nil {
+		return err
+	}
+	var files []registry.BundleFile
+	for _, a := range atts {
+		if a.Bundle != nil && registry.IsBundleFile(a.Where) {
+			files = append(files, registry.BundleFile{Name: a.Where, Data: a.Bundle})
 		}
 	}
-	size, found, err := c.Head(ctx, src.S3Key(manifestLeaf))
-	if err == nil && !found {
-		err = fault.NotFoundf("no image at %s", src.Raw)
-	}
-	if err != nil {
-		return err
-	}
-	if err := c.Copy(ctx, src.S3Key(manifestLeaf), dst.S3Key(manifestLeaf), size); err != nil {
-		return err
-	}
-	old, err := signatureKeys(ctx, c, dst)
-	if err != nil {
-		return err
-	}
-	var stale []string
-	for _, e := range old {
-		if !copied[e.Key] {
-			stale = append(stale, e.Key)
-		}
-	}
-	if err := c.RemoveKeys(ctx, stale); err != nil && !errors.Is(err, fault.ErrNotFound) {
-		return err
-	}
-	return nil
+	return (&image{c: c, ref: dst}).commit(ctx, raw, sig, files)
 }

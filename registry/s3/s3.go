@@ -47,6 +47,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -327,13 +328,25 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 	if err := c.Check(ctx); err != nil {
 		return nil, err
 	}
+	// Best effort: uploads a killed push left under this image.
+	_, _ = c.AbortUploads(ctx, ref.S3KeyPrefix(), time.Now().Add(-staleUpload))
 	return &image{c: c, ref: ref}, nil
 }
+
+// staleUpload is the age after which an unfinished multipart upload is
+// taken to be a killed push's: a live one may take hours for a big blob on
+// a slow link, and may run on another machine.
+var staleUpload = 24 * time.Hour
 
 // image is one image prefix, as source and as sink.
 type image struct {
 	c   *bucket.Client
 	ref registry.Ref
+
+	mu sync.Mutex
+	// pending is the journal FetchManifest read the image from, if any:
+	// Signatures then lists its bundles.
+	pending *journal
 }
 
 func (im *image) Describe() string { return im.ref.Raw }
@@ -352,10 +365,20 @@ func (im *image) FetchManifest(ctx context.Context) ([]byte, []byte, error) {
 	}
 	sig, err := im.c.GetBytes(ctx, im.ref.S3Key(signatureLeaf), maxManifestSize)
 	if errors.Is(err, fault.ErrNotFound) {
-		return raw, nil, nil
+		sig, err = nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	j, err := im.readJournal(ctx, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	im.mu.Lock()
+	im.pending = j
+	im.mu.Unlock()
+	if j != nil {
+		return j.Manifest, j.Sig, nil
 	}
 	return raw, sig, nil
 }
@@ -442,13 +465,8 @@ func (im *image) PutBlob(ctx context.Context, b *registry.Blob) error {
 	return nil
 }
 
-// Commit implements registry.Sink: the signature, then the manifest, so the
-// manifest appears last.
+// Commit implements registry.Sink: the switch through the journal
+// (journal.go), the manifest written last.
 func (im *image) Commit(ctx context.Context, manifest, sig []byte) error {
-	if sig != nil {
-		if err := im.c.Put(ctx, im.ref.S3Key(signatureLeaf), bytesReader(sig), int64(len(sig)), bucket.PutOptions{ContentType: jsonType}); err != nil {
-			return err
-		}
-	}
-	return im.c.Put(ctx, im.ref.S3Key(manifestLeaf), bytesReader(manifest), int64(len(manifest)), bucket.PutOptions{ContentType: jsonType})
+	return im.commit(ctx, manifest, sig, nil)
 }

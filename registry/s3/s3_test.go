@@ -22,7 +22,10 @@ import (
 	"pf-registry/registry/s3/s3test"
 )
 
-func TestMain(m *testing.M) { s3test.Main(m, func(s *s3test.Server) { srv = s }) }
+func TestMain(m *testing.M) {
+	registrytest.CrashChild()
+	s3test.Main(m, func(s *s3test.Server) { srv = s })
+}
 
 // srv is the versitygw every test of the package uses.
 var srv *s3test.Server
@@ -120,13 +123,26 @@ func (h *harness) Remove(t testing.TB, r registry.Ref, o registrytest.Object) {
 	}
 }
 
-// Leftovers are multipart uploads under the prefix never completed.
+// Leftovers are multipart uploads under the prefix never completed, and
+// a commit journal.
 func (h *harness) Leftovers(t testing.TB, r registry.Ref) []string {
 	ups, err := srv.IncompleteUploads(context.Background(), h.bucket, r.S3KeyPrefix())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, found, err := h.client(t).Head(context.Background(), r.S3Key(".pf-commit.json")); err != nil || found {
+		ups = append(ups, fmt.Sprintf(".pf-commit.json (%v)", err))
+	}
 	return ups
+}
+
+// Environ is the server's environment, for the crash loop's children.
+func (h *harness) Environ() []string {
+	var out []string
+	for k, v := range srv.Env() {
+		out = append(out, k+"="+v)
+	}
+	return out
 }
 
 func TestConformance(t *testing.T) {

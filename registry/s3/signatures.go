@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 
+	"pf-registry/internal/crashpoint"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 	"pf-registry/registry"
@@ -30,8 +31,15 @@ func (im *image) bundleObjects(ctx context.Context) ([]string, []int64, error) {
 }
 
 // Signatures implements registry.SignatureSource: the bundle objects
-// beside the manifest, at most registry.MaxSignatures.
+// beside the manifest, at most registry.MaxSignatures, or the bundles of
+// the pending journal the manifest was read from.
 func (im *image) Signatures(ctx context.Context) ([]registry.Attached, error) {
+	im.mu.Lock()
+	j := im.pending
+	im.mu.Unlock()
+	if j != nil {
+		return j.attached(), nil
+	}
 	keys, sizes, err := im.bundleObjects(ctx)
 	if errors.Is(err, fault.ErrAuth) {
 		// Credentials that may read objects but not list them: the image
@@ -64,47 +72,23 @@ func (im *image) Signatures(ctx context.Context) ([]registry.Attached, error) {
 // putBundles uploads bundle files beside the manifest.
 func (im *image) putBundles(ctx context.Context, files []registry.BundleFile) error {
 	for _, f := range files {
-		if err := im.c.Put(ctx, im.ref.S3Key(f.Name), bytesReader(f.Data), int64(len(f.Data)), bucket.PutOptions{ContentType: "application/json"}); err != nil {
+		if err := im.c.Put(ctx, im.ref.S3Key(f.Name), bytesReader(f.Data), int64(len(f.Data)), bucket.PutOptions{ContentType: jsonType}); err != nil {
 			return err
 		}
+		crashpoint.Step("s3.bundle")
 	}
 	return nil
 }
 
-// CommitSigned implements registry.SignedSink: the new bundles, then the
-// signature and the manifest (Commit), then the bundles of the replaced
-// image are deleted. S3 has no multi-object switch: a reader in between
-// sees bundles that fail next to the image, which never weakens its
-// verdict.
+// CommitSigned implements registry.SignedSink: the switch through the
+// journal (journal.go) with the new bundles; those of the replaced image
+// are deleted.
 func (im *image) CommitSigned(ctx context.Context, manifest, sig []byte, b registry.Bundles) ([]signing.Check, error) {
 	files, err := b.Files(manifest)
 	if err != nil {
 		return nil, err
 	}
-	if err := im.putBundles(ctx, files); err != nil {
-		return nil, err
-	}
-	if err := im.Commit(ctx, manifest, sig); err != nil {
-		return nil, err
-	}
-	keys, _, err := im.bundleObjects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	keep := map[string]bool{}
-	for _, f := range files {
-		keep[im.ref.S3Key(f.Name)] = true
-	}
-	for _, k := range keys {
-		if keep[k] {
-			continue
-		}
-		if err := im.c.Remove(ctx, k); err != nil {
-			return nil, fault.WithHint(fmt.Errorf("pushed, but the signature %s of the replaced image stays: %w", path.Base(k), err),
-				"delete that object; it fails verification and is ignored meanwhile")
-		}
-	}
-	return registry.Checks(files), nil
+	return registry.Checks(files), im.commit(ctx, manifest, sig, files)
 }
 
 // AddSignatures implements registry.SignedSink: bundle objects beside the
@@ -114,6 +98,7 @@ func (im *image) AddSignatures(ctx context.Context, manifest []byte, b registry.
 	if err != nil {
 		return nil, err
 	}
+	im.finishPending(ctx)
 	if err := im.checkManifest(ctx, model.FromBytes(manifest)); err != nil {
 		return nil, err
 	}

@@ -223,6 +223,29 @@ func (c *Client) Put(ctx context.Context, key string, r io.Reader, size int64, p
 	return nil
 }
 
+// AbortUploads aborts the multipart uploads below prefix started before
+// the cutoff (those of killed pushes: S3 keeps their parts, and bills
+// them, until someone aborts them) and returns how many it aborted.
+func (c *Client) AbortUploads(ctx context.Context, prefix string, cutoff time.Time) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	core := minio.Core{Client: c.mc}
+	n := 0
+	for u := range c.mc.ListIncompleteUploads(ctx, c.bucket, prefix, true) {
+		if u.Err != nil {
+			return n, c.classify(prefix, u.Err)
+		}
+		if u.Initiated.IsZero() || !u.Initiated.Before(cutoff) {
+			continue
+		}
+		if err := core.AbortMultipartUpload(ctx, c.bucket, u.Key, u.UploadID); err != nil {
+			return n, c.classify(u.Key, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
 // Remove deletes an object (no error when it is missing).
 func (c *Client) Remove(ctx context.Context, key string) error {
 	if err := c.mc.RemoveObject(ctx, c.bucket, key, minio.RemoveObjectOptions{}); err != nil {
