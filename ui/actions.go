@@ -278,7 +278,7 @@ func guardOverwrite(sh *shared, dst string, spec jobSpec) tea.Cmd {
 // guardThen runs write, asking first (No by default) when dst already holds
 // an image that src would replace. The check holds the keys meanwhile.
 func guardThen(sh *shared, dst, src string, write func() tea.Cmd) tea.Cmd {
-	return waitFor(sh, "Checking "+dst+"…", func() tea.Msg {
+	return waitFor(sh, "Checking "+safe(dst)+"…", func() tea.Msg {
 		reg, r, err := sh.openRef(dst)
 		if err != nil {
 			return existsMsg{err: err}
@@ -295,7 +295,7 @@ func guardThen(sh *shared, dst, src string, write func() tea.Cmd) tea.Cmd {
 			return nil
 		case m.exists:
 			return confirm(sh, "Replace an existing image?",
-				dst+" already holds an image. Replace it with "+src+"?", "Replace", write)
+				safe(dst)+" already holds an image. Replace it with "+safe(src)+"?", "Replace", write)
 		}
 		return write()
 	})

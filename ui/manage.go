@@ -269,7 +269,7 @@ func collectGarbage(sh *shared) tea.Cmd {
 // image.
 func retagImage(sh *shared, im image) tea.Cmd {
 	ask(sh, "Retag "+im.name()+" as", "a new reference in the same registry; blobs are not moved where the backend copies server side",
-		im.ref, func(dst string) (tea.Cmd, error) {
+		safe(im.ref), func(dst string) (tea.Cmd, error) {
 			d, err := registry.ParseRef(dst)
 			if err != nil {
 				return nil, err
@@ -317,15 +317,16 @@ func syncFlow(sh *shared, src, srcRoot, rel string) tea.Cmd {
 		sh.infof("no other root to mirror to: add one on the registries screen (%s)", sh.keys.AddRoot.Help().Key)
 		return nil
 	}
-	return pick(sh, "Mirror "+src+" to which root?", roots, func(i int) tea.Cmd {
+	return pick(sh, "Mirror "+safe(src)+" to which root?", roots, func(i int) tea.Cmd {
 		dst := roots[i]
 		if r, err := registry.ParseRoot(dst); err == nil && rel != "" {
 			if under, err := registry.RepoUnder(r, rel); err == nil {
 				dst = under.Raw
 			}
 		}
-		ask(sh, "Mirror "+src+" to", "the destination: each image goes under it with the same repository name and tag; "+
-			"images already there are left alone", dst, func(dst string) (tea.Cmd, error) {
+		// Names come from the registry: the input shows them escaped.
+		ask(sh, "Mirror "+safe(src)+" to", "the destination: each image goes under it with the same repository name and tag; "+
+			"images already there are left alone", safe(dst), func(dst string) (tea.Cmd, error) {
 			if _, err := registry.ParseRoot(dst); err != nil {
 				return nil, err
 			}
@@ -347,7 +348,7 @@ type syncPlanMsg struct {
 // syncAsk compares source and destination (a dry run, holding the keys),
 // then asks with what would be copied.
 func syncAsk(sh *shared, src, dst string) tea.Cmd {
-	return waitFor(sh, "Comparing "+src+" with "+dst+"…", func() tea.Msg {
+	return waitFor(sh, "Comparing "+safe(src)+" with "+safe(dst)+"…", func() tea.Msg {
 		rep, err := runSync(sh.ctx, sh, src, dst, registry.SyncOptions{DryRun: true})
 		return syncPlanMsg{rep: rep, err: err}
 	}, func(msg tea.Msg) tea.Cmd {
@@ -363,14 +364,14 @@ func syncAsk(sh *shared, src, dst string) tea.Cmd {
 			}
 		}
 		if len(missing) == 0 {
-			sh.infof("%s already holds all %s of %s", dst, count(p.rep.Present, "image"), src)
+			sh.infof("%s already holds all %s of %s", safe(dst), count(p.rep.Present, "image"), safe(src))
 			return nil
 		}
 		body := fmt.Sprintf("Copies %s (%d already there are left alone): %s.\n"+
 			"Each is checked as a copy is (an image whose signature does not pass is refused, and named in the job's error); "+
 			"blobs the destination has are not moved again, and running it again finishes an interrupted mirror.",
 			count(len(missing), "image"), p.rep.Present, andMore(missing, 3))
-		return confirm(sh, "Mirror "+src+" to "+dst+"?", body, "Mirror", func() tea.Cmd { return start(sh, syncSpec(sh, src, dst)) })
+		return confirm(sh, "Mirror "+safe(src)+" to "+safe(dst)+"?", body, "Mirror", func() tea.Cmd { return start(sh, syncSpec(sh, src, dst)) })
 	})
 }
 

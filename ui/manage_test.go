@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"pf-registry/internal/termtext"
+	"pf-registry/internal/testimages"
 	"pf-registry/registry"
 	"pf-registry/registry/oci/ocitest"
 	"pf-registry/signing"
@@ -728,4 +729,72 @@ func TestOCISignatureTags(t *testing.T) {
 		t.Fatalf("%d rows: the signature tag is listed as an image:\n%s", len(s.tags), h.plain())
 	}
 	h.requireContains("v1 +1 sig", "✔ trusted")
+}
+
+// TestHostileNamesInManagement: the dialogs of signing and management show
+// a registry's hostile repository and tag names escaped: the retag input,
+// the delete question, the key picker, the mirror's questions and its job.
+func TestHostileNamesInManagement(t *testing.T) {
+	t.Setenv(envPassword, releasePass)
+	src, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := testimages.HostileImage(t, src)
+	dir := filepath.Join("t", "hostile-manage")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	root := "file://" + filepath.ToSlash(dir)
+	reg, ref, err := registry.ForRef(root+"/ev"+testimages.Hostile+"/repo/t"+testimages.Hostile, registry.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Push(context.Background(), src, id, ref, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mirror := emptyRoot(t, "mirror")
+	h := newHarness(t, 220, 40, withRoots(root, mirror))
+	seedKeys(t, h)
+	var frames []string
+	shot := func() { frames = append(frames, h.view()) }
+	openFirstRoot(h)
+	h.press("sync")
+	shot()
+	h.press("submit")
+	shot()
+	h.press("dismiss")
+	h.press("open")
+	h.settle("tags", func(m *App) bool { return topIs[*tagsScreen](m) && idle(m) })
+	h.press("retag")
+	shot()
+	h.press("dismiss")
+	h.press("delete")
+	settleDialog[*confirmDialog](h, "the deletion's dry run")
+	shot()
+	h.press("dismiss")
+	pickKey(h)
+	h.settle("signed", func(m *App) bool { return idle(m) && m.sh.working == 0 })
+	shot()
+	home(h)
+	h.press("top")
+	h.press("down")
+	h.press("sync")
+	h.press("submit")
+	h.press("submit")
+	settleDialog[*confirmDialog](h, "the mirror's dry run")
+	shot()
+	h.press("confirm")
+	ended(h, 1)
+	h.press("transfers")
+	shot()
+	h.press("open")
+	shot()
+	checkFramesSafe(t, frames)
+	all := ansi.Strip(strings.Join(frames, "\n"))
+	for _, want := range []string{`ev\x1b[31m`, `t\x1b[31m`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no frame shows %q escaped", want)
+		}
+	}
 }
