@@ -798,3 +798,15 @@ func TestHostileNamesInManagement(t *testing.T) {
 		}
 	}
 }
+
+// TestDetailFollowsAMovedImage: signing an IPFS image gives it a new
+// reference; its open detail follows it and reads the image there.
+func TestDetailFollowsAMovedImage(t *testing.T) {
+	h := newHarness(t, 120, 30)
+	d := openImage(t, h, "refactor", "v1")
+	from, to := demoRoot+"/alice/refactor-agent/v1", demoRoot+"/alice/refactor-agent/v2"
+	h.m.sh.working++ // as runOp does
+	h.send(opDoneMsg{text: "signed", moved: map[string]string{from: to}, changes: []string{to, from}})
+	h.settle("followed", func(m *App) bool { return idle(m) && d.data != nil && d.data.in.ImageID == demoResult.Images["alice/refactor-agent/v2"] })
+	h.requireContains("Reference  " + to)
+}
