@@ -18,7 +18,7 @@ go_tool freeze github.com/charmbracelet/freeze@v0.2.2
 work=$(mktemp -d)
 sock="$work/tmux.sock"
 t() { tmux -S "$sock" "$@"; }
-trap 't kill-server 2>/dev/null; rm -rf "$work"' EXIT
+trap 't kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/pf-registry" .
 go build -o "$work/benchimg" ./internal/benchimg/cmd/benchimg
 mkdir -p "$work/home"
