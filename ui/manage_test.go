@@ -639,6 +639,12 @@ func TestLocalStoreBulkRemove(t *testing.T) {
 	pullFirst(t, h, "refactor", 3)
 	goTo(h, "store")
 	h.settle("local", func(m *App) bool { return topIs[*localScreen](m) && idle(m) })
+	// A local image has no signatures to list: the pane says why.
+	h.press("open")
+	h.settle("local detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
+	toPane(t, h, h.top().(*detailScreen), "Signatures")
+	h.requireContains("the local store keeps no signatures")
+	h.press("back")
 	h.press("mark")
 	h.press("mark")
 	h.press("delete")

@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 
+	"pf-registry/internal/termtext"
 	"pf-registry/signing"
 )
 
@@ -14,6 +15,9 @@ func (s *detailScreen) signatureLines(w int) []string {
 	st := s.sh.st
 	r := s.data.in.Signature
 	best := r.Strongest()
+	if best.Status == termtext.VerdictLocal {
+		return strings.Split(st.Muted.Render(wrap(best.Reason, w)), "\n")
+	}
 	var out []string
 	for _, l := range strings.Split(wrap(count(len(r.Checks), "signature")+"; the strongest decides the verdict ("+
 		string(best.Status)+"): one that fails cannot weaken one that verifies.", w), "\n") {
