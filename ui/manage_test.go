@@ -813,6 +813,8 @@ func TestDetailFollowsAMovedImage(t *testing.T) {
 	from, to := demoRoot+"/alice/refactor-agent/v1", demoRoot+"/alice/refactor-agent/v2"
 	h.m.sh.working++ // as runOp does
 	h.send(opDoneMsg{text: "signed", moved: map[string]string{from: to}, changes: []string{to, from}})
-	h.settle("followed", func(m *App) bool { return idle(m) && d.data != nil && d.data.in.ImageID == demoResult.Images["alice/refactor-agent/v2"] })
+	h.settle("followed", func(m *App) bool {
+		return idle(m) && d.data != nil && d.data.in.ImageID == demoResult.Images["alice/refactor-agent/v2"]
+	})
 	h.requireContains("Reference  " + to)
 }
