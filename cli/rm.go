@@ -71,54 +71,19 @@ one that was interrupted. --readonly refuses it (not --dry-run).`,
 }
 
 func (o *rmOpts) runRm(cmd *cobra.Command, args []string) error {
-	type group struct {
-		reg  registry.Registry
-		refs []registry.Ref
-	}
-	var order []string
-	groups := map[string]*group{}
-	for _, a := range args {
-		reg, ref, err := registry.ForRef(a, o.cfg)
-		if err != nil {
-			return err
-		}
-		g := groups[ref.Scheme]
-		if g == nil {
-			g = &group{reg: reg}
-			groups[ref.Scheme] = g
-			order = append(order, ref.Scheme)
-		}
-		g.refs = append(g.refs, ref)
-	}
 	opt, done, err := o.options(o.env)
 	if err != nil {
 		return err
 	}
 	opt.MissingOK = o.missingOK
-	total := &registry.DeleteReport{DryRun: o.dryRun, Images: []registry.DeletedImage{}, Blobs: []registry.DeletedBlob{}}
-	var derr error
-	for _, s := range order {
-		g := groups[s]
-		rep, err := g.reg.Delete(cmd.Context(), g.refs, opt)
-		mergeDelete(total, rep)
-		if err != nil {
-			derr = err
-			break
-		}
-	}
+	total, derr := registry.DeleteAll(cmd.Context(), args, func(s string) (registry.Registry, registry.Ref, error) {
+		return registry.ForRef(s, o.cfg)
+	}, opt)
 	done()
-	return o.finish(o.env, total, derr)
-}
-
-func mergeDelete(into, rep *registry.DeleteReport) {
-	if rep == nil {
-		return
+	if total == nil {
+		return derr
 	}
-	into.Images = append(into.Images, rep.Images...)
-	into.Blobs = append(into.Blobs, rep.Blobs...)
-	into.Kept = append(into.Kept, rep.Kept...)
-	into.Bytes += rep.Bytes
-	into.Notes = append(into.Notes, rep.Notes...)
+	return o.finish(o.env, total, derr)
 }
 
 // outcome heads the JSON report of a command that may have done part of

@@ -162,3 +162,50 @@ func unsupported(scheme, what string) error {
 	return fault.WithHint(fault.Classed(fault.ErrUsage, fmt.Errorf("%s:// registries cannot %s in this build", scheme, what)),
 		"use a backend that supports it, or do it with the registry's own tools")
 }
+
+// DeleteAll deletes references that may lie in different registries: one
+// Delete per scheme, on the registry open gives for the first reference of
+// that scheme. The report merges them, also the part done before a
+// failure; a reference open refuses fails the whole before anything goes.
+func DeleteAll(ctx context.Context, refs []string, open func(string) (Registry, Ref, error), opt DeleteOptions) (*DeleteReport, error) {
+	type group struct {
+		reg  Registry
+		refs []Ref
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, r := range refs {
+		reg, ref, err := open(r)
+		if err != nil {
+			return nil, err
+		}
+		g := groups[ref.Scheme]
+		if g == nil {
+			g = &group{reg: reg}
+			groups[ref.Scheme] = g
+			order = append(order, ref.Scheme)
+		}
+		g.refs = append(g.refs, ref)
+	}
+	total := &DeleteReport{DryRun: opt.DryRun, Images: []DeletedImage{}, Blobs: []DeletedBlob{}}
+	for _, s := range order {
+		rep, err := groups[s].reg.Delete(ctx, groups[s].refs, opt)
+		total.add(rep)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// add merges another report into r.
+func (r *DeleteReport) add(o *DeleteReport) {
+	if o == nil {
+		return
+	}
+	r.Images = append(r.Images, o.Images...)
+	r.Blobs = append(r.Blobs, o.Blobs...)
+	r.Kept = append(r.Kept, o.Kept...)
+	r.Bytes += o.Bytes
+	r.Notes = append(r.Notes, o.Notes...)
+}

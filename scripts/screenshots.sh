@@ -2,9 +2,10 @@
 # Regenerates screenshots/*.png from the real program on the out-of-the-box
 # demo (`pf-registry demo`, no signing key set), driven in tmux the way a
 # user would: the registries, the images of every repository (every verdict
-# in one list), the tampered image's detail, the conversation of a fork,
-# the fork tree, a diff, a bulk pull of the demo images (the transfers view
-# after real pulls) and the image list at 80×24.
+# in one list), the tampered image's detail, the signatures of a trusted
+# image, the conversation of a fork, the fork tree, a diff, a bulk pull of
+# the demo images and a real pull of a 2 GiB image caught mid-flight (the
+# transfers view), the local store's usage and the image list at 80×24.
 # freeze turns the ANSI captures (tmux capture-pane -e) into PNGs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,9 +18,15 @@ go_tool freeze github.com/charmbracelet/freeze@v0.2.2
 work=$(mktemp -d)
 sock="$work/tmux.sock"
 t() { tmux -S "$sock" "$@"; }
-trap 't kill-server 2>/dev/null; rm -rf "$work"' EXIT
+trap 't kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/pf-registry" .
+go build -o "$work/benchimg" ./internal/benchimg/cmd/benchimg
 mkdir -p "$work/home"
+# A 2 GiB image in a root of its own (not in the demo's lists), so that
+# its pull lasts long enough to be seen moving.
+(cd "$work" && id=$(./benchimg -store bigstore -bytes $((2 << 30)) -files 60 -seed 5) &&
+  env -u PF_FILE_REG_SIGN_KEY ./pf-registry --store bigstore push "$id" file://big/agent/huge >/dev/null 2>push.log &&
+  rm -rf bigstore) || { cat "$work/push.log" >&2 2>/dev/null; echo "screenshots: could not make the large image" >&2; exit 1; }
 
 # A fresh home (store ~/.processfork, no config) and a relative demo
 # directory, so that no path of this machine shows; no signing key.
@@ -75,9 +82,13 @@ keys Escape
 sleep 0.3
 keys Escape
 wait_for "10 images in"
-# Inside a fork: its conversation, the fork tree, a diff with its root.
+# Inside a fork: its signatures, its conversation, the fork tree, a diff
+# with its root.
 keys / a g e n t : v 3 Enter Enter
 wait_for "Image ID" "irreversible effect"
+keys Tab
+wait_for "Sigstore bundle"
+shot signatures
 keys Tab Tab Tab
 wait_for "61 messages"
 shot trace
@@ -99,7 +110,26 @@ keys p
 wait_for "Pull images that are not validly signed?"
 keys y t
 wait_for "Jobs  0 running"
+keys Escape
+sleep 0.3
+# The large image, through the go-to bar; its pull is shot mid-flight.
+keys :
+t send-keys -t shots -l "file://big/agent/huge"
+keys Enter
+wait_for "Image ID" "STORED SIZE"
+keys p
+wait_for "Pull an image that is not validly signed?"
+keys y t
+wait_for "moving"
 shot transfers
+wait_for "Jobs  0 running"
+keys Escape Escape
+sleep 0.3
+keys :
+t send-keys -t shots -l "du"
+keys Enter
+wait_for "reclaimable by gc"
+shot usage
 keys Escape
 sleep 0.3
 t resize-window -t shots -x 80 -y 24

@@ -270,9 +270,15 @@ type existsMsg struct {
 }
 
 // guardOverwrite starts a write job, asking first (No by default) when the
-// destination already holds an image. The check holds the keys meanwhile.
+// destination already holds an image.
 func guardOverwrite(sh *shared, dst string, spec jobSpec) tea.Cmd {
-	return waitFor(sh, "Checking "+dst+"…", func() tea.Msg {
+	return guardThen(sh, dst, spec.src, func() tea.Cmd { return start(sh, spec) })
+}
+
+// guardThen runs write, asking first (No by default) when dst already holds
+// an image that src would replace. The check holds the keys meanwhile.
+func guardThen(sh *shared, dst, src string, write func() tea.Cmd) tea.Cmd {
+	return waitFor(sh, "Checking "+safe(dst)+"…", func() tea.Msg {
 		reg, r, err := sh.openRef(dst)
 		if err != nil {
 			return existsMsg{err: err}
@@ -289,10 +295,9 @@ func guardOverwrite(sh *shared, dst string, spec jobSpec) tea.Cmd {
 			return nil
 		case m.exists:
 			return confirm(sh, "Replace an existing image?",
-				dst+" already holds an image. Replace it with "+spec.src+"?", "Replace",
-				func() tea.Cmd { return start(sh, spec) })
+				safe(dst)+" already holds an image. Replace it with "+safe(src)+"?", "Replace", write)
 		}
-		return start(sh, spec)
+		return write()
 	})
 }
 

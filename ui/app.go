@@ -69,7 +69,7 @@ func (m *App) busy() bool {
 			return true
 		}
 	}
-	return m.xfers.running() > 0
+	return m.xfers.running() > 0 || m.sh.working > 0
 }
 
 // Update routes one message, then takes the overlays and jobs it opened,
@@ -153,12 +153,16 @@ func (m *App) update(msg tea.Msg) tea.Cmd {
 	case startJobMsg, jobProgressMsg, jobDoneMsg, jobTickMsg:
 		return m.xfers.update(msg)
 	case jobEndedMsg:
-		if msg.ok && msg.dst != "" {
-			m.sh.lineages.forgetUnder(msg.dst) // the tree under it changed
+		for _, w := range append([]string{msg.dst}, msg.changes...) {
+			if msg.wrote(w) {
+				m.sh.lineages.forgetUnder(w) // the tree under it changed
+			}
 		}
 		return m.broadcast(msg)
 	case rootsChangedMsg, removeRootMsg:
 		return m.broadcast(msg)
+	case opDoneMsg:
+		return m.opDone(msg)
 	case quitMsg:
 		return m.quit()
 	case targeted:
@@ -272,6 +276,26 @@ func (m *App) askQuit() tea.Cmd {
 	return nil
 }
 
+// opDone reports a short write and tells every screen what it changed; a
+// changed key store's keyring is put in force first.
+func (m *App) opDone(msg opDoneMsg) tea.Cmd {
+	sh := m.sh
+	sh.working--
+	if msg.err != nil {
+		sh.fail(msg.err)
+	} else {
+		sh.infof("%s", msg.text)
+	}
+	if msg.ring != nil {
+		sh.setKeyring(msg.ring)
+		sh.lineages.forgetAll() // the trees carry verdicts
+	}
+	for _, w := range msg.changes {
+		sh.lineages.forgetUnder(w)
+	}
+	return m.broadcast(msg)
+}
+
 // globalBindings are the keys every context has.
 func (m *App) globalBindings() []binding {
 	k := m.sh.keys
@@ -338,7 +362,7 @@ func (m *App) showHelp() tea.Cmd {
 			"! default-key (the public key: anyone can sign) · ✗ invalid · ? missing · … not checked. "+
 			"Registries: ◆ is the local store, › a root given on the command line; CREDENTIALS is how the backend "+
 			"authenticates, SIGNING KEY the key it verifies and signs with (PF_<BACKEND>_REG_SIGN_KEY, else the public default key). "+
-			insideHelp(m.sh)+
+			insideHelp(m.sh)+manageHelp(m.sh)+
 			"Keys can be remapped in "+tildePath(m.sh.cfgPath)+" (keys: {quit: [q]}).", m.sh.width))
 	m.sh.open(newTextPage(m.sh, "Keys", strings.Split(text, "\n")))
 	return nil
@@ -367,6 +391,10 @@ func (m *App) goTo(v string) (tea.Cmd, error) {
 		return m.showNotes(), nil
 	case "store":
 		return m.push(newLocalScreen(m.sh)), nil
+	case "keys":
+		return m.push(newKeysScreen(m.sh)), nil
+	case "du", "usage":
+		return m.push(newUsageScreen(m.sh)), nil
 	case "registries", "home":
 		for len(m.stack) > 1 {
 			m.pop()

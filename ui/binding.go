@@ -16,11 +16,13 @@ const (
 	groupMove  = "move"
 	groupView  = "view"
 	groupImage = "image"
-	groupCopy  = "clipboard"
-	groupApp   = "app"
+	// groupManage: signing, keys, deleting, retagging, mirroring.
+	groupManage = "manage"
+	groupCopy   = "clipboard"
+	groupApp    = "app"
 )
 
-var groupOrder = []string{groupMove, groupView, groupImage, groupCopy, groupApp}
+var groupOrder = []string{groupMove, groupView, groupImage, groupManage, groupCopy, groupApp}
 
 // binding is one key of a screen or overlay, declared once: dispatch, the
 // footer and the help page all come from the same list.

@@ -26,7 +26,7 @@ type commandBar struct {
 }
 
 // commandWords are the views the bar knows by name.
-var commandWords = []string{"registries", "store", "transfers", "messages", "help", "quit"}
+var commandWords = []string{"registries", "store", "du", "keys", "transfers", "messages", "help", "quit"}
 
 func newCommandBar(sh *shared, prefill string, words []string, run func(string) (tea.Cmd, error)) *commandBar {
 	in := textinput.New()

@@ -3,12 +3,14 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"pf-registry/registry"
+	"pf-registry/signing"
 	"pf-registry/store"
 	"pf-registry/themes"
 )
@@ -49,6 +51,10 @@ type shared struct {
 
 	mu   sync.Mutex
 	regs map[string]registry.Registry // by scheme
+
+	// working counts the short writes running in tea.Cmds (sign, retag,
+	// trust): the header's spinner turns while there are any.
+	working int
 
 	// Inside images: the image marked as A of the next diff, and what was
 	// read for the session (fork trees by root, walks by image ID).
@@ -137,6 +143,15 @@ func (s *shared) registryFor(scheme string) (registry.Registry, error) {
 	return r, nil
 }
 
+// setKeyring puts a rebuilt keyring in force: registries are opened again
+// with it (each keeps the config it was opened with), so verdicts follow.
+func (s *shared) setKeyring(ring *signing.Keyring) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.regCfg.Keys = ring
+	s.regs = nil
+}
+
 // writeOff is the engine's read-only refusal of a write to target, nil
 // when writes are allowed; write bindings are disabled with it.
 func (s *shared) writeOff(target string) func() error {
@@ -174,12 +189,41 @@ type (
 	jobEndedMsg struct {
 		op, src, dst string
 		ok           bool
+		// changes are the other locations the job wrote to (the images
+		// a deletion removed).
+		changes []string
 	}
 	// quitMsg quits after a confirmation.
 	quitMsg struct{}
 )
 
 func emit(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+// wrote reports that the job may have changed what is under loc (or loc
+// itself): a write that ended well, or a deletion or sync, which may have
+// done part of its work before failing.
+func (m jobEndedMsg) wrote(loc string) bool {
+	if !m.ok && m.op != opDelete && m.op != opSync {
+		return false
+	}
+	return touches(append([]string{m.dst}, m.changes...), loc)
+}
+
+// touches reports that one of the written locations lies under loc, or
+// holds it.
+func touches(written []string, loc string) bool {
+	loc = strings.TrimRight(loc, "/")
+	if loc == "" {
+		return false
+	}
+	for _, w := range written {
+		w = strings.TrimRight(w, "/")
+		if w != "" && (strings.HasPrefix(w, loc) || strings.HasPrefix(loc, w)) {
+			return true
+		}
+	}
+	return false
+}
 
 // errMsg is the status message of an error from a background command.
 func errMsg(err error) statusMsg { return statusMsg{text: errLine(err), err: true} }

@@ -57,8 +57,11 @@ func (c *walkCache) get(ctx context.Context, sh *shared, ref string, id model.Di
 	return w, nil
 }
 
-// storeChanged reports a job that changed the local store.
-func storeChanged(msg jobEndedMsg) bool { return msg.ok && msg.op == "pull" }
+// storeChanged reports a job that changed the local store: a pull, or a
+// removal from it (which may have removed part before failing).
+func storeChanged(msg jobEndedMsg) bool {
+	return msg.ok && msg.op == "pull" || msg.op == opImagesRm || msg.op == opGC
+}
 
 // costInfo is one row's pull cost, or why there is none.
 type costInfo struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/viewport"
@@ -85,6 +86,7 @@ func newDetailScreen(sh *shared, img image, title string) *detailScreen {
 	s := &detailScreen{screenBase: newBase(sh), img: img, title: title, ctx: ctx, cancel: cancel}
 	s.panes = []pane{
 		{name: "Blobs", header: s.blobHeader, body: s.blobLines},
+		{name: "Signatures", body: s.signatureLines},
 		{name: "Manifest", body: s.manifestLines},
 		{name: "Files", header: s.filesHeader, body: s.fileLines, keys: s.fileKeys, cursor: &s.x.files},
 		{name: "Trace", header: s.traceHeader, body: s.traceLines, load: loadTrace, keys: s.traceKeys},
@@ -205,12 +207,8 @@ func (s *detailScreen) infoLines() []string {
 	in := s.data.in
 	lines = append(lines, lab("Image ID")+st.Value.Render(string(in.ImageID)))
 	v := in.Signature.Strongest()
-	sig := st.Verdict(string(v.Status))
-	if v.Key != "" {
-		sig += st.Muted.Render("  key: " + v.Key)
-	}
-	lines = append(lines, lab("Signature")+sig)
-	if v.Reason != "" {
+	lines = append(lines, lab("Signature")+s.signatureSummary())
+	if v.Reason != "" && v.Status != signing.Trusted { // the trusted key is named above
 		lines = append(lines, wrapped("", safe(v.Reason), st.VerdictStyle(string(v.Status)).UnsetBold().Render)...)
 	}
 	if m := in.Manifest; m != nil {
@@ -385,6 +383,8 @@ func (s *detailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		keep := s.vp.YOffset()
 		s.redraw()
 		s.vp.SetYOffset(keep)
+	case opDoneMsg:
+		return s, s.afterOp(msg)
 	case jobEndedMsg:
 		// A pull changes what is in the local store.
 		if storeChanged(msg) && s.data != nil {
@@ -415,6 +415,24 @@ func (s *detailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, cmd
 	}
 	return s, nil
+}
+
+// afterOp follows a short write: the image signed (at its new reference,
+// when signing moved it), or a key store that judges it anew, is read
+// again.
+func (s *detailScreen) afterOp(msg opDoneMsg) tea.Cmd {
+	if msg.err != nil {
+		return nil
+	}
+	to, moved := msg.moved[s.img.ref]
+	if moved {
+		s.img.ref = to
+	}
+	if moved || msg.ring != nil || slices.Contains(msg.changes, s.img.ref) {
+		s.resetInside()
+		return s.Init()
+	}
+	return nil
 }
 
 // gotDetail takes the inspection: a new image (a tag that moved) drops
@@ -472,7 +490,8 @@ func (s *detailScreen) Bindings() []binding {
 	sel := func() []image { return []image{s.current()} }
 	bs = append(bs, bind(&k.ForkTree, groupView, false, s.forkTree))
 	bs = append(bs, diffKeys(s.sh, sel)...)
-	return append(bs, imageBindings(s.sh, sel)...)
+	bs = append(bs, imageBindings(s.sh, sel)...)
+	return append(bs, signRetagBindings(s.sh, sel, s.img.ref)...)
 }
 
 // current is the image with what the load learned.

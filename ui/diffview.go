@@ -150,7 +150,7 @@ func (s *diffScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.redraw()
 	case jobEndedMsg:
 		// "Pulling B now" depends on the local store.
-		if msg.ok && msg.op == "pull" && s.d != nil {
+		if storeChanged(msg) && s.d != nil {
 			return s, s.Init()
 		}
 	case tea.KeyPressMsg:

@@ -77,6 +77,13 @@ func (c *lineageCache) drop(root string, e *lineageEntry) {
 	}
 }
 
+// forgetAll drops every tree (the key store changed: they carry verdicts).
+func (c *lineageCache) forgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}
+
 // forgetUnder drops the trees of the roots that hold dst (a job wrote
 // there), or of root itself.
 func (c *lineageCache) forgetUnder(dst string) {
@@ -334,8 +341,12 @@ func (s *forkTreeScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.err = nil
 		s.setTree(msg.e)
+	case opDoneMsg:
+		if msg.ring != nil || touches(msg.changes, s.root) {
+			return s, s.Init()
+		}
 	case jobEndedMsg:
-		if msg.ok && strings.HasPrefix(msg.dst, strings.TrimRight(s.root, "/")) {
+		if msg.wrote(s.root) {
 			return s, s.Init()
 		}
 	case tea.MouseWheelMsg:

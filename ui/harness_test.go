@@ -72,6 +72,12 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// Fixed demo keys (the demo reuses keys it finds), so that frames
+	// show the same fingerprints on every run.
+	if err := copyKeys(filepath.Join("demo", ".pf-demo-keys", "keys"), "demo", "demo-colleague"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	demoResult, err = demo.Generate("demo")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo registry:", err)
@@ -90,6 +96,25 @@ func runMain(m *testing.M) int {
 		}
 	}
 	return m.Run()
+}
+
+// copyKeys copies the named test keys (private and public) into dir.
+func copyKeys(dir string, names ...string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, n := range names {
+		for _, ext := range []string{".key", ".pub"} {
+			b, err := os.ReadFile(filepath.Join("testdata", "keys", n+ext))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dir, n+ext), b, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // harness drives a Model like the Bubble Tea runtime does: it runs the
@@ -198,6 +223,7 @@ var namedKeys = map[string]tea.KeyPressMsg{
 	"ctrl+c": {Code: 'c', Mod: tea.ModCtrl}, "ctrl+y": {Code: 'y', Mod: tea.ModCtrl},
 	"ctrl+r": {Code: 'r', Mod: tea.ModCtrl}, "ctrl+u": {Code: 'u', Mod: tea.ModCtrl},
 	"ctrl+b": {Code: 'b', Mod: tea.ModCtrl}, "ctrl+f": {Code: 'f', Mod: tea.ModCtrl},
+	"ctrl+d": {Code: 'd', Mod: tea.ModCtrl},
 }
 
 func keyMsg(k string) tea.KeyPressMsg {

@@ -325,7 +325,7 @@ func parentLedger(ctx context.Context, sh *shared, c *registry.Content, d model.
 func insideHelp(sh *shared) string {
 	k := sh.keys
 	return "Tag lists: PULL is what a pull would still download, given the local store. " +
-		"Image detail: " + k.NextPane.Help().Key + "/" + k.PrevPane.Help().Key + " go through the panes (blobs, manifest, files, " +
+		"Image detail: " + k.NextPane.Help().Key + "/" + k.PrevPane.Help().Key + " go through the panes (blobs, signatures, manifest, files, " +
 		"trace, effects, env, KV cache, model, lineage), read from the registry on demand without pulling (small blobs only, never a KV page; " +
 		"an image whose signature would not pull is not opened); “" + k.Filter.Help().Key + "” searches the pane, " +
 		k.NextMatch.Help().Key + "/" + k.PrevMatch.Help().Key + " go from match to match, " + k.Fold.Help().Key + " folds long messages, " +

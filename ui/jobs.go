@@ -19,6 +19,12 @@ type jobSpec struct {
 	src string
 	dst string
 	run func(ctx context.Context, progress func(registry.Event)) (*registry.Report, error)
+	// changes are the locations a job writes to besides dst (the images a
+	// deletion removes): the views of them reload when it ends.
+	changes []string
+	// outcome, when set, is the log line's account of a job that moves no
+	// image (delete, sync, gc): what the last run of run did.
+	outcome func() string
 }
 
 type jobState int
@@ -53,6 +59,10 @@ type progressSnap struct {
 	Total     int64 // sum of known blob sizes; -1 when some are unknown
 	Signature string
 	Message   string
+	// A run over several images (sync, delete): how many, and how many
+	// have finished (copied, found present, deleted or failed).
+	Images     int
+	ImagesDone int
 }
 
 // progressSink receives engine events (serialised by the engine, but on
@@ -66,6 +76,9 @@ type progressSink struct {
 	msg    string
 	nBlobs int
 	dirty  chan struct{}
+	// images of a run, and those finished, by reference.
+	images     int
+	imagesDone map[string]bool
 }
 
 func newProgressSink() *progressSink {
@@ -117,6 +130,7 @@ func (p *progressSink) add(ev registry.Event) {
 			p.nBlobs = ev.Blobs
 		}
 	}
+	p.addRun(ev)
 	p.mu.Unlock()
 	select {
 	case p.dirty <- struct{}{}:
@@ -124,10 +138,25 @@ func (p *progressSink) add(ev registry.Event) {
 	}
 }
 
+// addRun counts the images of a run over several (its KindRun events
+// announce how many; each image's last event ends it). Called locked.
+func (p *progressSink) addRun(ev registry.Event) {
+	switch {
+	case ev.Kind == registry.KindRun && ev.Images > 0:
+		p.images = ev.Images
+	case ev.Kind == registry.KindImage && ev.Ref != "" && ev.Phase.Terminal():
+		if p.imagesDone == nil {
+			p.imagesDone = map[string]bool{}
+		}
+		p.imagesDone[ev.Ref] = true
+	}
+}
+
 func (p *progressSink) snapshot() progressSnap {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := progressSnap{Signature: p.sig, Message: p.msg, Blobs: make([]blobProgress, 0, len(p.order))}
+	s := progressSnap{Signature: p.sig, Message: p.msg, Blobs: make([]blobProgress, 0, len(p.order)),
+		Images: p.images, ImagesDone: len(p.imagesDone)}
 	known := true
 	for _, d := range p.order {
 		b := *p.blobs[d]
@@ -280,6 +309,11 @@ func (j *job) stalledFor(now time.Time) time.Duration {
 func (j *job) fraction() float64 {
 	if j.state == jobDone {
 		return 1
+	}
+	if j.snap.Images > 0 {
+		// A run over several images: bytes are learnt image by image,
+		// so the share of images finished is what moves steadily.
+		return min(float64(j.snap.ImagesDone)/float64(j.snap.Images), 1)
 	}
 	if j.snap.Total <= 0 {
 		if j.snap.Total == 0 && len(j.snap.Blobs) > 0 {

@@ -24,6 +24,10 @@ type KeyMap struct {
 	// Inside an image: panes, in-pane search, folding, diff, fork tree.
 	PrevPane, NextMatch, PrevMatch, Fold key.Binding
 	DiffMark, Diff, ForkTree             key.Binding
+	// Signatures and management: sign, the key store, delete, retag,
+	// sync, the local store's usage and gc.
+	Sign, Keys, Trust, Untrust     key.Binding
+	Delete, Retag, Sync, Usage, GC key.Binding
 	// Dialogs and inputs.
 	Confirm, Deny, Submit, Dismiss, Switch, ClearInput, DeleteChar key.Binding
 }
@@ -72,6 +76,15 @@ func DefaultKeyMap() *KeyMap {
 		DiffMark:      b("m", "mark as A of a diff", "m"),
 		Diff:          b("=", "diff marked A with this", "="),
 		ForkTree:      b("T", "fork tree", "T"),
+		Sign:          b("S", "sign", "S"),
+		Keys:          b("K", "keys", "K"),
+		Trust:         b("+", "trust key", "+"),
+		Untrust:       b("-", "untrust key", "-"),
+		Delete:        b("ctrl+d", "delete", "ctrl+d"),
+		Retag:         b("R", "retag", "R"),
+		Sync:          b("M", "mirror (sync) to a root", "M"),
+		Usage:         b("U", "store usage", "U"),
+		GC:            b("C", "collect garbage (gc)", "C"),
 		Confirm:       b("y", "yes", "y"),
 		Deny:          b("n/esc", "no", "n", "esc"),
 		Submit:        b("enter", "ok", "enter"),
@@ -98,6 +111,8 @@ func (k *KeyMap) byName() map[string]*key.Binding {
 		"delete_char": &k.DeleteChar,
 		"prev_pane":   &k.PrevPane, "next_match": &k.NextMatch, "prev_match": &k.PrevMatch, "fold": &k.Fold,
 		"diff_mark": &k.DiffMark, "diff": &k.Diff, "fork_tree": &k.ForkTree,
+		"sign": &k.Sign, "keys": &k.Keys, "trust": &k.Trust, "untrust": &k.Untrust,
+		"delete": &k.Delete, "retag": &k.Retag, "sync": &k.Sync, "usage": &k.Usage, "gc": &k.GC,
 	}
 }
 

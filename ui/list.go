@@ -102,6 +102,17 @@ func (l *listBase) navBindings() []binding {
 	return bs
 }
 
+// onSelected runs f on the item of the selected row (nothing on an empty
+// list).
+func onSelected[T any](l *listBase, items *[]T, f func(T) tea.Cmd) func() tea.Cmd {
+	return func() tea.Cmd {
+		if i := l.tbl.selected(); i >= 0 {
+			return f((*items)[i])
+		}
+		return nil
+	}
+}
+
 // bottom goes to the real end: with pages left it loads them all first.
 func (l *listBase) bottom() tea.Cmd {
 	if !l.isComplete() {

@@ -40,6 +40,7 @@ func newLocalScreen(sh *shared) *localScreen {
 		return n
 	}
 	s.filterCol = 1
+	s.tbl.markable = true
 	s.sorts = []sortOption{
 		{name: "created (newest first)", col: 2, desc: true, less: func(a, b int) bool { return s.created(a) > s.created(b) }},
 		{name: "image ID", col: 0},
@@ -87,7 +88,7 @@ func (s *localScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.images, s.err = msg.images, msg.err
 		s.tbl.setRows(len(s.images))
 	case jobEndedMsg:
-		if msg.ok && msg.op == "pull" {
+		if storeChanged(msg) {
 			return s, s.Init()
 		}
 	}
@@ -96,14 +97,7 @@ func (s *localScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *localScreen) Bindings() []binding {
 	k := s.sh.keys
-	sel := func(f func(store.Image) tea.Cmd) func() tea.Cmd {
-		return func() tea.Cmd {
-			if i := s.tbl.selected(); i >= 0 {
-				return f(s.images[i])
-			}
-			return nil
-		}
-	}
+	sel := func(f func(store.Image) tea.Cmd) func() tea.Cmd { return onSelected(&s.listBase, &s.images, f) }
 	return append(s.navBindings(),
 		bind(&k.Open, groupView, true, s.open),
 		bind(&k.Refresh, groupView, false, s.Init),
@@ -113,7 +107,22 @@ func (s *localScreen) Bindings() []binding {
 			s.sh.infof("copied image ID %s", im.ID.Short())
 			return tea.SetClipboard(string(im.ID))
 		})),
+		bind(&k.Usage, groupView, true, func() tea.Cmd { return s.sh.push(newUsageScreen(s.sh)) }),
+		bind(&k.Delete, groupManage, true, s.remove).unless(s.sh.writeOff("the local store "+tildePath(s.sh.storePath))),
 	)
+}
+
+// remove removes the marked images (or the selected one) after a dry run.
+func (s *localScreen) remove() tea.Cmd {
+	var ids []model.Digest
+	for _, i := range s.markedRows() {
+		ids = append(ids, s.images[i].ID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	s.tbl.marked = map[int]bool{}
+	return removeLocalImages(s.sh, ids)
 }
 
 // open shows the selected image's detail.

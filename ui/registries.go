@@ -245,11 +245,8 @@ func (s *registriesScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.sh.infof("removed %s", msg.root)
 		return s, saveConfigCmd(s.sh)
 	case jobEndedMsg:
-		if !msg.ok {
-			return s, nil
-		}
 		return s, s.recheck(func(r rootEntry) bool {
-			return (r.root == "" && msg.op == "pull") || (r.root != "" && strings.HasPrefix(msg.dst, r.root))
+			return (r.root == "" && storeChanged(msg)) || (r.root != "" && msg.wrote(r.root))
 		})
 	}
 	return s, nil
@@ -262,7 +259,23 @@ func (s *registriesScreen) Bindings() []binding {
 		bind(&k.AddRoot, groupView, true, s.addRoot),
 		bind(&k.RemoveRoot, groupView, true, s.removeRoot),
 		bind(&k.Refresh, groupView, false, func() tea.Cmd { return s.recheck(func(rootEntry) bool { return true }) }),
+		bind(&k.Sync, groupManage, false, s.sync).unless(s.sh.writeOff("a mirror")),
+		bind(&k.Keys, groupManage, true, func() tea.Cmd { return s.sh.push(newKeysScreen(s.sh)) }),
 	)
+}
+
+// sync mirrors the selected root, every repository of it, to another.
+func (s *registriesScreen) sync() tea.Cmd {
+	i := s.tbl.selected()
+	if i < 0 {
+		return nil
+	}
+	r := s.rows[i]
+	if r.origin == originStore {
+		s.sh.infof("the local store is not mirrored: push (%s) its images to a root", s.sh.keys.Push.Help().Key)
+		return nil
+	}
+	return syncFlow(s.sh, r.root, r.root, "")
 }
 
 func (s *registriesScreen) open() tea.Cmd {

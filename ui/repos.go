@@ -135,7 +135,23 @@ func (s *reposScreen) Bindings() []binding {
 		}),
 		bind(&k.Push, groupImage, false, func() tea.Cmd { return pushFlow(s.sh, s.root, false) }).
 			unless(s.sh.writeOff(s.root)),
+		bind(&k.Sync, groupManage, true, s.sync).unless(s.sh.writeOff("a mirror")),
 	)
+}
+
+// sync mirrors the selected repository to the same name under another
+// root.
+func (s *reposScreen) sync() tea.Cmd {
+	i := s.tbl.selected()
+	if i < 0 {
+		return nil
+	}
+	r := s.repos[i]
+	rel := ""
+	if root, err := registry.ParseRoot(s.root); err == nil {
+		rel = registry.RelName(root, r)
+	}
+	return syncFlow(s.sh, r.Ref, s.root, rel)
 }
 
 func (s *reposScreen) open() tea.Cmd {

@@ -26,16 +26,23 @@ func openTags(t *testing.T, h *harness) *tagsScreen {
 	return openRepo(t, h, "nightly")
 }
 
-// openRepo drives the harness from the registries screen to the tag list
-// of the first repository of the demo root that the filter picks, and
-// waits for every verdict.
-func openRepo(t *testing.T, h *harness, filter string) *tagsScreen {
-	t.Helper()
+// openFirstRoot opens the repositories of the first command-line root
+// and waits for them.
+func openFirstRoot(h *harness) {
+	h.t.Helper()
 	h.settle("roots checked", idle)
 	h.press("top")
 	h.press("down")
 	h.press("open")
 	h.settle("repositories", func(m *App) bool { return topIs[*reposScreen](m) && idle(m) })
+}
+
+// openRepo drives the harness from the registries screen to the tag list
+// of the first repository of the demo root that the filter picks, and
+// waits for every verdict.
+func openRepo(t *testing.T, h *harness, filter string) *tagsScreen {
+	t.Helper()
+	openFirstRoot(h)
 	h.press("filter")
 	h.typeText(filter)
 	h.press("submit")
@@ -377,12 +384,14 @@ func TestDetailScreen(t *testing.T) {
 	}
 	h.requireContains("STORED SIZE")
 	h.press("next_pane")
+	h.requireContains("2 signatures", "✗ invalid  HMAC signature", "Where      manifest.json.sig", "✗ invalid  Sigstore bundle")
+	h.press("next_pane")
 	h.requireContains(`"schema_version": 1`)
 	h.press("bottom")
 	h.requireContains(`"parents": []`)
 	h.press("next_pane")
 	h.requireContains("README.md", "src/")
-	for range len(d.panes) - 2 {
+	for range len(d.panes) - 3 {
 		h.press("next_pane")
 	}
 	if d.pane != 0 {

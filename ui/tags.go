@@ -2,7 +2,7 @@ package ui
 
 import (
 	"context"
-	"strings"
+	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -346,16 +346,65 @@ func (s *tagsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			s.tbl.setRows(len(s.tags))
 		}
 		return s, s.pump()
+	case opDoneMsg:
+		return s, s.afterOp(msg)
 	case jobEndedMsg:
 		if storeChanged(msg) {
 			s.cost.reset()
 			return s, s.pump()
 		}
-		if msg.ok && !s.search() && strings.HasPrefix(msg.dst, strings.TrimRight(s.repoRef, "/")) {
+		if msg.wrote(s.listed()) {
 			return s, s.reload()
 		}
 	}
 	return s, nil
+}
+
+// afterOp follows a short write: a changed key store judges every image
+// again, an image signed in place is inspected again, and a new or moved
+// reference under the list reloads it.
+func (s *tagsScreen) afterOp(msg opDoneMsg) tea.Cmd {
+	if msg.ring != nil {
+		s.reinspect(func(string) bool { return true })
+		return s.pump()
+	}
+	if msg.err != nil || !touches(msg.changes, s.listed()) {
+		return nil
+	}
+	rows := map[string]bool{}
+	for _, t := range s.tags {
+		rows[t.Ref] = true
+	}
+	for _, c := range msg.changes {
+		if !rows[c] && touches([]string{c}, s.listed()) {
+			return s.reload()
+		}
+	}
+	s.reinspect(func(ref string) bool { return slices.Contains(msg.changes, ref) })
+	return s.pump()
+}
+
+// reinspect forgets the verdicts (and pull costs) of the images which
+// picks, so that they are inspected again.
+func (s *tagsScreen) reinspect(which func(ref string) bool) {
+	for _, t := range s.tags {
+		if which(t.Ref) {
+			delete(s.verdicts, t.Ref)
+			delete(s.asked, t.Ref)
+			delete(s.cost.by, t.Ref)
+			delete(s.cost.asked, t.Ref)
+		}
+	}
+	s.scan = 0
+}
+
+// listed is where the list's images are: the repository, or the root of a
+// search.
+func (s *tagsScreen) listed() string {
+	if s.search() {
+		return s.root
+	}
+	return s.repoRef
 }
 
 func (s *tagsScreen) reload() tea.Cmd {
@@ -385,9 +434,15 @@ func (s *tagsScreen) Bindings() []binding {
 		bs = append(bs, bind(&k.Push, groupImage, false, func() tea.Cmd { return pushFlow(s.sh, s.repoRef, true) }).
 			unless(s.sh.writeOff(s.repoRef)))
 	}
+	del := bind(&k.Delete, groupManage, true, func() tea.Cmd {
+		if ims := s.selection(); len(ims) > 0 {
+			return deleteImages(s.sh, ims)
+		}
+		return nil
+	}).unless(s.sh.writeOff(s.listed()))
 	// Marks are spent by the action that uses them.
-	for _, b := range imageBindings(s.sh, s.selection) {
-		if b.key == &k.Pull || b.key == &k.Verify || b.key == &k.Copy {
+	for _, b := range append(imageBindings(s.sh, s.selection), del) {
+		if b.key == &k.Pull || b.key == &k.Verify || b.key == &k.Copy || b.key == &k.Delete {
 			run := b.run
 			b.run = func() tea.Cmd {
 				cmd := run()
@@ -397,7 +452,7 @@ func (s *tagsScreen) Bindings() []binding {
 		}
 		bs = append(bs, b)
 	}
-	return bs
+	return append(bs, signRetagBindings(s.sh, s.selection, s.listed())...)
 }
 
 // selection is the marked images, or the one under the cursor.
@@ -458,6 +513,10 @@ func (s *tagsScreen) cell(i, col int) (string, lipgloss.Style) {
 	t := s.tags[i]
 	switch col {
 	case 0:
+		if n := len(t.SignatureTags); n > 0 {
+			// OCI: the cosign tags that hold its signatures.
+			return t.label + " +" + itoa(n) + " sig", st.Row
+		}
 		return t.label, st.Row
 	case 1:
 		// The image's own creation time, known once inspected; a listing's

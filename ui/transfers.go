@@ -140,7 +140,7 @@ func (t *transfers) finish(msg jobDoneMsg) tea.Cmd {
 	} else {
 		t.sh.infof("%s", t.summary(j))
 	}
-	return emit(jobEndedMsg{op: j.spec.op, src: j.spec.src, dst: j.spec.dst, ok: j.state == jobDone})
+	return emit(jobEndedMsg{op: j.spec.op, src: j.spec.src, dst: j.spec.dst, ok: j.state == jobDone, changes: j.spec.changes})
 }
 
 // summary is the log line of a finished job.
@@ -153,6 +153,9 @@ func (t *transfers) summary(j *job) string {
 	switch j.state {
 	case jobDone:
 		r := j.report
+		if j.spec.outcome != nil {
+			return what + ": " + j.spec.outcome() + " in " + el
+		}
 		if r == nil {
 			return what + " done in " + el
 		}
@@ -401,8 +404,11 @@ func (t *transfers) layersHeading(j *job) string {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[p], t.phaseWord(j, p)))
 		}
 	}
-	return st.Section.Render(fmt.Sprintf("Layers of #%d", j.id)) + "  " +
-		st.Muted.Render(fmt.Sprintf("%d blobs: %s", len(j.snap.Blobs), strings.Join(parts, " · ")))
+	head := fmt.Sprintf("%d blobs: %s", len(j.snap.Blobs), strings.Join(parts, " · "))
+	if n := j.snap.Images; n > 0 {
+		head = fmt.Sprintf("images %d of %d finished · ", j.snap.ImagesDone, n) + head
+	}
+	return st.Section.Render(fmt.Sprintf("Layers of #%d", j.id)) + "  " + st.Muted.Render(head)
 }
 
 // layerLines are the blob rows of a job in room lines, scrolled by
