@@ -178,21 +178,17 @@ func (b *Backend) dropStaleStaging(ctx context.Context) {
 			}
 			continue
 		}
-		// A decided switch is finished once its writer is gone (a live
-		// writer finishes its own: moving its directory meanwhile would
-		// fail the writer's own move); one older than staleStaging whose
-		// name exists is left undone (other writers may have named newer
-		// images since). Until then readers find it (pendingSwitch).
-		if !abandoned(staged) {
-			continue
-		}
+		// A decided switch is finished when its name is missing, or when
+		// its writer is gone; one older than staleStaging whose name
+		// exists is left undone (other writers may have named newer
+		// images since).
 		var st struct{ Hash string }
 		err := b.c.callJSON(ctx, "files/stat", args("arg", t.indexPath()), nil, &st)
 		created, _ := stagedAt(staged)
 		switch {
-		case errors.Is(err, fault.ErrNotFound), err == nil && time.Since(created) < staleStaging:
+		case errors.Is(err, fault.ErrNotFound), err == nil && abandoned(staged) && time.Since(created) < staleStaging:
 			_ = b.name(ctx, p, t)
-		case err == nil:
+		case err == nil && abandoned(staged):
 			_ = b.c.callJSON(ctx, "files/rm", args("arg", p, "force", "true"), nil, nil)
 		}
 	}
