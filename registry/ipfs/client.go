@@ -223,6 +223,11 @@ func (c *client) call(ctx context.Context, cmd string, q []arg, up *upload) (io.
 
 // callJSON performs an RPC and decodes one JSON value from its answer.
 func (c *client) callJSON(ctx context.Context, cmd string, q []arg, up *upload, out any) error {
+	if mfsEdits[cmd] {
+		mu := mfsLock(c.base)
+		mu.Lock()
+		defer mu.Unlock()
+	}
 	rc, err := c.call(ctx, cmd, q, up)
 	if err != nil {
 		return err
@@ -241,6 +246,23 @@ func (c *client) callJSON(ctx context.Context, cmd string, q []arg, up *upload, 
 	// Read to the end: Kubo reports late failures in a trailer.
 	_, err = io.Copy(io.Discard, io.LimitReader(rc, 1<<20))
 	return err
+}
+
+// mfsEdits are the MFS commands that change a directory. Kubo applies
+// concurrent edits of one MFS tree unsafely: under load an entry a move
+// removed came back, and a file a copy replaced went missing. This
+// process therefore sends them to one daemon one at a time (reads and
+// block adds still run in parallel; they are most of a push).
+var mfsEdits = map[string]bool{
+	"files/cp": true, "files/mv": true, "files/rm": true,
+	"files/mkdir": true, "files/write": true, "files/flush": true,
+}
+
+var mfsLocks sync.Map // daemon base URL → *sync.Mutex
+
+func mfsLock(base string) *sync.Mutex {
+	mu, _ := mfsLocks.LoadOrStore(base, &sync.Mutex{})
+	return mu.(*sync.Mutex)
 }
 
 // callLines decodes a stream of JSON values (add, pin/ls?stream) one by one.

@@ -657,7 +657,7 @@ func (s *sink) publish(ctx context.Context) error {
 		return err
 	}
 	if s.t.named() {
-		if err := s.switchName(ctx); err != nil {
+		if err := s.switchName(ctx, st.Hash); err != nil {
 			return err
 		}
 	} else if err := s.b.c.callJSON(ctx, "files/rm", args("arg", s.staging, "recursive", "true"), nil, nil); err != nil {

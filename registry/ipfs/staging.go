@@ -63,8 +63,9 @@ func abandoned(name string) bool {
 	return stale.Abandoned(owner, created) || time.Since(created) >= staleStaging
 }
 
-// switchName is the switch of a named push: ready, then named.
-func (s *sink) switchName(ctx context.Context) error {
+// switchName is the switch of a named push: ready, then named; hash is
+// the CID of the staged directory.
+func (s *sink) switchName(ctx context.Context, hash string) error {
 	s.mu.Lock()
 	staging, decided := s.staging, s.decided
 	s.mu.Unlock()
@@ -80,7 +81,16 @@ func (s *sink) switchName(ctx context.Context) error {
 		s.mu.Unlock()
 		staging = ready
 	}
-	return s.b.name(ctx, staging, s.t)
+	err := s.b.name(ctx, staging, s.t)
+	if errors.Is(err, fault.ErrNotFound) {
+		// Another push found this directory already at the name and
+		// removed the ready entry (dropStaleStaging): the switch is done.
+		var st struct{ Hash string }
+		if s.b.c.callJSON(ctx, "files/stat", args("arg", s.t.indexPath()), nil, &st) == nil && st.Hash == hash {
+			return nil
+		}
+	}
+	return err
 }
 
 // install moves a pinned staging directory to the name t: ready, then
@@ -119,7 +129,22 @@ func (b *Backend) name(ctx context.Context, ready string, t target) error {
 		return err
 	}
 	crashpoint.Step("ipfs.named")
+	b.dropNamedReady(ctx, ready, t)
 	return nil
+}
+
+// dropNamedReady removes a ready directory that is still listed once its
+// directory is at the name. Under concurrent MFS edits of the staging
+// directory the daemon has been seen to keep the moved entry there too;
+// the copy is finished work (the same CID as the name), so it goes.
+func (b *Backend) dropNamedReady(ctx context.Context, ready string, t target) {
+	var r, n struct{ Hash string }
+	if b.c.callJSON(ctx, "files/stat", args("arg", ready), nil, &r) != nil {
+		return
+	}
+	if b.c.callJSON(ctx, "files/stat", args("arg", t.indexPath()), nil, &n) == nil && n.Hash == r.Hash {
+		_ = b.c.callJSON(ctx, "files/rm", args("arg", ready, "recursive", "true", "force", "true"), nil, nil)
+	}
 }
 
 // pendingSwitch returns the directory of the newest ready directory for
@@ -178,17 +203,22 @@ func (b *Backend) dropStaleStaging(ctx context.Context) {
 			}
 			continue
 		}
-		// A decided switch is finished when its name is missing, or when
-		// its writer is gone; one older than staleStaging whose name
-		// exists is left undone (other writers may have named newer
-		// images since).
+		// One already at its name is a leftover entry (see dropNamedReady).
+		// Otherwise a live writer finishes its own switch (moving its
+		// directory meanwhile would fail the writer's move; readers find
+		// it through pendingSwitch). A gone writer's switch is finished
+		// here, but one older than staleStaging whose name exists is left
+		// undone (other writers may have named newer images since).
 		var st struct{ Hash string }
 		err := b.c.callJSON(ctx, "files/stat", args("arg", t.indexPath()), nil, &st)
 		created, _ := stagedAt(staged)
 		switch {
-		case errors.Is(err, fault.ErrNotFound), err == nil && abandoned(staged) && time.Since(created) < staleStaging:
+		case err == nil && st.Hash == e.Hash:
+			_ = b.c.callJSON(ctx, "files/rm", args("arg", p, "recursive", "true", "force", "true"), nil, nil)
+		case !abandoned(staged):
+		case errors.Is(err, fault.ErrNotFound), err == nil && time.Since(created) < staleStaging:
 			_ = b.name(ctx, p, t)
-		case err == nil && abandoned(staged):
+		case err == nil:
 			_ = b.c.callJSON(ctx, "files/rm", args("arg", p, "force", "true"), nil, nil)
 		}
 	}
