@@ -170,10 +170,11 @@ func (l *Local) Usage(ctx context.Context) (*Usage, error) {
 		u.Total += in.Size
 	}
 	sets := make([]map[model.Digest]bool, len(imgs))
+	walked := make([]map[model.Digest]bool, len(imgs)) // what a pull carries
 	users := map[model.Digest]int{}
 	bad := 0
 	for i, im := range imgs {
-		ds, err := imageBlobs(ctx, &storeSource{st: l.st, id: im.ID}, true)
+		walk, more, err := reachedBlobs(ctx, &storeSource{st: l.st, id: im.ID}, true)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -182,8 +183,11 @@ func (l *Local) Usage(ctx context.Context) (*Usage, error) {
 			u.Images = append(u.Images, ImageUsage{ImageID: im.ID, Error: err.Error()})
 			continue
 		}
-		sets[i] = map[model.Digest]bool{}
-		for _, d := range ds {
+		sets[i], walked[i] = map[model.Digest]bool{}, map[model.Digest]bool{}
+		for _, d := range walk {
+			walked[i][d] = true
+		}
+		for _, d := range append(walk, more...) {
 			if !sets[i][d] {
 				sets[i][d] = true
 				users[d]++
@@ -201,8 +205,11 @@ func (l *Local) Usage(ctx context.Context) (*Usage, error) {
 		for d := range sets[i] {
 			n, ok := size[d]
 			switch {
-			case !ok:
+			case !ok && walked[i][d]:
 				iu.Missing++
+			case !ok:
+				// A parent's ledger a merged ledger names: kept by gc
+				// when present, never pulled with the image.
 			case users[d] > 1:
 				iu.Shared += n
 			default:

@@ -416,3 +416,51 @@ func TestSyncNames(t *testing.T) {
 		t.Errorf("several repositories into one dataset: %v", err)
 	}
 }
+
+// du: a merge image pulled alone is complete. The parents' ledgers its
+// merged ledger names are kept by gc where present, but a pull does not
+// carry them, so they are not reported missing; a blob of its walk is.
+func TestUsageMergeImagePulledAlone(t *testing.T) {
+	ctx := context.Background()
+	built := newStore(t)
+	base := demo.ImageSpec{Seed: 7, Files: 4, Pages: 2, SharedPages: 1, Messages: 8, Diverge: 4}
+	var parents []model.Digest
+	for seed := uint64(8); seed < 10; seed++ {
+		spec := base
+		spec.Seed = seed
+		id, err := demo.Build(built, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parents = append(parents, id)
+	}
+	merge := base
+	merge.Parents = parents
+	id, err := demo.Build(built, merge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, ref := registrytest.Open(t, registrytest.FileRef(t), registry.Config{})
+	if _, err := reg.Push(ctx, built, id, ref, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	st := newStore(t)
+	if _, err := reg.Pull(ctx, ref, st, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	local := registry.NewLocal(st, registry.Config{})
+	u, err := local.Usage(ctx)
+	if err != nil || len(u.Images) != 1 {
+		t.Fatalf("usage: %+v %v", u, err)
+	}
+	if im := u.Images[0]; im.Missing != 0 || im.Blobs != u.Blobs {
+		t.Fatalf("merge image pulled alone: %d missing, %d of %d blobs", im.Missing, im.Blobs, u.Blobs)
+	}
+	m := registrytest.ReadManifest(t, st, id)
+	if err := os.Remove(st.BlobPath(m.Effects.Ledger)); err != nil {
+		t.Fatal(err)
+	}
+	if u, err = local.Usage(ctx); err != nil || u.Images[0].Missing != 1 {
+		t.Fatalf("after removing the image's own ledger: %+v %v", u, err)
+	}
+}

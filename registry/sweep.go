@@ -161,36 +161,43 @@ func mark(ctx context.Context, images []Source, merged bool) (map[model.Digest]b
 
 // imageBlobs is what one image reaches.
 func imageBlobs(ctx context.Context, src Source, merged bool) ([]model.Digest, error) {
+	walk, more, err := reachedBlobs(ctx, src, merged)
+	return append(walk, more...), err
+}
+
+// reachedBlobs is what one image reaches: its manifest and the blobs of
+// its walk, and apart from them (when merged) the parents' ledgers a
+// merged effects ledger names, which a pull does not carry but a sweep
+// keeps.
+func reachedBlobs(ctx context.Context, src Source, merged bool) (walk, more []model.Digest, err error) {
 	raw, _, err := fetchManifest(ctx, src, RetryPolicy{})
 	if errors.Is(err, fault.ErrNotFound) {
-		return nil, nil // deleted meanwhile: it reaches nothing
+		return nil, nil, nil // deleted meanwhile: it reaches nothing
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := model.ParseManifest(raw)
 	if err == nil {
 		err = m.Validate()
 	}
 	if err != nil {
-		return nil, unmarkable(src, err)
+		return nil, nil, unmarkable(src, err)
 	}
 	_, refs, err := reach(ctx, src, m, TransferOptions{})
 	if err != nil {
-		return nil, unmarkable(src, err)
+		return nil, nil, unmarkable(src, err)
 	}
-	out := []model.Digest{model.FromBytes(raw)}
+	walk = []model.Digest{model.FromBytes(raw)}
 	for _, r := range refs {
-		out = append(out, r.Digest)
+		walk = append(walk, r.Digest)
 	}
 	if merged {
-		more, err := mergedLedgers(ctx, src, m.Effects.Ledger)
-		if err != nil {
-			return nil, unmarkable(src, err)
+		if more, err = mergedLedgers(ctx, src, m.Effects.Ledger); err != nil {
+			return nil, nil, unmarkable(src, err)
 		}
-		out = append(out, more...)
 	}
-	return out, nil
+	return walk, more, nil
 }
 
 func unmarkable(src Source, err error) error {

@@ -64,7 +64,26 @@ func wrap(s string, w int) string {
 		}
 		lines[i] = l
 	}
+	lines = strings.Split(strings.Join(lines, "\n"), "\n")
+	for i := 1; i < len(lines); i++ {
+		lines[i-1], lines[i] = keepSlash(lines[i-1], lines[i], w)
+	}
 	return strings.Join(lines, "\n")
+}
+
+// keepSlash moves the last word of prev down when next starts with the
+// "/" that ends it, so a path breaks after a slash ("notes/" then
+// "todo.md"), never before one, where the word and the slash fit.
+func keepSlash(prev, next string, w int) (string, string) {
+	if !strings.HasPrefix(next, "/") {
+		return prev, next
+	}
+	j := strings.LastIndexAny(prev, " /")
+	tail := prev[j+1:]
+	if j < 0 || tail == "" || ansi.StringWidth(tail)+ansi.StringWidth(next) > w {
+		return prev, next
+	}
+	return strings.TrimRight(prev[:j+1], " "), tail + next
 }
 
 // textPage shows long text whole (an error, the message history),
