@@ -14,8 +14,10 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"pf-registry/demo"
+	"pf-registry/registry"
 	_ "pf-registry/registry/file"
 	_ "pf-registry/registry/oci"
+	"pf-registry/store"
 )
 
 // The tests run in a temporary working directory holding one demo registry
@@ -342,4 +344,21 @@ func (h *harness) typeInto(s string) {
 	h.t.Helper()
 	h.press("clear_input")
 	h.typeText(s)
+}
+
+// pullIntoStore pulls raw (a demo reference) into the harness's local
+// store, as the app would have.
+func (h *harness) pullIntoStore(raw string) {
+	h.t.Helper()
+	st, err := store.Open(filepath.Join(h.dir, "store"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	reg, ref, err := registry.ForRef(raw, registry.Config{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := reg.Pull(h.t.Context(), ref, st, registry.TransferOptions{}); err != nil {
+		h.t.Fatal(err)
+	}
 }

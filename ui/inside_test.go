@@ -398,17 +398,7 @@ func TestInsideSizes(t *testing.T) {
 // An image of the local store shows its contents from the store.
 func TestLocalImagePanes(t *testing.T) {
 	h := newHarness(t, 120, 40)
-	st, err := store.Open(filepath.Join(h.dir, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, ref, err := registry.ForRef("file://demo/alice/refactor-agent/v1", registry.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := reg.Pull(t.Context(), ref, st, registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	h.pullIntoStore("file://demo/alice/refactor-agent/v1")
 	h.settle("roots", idle)
 	h.press("top")
 	h.press("open")

@@ -249,6 +249,13 @@ func TestTagsScreenKeys(t *testing.T) {
 			t.Fatalf("cheapest first:\n%s", h.plain())
 		}
 		h.press("sort")
+		// The image without a KV cache is the smallest; the tampered
+		// one's size is unknown: last.
+		if !h.contains("PULL ▼") || !strings.HasPrefix(firstRow(), "2026-11-25") ||
+			!strings.Contains(h.lines()[3], "2026-11-27") || !strings.Contains(h.lines()[4], "2026-11-26") {
+			t.Fatalf("largest first:\n%s", h.plain())
+		}
+		h.press("sort")
 		if !h.contains("TAG ▲") || !strings.HasPrefix(firstRow(), "2026-11-25") {
 			t.Fatalf("by name:\n%s", h.plain())
 		}
@@ -529,17 +536,7 @@ func TestCopyToAnotherRoot(t *testing.T) {
 func TestPushFromLocalStore(t *testing.T) {
 	target := "file://" + filepath.ToSlash(filepath.Join(t.TempDir(), "pushed"))
 	h := newHarness(t, 120, 30, withRoots(target))
-	st, err := store.Open(filepath.Join(h.dir, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, ref, err := registry.ForRef("file://demo/alice/refactor-agent/v1", registry.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := reg.Pull(t.Context(), ref, st, registry.TransferOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	h.pullIntoStore("file://demo/alice/refactor-agent/v1")
 	h.settle("roots", idle)
 	h.press("top")
 	h.press("open") // local store

@@ -62,15 +62,7 @@ func TestSessionSecretsNeverRendered(t *testing.T) {
 		h.press("next_pane")
 	}
 	h.press("top")
-	for range d.data.fsTree.Entries {
-		h.press("open")
-		h.settle("preview", func(m *App) bool { return idle(m) && !dialogOpen[*waitDialog](m) })
-		shot()
-		if dialogOpen[*textPage](h.m) {
-			h.press("back")
-		}
-		h.press("down")
-	}
+	previewEveryFile(h, d, shot)
 	// The parent through the lineage pane, the tree, a diff both ways.
 	h.press("diff_mark")
 	for d.panes[d.pane].name != "Lineage" {
@@ -152,15 +144,7 @@ func TestHostileContentIsSanitised(t *testing.T) {
 		h.settle("pane", idle)
 		shot()
 		if d.panes[d.pane].name == "Files" {
-			for range d.data.fsTree.Entries {
-				h.press("open")
-				h.settle("preview", func(m *App) bool { return idle(m) && !dialogOpen[*waitDialog](m) })
-				shot()
-				if dialogOpen[*textPage](h.m) {
-					h.press("back")
-				}
-				h.press("down")
-			}
+			previewEveryFile(h, d, shot)
 		}
 	}
 	h.press("fork_tree")
@@ -178,5 +162,19 @@ func TestHostileContentIsSanitised(t *testing.T) {
 		if !strings.Contains(all, want) {
 			t.Errorf("no frame shows %q escaped", want)
 		}
+	}
+}
+
+// previewEveryFile opens the Files pane's entries one by one from the
+// selected one, calling shot on each preview.
+func previewEveryFile(h *harness, d *detailScreen, shot func()) {
+	for range d.data.fsTree.Entries {
+		h.press("open")
+		h.settle("preview", func(m *App) bool { return idle(m) && !dialogOpen[*waitDialog](m) })
+		shot()
+		if dialogOpen[*textPage](h.m) {
+			h.press("back")
+		}
+		h.press("down")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"pf-registry/demo"
 	"pf-registry/model"
+	"pf-registry/registry/registrytest"
 	"pf-registry/store"
 )
 
@@ -42,14 +43,7 @@ func SecretImages(t testing.TB, st *store.Store) (a, b model.Digest) {
 // test would prove nothing.
 func SecretValues(t testing.TB, st *store.Store, id model.Digest) []string {
 	t.Helper()
-	raw, err := st.Manifest(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.ParseManifest(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := registrytest.ReadManifest(t, st, id)
 	ledger, err := st.ReadBlob(m.Effects.Ledger, 1<<20)
 	if err != nil {
 		t.Fatal(err)

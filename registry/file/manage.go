@@ -22,12 +22,6 @@ import (
 // through an os.Root on the directory, so a symlink inside it never makes
 // a deletion land outside.
 
-var (
-	_ registry.Deleter     = (*Backend)(nil)
-	_ registry.Retagger    = (*Backend)(nil)
-	_ registry.BlobSweeper = (*Backend)(nil)
-)
-
 // signatureSet lists the manifest.json* files beside the manifest other
 // than manifest.json itself: the HMAC signature and any signature bundle.
 func signatureSet(root *os.Root) ([]string, error) {

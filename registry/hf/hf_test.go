@@ -74,6 +74,7 @@ func openWith(t testing.TB, h *hubtest.Hub, tok string, cfg registry.Config) reg
 // harness: images in dataset repositories of alice on one test hub, read
 // and changed through the hub's direct access (commits on the branch).
 type harness struct {
+	registrytest.SameRef
 	hub *hubtest.Hub
 	seq atomic.Int64
 }

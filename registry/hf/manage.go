@@ -21,12 +21,6 @@ import (
 // (parentCommit), so a push landing meanwhile makes it fail instead of
 // mixing with it.
 
-var (
-	_ registry.Deleter     = (*Backend)(nil)
-	_ registry.Retagger    = (*Backend)(nil)
-	_ registry.BlobSweeper = (*Backend)(nil)
-)
-
 // revInfo is what a revision names: a branch and its head, a tag, or a
 // commit id.
 type revInfo struct {

@@ -3,7 +3,6 @@ package hf
 import (
 	"testing"
 
-	"pf-registry/internal/faultproxy"
 	"pf-registry/registry"
 	"pf-registry/registry/registrytest"
 )
@@ -22,12 +21,4 @@ func (h *harness) OpenVia(t testing.TB, base string, cfg registry.Config) regist
 	return registry.New(b, cfg)
 }
 
-func (h *harness) Via(_ testing.TB, ref registry.Ref, _ string) registry.Ref { return ref }
-
-func (h *harness) Traffic() registrytest.Traffic {
-	return registrytest.Traffic{
-		Download: faultproxy.Rule{Method: "GET"},
-		Upload:   faultproxy.Rule{Method: "PUT", Path: "/lfs-upload/"},
-		Resumed:  func(q faultproxy.Request) bool { return q.Range != "" },
-	}
-}
+func (h *harness) Traffic() registrytest.Traffic { return registrytest.HTTPTraffic("/lfs-upload/") }

@@ -77,7 +77,10 @@ var runSeq atomic.Int64
 // harness: images named in the shared daemon's MFS index, read and
 // changed in place there (their directory, and so their CID, changes;
 // the name follows).
-type harness struct{ k *kubo }
+type harness struct {
+	registrytest.SameRef
+	k *kubo
+}
 
 func (h *harness) Open(t testing.TB, cfg registry.Config) registry.Registry {
 	needDaemon(t)

@@ -16,12 +16,6 @@ import (
 // daemon's own garbage collection frees the blocks nothing else holds
 // (another pin, another name, a staging push).
 
-var (
-	_ registry.Deleter    = (*Backend)(nil)
-	_ registry.Retagger   = (*Backend)(nil)
-	_ registry.SweepNoter = (*Backend)(nil)
-)
-
 // SweepNote implements registry.SweepNoter.
 func (b *Backend) SweepNote() string {
 	return "ipfs: the image is unpinned; `ipfs repo gc` on the daemon frees the blocks no other pin or name holds"

@@ -18,8 +18,6 @@ func (h *harness) OpenVia(_ testing.TB, base string, cfg registry.Config) regist
 	return registry.New(newAt(cfg, base, "the test's proxy"), cfg)
 }
 
-func (h *harness) Via(_ testing.TB, ref registry.Ref, _ string) registry.Ref { return ref }
-
 func (h *harness) Traffic() registrytest.Traffic {
 	return registrytest.Traffic{
 		Download: faultproxy.Rule{Method: "POST", Path: "/api/v0/cat"},

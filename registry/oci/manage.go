@@ -20,12 +20,6 @@ import (
 // they are shared by every manifest of the repository, and the registry's
 // own garbage collection is what reclaims them.
 
-var (
-	_ registry.Deleter    = (*Backend)(nil)
-	_ registry.Retagger   = (*Backend)(nil)
-	_ registry.SweepNoter = (*Backend)(nil)
-)
-
 // signaturePrefix starts the tags that hold signatures of a digest: the
 // referrers fallback tag sha256-<hex> and cosign's sha256-<hex>.sig.
 const signaturePrefix = "sha256-"

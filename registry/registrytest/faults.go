@@ -45,6 +45,23 @@ type Traffic struct {
 	Resumed func(faultproxy.Request) bool
 }
 
+// SameRef is the Via of a backend whose references name no host (the
+// proxy is reached through OpenVia alone); a harness embeds it.
+type SameRef struct{}
+
+// Via returns ref as it is.
+func (SameRef) Via(_ testing.TB, ref registry.Ref, _ string) registry.Ref { return ref }
+
+// HTTPTraffic is the traffic of a backend that downloads blobs by GET,
+// resuming with a Range header, and uploads them by PUT below uploadPath.
+func HTTPTraffic(uploadPath string) Traffic {
+	return Traffic{
+		Download: faultproxy.Rule{Method: "GET"},
+		Upload:   faultproxy.Rule{Method: "PUT", Path: uploadPath},
+		Resumed:  func(q faultproxy.Request) bool { return q.Range != "" },
+	}
+}
+
 // FaultConfig is what the bad-network checks run under: short stall
 // windows and pauses, so that they take seconds.
 var FaultConfig = registry.Config{

@@ -13,12 +13,6 @@ import (
 
 // Deleting, retagging and sweeping an image prefix.
 
-var (
-	_ registry.Deleter     = (*Backend)(nil)
-	_ registry.Retagger    = (*Backend)(nil)
-	_ registry.BlobSweeper = (*Backend)(nil)
-)
-
 // signatureKeys lists the manifest.json.* objects of an image prefix: its
 // HMAC signature and any signature bundle.
 func signatureKeys(ctx context.Context, c *bucket.Client, ref registry.Ref) ([]bucket.Entry, error) {

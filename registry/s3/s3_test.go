@@ -53,6 +53,7 @@ func newBucket(t testing.TB) string { return srv.NewBucket(t) }
 // harness: images under prefixes of one bucket, changed through the S3
 // API with the project's bucket client.
 type harness struct {
+	registrytest.SameRef
 	bucket string
 	seq    atomic.Int64
 }
