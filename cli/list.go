@@ -229,11 +229,18 @@ func (o *tagsOpts) judge(ctx context.Context, reg registry.Registry, tags []regi
 			if err == nil {
 				in, err = reg.Inspect(ctx, ref)
 			}
+			var sig *signing.Result
+			if err == nil {
+				// Only the verdict stays: the rest of the inspection (the
+				// manifest, its bytes) is not kept for every row of a long
+				// listing.
+				sig = &signing.Result{Checks: in.Signature.Checks}
+			}
 			for _, i := range same[key] {
 				if err != nil {
 					rows[i].Error = termtext.OneLine(err.Error(), 200)
 				} else {
-					rows[i].Signature = &in.Signature
+					rows[i].Signature = sig
 				}
 			}
 			return nil
