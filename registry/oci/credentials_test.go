@@ -51,7 +51,8 @@ func (s *seen) check(t *testing.T, who string, wantRequests bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.leaked) > 0 {
-		t.Errorf("%s received the credentials: %q", who, s.leaked)
+		// The count only: a failing test must not print them either.
+		t.Errorf("%s received the credentials (%d requests)", who, len(s.leaked))
 	}
 	if wantRequests && s.requests == 0 {
 		t.Errorf("%s was never asked", who)
@@ -188,12 +189,12 @@ func TestTLSRealmOnAnotherHostGetsCredentials(t *testing.T) {
 	tokens.mu.Lock()
 	defer tokens.mu.Unlock()
 	if len(tokens.leaked) == 0 {
-		t.Fatalf("the TLS token service never got the credentials (Authorization %q)", tokens.auth)
+		t.Fatalf("the TLS token service never got the credentials (%d Authorization headers)", len(tokens.auth))
 	}
 	regSeen.mu.Lock()
 	defer regSeen.mu.Unlock()
 	if !strings.Contains(strings.Join(regSeen.auth, " "), "Bearer "+goodToken) {
-		t.Fatalf("the registry never got the token: %q", regSeen.auth)
+		t.Fatalf("the registry never got the token (%d Authorization headers)", len(regSeen.auth))
 	}
 }
 
