@@ -38,9 +38,9 @@ func TestPage(t *testing.T) {
 
 func TestRepoPage(t *testing.T) {
 	groups := map[string][]string{"b/x": {"v2", "v1"}, "a": {"main"}, "c": {"t"}}
-	ref := func(n string) string { return "file://root/" + n }
+	ref := func(n string) string { return "file://registry/" + n }
 	got, next := registry.RepoPage(groups, registry.ListOptions{Limit: 2}, ref)
-	if len(got) != 2 || next != "b/x" || got[0].Name != "a" || got[1].Ref != "file://root/b/x" || strings.Join(got[1].Tags, ",") != "v1,v2" {
+	if len(got) != 2 || next != "b/x" || got[0].Name != "a" || got[1].Ref != "file://registry/b/x" || strings.Join(got[1].Tags, ",") != "v1,v2" {
 		t.Fatalf("first page %+v next %q", got, next)
 	}
 	got, next = registry.RepoPage(groups, registry.ListOptions{After: next}, ref)
