@@ -169,30 +169,24 @@ func (s *tagsScreen) costCell(i int) (string, lipgloss.Style) {
 
 // cheaper orders rows by pull cost, unknown last.
 func (s *tagsScreen) cheaper(a, b int) bool {
-	return s.byCost(a, b, func(c *registry.PullCost) bool {
-		cb := s.cost.by[s.tags[b].Ref].cost
-		return c.FetchBytes < cb.FetchBytes
-	})
+	return s.byCost(a, b, func(x, y *registry.PullCost) bool { return x.FetchBytes < y.FetchBytes })
 }
 
 // larger orders by the image's whole stored size, largest first.
 func (s *tagsScreen) larger(a, b int) bool {
-	return s.byCost(a, b, func(c *registry.PullCost) bool {
-		cb := s.cost.by[s.tags[b].Ref].cost
-		return c.Bytes > cb.Bytes
-	})
+	return s.byCost(a, b, func(x, y *registry.PullCost) bool { return x.Bytes > y.Bytes })
 }
 
-// byCost puts rows whose cost is known first, ordered by before (given
-// a's cost; both are known then).
-func (s *tagsScreen) byCost(a, b int, before func(*registry.PullCost) bool) bool {
+// byCost puts rows whose cost is known first, ordered among themselves by
+// before.
+func (s *tagsScreen) byCost(a, b int, before func(x, y *registry.PullCost) bool) bool {
 	ca, oka := s.cost.by[s.tags[a].Ref]
 	cb, okb := s.cost.by[s.tags[b].Ref]
 	oka, okb = oka && ca.cost != nil, okb && cb.cost != nil
 	if oka != okb {
 		return oka
 	}
-	return oka && before(ca.cost)
+	return oka && before(ca.cost, cb.cost)
 }
 
 // pullLine is the detail's Pull line: what a pull would download given
