@@ -65,7 +65,7 @@ func (s *keysScreen) Busy() bool    { return s.loading }
 
 func (s *keysScreen) Hint() string {
 	k := s.sh.keys
-	return s.countHint("keys in "+tildePath(filepath.Dir(s.sh.cfgPath)), len(s.entries)) + " · " +
+	return s.countHint(len(s.entries), "key", " in "+tildePath(filepath.Dir(s.sh.cfgPath))) + " · " +
 		k.Trust.Help().Key + " trusts, " + k.Untrust.Help().Key + " untrusts · " + k.Sign.Help().Key +
 		" on an image signs with a key that has a private part (`pf-registry keys generate NAME` makes one)"
 }

@@ -238,10 +238,12 @@ func (l *listBase) listUpdate(msg tea.Msg, open func() tea.Cmd) (tea.Cmd, bool) 
 
 // countHint is the status hint of a list: "12 tags (more load as you
 // scroll)", with the active sort and the marks.
-func (l *listBase) countHint(noun string, n int) string {
-	s := itoa(n) + " " + noun
+func (l *listBase) countHint(n int, noun, where string) string {
+	s := count(n, noun) + where
 	if !l.isComplete() {
-		s += "+ (more load as you scroll; G loads all)"
+		// "100+ tags": more are still to load.
+		num, rest, _ := strings.Cut(s, " ")
+		s = num + "+ " + rest + " (more load as you scroll; G loads all)"
 	}
 	if len(l.sorts) > 1 {
 		s += " · sort: " + l.sorts[l.sort].name

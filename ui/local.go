@@ -62,7 +62,7 @@ func (s *localScreen) Prefill() string {
 	return ""
 }
 func (s *localScreen) Hint() string {
-	return s.countHint("images in "+tildePath(s.sh.storePath), len(s.images))
+	return s.countHint(len(s.images), "image", " in "+tildePath(s.sh.storePath))
 }
 
 func (s *localScreen) Init() tea.Cmd {

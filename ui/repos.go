@@ -52,7 +52,7 @@ func (s *reposScreen) Prefill() string { return strings.TrimRight(s.root, "/") +
 func (s *reposScreen) Init() tea.Cmd   { return s.loadCmd() }
 
 func (s *reposScreen) Hint() string {
-	h := s.countHint("repositories", len(s.repos))
+	h := s.countHint(len(s.repos), "repository", "")
 	if s.note != "" {
 		h = s.note + " · " + h
 	}

@@ -142,11 +142,11 @@ func (s *tagsScreen) Prefill() string {
 }
 
 func (s *tagsScreen) Hint() string {
-	noun := "tags"
+	noun, where := "tag", ""
 	if s.search() {
-		noun = "images in " + s.root
+		noun, where = "image", " in "+s.root
 	}
-	return s.countHint(noun, len(s.tags)) + " · " + itoa(len(s.verdicts)) + " inspected" + diffHint(s.sh)
+	return s.countHint(len(s.tags), noun, where) + " · " + itoa(len(s.verdicts)) + " inspected" + diffHint(s.sh)
 }
 
 func (s *tagsScreen) Init() tea.Cmd { return s.loadCmd() }

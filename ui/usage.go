@@ -60,11 +60,7 @@ func (s *usageScreen) Busy() bool    { return s.loading }
 
 func (s *usageScreen) Hint() string {
 	k := s.sh.keys
-	noun := "images"
-	if s.rows() == 1 {
-		noun = "image"
-	}
-	return s.countHint(noun, s.rows()) + " · " + k.Delete.Help().Key + " removes images, " + k.GC.Help().Key +
+	return s.countHint(s.rows(), "image", "") + " · " + k.Delete.Help().Key + " removes images, " + k.GC.Help().Key +
 		" collects what no image reaches (each after a dry run)"
 }
 

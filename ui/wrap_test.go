@@ -33,3 +33,21 @@ func TestWrap(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		what string
+		want string
+	}{
+		{1, "repository", "1 repository"},
+		{4, "repository", "4 repositories"},
+		{3, "key", "3 keys"},
+		{0, "tag", "0 tags"},
+		{2, "blob", "2 blobs"},
+	} {
+		if got := count(c.n, c.what); got != c.want {
+			t.Errorf("count(%d, %q) = %q, want %q", c.n, c.what, got, c.want)
+		}
+	}
+}
