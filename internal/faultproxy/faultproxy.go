@@ -142,6 +142,9 @@ func New(upstream string, seed uint64, rules ...Rule) (*Proxy, error) {
 		ErrorLog:      quiet,
 	}
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Servers such as Kubo answer a multi-file upload while still
+		// reading it; a half-duplex proxy would cut the upload there.
+		_ = http.NewResponseController(w).EnableFullDuplex()
 		p.serve(rp, w, r)
 	}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -155,15 +155,18 @@ func escape(s string) string {
 	return b.String()
 }
 
-// upload is a file part of a multipart request body.
-type upload struct {
+// upload is the file parts of a multipart request body, sent in order.
+type upload []part
+
+// part is one file of an upload.
+type part struct {
 	name string // file name of the part
 	r    io.Reader
 }
 
 // call performs one RPC and returns the open response body (httpguard
 // ends it when the daemon stalls). The caller must close it.
-func (c *client) call(ctx context.Context, cmd string, q []arg, up *upload) (io.ReadCloser, error) {
+func (c *client) call(ctx context.Context, cmd string, q []arg, up upload) (io.ReadCloser, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	u := c.base + "/api/v0/" + cmd
 	if len(q) > 0 {
@@ -174,24 +177,14 @@ func (c *client) call(ctx context.Context, cmd string, q []arg, up *upload) (io.
 	// finish ends the upload goroutine (if any) and waits for it, so the
 	// caller may close the upload's reader safely afterwards.
 	finish := func() {}
-	if up != nil {
+	if len(up) > 0 {
 		pr, pw := io.Pipe()
 		mw := multipart.NewWriter(pw)
 		contentType = mw.FormDataContentType()
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			h := make(textproto.MIMEHeader)
-			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, up.name))
-			h.Set("Content-Type", "application/octet-stream")
-			part, err := mw.CreatePart(h)
-			if err == nil {
-				_, err = io.Copy(part, up.r)
-			}
-			if err == nil {
-				err = mw.Close()
-			}
-			pw.CloseWithError(err)
+			pw.CloseWithError(writeParts(mw, up))
 		}()
 		body = pr
 		finish = func() { pr.Close(); <-done }
@@ -221,8 +214,26 @@ func (c *client) call(ctx context.Context, cmd string, q []arg, up *upload) (io.
 	return &rpcBody{rc: resp.Body, resp: resp, release: release, cmd: cmd, c: c, ctx: ctx}, nil
 }
 
+// writeParts writes every part of up as a file named by the part, then
+// the closing boundary.
+func writeParts(mw *multipart.Writer, up upload) error {
+	for _, p := range up {
+		h := make(textproto.MIMEHeader)
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, p.name))
+		h.Set("Content-Type", "application/octet-stream")
+		w, err := mw.CreatePart(h)
+		if err == nil {
+			_, err = io.Copy(w, p.r)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return mw.Close()
+}
+
 // callJSON performs an RPC and decodes one JSON value from its answer.
-func (c *client) callJSON(ctx context.Context, cmd string, q []arg, up *upload, out any) error {
+func (c *client) callJSON(ctx context.Context, cmd string, q []arg, up upload, out any) error {
 	if mfsEdits[cmd] {
 		mu := mfsLock(c.base)
 		mu.Lock()
@@ -266,7 +277,7 @@ func mfsLock(base string) *sync.Mutex {
 }
 
 // callLines decodes a stream of JSON values (add, pin/ls?stream) one by one.
-func (c *client) callLines(ctx context.Context, cmd string, q []arg, up *upload, each func(dec *json.Decoder) error) error {
+func (c *client) callLines(ctx context.Context, cmd string, q []arg, up upload, each func(dec *json.Decoder) error) error {
 	rc, err := c.call(ctx, cmd, q, up)
 	if err != nil {
 		return err

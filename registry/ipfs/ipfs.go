@@ -21,10 +21,12 @@
 //
 // Push stages the directory in MFS (/processfork/.staging/<time>-<random>,
 // created with the first blob and removed when a blob fails; a later push
-// removes those of interrupted processes after a day): every blob
-// is added unpinned and copied in, blobs an earlier image of the same
-// repository already holds are copied from it without being read, then the
-// signature and the manifest are written last. The directory CID is pinned
+// removes those of interrupted processes after a day): small blobs go in
+// multi-file adds that link them in (add's to-files option, Kubo 0.16 and
+// later), larger ones are added unpinned and copied in, blobs an earlier
+// image of the same repository already holds are copied from it without
+// being read, then the signature and the manifest are written last; the
+// push checks that the directory holds every entry before naming it. The directory CID is pinned
 // once (recursively), the staging directory is moved to its name (or
 // dropped for unnamed pushes) and the sink reports ipfs://<CID> through
 // ResultRef (registry.ResultReffer), which push prints. Replacing a name
@@ -401,7 +403,7 @@ func (b *Backend) Sink(ctx context.Context, ref registry.Ref) (registry.Sink, er
 		t = target{raw: t.raw} // placeholder or CID: an unnamed push
 	}
 	b.dropStaleStaging(ctx)
-	s := &sink{b: b, t: t, orig: orig, staging: newStaging(), have: map[string]string{}}
+	s := &sink{b: b, t: t, orig: orig, staging: newStaging(), have: map[string]string{}, linked: map[string]bool{}}
 	s.watch(ctx)
 	if t.named() {
 		if err := s.loadExisting(ctx); err != nil {
@@ -427,6 +429,9 @@ type sink struct {
 	mu        sync.Mutex
 	have      map[string]string // blob hex → CID, from earlier images of the repo
 	unflushed int               // files/cp calls since the last flush
+	pending   batch             // small blobs read, not yet sent
+	alone     bool              // a batch failed or was cut: send blobs one by one
+	linked    map[string]bool   // entry names linked into staging
 	result    string
 	staged    bool  // the staging directory exists
 	decided   bool  // the staging directory is ready: the name switch will finish
@@ -528,8 +533,21 @@ func (s *sink) HasBlob(ctx context.Context, d model.Digest) (bool, error) {
 }
 
 // PutBlob adds the stored bytes unpinned (the directory pin covers them)
-// and links them into the staging directory.
+// and links them into the staging directory; small blobs go in batches.
 func (s *sink) PutBlob(ctx context.Context, blob *registry.Blob) error {
+	err := s.putBlob(ctx, blob)
+	if err != nil && !errors.Is(err, fault.ErrNotFound) {
+		// A blob missing at the source is reported with the others
+		// missing; any other failure ends the push.
+		return s.fail(ctx, err)
+	}
+	return err
+}
+
+func (s *sink) putBlob(ctx context.Context, blob *registry.Blob) error {
+	if s.batched(blob) {
+		return s.putSmall(ctx, blob)
+	}
 	rc, err := blob.Open()
 	if err != nil {
 		return err
@@ -538,17 +556,12 @@ func (s *sink) PutBlob(ctx context.Context, blob *registry.Blob) error {
 	rec := &errRecorder{r: rc}
 	cid, err := s.b.add(ctx, blobEntry(blob.Digest), rec)
 	if rec.err != nil {
-		err = rec.err // the source stream failed (e.g. integrity): keep nothing
+		return rec.err // the source stream failed (e.g. integrity): keep nothing
 	}
-	if err == nil {
-		err = s.link(ctx, cid, blobEntry(blob.Digest))
+	if err != nil {
+		return err
 	}
-	if err != nil && !errors.Is(err, fault.ErrNotFound) {
-		// A blob missing at the source is reported with the others
-		// missing; any other failure ends the push.
-		return s.fail(ctx, err)
-	}
-	return err
+	return s.link(ctx, cid, blobEntry(blob.Digest))
 }
 
 // flushEvery bounds the unflushed MFS operations of one push; Kubo refuses
@@ -577,6 +590,7 @@ func (s *sink) link(ctx context.Context, cid, name string) error {
 		return err
 	}
 	s.mu.Lock()
+	s.linked[name] = true
 	s.unflushed++
 	due := s.unflushed >= flushEvery
 	if due {
@@ -596,7 +610,7 @@ func (s *sink) flush(ctx context.Context) error {
 // add uploads one file unpinned and returns its CID.
 func (b *Backend) add(ctx context.Context, name string, r io.Reader) (string, error) {
 	var last struct{ Name, Hash string }
-	err := b.c.callLines(ctx, "add", args("pin", "false", "progress", "false"), &upload{name: name, r: r},
+	err := b.c.callLines(ctx, "add", args("pin", "false", "progress", "false"), upload{{name: name, r: r}},
 		func(dec *json.Decoder) error { return dec.Decode(&last) })
 	if err != nil {
 		return "", err
@@ -626,6 +640,9 @@ func (s *sink) put(ctx context.Context, name string, data []byte) error {
 // directory is built fresh, so the bundles of a replaced image are not in
 // it.
 func (s *sink) commit(ctx context.Context, manifest, sig []byte, bundles []registry.BundleFile) error {
+	if err := s.sendPending(ctx); err != nil {
+		return err
+	}
 	for _, b := range bundles {
 		if err := s.put(ctx, b.Name, b.Data); err != nil {
 			return err
@@ -647,6 +664,9 @@ func (s *sink) commit(ctx context.Context, manifest, sig []byte, bundles []regis
 // publish pins the staging directory once and gives it its name.
 func (s *sink) publish(ctx context.Context) error {
 	if err := s.flush(ctx); err != nil {
+		return err
+	}
+	if err := s.checkLinked(ctx); err != nil {
 		return err
 	}
 	var st struct{ Hash string }

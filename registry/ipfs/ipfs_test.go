@@ -6,7 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,6 +24,7 @@ import (
 
 	"pf-registry/demo"
 	"pf-registry/internal/fault"
+	"pf-registry/internal/faultproxy"
 	"pf-registry/internal/testenv"
 	"pf-registry/internal/vectors"
 	"pf-registry/registry"
@@ -642,4 +648,89 @@ func TestStaleStagingRemoved(t *testing.T) {
 		t.Fatalf("staging area after push: %q; want the day-old directory gone, the fresh one (a concurrent push) kept", left)
 	}
 	k.ipfs(t, "files", "rm", "-r", fresh)
+}
+
+// TestPushBatchesSmallBlobs: small blobs reach the daemon in multi-file
+// adds that link them into the staging directory. An image of 1,200 small
+// files takes a handful of add requests and no files/cp per blob, and the
+// directory holds every entry and pulls back whole. Behind a proxy that
+// cuts an upload once the daemon starts answering (Go's server without
+// full duplex), the push still completes: the cut batch and the blobs
+// after it go one by one.
+func TestPushBatchesSmallBlobs(t *testing.T) {
+	k := needDaemon(t)
+	st := registrytest.NewStore(t)
+	id, err := demo.Build(st, demo.ImageSpec{Seed: 505, Files: 1200, Pages: 1, Messages: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(mustURL(t, k.api))
+	rp.ErrorLog = log.New(io.Discard, "", 0) // it reports the uploads it cuts
+	halfDuplex := httptest.NewServer(rp)
+	defer halfDuplex.Close()
+	for _, tc := range []struct {
+		name     string
+		upstream string
+		batched  bool
+	}{
+		{"direct", k.api, true},
+		{"half-duplex-proxy", halfDuplex.URL, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := withTimeout(t, 2*time.Minute)
+			p, err := faultproxy.New(tc.upstream, 1) // no rules: it counts requests
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			reg := registry.New(newAt(registry.Config{}, p.URL(), "the test's proxy"), registry.Config{})
+			ref := registrytest.MustRef(t, fmt.Sprintf("ipfs://batched-%d:v1", runSeq.Add(1)))
+			rep, err := reg.Push(ctx, st, id, ref, registry.TransferOptions{Concurrency: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Blobs) < 1200 {
+				t.Fatalf("the image has %d blobs; the test needs over 1,200", len(rep.Blobs))
+			}
+			adds, copies, alone := 0, 0, 0
+			for _, b := range rep.Blobs {
+				if b.StoredSize > batchBlobMax {
+					alone++
+				}
+			}
+			for _, q := range p.Log() {
+				switch q.Path {
+				case "/api/v0/add":
+					adds++
+				case "/api/v0/files/cp":
+					copies++
+				}
+			}
+			// Batches of at most batchFiles; the large blobs, the
+			// signature and the manifest are each added and copied in alone.
+			mostAdds, mostCopies := (len(rep.Blobs)+batchFiles-1)/batchFiles+alone+2, alone+2
+			switch {
+			case tc.batched && (adds > mostAdds || copies > mostCopies):
+				t.Fatalf("push of %d blobs sent %d adds and %d files/cp; want at most %d adds and %d copies", len(rep.Blobs), adds, copies, mostAdds, mostCopies)
+			case !tc.batched && copies <= mostCopies:
+				t.Fatalf("%d adds and %d files/cp through the half-duplex proxy: no blob went alone, the test proves nothing", adds, copies)
+			}
+			if got, want := entryNames(t, k, cidOf(t, rep.Destination)), wantEntries(t, rep); !slices.Equal(got, want) {
+				t.Fatalf("pushed directory holds %d entries, want %d", len(got), len(want))
+			}
+			pulled := registrytest.NewStore(t)
+			if _, err := openIPFS(t, registry.Config{}).Pull(ctx, ref, pulled, registry.TransferOptions{}); err != nil || !pulled.HasImage(id) {
+				t.Fatalf("pull of the pushed image: %v", err)
+			}
+		})
+	}
+}
+
+func mustURL(t testing.TB, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
