@@ -18,7 +18,7 @@
 # by version). Environment: PF_BENCH_BYTES (image size, default 1 GiB),
 # PF_BENCH_REPS (default 3), PF_BENCH_BACKENDS, PF_BENCH_OPS, PF_BENCH_FILES
 # (files of the scale image, default 20000), PF_BENCH_BIG_BYTES (default
-# 10 GiB), PF_BENCH_BIG_BACKENDS (default file,oci,s3), PF_BENCH_TAGS
+# 10 GiB), PF_BENCH_BIG_BACKENDS (default all five), PF_BENCH_TAGS
 # (default 100000), PF_BENCH_SCALE (which scale runs: files,big,tags,ui),
 # PF_BENCH_SCALE_REPS (repetitions of the small-files run, default 1: one
 # run of every tool takes minutes there), PF_BENCH_FILES_BACKENDS (default
@@ -95,7 +95,7 @@ case "$mode" in
     if [[ ,$runs, == *,big,* ]]; then
       image big "${PF_BENCH_BIG_BYTES:-10737418240}" 200 20480 ours
       "$bin/pfbench" suite "${args[@]}" -limits=false -peers=false -reps 1 -ops push,pull \
-        -backends "${PF_BENCH_BIG_BACKENDS:-file,oci,s3}" -out "$out/scale-big.json"
+        -backends "${PF_BENCH_BIG_BACKENDS:-file,oci,s3,ipfs,hf}" -out "$out/scale-big.json"
       rm -rf "$work/big"
     fi
     if [[ ,$runs, == *,tags,* ]]; then
