@@ -26,10 +26,11 @@
 // later), larger ones are added unpinned and copied in, blobs an earlier
 // image of the same repository already holds are copied from it without
 // being read, then the signature and the manifest are written last; the
-// push checks that the directory holds every entry before naming it. The directory CID is pinned
-// once (recursively), the staging directory is moved to its name (or
-// dropped for unnamed pushes) and the sink reports ipfs://<CID> through
-// ResultRef (registry.ResultReffer), which push prints. Replacing a name
+// push checks that the directory holds every entry before naming it. The
+// directory CID is pinned once (recursively), the staging directory is
+// moved to its name (or dropped for unnamed pushes) and the sink reports
+// ipfs://<CID> through ResultRef (registry.ResultReffer), which push
+// prints. Replacing a name
 // leaves the previous image pinned; it stays listed by its CID until
 // `ipfs pin rm` removes it.
 //
