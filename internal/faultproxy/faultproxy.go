@@ -142,13 +142,7 @@ func New(upstream string, seed uint64, rules ...Rule) (*Proxy, error) {
 		ErrorLog:      quiet,
 	}
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Servers such as Kubo answer a multi-file upload while still
-		// reading it; a half-duplex proxy would cut the upload there.
-		_ = http.NewResponseController(w).EnableFullDuplex()
-		body := &handlerBody{rc: r.Body}
-		r.Body = body
 		p.serve(rp, w, r)
-		body.end()
 	}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -158,41 +152,6 @@ func New(upstream string, seed uint64, rules ...Rule) (*Proxy, error) {
 	p.srv.Config.ErrorLog = quiet
 	p.srv.Start()
 	return p, nil
-}
-
-// handlerBody is a request body the upstream transport may still be
-// reading when the handler returns (full duplex: the answer came before the
-// upload's last bytes). After end, reads fail instead of racing the
-// server, which then owns the body again.
-type handlerBody struct {
-	mu    sync.Mutex
-	rc    io.ReadCloser
-	ended bool
-}
-
-func (b *handlerBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ended {
-		return 0, io.ErrUnexpectedEOF
-	}
-	return b.rc.Read(p)
-}
-
-func (b *handlerBody) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.ended {
-		return nil
-	}
-	return b.rc.Close()
-}
-
-// end waits for a read in progress and stops further ones.
-func (b *handlerBody) end() {
-	b.mu.Lock()
-	b.ended = true
-	b.mu.Unlock()
 }
 
 // URL is the proxy's base URL (http://127.0.0.1:port).

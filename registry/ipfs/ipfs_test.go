@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -18,13 +19,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"pf-registry/demo"
 	"pf-registry/internal/fault"
-	"pf-registry/internal/faultproxy"
 	"pf-registry/internal/testenv"
 	"pf-registry/internal/vectors"
 	"pf-registry/registry"
@@ -678,12 +679,10 @@ func TestPushBatchesSmallBlobs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := withTimeout(t, 2*time.Minute)
-			p, err := faultproxy.New(tc.upstream, 1) // no rules: it counts requests
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			reg := registry.New(newAt(registry.Config{}, p.URL(), "the test's proxy"), registry.Config{})
+			be := newAt(registry.Config{}, tc.upstream, "the test's daemon")
+			calls := &countingTransport{next: be.c.http.Transport, n: map[string]int{}}
+			be.c.http.Transport = calls
+			reg := registry.New(be, registry.Config{})
 			ref := registrytest.MustRef(t, fmt.Sprintf("ipfs://batched-%d:v1", runSeq.Add(1)))
 			rep, err := reg.Push(ctx, st, id, ref, registry.TransferOptions{Concurrency: 8})
 			if err != nil {
@@ -692,20 +691,13 @@ func TestPushBatchesSmallBlobs(t *testing.T) {
 			if len(rep.Blobs) < 1200 {
 				t.Fatalf("the image has %d blobs; the test needs over 1,200", len(rep.Blobs))
 			}
-			adds, copies, alone := 0, 0, 0
+			alone := 0
 			for _, b := range rep.Blobs {
 				if b.StoredSize > batchBlobMax {
 					alone++
 				}
 			}
-			for _, q := range p.Log() {
-				switch q.Path {
-				case "/api/v0/add":
-					adds++
-				case "/api/v0/files/cp":
-					copies++
-				}
-			}
+			adds, copies := calls.count("/api/v0/add"), calls.count("/api/v0/files/cp")
 			// Batches of at most batchFiles; the large blobs, the
 			// signature and the manifest are each added and copied in alone.
 			mostAdds, mostCopies := (len(rep.Blobs)+batchFiles-1)/batchFiles+alone+2, alone+2
@@ -724,6 +716,26 @@ func TestPushBatchesSmallBlobs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingTransport counts the RPC requests a client sends, by path.
+type countingTransport struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	n    map[string]int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.n[r.URL.Path]++
+	c.mu.Unlock()
+	return c.next.RoundTrip(r)
+}
+
+func (c *countingTransport) count(path string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[path]
 }
 
 func mustURL(t testing.TB, raw string) *url.URL {
