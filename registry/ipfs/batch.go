@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 
 	"pf-registry/internal/fault"
 	"pf-registry/registry"
@@ -187,8 +187,7 @@ func (s *sink) checkLinked(ctx context.Context) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	sort.Strings(missing)
 	return fault.WithHint(
-		fmt.Errorf("ipfs push: %d entries (first %s) are missing from the staging directory after the daemon took them", len(missing), missing[0]),
+		fmt.Errorf("ipfs push: %d entries (first %s) are missing from the staging directory after the daemon took them", len(missing), slices.Min(missing)),
 		"use Kubo 0.16 or newer (add --to-files) and let no other client remove /processfork/.staging")
 }
