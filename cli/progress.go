@@ -34,6 +34,8 @@ type progress struct {
 	lines    int // lines drawn by the last live frame
 	lastDraw time.Time
 	width    int
+	// draw renders one event screened for the terminal, under mu.
+	draw func(registry.Event)
 }
 
 type blobLine struct {
@@ -52,6 +54,7 @@ func (e *env) newProgress(op registry.Op) *progress {
 		}
 	}
 	p := &progress{mode: mode, op: op, w: e.stderr, start: time.Now(), active: map[model.Digest]*blobLine{}, width: 80}
+	p.draw = p.transferEvent
 	if f, ok := e.stderr.(*os.File); ok && mode == "live" {
 		p.width = terminalWidth(f)
 	}
@@ -71,14 +74,18 @@ func (e *env) quietProgress() *progress {
 	return p
 }
 
+// event is the Progress callback of every command: events arrive from
+// many goroutines and are drawn one at a time.
 func (p *progress) event(ev registry.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.raw(ev) {
-		return
+	if ev, ok := p.forScreen(ev); ok {
+		p.draw(ev)
 	}
-	// Roles carry fs-tree paths, messages and errors quote registries.
-	ev.Role, ev.Message, ev.Error = termtext.Line(ev.Role), termtext.Line(ev.Message), termtext.Line(ev.Error)
+}
+
+// transferEvent draws the events of one image's transfer.
+func (p *progress) transferEvent(ev registry.Event) {
 	if ev.Kind == registry.KindImage {
 		p.imageEvent(ev)
 		return
@@ -120,17 +127,22 @@ func (p *progress) event(ev registry.Event) {
 	p.drawLive(false)
 }
 
-// raw handles the modes that draw nothing themselves: json writes the event
-// as is, none drops it. It reports whether the event is handled.
-func (p *progress) raw(ev registry.Event) bool {
+// forScreen handles the modes that draw nothing themselves (json writes
+// the event as is, none drops it) and reports whether the caller draws the
+// event, which it returns with each free-text field made one safe line:
+// roles carry fs-tree paths, references, messages and errors quote
+// registries.
+func (p *progress) forScreen(ev registry.Event) (registry.Event, bool) {
 	switch p.mode {
 	case "json":
 		_ = p.enc.Encode(ev)
-		return true
+		return ev, false
 	case "none":
-		return true
+		return ev, false
 	}
-	return false
+	ev.Role, ev.Ref = termtext.Line(ev.Role), termtext.Line(ev.Ref)
+	ev.Message, ev.Error = termtext.Line(ev.Message), termtext.Line(ev.Error)
+	return ev, true
 }
 
 func width(n int) int { return len(fmt.Sprint(n)) }

@@ -25,17 +25,13 @@ type runProgress struct {
 }
 
 func (e *env) newRunProgress(op registry.Op) *runProgress {
-	return &runProgress{progress: e.newProgress(op), moving: map[string]map[model.Digest]int64{}}
+	p := &runProgress{progress: e.newProgress(op), moving: map[string]map[model.Digest]int64{}}
+	p.draw = p.runEvent
+	return p
 }
 
-func (p *runProgress) event(ev registry.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.raw(ev) {
-		return
-	}
-	// References, messages and errors quote registries.
-	ev.Ref, ev.Message, ev.Error = termtext.Line(ev.Ref), termtext.Line(ev.Message), termtext.Line(ev.Error)
+// runEvent draws the events of a run over several images.
+func (p *runProgress) runEvent(ev registry.Event) {
 	switch {
 	case ev.Kind == registry.KindRun && ev.Phase == registry.PhaseQueued:
 		p.images = ev.Images

@@ -51,10 +51,8 @@ func RepoUnder(root Ref, rel string) (Ref, error) {
 	}
 	var raw string
 	switch root.Scheme {
-	case "file":
-		raw = "file://" + joinPath(root.Path, rel)
-	case "s3":
-		raw = "s3://" + root.Bucket + "/" + joinPath(root.S3KeyPrefix(), rel)
+	case "file", "s3":
+		raw = pathBelow(root, rel)
 	case "oci":
 		raw = "oci://" + root.OCIHostPort() + "/" + joinPath(root.Repo, rel)
 	case LayoutScheme:
@@ -79,10 +77,9 @@ func RepoUnder(root Ref, rel string) (Ref, error) {
 func ImageIn(repo Ref, tag string) (Ref, error) {
 	var raw string
 	switch repo.Scheme {
-	case "file":
-		raw = "file://" + joinPath(repo.Path, tag)
-	case "s3":
-		raw = "s3://" + repo.Bucket + "/" + joinPath(repo.S3KeyPrefix(), tag)
+	case "file", "s3":
+		// A tag of a path-style registry is a directory like any other.
+		raw = pathBelow(repo, tag)
 	case "oci":
 		raw = "oci://" + repo.OCIHostPort() + "/" + repo.Repo + ":" + tag
 	case LayoutScheme:
@@ -96,6 +93,15 @@ func ImageIn(repo Ref, tag string) (Ref, error) {
 		return Ref{}, fmt.Errorf("%s: not a repository", repo.Raw)
 	}
 	return ParseRef(raw)
+}
+
+// pathBelow is the reference text of rel below r on a path-style scheme
+// (file, s3).
+func pathBelow(r Ref, rel string) string {
+	if r.Scheme == "s3" {
+		return "s3://" + r.Bucket + "/" + joinPath(r.S3KeyPrefix(), rel)
+	}
+	return "file://" + joinPath(r.Path, rel)
 }
 
 func joinPath(base, rel string) string {

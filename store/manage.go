@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"pf-registry/internal/durable"
 	"pf-registry/internal/fault"
 	"pf-registry/model"
 )
@@ -92,15 +93,6 @@ func (s *Store) RemoveImage(id model.Digest) error {
 	if err != nil {
 		return err
 	}
-	return syncDir(filepath.Join(s.root, "images"))
-}
-
-// syncDir makes a removal in dir durable.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
+	// The removal is durable once the directory is.
+	return durable.SyncDir(filepath.Join(s.root, "images"))
 }

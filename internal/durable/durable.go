@@ -141,7 +141,8 @@ func (b *Batch) Wait() error {
 	return b.err
 }
 
-// SyncDir makes the entries of dir (a rename into it) durable.
+// SyncDir makes the entries of dir (a rename into it, a removal from it)
+// durable.
 func SyncDir(dir string) error {
 	f, err := os.Open(dir)
 	if err != nil {
