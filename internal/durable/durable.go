@@ -16,6 +16,7 @@ package durable
 
 import (
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -150,4 +151,33 @@ func SyncDir(dir string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// WriteFile replaces path with data the way a reader never sees a part: a
+// temporary file beside it, synced, then renamed over it, and the directory
+// synced. perm applies to the new file.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return SyncDir(dir)
 }

@@ -111,3 +111,44 @@ func TestBatchSyncFailurePlacesNothing(t *testing.T) {
 		t.Fatalf("placed without a sync: %v", err)
 	}
 }
+
+// TestWriteFile: the file is replaced whole with the permissions asked for,
+// no temporary file stays behind, and a failure leaves nothing.
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config")
+	for _, c := range []struct {
+		data string
+		perm os.FileMode
+	}{{"first", 0o600}, {"second, longer than the first", 0o644}, {"", 0o640}} {
+		if err := durable.WriteFile(path, []byte(c.data), c.perm); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || string(b) != c.data {
+			t.Fatalf("content %q, %v; want %q", b, err, c.data)
+		}
+		if fi, _ := os.Stat(path); fi.Mode().Perm() != c.perm {
+			t.Fatalf("mode %v, want %v", fi.Mode().Perm(), c.perm)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+			t.Fatalf("directory holds %d entries, want the file alone", len(ents))
+		}
+	}
+	if err := durable.WriteFile(filepath.Join(dir, "missing", "x"), []byte("x"), 0o644); err == nil {
+		t.Fatal("write into a missing directory succeeded")
+	}
+	// A directory in the way: the rename fails and the temporary file goes.
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "keep"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := durable.WriteFile(filepath.Join(dir, "sub"), []byte("x"), 0o644); err == nil {
+		t.Fatal("write over a non-empty directory succeeded")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Fatalf("a failed write left %d entries, want 2", len(ents))
+	}
+}

@@ -73,6 +73,9 @@ func (b *Backend) locate(r registry.Ref) (location, error) {
 			return location{}, fault.WithHint(fault.Classed(fault.ErrBadRef,
 				fmt.Errorf("malformed oci-layout reference %q (empty path)", r.Raw)), "write oci-layout:<dir>[#<tag>]")
 		}
+		if err := b.mendLayoutMarker(r.Path); err != nil {
+			return location{}, err
+		}
 		tag := r.Tag
 		if !r.HasTag || tag == "" {
 			tag = "latest"
