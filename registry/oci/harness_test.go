@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/regclient/regclient/types/manifest"
@@ -89,7 +88,6 @@ func open(t testing.TB, ref string) (registry.Registry, registry.Ref) {
 // and a rewritten manifest.
 type harness struct {
 	host string // "" for layouts
-	seq  atomic.Int64
 }
 
 func (h *harness) Open(_ testing.TB, cfg registry.Config) registry.Registry {
@@ -103,7 +101,7 @@ func (h *harness) NewRef(t testing.TB) registry.Ref {
 	if h.host == "" {
 		return registrytest.MustRef(t, "oci-layout:"+filepath.Join(t.TempDir(), "layout")+"#v1")
 	}
-	return registrytest.MustRef(t, fmt.Sprintf("oci://%s/conformance/img%d:v1", h.host, h.seq.Add(1)))
+	return registrytest.MustRef(t, fmt.Sprintf("oci://%s/conformance/img%d:v1", h.host, seq.Add(1)))
 }
 
 func (h *harness) Namespace(t testing.TB) registrytest.Namespace {
@@ -116,7 +114,7 @@ func (h *harness) Namespace(t testing.TB) registrytest.Namespace {
 			MaxRepos: 1,
 		}
 	}
-	root := fmt.Sprintf("oci://%s/ns%d", h.host, h.seq.Add(1))
+	root := fmt.Sprintf("oci://%s/ns%d", h.host, seq.Add(1))
 	page := 0
 	if h.host == server(t, distributionV3).Host {
 		page = catalogPage

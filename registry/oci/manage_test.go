@@ -26,7 +26,8 @@ import (
 // own, whose deletion property runs there too).
 var deleting = []string{distributionV3, dockerRegistry}
 
-// seq makes repository names unique on the shared servers.
+// seq makes repository names unique on the servers, which the package's
+// tests share (under -count=N too).
 var seq atomic.Int64
 
 // The signatures of a deleted manifest go with it: a referrer (an artifact
