@@ -146,10 +146,15 @@ func (s *tagsScreen) costRows() []int {
 	return s.tbl.visible()
 }
 
-// costCol is the PULL column of the tag list.
-const costCol = 4
+// costCol is the PULL column of the tag list; sizeTitle heads it while
+// the list is sorted by size.
+const (
+	costCol   = 4
+	sizeTitle = "SIZE"
+)
 
-// costCell is the PULL cell: bytes still to download.
+// costCell is the PULL cell: bytes still to download, or the image's
+// whole stored size while the list is sorted by size.
 func (s *tagsScreen) costCell(i int) (string, lipgloss.Style) {
 	st := s.sh.st
 	t := s.tags[i]
@@ -157,6 +162,8 @@ func (s *tagsScreen) costCell(i int) (string, lipgloss.Style) {
 	switch {
 	case ok && c.err != "":
 		return "?", st.Error
+	case ok && s.tbl.sortTitle == sizeTitle:
+		return termtext.Bytes(c.cost.Bytes), st.Row
 	case ok && c.cost.FetchBlobs == 0:
 		return "✓ local", st.OK
 	case ok:

@@ -13,6 +13,8 @@ type sortOption struct {
 	col  int  // column whose header shows the arrow
 	desc bool // the arrow points down
 	less func(a, b int) bool
+	// title heads the column while this sort is on ("" keeps its own).
+	title string
 }
 
 // listBase is what the list screens (registries, repositories, tags, local
@@ -136,7 +138,7 @@ func (l *listBase) applySort() {
 		return
 	}
 	o := l.sorts[l.sort]
-	l.tbl.less, l.tbl.sortCol, l.tbl.sortDesc = o.less, o.col, o.desc
+	l.tbl.less, l.tbl.sortCol, l.tbl.sortDesc, l.tbl.sortTitle = o.less, o.col, o.desc, o.title
 	l.tbl.setRows(l.tbl.n)
 }
 
@@ -242,8 +244,7 @@ func (l *listBase) countHint(n int, noun, where string) string {
 	s := count(n, noun) + where
 	if !l.isComplete() {
 		// "100+ tags": more are still to load.
-		num, rest, _ := strings.Cut(s, " ")
-		s = num + "+ " + rest + " (more load as you scroll; G loads all)"
+		s = itoa(n) + "+ " + plural(noun) + where + " (more load as you scroll; G loads all)"
 	}
 	if len(l.sorts) > 1 {
 		s += " · sort: " + l.sorts[l.sort].name

@@ -115,13 +115,18 @@ func (s *detailScreen) traceLines(w int) []string {
 
 // count is "1 thing" or "n things" ("entry", "entries").
 func count(n int, what string) string {
-	switch {
-	case n == 1:
+	if n == 1 {
 		return "1 " + what
-	case len(what) > 1 && what[len(what)-1] == 'y' && !strings.ContainsRune("aeiou", rune(what[len(what)-2])):
-		return fmt.Sprintf("%d %sies", n, what[:len(what)-1])
 	}
-	return fmt.Sprintf("%d %ss", n, what)
+	return itoa(n) + " " + plural(what)
+}
+
+// plural is the plural of an English noun of this UI (tag, repository).
+func plural(what string) string {
+	if len(what) > 1 && what[len(what)-1] == 'y' && !strings.ContainsRune("aeiou", rune(what[len(what)-2])) {
+		return what[:len(what)-1] + "ies"
+	}
+	return what + "s"
 }
 
 func (s *detailScreen) effectsLines(w int) []string {

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"pf-registry/internal/fault"
+	"pf-registry/internal/termtext"
 	"pf-registry/registry"
 	"pf-registry/store"
 )
@@ -251,9 +252,14 @@ func TestTagsScreenKeys(t *testing.T) {
 		h.press("sort")
 		// The image without a KV cache is the smallest; the tampered
 		// one's size is unknown: last.
-		if !h.contains("PULL ▼") || !strings.HasPrefix(firstRow(), "2026-11-25") ||
+		if !h.contains("SIZE ▼") || h.contains("PULL") || !strings.HasPrefix(firstRow(), "2026-11-25") ||
 			!strings.Contains(h.lines()[3], "2026-11-27") || !strings.Contains(h.lines()[4], "2026-11-26") {
 			t.Fatalf("largest first:\n%s", h.plain())
+		}
+		// The column shows the whole sizes it sorts by, not pull costs.
+		top := s.cost.by[s.tags[s.tbl.view[0]].Ref].cost
+		if top == nil || !strings.HasSuffix(firstRow(), termtext.Bytes(top.Bytes)) {
+			t.Fatalf("size column: %q, want the whole size %v", firstRow(), top)
 		}
 		h.press("sort")
 		if !h.contains("TAG ▲") || !strings.HasPrefix(firstRow(), "2026-11-25") {

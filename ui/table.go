@@ -43,6 +43,9 @@ type table struct {
 	// sortCol is the column whose header shows the sort arrow (-1: none).
 	sortCol  int
 	sortDesc bool
+	// sortTitle, when set, heads the sorted column instead of its title:
+	// the column then shows what the rows are sorted by.
+	sortTitle string
 	// markable lists keep a two-cell gutter for marks.
 	markable bool
 	marked   map[int]bool
@@ -276,6 +279,9 @@ func (t *table) naturalWidth(cell cellFunc, col int) int {
 func (t *table) title(col int) string {
 	s := t.cols[col].title
 	if col == t.sortCol {
+		if t.sortTitle != "" {
+			s = t.sortTitle
+		}
 		if t.sortDesc {
 			return s + " ▼"
 		}

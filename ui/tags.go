@@ -102,7 +102,8 @@ func newTagsScreen(sh *shared, root, repoRef, repoName string) *tagsScreen {
 		{name: "signature (strongest first)", col: 2, desc: true, less: s.byVerdict},
 		{name: "created (newest first)", col: 1, desc: true, less: func(a, b int) bool { return s.created(a).After(s.created(b)) }},
 		{name: "pull cost (cheapest first)", col: costCol, less: s.cheaper},
-		{name: "size (largest first)", col: costCol, desc: true, less: s.larger},
+		// The PULL column shows whole sizes while they order the rows.
+		{name: "size (largest first)", col: costCol, desc: true, less: s.larger, title: sizeTitle},
 	}
 	s.applySort()
 	s.more = s.loadCmd

@@ -51,3 +51,22 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+// TestCountHintPartial: a list with more to load says "N+" with the
+// plural, even when one row is in so far.
+func TestCountHintPartial(t *testing.T) {
+	for _, c := range []struct {
+		n        int
+		complete bool
+		want     string
+	}{
+		{1, true, "1 repository in x"},
+		{1, false, "1+ repositories in x (more load as you scroll; G loads all)"},
+		{100, false, "100+ repositories in x (more load"},
+	} {
+		l := &listBase{tbl: newTable(), complete: func() bool { return c.complete }}
+		if got := l.countHint(c.n, "repository", " in x"); !strings.HasPrefix(got, c.want) {
+			t.Errorf("countHint(%d, complete %v) = %q, want %q…", c.n, c.complete, got, c.want)
+		}
+	}
+}
