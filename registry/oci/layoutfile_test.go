@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"pf-registry/internal/fault"
+	"pf-registry/model"
 	"pf-registry/registry"
 	"pf-registry/registry/registrytest"
 )
@@ -45,6 +46,23 @@ func TestLayoutMarkerMended(t *testing.T) {
 		}
 		if b, _ := os.ReadFile(marker); string(b) != layoutMarker {
 			t.Fatalf("marker after the mend: %q", b)
+		}
+	}
+
+	// A push to a damaged layout leaves one that opens, with the tags
+	// already there kept (regclient alone leaves the marker damaged).
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st2, id2 := registrytest.SmallImage(t, 6)
+	ref2 := registrytest.MustRef(t, "oci-layout:"+dir+"#v2")
+	if _, err := reg.Push(ctx, st2, id2, ref2, registry.TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for r, want := range map[registry.Ref]model.Digest{ref: id, ref2: id2} {
+		in, err := reg.Inspect(ctx, r)
+		if err != nil || in.ImageID != want {
+			t.Fatalf("%s after a push to the damaged layout: %v", r.Raw, err)
 		}
 	}
 
