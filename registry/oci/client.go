@@ -219,8 +219,11 @@ func classify(err error, where, what string) error {
 		return fault.WithHint(wrap("%s: cannot reach the registry for the %s: %v", where, what, opErr.Err),
 			"check the host and port, and that the registry is running")
 	}
-	return fault.WithHint(wrap("%s: %s: %s", where, what, firstLine(err.Error())),
-		"check that the registry is reachable (plain HTTP needs a loopback host or --insecure)")
+	hint := "check that the registry is reachable (plain HTTP needs a loopback host or --insecure)"
+	if strings.HasPrefix(where, registry.LayoutScheme+":") {
+		hint = "check that the directory is an OCI image layout (oci-layout, index.json, blobs/) you can read"
+	}
+	return fault.WithHint(wrap("%s: %s: %s", where, what, firstLine(err.Error())), hint)
 }
 
 // causeErr is a one-line message over a cause kept for inspection.
