@@ -22,7 +22,7 @@ const layoutMarker = `{"imageLayoutVersion":"1.0.0"}`
 // layout that no reader opens although its index and blobs are whole.
 // Only a marker that is empty or does not parse, beside an index that
 // does, is rewritten (atomically, with the spec's content): no image
-// changes. In read-only mode nothing is written and the error says how to
+// changes. In read-only mode nothing is written: the refusal says how to
 // mend it.
 func (b *Backend) mendLayoutMarker(dir string) error {
 	marker := filepath.Join(dir, "oci-layout")
@@ -34,8 +34,8 @@ func (b *Backend) mendLayoutMarker(dir string) error {
 	if err != nil || !json.Valid(idx) {
 		return nil // not a layout this can vouch for: regclient's error stands
 	}
-	if b.cfg.ReadOnly {
-		return fault.WithHint(fmt.Errorf("oci-layout:%s: its oci-layout file is damaged (a write to the layout was killed)", dir),
+	if err := b.cfg.CheckWrite("oci-layout:" + dir); err != nil {
+		return fault.WithHint(fmt.Errorf("oci-layout:%s: its oci-layout file is damaged (a write to the layout was killed), and restoring it is a write: %w", dir, err),
 			"run any command on it once without --readonly: the file is restored with the content the OCI image spec fixes")
 	}
 	if err := durable.WriteFile(marker, []byte(layoutMarker), 0o644); err != nil && !errors.Is(err, fs.ErrNotExist) {

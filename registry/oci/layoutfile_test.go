@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +34,7 @@ func TestLayoutMarkerMended(t *testing.T) {
 		}
 		ro, _ := registrytest.Open(t, ref.Raw, registry.Config{ReadOnly: true})
 		_, err := ro.Inspect(ctx, ref)
-		if err == nil || !strings.Contains(err.Error(), "oci-layout file is damaged") ||
+		if err == nil || !strings.Contains(err.Error(), "oci-layout file is damaged") || !errors.Is(err, fault.ErrReadOnly) ||
 			!strings.Contains(fault.Hint(err), "--readonly") {
 			t.Fatalf("read-only inspect of a damaged layout (%q): %v (hint %q)", damage, err, fault.Hint(err))
 		}
