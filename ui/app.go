@@ -35,6 +35,7 @@ type App struct {
 	themeName string
 	quitting  bool
 	quitAsk   overlay // the open quit question, if any
+	held      []tea.KeyPressMsg
 	termW     int
 	termH     int
 }
@@ -75,7 +76,20 @@ func (m *App) busy() bool {
 // Update routes one message, then takes the overlays and jobs it opened,
 // so keys that follow reach them.
 func (m *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	cmds := []tea.Cmd{m.update(msg)}
+	cmds := append([]tea.Cmd{m.update(msg)}, m.flush()...)
+	cmds = append(cmds, m.replay()...)
+	m.prune()
+	if !m.spinning && m.busy() && !m.quitting {
+		m.spinning = true
+		cmds = append(cmds, m.spin.Tick)
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// flush takes the screens, overlays and jobs that handling a message
+// opened.
+func (m *App) flush() []tea.Cmd {
+	var cmds []tea.Cmd
 	for len(m.sh.pending) > 0 || len(m.sh.jobs) > 0 || len(m.sh.screens) > 0 {
 		screens := m.sh.screens
 		m.sh.screens = nil
@@ -90,12 +104,30 @@ func (m *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, m.xfers.start(j))
 		}
 	}
-	m.prune()
-	if !m.spinning && m.busy() && !m.quitting {
-		m.spinning = true
-		cmds = append(cmds, m.spin.Tick)
+	return cmds
+}
+
+// maxHeld bounds the keys held for a loading screen.
+const maxHeld = 16
+
+// holding reports whether keys wait for the top screen's first rows.
+func (m *App) holding() bool {
+	h, ok := m.top().(keyHolder)
+	return ok && h.holdsKeys() && m.topOverlay() == nil
+}
+
+// replay hands the held keys on once the top screen can act on them; a
+// key that opens another screen still loading leaves the rest held for it.
+func (m *App) replay() []tea.Cmd {
+	var cmds []tea.Cmd
+	for len(m.held) > 0 && !m.holding() && !m.quitting {
+		k := m.held[0]
+		m.held = m.held[1:]
+		m.prune()
+		cmds = append(cmds, m.key(k))
+		cmds = append(cmds, m.flush()...)
 	}
-	return m, tea.Batch(cmds...)
+	return cmds
 }
 
 // prune drops closed overlays.
@@ -420,6 +452,17 @@ func (m *App) key(msg tea.KeyPressMsg) tea.Cmd {
 			return m.quit()
 		}
 		return m.askQuit()
+	}
+	if m.holding() {
+		// Leaving or quitting acts at once and drops what was typed ahead.
+		if key.Matches(msg, m.sh.keys.Back, m.sh.keys.Quit) {
+			m.held = nil
+		} else {
+			if len(m.held) < maxHeld {
+				m.held = append(m.held, msg)
+			}
+			return nil
+		}
 	}
 	if o := m.topOverlay(); o != nil {
 		if cmd, ok := dispatch(o.bindings(), msg, m.sh); ok {

@@ -190,3 +190,5 @@ func (s *localScreen) cell(i, col int) (string, lipgloss.Style) {
 	}
 	return "", st.Row
 }
+
+func (s *localScreen) holdsKeys() bool { return s.loading && len(s.images) == 0 && s.err == nil }

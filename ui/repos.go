@@ -187,3 +187,5 @@ func (s *reposScreen) cell(i, col int) (string, lipgloss.Style) {
 	}
 	return itoa(len(r.Tags)) + ": " + strings.Join(r.Tags, ", "), st.Muted
 }
+
+func (s *reposScreen) holdsKeys() bool { return s.loading && len(s.repos) == 0 && s.err == nil }

@@ -37,6 +37,14 @@ type screen interface {
 	close()
 }
 
+// keyHolder is a screen that cannot act on keys yet: its first rows are
+// still loading. The app holds the keys typed meanwhile and hands them on,
+// in order, once the rows are in (typeahead), so "enter enter" typed fast
+// opens a root and then its first repository.
+type keyHolder interface {
+	holdsKeys() bool
+}
+
 // screenBase holds what every screen has and the contract's defaults.
 type screenBase struct {
 	id int

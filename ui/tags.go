@@ -543,3 +543,5 @@ func (s *tagsScreen) cell(i, col int) (string, lipgloss.Style) {
 	}
 	return "", st.Row
 }
+
+func (s *tagsScreen) holdsKeys() bool { return s.loading && len(s.tags) == 0 && s.err == nil }

@@ -290,3 +290,37 @@ func TestRegistryTextIsSanitised(t *testing.T) {
 	}
 	h.requireContains(`x\x1b]0;pwned`)
 }
+
+// TestTypeahead: keys typed while a list's first rows load are held and
+// handed on in order once they are in, through screens that open in
+// between; esc leaves at once and drops what was held.
+func TestTypeahead(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.settle("roots", idle)
+	h.press("down") // the demo root
+	h.press("open")
+	if !topIs[*reposScreen](h.m) || len(h.m.held) != 0 {
+		t.Fatalf("open did not push the repositories screen at once")
+	}
+	h.press("open") // its first repository, still loading
+	h.press("open") // that repository's first tag
+	if len(h.m.held) != 2 {
+		t.Fatalf("%d keys held while the repositories load, want 2", len(h.m.held))
+	}
+	h.settle("detail", func(m *App) bool { return topIs[*detailScreen](m) && idle(m) })
+	if d := h.m.top().(*detailScreen); !strings.HasSuffix(d.img.ref, "/alice/refactor-agent/v1") || len(h.m.held) != 0 {
+		t.Fatalf("typed ahead to %q (%d keys left), want alice/refactor-agent/v1", d.img.ref, len(h.m.held))
+	}
+
+	h.press("back")
+	h.press("back")
+	h.press("back")
+	h.settle("roots", func(m *App) bool { return len(m.stack) == 1 && idle(m) })
+	h.press("open")
+	h.press("pull") // held: the repositories are loading
+	h.press("back") // acts at once, the pull is dropped
+	h.drain()
+	if len(h.m.stack) != 1 || len(h.m.held) != 0 || len(h.m.xfers.jobs) != 0 || h.m.topOverlay() != nil {
+		t.Fatalf("esc while loading: %d screens, %d held, %d jobs", len(h.m.stack), len(h.m.held), len(h.m.xfers.jobs))
+	}
+}
