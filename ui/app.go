@@ -74,7 +74,8 @@ func (m *App) busy() bool {
 }
 
 // Update routes one message, then takes the overlays and jobs it opened,
-// so keys that follow reach them.
+// so keys that follow reach them, and hands on the keys held for a list
+// whose first rows this message brought.
 func (m *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmds := append([]tea.Cmd{m.update(msg)}, m.flush()...)
 	cmds = append(cmds, m.replay()...)
