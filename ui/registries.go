@@ -343,10 +343,16 @@ func (s *registriesScreen) View() string {
 	if len(s.rows) == 1 {
 		// Only the store: say how to add a root.
 		body := strings.Join(strings.SplitN(s.tbl.render(s.sh, s.cell, "", 0), "\n", 3)[:2], "\n")
-		hint := st.Empty.Render("\n  No registry roots yet.\n\n" +
-			"  press " + s.sh.keys.AddRoot.Help().Key + " to add one (file:///dir, oci://host:port, s3://bucket, hf://user, ipfs://)\n" +
-			"  or run `pf-registry demo` to create and open a demo registry.")
-		return clipLines(body+hint, s.sh.height)
+		text := "No registry roots yet.\n\n" +
+			"Press " + s.sh.keys.AddRoot.Help().Key + " to add one (file:///dir, oci://host:port, s3://bucket, hf://user, ipfs://), " +
+			"or run `pf-registry demo` to create and open a demo registry."
+		// Line by line, wrapped to the screen: one block would be padded
+		// to its widest line and cut at the edge.
+		hint := ""
+		for _, l := range strings.Split(wrap(text, max(s.sh.width-4, 20)), "\n") {
+			hint += "\n  " + st.Empty.Render(l)
+		}
+		return clipLines(body+"\n"+hint, s.sh.height)
 	}
 	return s.tbl.render(s.sh, s.cell, "", 0)
 }

@@ -146,9 +146,16 @@ func TestRegistriesScreen(t *testing.T) {
 }
 
 func TestRegistriesEmptyState(t *testing.T) {
-	h := newHarness(t, 90, 20, withRoots())
+	h := newHarness(t, 80, 20, withRoots())
 	h.settle("store checked", idle)
-	h.requireContains("No registry roots yet", "press a to add one", "pf-registry demo")
+	// Wrapped to the screen, not cut at its edge.
+	h.requireContains("No registry roots yet", "Press a to add one", "ipfs://", "create and open a demo registry.")
+	lines := h.lines()
+	for _, l := range lines[:len(lines)-2] {
+		if strings.HasSuffix(l, "…") {
+			t.Fatalf("a line of the empty state is cut:\n%s", h.plain())
+		}
+	}
 }
 
 // TestSizes checks every screen at several terminal sizes: exactly the
