@@ -3,11 +3,13 @@ package cli
 import (
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"pf-registry/demo"
+	"pf-registry/ui"
 )
 
 // demoOpts are the options of `demo`.
@@ -31,7 +33,8 @@ $XDG_DATA_HOME/pf-registry/demo-keys (private, 0600); the demo key is trusted
 in your key store as "demo" (` + "`pf-registry keys untrust demo`" + ` undoes it), the
 colleague's key known as "demo-colleague". Prints the root, then opens it in
 the UI (--no-ui only creates it). DIR defaults to
-$XDG_DATA_HOME/pf-registry/demo.`,
+$XDG_DATA_HOME/pf-registry/demo; that default demo's root is also added to
+the roots of the config file, so that ` + "`pf-registry`" + ` alone lists it.`,
 		Example: `  pf-registry demo
   root=$(pf-registry demo --no-ui ./demo-registry) && pf-registry ls "$root"`,
 		Args: cobra.MaximumNArgs(1),
@@ -59,6 +62,13 @@ func (o *demoOpts) runDemo(cmd *cobra.Command, args []string) error {
 	for _, n := range res.Notes {
 		fmt.Fprintln(o.stderr, "note: "+n)
 	}
+	if len(args) == 0 {
+		// The default demo is remembered, so that `pf-registry` alone lists
+		// it next time; a demo in a directory of the caller's is not.
+		if err := o.rememberRoot(res.Root); err != nil {
+			return err
+		}
+	}
 	// The keyring was read before the demo key was trusted.
 	if o.cfg.Keys, err = o.keyStore().Keyring(); err != nil {
 		return err
@@ -67,4 +77,25 @@ func (o *demoOpts) runDemo(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	return o.runUI(cmd.Context(), []string{res.Root})
+}
+
+// rememberRoot adds root to the roots of the config file (a no-op when it
+// is there).
+func (o *demoOpts) rememberRoot(root string) error {
+	path := o.configPath()
+	cfg, err := ui.LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(cfg.Roots, root) {
+		return nil
+	}
+	if err := cfg.AddRoot(root); err != nil {
+		return err
+	}
+	if err := cfg.Save(path); err != nil {
+		return fmt.Errorf("remembering the demo root in %s: %w", path, err)
+	}
+	fmt.Fprintf(o.stderr, "added the demo root to the roots in %s (d on the registries screen removes it)\n", path)
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"pf-registry/internal/durable"
 	"pf-registry/internal/fault"
 	"pf-registry/registry"
 	"pf-registry/signing"
@@ -102,11 +103,7 @@ func (c *Config) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return durable.WriteFile(path, b, 0o644)
 }
 
 // AddRoot validates and appends a root; adding an existing root is a no-op.

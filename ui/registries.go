@@ -330,8 +330,11 @@ func (s *registriesScreen) removeRoot() tea.Cmd {
 		s.sh.infof("the local store is always listed")
 		return nil
 	case originArgs:
-		s.sh.infof("%s was given on the command line; it is not in the config", r.root)
-		return nil
+		// `pf-registry demo` both names its root and remembers it.
+		if !slices.Contains(s.sh.cfg.Roots, r.root) {
+			s.sh.infof("%s was given on the command line; it is not in the config", r.root)
+			return nil
+		}
 	}
 	return confirm(s.sh, "Remove root",
 		"Remove "+r.root+" from "+tildePath(s.sh.cfgPath)+"? Nothing in the registry is deleted.", "Remove",

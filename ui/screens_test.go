@@ -133,6 +133,25 @@ func TestRegistriesScreen(t *testing.T) {
 			t.Fatalf("remove of a command-line root: status %q, overlay %v", h.statusLine(), anyOverlay(h.m))
 		}
 	})
+	t.Run("a command-line root also in the config can be removed from it", func(t *testing.T) {
+		// What `pf-registry demo` leaves: its root named and remembered.
+		s.sh.cfg.Roots = append(s.sh.cfg.Roots, s.rows[1].root)
+		if err := s.sh.cfg.Save(filepath.Join(h.dir, "config.yaml")); err != nil {
+			t.Fatal(err)
+		}
+		h.press("top")
+		h.press("down")
+		h.press("remove_root")
+		h.requireContains("Remove " + s.rows[1].root)
+		h.press("confirm")
+		h.settle("config saved", func(*App) bool {
+			cfg, err := LoadConfig(filepath.Join(h.dir, "config.yaml"))
+			return err == nil && len(cfg.Roots) == 0
+		})
+		if len(s.rows) != 3 || s.rows[1].origin != originArgs {
+			t.Fatalf("the command-line root left the list: %d rows", len(s.rows))
+		}
+	})
 	t.Run("bad root is refused", func(t *testing.T) {
 		h.press("add_root")
 		h.typeText("ftp://x")
