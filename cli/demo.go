@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -87,11 +86,9 @@ func (o *demoOpts) rememberRoot(root string) error {
 	if err != nil {
 		return err
 	}
-	if slices.Contains(cfg.Roots, root) {
-		return nil
-	}
-	if err := cfg.AddRoot(root); err != nil {
-		return err
+	known := len(cfg.Roots)
+	if err := cfg.AddRoot(root); err != nil || len(cfg.Roots) == known {
+		return err // AddRoot leaves a root it has alone
 	}
 	if err := cfg.Save(path); err != nil {
 		return fmt.Errorf("remembering the demo root in %s: %w", path, err)
